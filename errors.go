@@ -1,0 +1,94 @@
+package empplay
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a stable, machine-readable reason a job failed. Producers switch
+// on it; the values never change meaning once released.
+type Code string
+
+// Error codes carried in [Result.ErrorCode]. The README lists them with the
+// action a producer should take.
+const (
+	// Bad input: the job can never succeed as sent.
+	CodeInvalidJSON    Code = "invalid_json"      // the payload is not a JSON object
+	CodeUnknownType    Code = "unknown_type"      // type is not p5, js or video
+	CodeMissingField   Code = "missing_field"     // a required field is absent or empty
+	CodeInvalidField   Code = "invalid_field"     // a field has the wrong JSON type or an invalid value
+	CodeSizeOutOfRange Code = "size_out_of_range" // width/height outside the allowed range
+	CodeCodeTooLarge   Code = "code_too_large"    // code/html/css/javascript over the size limit
+	CodeInvalidBucket  Code = "invalid_bucket"    // not a container name Azure accepts
+	CodeInvalidPath    Code = "invalid_path"      // prefix/filename is not a safe blob name
+	CodeUnsupported    Code = "unsupported"       // a valid job this worker cannot render yet
+
+	// The sketch itself failed.
+	CodeSketchError   Code = "sketch_error"   // uncaught exception or rejection in the sketch
+	CodeRenderTimeout Code = "render_timeout" // the sketch did not finish drawing before the deadline
+	CodeNoCanvas      Code = "no_canvas"      // the sketch never created a canvas
+
+	// Infrastructure: usually transient.
+	CodeBrowserError Code = "browser_error" // Chromium crashed or the DevTools connection failed
+	CodeStorageError Code = "storage_error" // the upload to Azure Blob Storage failed
+	CodeCDNError     Code = "cdn_error"     // the CDN did not serve the uploaded file in time
+	CodeInternal     Code = "internal_error"
+
+	// The queue gave up on the job.
+	CodeMaxAttempts Code = "max_attempts" // claimed too often without finishing (it crashes its worker or browser)
+)
+
+// Error is a job failure with a stable [Code] and a message meant for the
+// person who wrote the job. Retryable tells the queue whether another
+// attempt could succeed.
+type Error struct {
+	Code      Code
+	Msg       string
+	Retryable bool
+	Err       error // underlying cause, for logs; may be nil
+}
+
+func (e *Error) Error() string {
+	switch {
+	case e.Msg != "":
+		return e.Msg
+	case e.Err != nil:
+		return e.Err.Error()
+	}
+	return string(e.Code)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns a permanent job failure with code and a formatted message.
+// A %w verb wraps the cause as usual.
+func Errorf(code Code, format string, args ...any) error {
+	err := fmt.Errorf(format, args...)
+	return &Error{Code: code, Msg: err.Error(), Err: errors.Unwrap(err)}
+}
+
+// Transient wraps err as a retryable failure with code.
+func Transient(code Code, err error) error {
+	return &Error{Code: code, Retryable: true, Err: err}
+}
+
+// ErrorCode returns the [Code] of the first [*Error] in err's chain, or
+// [CodeInternal] when there is none.
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// IsRetryable reports whether another attempt at the job could succeed.
+// Unclassified errors are retryable: a bug in empplay should not fail a
+// job forever.
+func IsRetryable(err error) bool {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Retryable
+	}
+	return true
+}

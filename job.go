@@ -1,0 +1,310 @@
+package empplay
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Job types, the `type` field of the wire format.
+const (
+	TypeP5    = "p5"
+	TypeJS    = "js"
+	TypeVideo = "video"
+)
+
+// Output types of a js job.
+const (
+	OutputPNG  = "png"
+	OutputHTML = "html"
+	OutputBoth = "both"
+)
+
+// Limits applied by [Parse]. They protect the worker, not the artist: a job
+// over them fails at once with a clear error instead of exhausting memory.
+const (
+	MinSize      = 1
+	MaxSize      = 4096    // pixels per side
+	MaxCodeBytes = 2 << 20 // per code/html/css/javascript field
+	MaxJobBytes  = 8 << 20 // the whole payload
+	maxBlobName  = 1024    // Azure's limit on a blob name
+	maxIDLen     = 200     // an id is part of Redis keys
+)
+
+// Job is one render request as producers push it onto the queue. The JSON
+// names are the platform's (camelCase) and are fixed; unknown fields are
+// ignored. Fields after the comment "extensions" are empplay's own optional
+// additions.
+type Job struct {
+	ID       string `json:"id,omitempty"`
+	Type     string `json:"type"`
+	Width    int    `json:"width"`
+	Height   int    `json:"height"`
+	Bucket   string `json:"bucket"`
+	Prefix   string `json:"prefix"`
+	Filename string `json:"filename"`
+
+	// p5 and video
+	Code string `json:"code,omitempty"`
+	// p5
+	UsesWebGL          bool           `json:"usesWebGL,omitempty"`
+	GPUComplexity      string         `json:"gpuComplexity,omitempty"`
+	EstimatedGPUMemory *float64       `json:"estimatedGPUMemory,omitempty"`
+	Context            *SketchContext `json:"context,omitempty"`
+	// js
+	HTML       string `json:"html,omitempty"`
+	CSS        string `json:"css,omitempty"`
+	JavaScript string `json:"javascript,omitempty"`
+	OutputType string `json:"outputType,omitempty"`
+	// video
+	Duration float64 `json:"duration,omitempty"`
+	FPS      float64 `json:"fps,omitempty"`
+
+	// extensions
+	P5Version string `json:"p5Version,omitempty"` // "1" (default) or "2"
+	TimeoutMs int    `json:"timeoutMs,omitempty"` // per-job render deadline; capped by the worker's BROWSER_TIMEOUT
+
+	// Raw is the exact payload the job was parsed from.
+	Raw []byte `json:"-"`
+}
+
+// SketchContext is what the sketch can read about the token it renders.
+type SketchContext struct {
+	Hash       string          `json:"hash,omitempty"`
+	Variables  json.RawMessage `json:"variables,omitempty"`
+	Components json.RawMessage `json:"components,omitempty"`
+}
+
+// BlobName is the blob the job's output is stored under, inside container
+// [Job.Bucket]: prefix/filename, or filename alone when prefix is empty.
+func (j *Job) BlobName() string {
+	p := strings.Trim(j.Prefix, "/")
+	if p == "" {
+		return j.Filename
+	}
+	return p + "/" + j.Filename
+}
+
+// IDFor returns the id of the job whose payload is raw: the string `id`
+// field when the payload has one, else the lowercase hex SHA-256 of the
+// exact bytes pushed. A producer computes the same value over the bytes it
+// LPUSHes, so it knows which result to wait for.
+func IDFor(raw []byte) string {
+	var probe struct {
+		ID any `json:"id"`
+	}
+	if json.Unmarshal(raw, &probe) == nil {
+		if s, ok := probe.ID.(string); ok && validID(s) {
+			return s
+		}
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:])
+}
+
+func validID(s string) bool {
+	if s == "" || len(s) > maxIDLen {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f || r == '{' || r == '}' {
+			return false
+		}
+	}
+	return true
+}
+
+// Parse decodes and validates one payload popped from the queue. The error
+// is always an [*Error] with a stable code and a message that names the
+// field at fault.
+func Parse(raw []byte) (*Job, error) {
+	if len(raw) > MaxJobBytes {
+		return nil, Errorf(CodeCodeTooLarge, "job is %d bytes; the limit is %d", len(raw), MaxJobBytes)
+	}
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, Errorf(CodeInvalidJSON, "job is not a JSON object")
+	}
+	var j Job
+	if err := json.Unmarshal(trimmed, &j); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return nil, Errorf(CodeInvalidField, "field %q must be %s, got %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
+		}
+		return nil, Errorf(CodeInvalidJSON, "job is not valid JSON: %v", err)
+	}
+	j.Raw = raw
+	if err := j.Validate(); err != nil {
+		return &j, err
+	}
+	return &j, nil
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "int", "int64", "float64":
+		return "a number"
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "struct", "ptr":
+		return "an object"
+	}
+	return "of another type"
+}
+
+// Validate checks everything a worker can know before rendering.
+func (j *Job) Validate() error {
+	if j.ID != "" && !validID(j.ID) {
+		return Errorf(CodeInvalidField, "field \"id\" must be 1-%d printable characters without spaces or braces", maxIDLen)
+	}
+	switch j.Type {
+	case "":
+		return Errorf(CodeMissingField, "field \"type\" is required (p5, js or video)")
+	case TypeP5, TypeJS, TypeVideo:
+	default:
+		return Errorf(CodeUnknownType, "unknown job type %q; want p5, js or video", j.Type)
+	}
+	if err := checkSize("width", j.Width); err != nil {
+		return err
+	}
+	if err := checkSize("height", j.Height); err != nil {
+		return err
+	}
+	if err := CheckBucket(j.Bucket); err != nil {
+		return err
+	}
+	if err := CheckBlobPath(j.Prefix, j.Filename); err != nil {
+		return err
+	}
+	switch j.Type {
+	case TypeP5, TypeVideo:
+		if strings.TrimSpace(j.Code) == "" {
+			return Errorf(CodeMissingField, "field \"code\" is required for a %s job", j.Type)
+		}
+		if len(j.Code) > MaxCodeBytes {
+			return Errorf(CodeCodeTooLarge, "field \"code\" is %d bytes; the limit is %d", len(j.Code), MaxCodeBytes)
+		}
+	case TypeJS:
+		if j.HTML == "" && j.JavaScript == "" {
+			return Errorf(CodeMissingField, "a js job needs \"html\" or \"javascript\"")
+		}
+		for name, v := range map[string]string{"html": j.HTML, "css": j.CSS, "javascript": j.JavaScript} {
+			if len(v) > MaxCodeBytes {
+				return Errorf(CodeCodeTooLarge, "field %q is %d bytes; the limit is %d", name, len(v), MaxCodeBytes)
+			}
+		}
+		switch j.OutputType {
+		case "", OutputPNG, OutputHTML, OutputBoth:
+		default:
+			return Errorf(CodeInvalidField, "field \"outputType\" must be png, html or both, got %q", j.OutputType)
+		}
+	}
+	switch j.GPUComplexity {
+	case "", "low", "medium", "high":
+	default:
+		return Errorf(CodeInvalidField, "field \"gpuComplexity\" must be low, medium or high, got %q", j.GPUComplexity)
+	}
+	switch j.P5Version {
+	case "", "1", "2":
+	default:
+		return Errorf(CodeInvalidField, "field \"p5Version\" must be \"1\" or \"2\", got %q", j.P5Version)
+	}
+	if j.TimeoutMs < 0 {
+		return Errorf(CodeInvalidField, "field \"timeoutMs\" must not be negative")
+	}
+	return nil
+}
+
+func checkSize(name string, v int) error {
+	if v == 0 {
+		return Errorf(CodeMissingField, "field %q is required", name)
+	}
+	if v < MinSize || v > MaxSize {
+		return Errorf(CodeSizeOutOfRange, "field %q is %d; it must be between %d and %d", name, v, MinSize, MaxSize)
+	}
+	return nil
+}
+
+// CheckBucket reports whether name is a container name Azure accepts:
+// 3-63 characters of lowercase letters, digits and single hyphens, starting
+// and ending with a letter or digit.
+func CheckBucket(name string) error {
+	if name == "" {
+		return Errorf(CodeMissingField, "field \"bucket\" is required")
+	}
+	bad := func(why string) error {
+		return Errorf(CodeInvalidBucket, "bucket %q is not a valid container name: %s", name, why)
+	}
+	if len(name) < 3 || len(name) > 63 {
+		return bad("it must be 3-63 characters long")
+	}
+	for i, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+		case r == '-':
+			if i == 0 || i == len(name)-1 {
+				return bad("it must start and end with a letter or digit")
+			}
+			if name[i-1] == '-' {
+				return bad("it must not contain consecutive hyphens")
+			}
+		default:
+			return bad("only lowercase letters, digits and hyphens are allowed")
+		}
+	}
+	return nil
+}
+
+// CheckBlobPath reports whether prefix and filename make a safe blob name:
+// no "." or ".." segments, no absolute path, no backslashes, no control or
+// invalid UTF-8 characters, a filename without slashes, and a total length
+// Azure accepts.
+func CheckBlobPath(prefix, filename string) error {
+	if filename == "" {
+		return Errorf(CodeMissingField, "field \"filename\" is required")
+	}
+	for _, f := range []struct{ name, v string }{{"prefix", prefix}, {"filename", filename}} {
+		if !utf8.ValidString(f.v) {
+			return Errorf(CodeInvalidPath, "field %q is not valid UTF-8", f.name)
+		}
+		for _, r := range f.v {
+			if unicode.IsControl(r) {
+				return Errorf(CodeInvalidPath, "field %q contains a control character (%U)", f.name, r)
+			}
+		}
+		if strings.Contains(f.v, `\`) {
+			return Errorf(CodeInvalidPath, "field %q must not contain backslashes", f.name)
+		}
+		if strings.HasPrefix(f.v, "/") {
+			return Errorf(CodeInvalidPath, "field %q must be relative, not start with /", f.name)
+		}
+		for _, seg := range strings.Split(f.v, "/") {
+			if seg == "." || seg == ".." {
+				return Errorf(CodeInvalidPath, "field %q must not contain . or .. segments", f.name)
+			}
+		}
+	}
+	if strings.Contains(filename, "/") {
+		return Errorf(CodeInvalidPath, "field \"filename\" must not contain /; put directories in \"prefix\"")
+	}
+	if strings.Contains(prefix, "//") {
+		return Errorf(CodeInvalidPath, "field \"prefix\" must not contain empty segments (//)")
+	}
+	if n := len(strings.Trim(prefix, "/")) + 1 + len(filename); n > maxBlobName {
+		return Errorf(CodeInvalidPath, "prefix/filename is %d bytes; Azure allows %d", n, maxBlobName)
+	}
+	return nil
+}
+
+// String is a short description for logs.
+func (j *Job) String() string {
+	return fmt.Sprintf("%s %dx%d %s/%s", j.Type, j.Width, j.Height, j.Bucket, j.BlobName())
+}

@@ -1,0 +1,119 @@
+package empplay
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	const ok = `"type":"p5","code":"function setup(){createCanvas(10,10)}","width":10,"height":10,"bucket":"renders","prefix":"a/b","filename":"x.png"`
+	big := strings.Repeat("a", MaxCodeBytes+1)
+	for _, tc := range []struct {
+		name string
+		raw  string
+		code Code // "" means valid
+		msg  string
+	}{
+		{"valid p5", `{` + ok + `}`, "", ""},
+		{"valid with context and unknown fields", `{` + ok + `,"context":{"hash":"0xabc","variables":{"a":1}},"futureField":[1,2]}`, "", ""},
+		{"valid js", `{"type":"js","html":"<p>hi</p>","width":10,"height":10,"bucket":"renders","prefix":"","filename":"x.png","outputType":"both"}`, "", ""},
+		{"empty prefix", `{"type":"p5","code":"x","width":10,"height":10,"bucket":"renders","filename":"x.png"}`, "", ""},
+		{"not json", `hello`, CodeInvalidJSON, "not a JSON object"},
+		{"truncated json", `{"type":"p5"`, CodeInvalidJSON, "not valid JSON"},
+		{"json array", `[1,2]`, CodeInvalidJSON, "not a JSON object"},
+		{"empty", ``, CodeInvalidJSON, "not a JSON object"},
+		{"unknown type", `{"type":"pdf","width":10,"height":10}`, CodeUnknownType, `"pdf"`},
+		{"missing type", `{"code":"x"}`, CodeMissingField, `"type"`},
+		{"width as string", `{` + ok + `,"width":"10"}`, CodeInvalidField, `"width" must be a number`},
+		{"width fractional", `{` + ok + `,"width":10.5}`, CodeInvalidField, `"width"`},
+		{"code as number", `{` + ok + `,"code":5}`, CodeInvalidField, `"code" must be a string`},
+		{"context as string", `{` + ok + `,"context":"x"}`, CodeInvalidField, `"context"`},
+		{"missing width", `{"type":"p5","code":"x","height":10,"bucket":"renders","filename":"x.png"}`, CodeMissingField, `"width"`},
+		{"width too big", `{` + ok + `,"width":100000}`, CodeSizeOutOfRange, "between 1 and 4096"},
+		{"negative height", `{` + ok + `,"height":-5}`, CodeSizeOutOfRange, `"height"`},
+		{"missing code", `{` + ok + `,"code":""}`, CodeMissingField, `"code"`},
+		{"code too large", `{` + ok + `,"code":"` + big + `"}`, CodeCodeTooLarge, "limit"},
+		{"missing bucket", `{` + ok + `,"bucket":""}`, CodeMissingField, `"bucket"`},
+		{"bucket uppercase", `{` + ok + `,"bucket":"Renders"}`, CodeInvalidBucket, "lowercase"},
+		{"bucket too short", `{` + ok + `,"bucket":"ab"}`, CodeInvalidBucket, "3-63"},
+		{"bucket double hyphen", `{` + ok + `,"bucket":"a--b"}`, CodeInvalidBucket, "consecutive"},
+		{"bucket trailing hyphen", `{` + ok + `,"bucket":"abc-"}`, CodeInvalidBucket, "start and end"},
+		{"bucket underscore", `{` + ok + `,"bucket":"a_bc"}`, CodeInvalidBucket, "only lowercase"},
+		{"prefix dotdot", `{` + ok + `,"prefix":"a/../../etc"}`, CodeInvalidPath, ".."},
+		{"filename dotdot", `{` + ok + `,"filename":".."}`, CodeInvalidPath, ".."},
+		{"absolute prefix", `{` + ok + `,"prefix":"/etc"}`, CodeInvalidPath, "relative"},
+		{"backslash", `{` + ok + `,"prefix":"a\\b"}`, CodeInvalidPath, "backslash"},
+		{"control char", `{` + ok + `,"filename":"a\u0007.png"}`, CodeInvalidPath, "control"},
+		{"newline", `{` + ok + `,"prefix":"a\nb"}`, CodeInvalidPath, "control"},
+		{"slash in filename", `{` + ok + `,"filename":"a/b.png"}`, CodeInvalidPath, "prefix"},
+		{"missing filename", `{` + ok + `,"filename":""}`, CodeMissingField, `"filename"`},
+		{"bad outputType", `{"type":"js","html":"x","width":10,"height":10,"bucket":"renders","filename":"x.png","outputType":"pdf"}`, CodeInvalidField, "outputType"},
+		{"js without content", `{"type":"js","width":10,"height":10,"bucket":"renders","filename":"x.png"}`, CodeMissingField, "html"},
+		{"bad p5Version", `{` + ok + `,"p5Version":"3"}`, CodeInvalidField, "p5Version"},
+		{"bad gpuComplexity", `{` + ok + `,"gpuComplexity":"extreme"}`, CodeInvalidField, "gpuComplexity"},
+		{"id with space", `{` + ok + `,"id":"a b"}`, CodeInvalidField, `"id"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse([]byte(tc.raw))
+			if tc.code == "" {
+				if err != nil {
+					t.Fatalf("Parse: %v; want valid", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Parse succeeded; want %s", tc.code)
+			}
+			if got := ErrorCode(err); got != tc.code {
+				t.Errorf("code %s (%v); want %s", got, err, tc.code)
+			}
+			if IsRetryable(err) {
+				t.Errorf("bad input is retryable; want permanent")
+			}
+			if !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("message %q does not mention %q", err, tc.msg)
+			}
+		})
+	}
+}
+
+func TestIDFor(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, raw, want string
+	}{
+		{"explicit id", `{"id":"job-1","type":"p5"}`, "job-1"},
+		// sha256 of the exact bytes, as `printf %s '{"type":"p5"}' | sha256sum` prints it.
+		{"derived", `{"type":"p5"}`, "13cea268aca4f64fdf0ddb423ea5041a23040fb657715f82bb92acd5dbe64f57"},
+		{"numeric id is ignored", `{"id":5}`, ""},
+		{"invalid id is ignored", `{"id":"a b"}`, ""},
+		{"not json", `nope`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := IDFor([]byte(tc.raw))
+			if tc.want != "" && got != tc.want {
+				t.Fatalf("IDFor = %s; want %s", got, tc.want)
+			}
+			if tc.want == "" && len(got) != 64 {
+				t.Fatalf("IDFor = %s; want a 64-hex sha256", got)
+			}
+		})
+	}
+}
+
+func TestBlobName(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ prefix, file, want string }{
+		{"a/b", "x.png", "a/b/x.png"},
+		{"a/b/", "x.png", "a/b/x.png"},
+		{"", "x.png", "x.png"},
+	} {
+		j := Job{Prefix: tc.prefix, Filename: tc.file}
+		if got := j.BlobName(); got != tc.want {
+			t.Errorf("BlobName(%q,%q) = %q; want %q", tc.prefix, tc.file, got, tc.want)
+		}
+	}
+}

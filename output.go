@@ -1,0 +1,32 @@
+package empplay
+
+// Artifact is one file a render produced.
+type Artifact struct {
+	// Name is the blob name inside the job's bucket.
+	Name     string
+	MimeType string
+	Body     []byte
+	// Width and Height are the image size in pixels (0 for non-images).
+	Width, Height int
+}
+
+// Output is everything a render produced. The first artifact is the job's
+// main output (the result's src).
+type Output struct {
+	Artifacts []Artifact
+	// Trigger says what told the renderer the picture was ready
+	// ("draw", "frames", "capture", "deadline", ...).
+	Trigger string
+	// Renderer is the WebGL renderer string, when the page used WebGL.
+	Renderer string
+}
+
+// Delivery is one payload taken from the queue, owned by the worker that
+// fetched it until it stores a result or gives it back.
+type Delivery struct {
+	Raw []byte
+	// ID is [IDFor] of Raw.
+	ID string
+	// Attempt counts the claims of this job, this one included.
+	Attempt int
+}

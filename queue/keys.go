@@ -1,0 +1,43 @@
+package queue
+
+// DefaultName is the list producers push to (REDIS_QUEUE_NAME).
+const DefaultName = "playwright-jobs"
+
+// Keys names every Redis key of one queue. All but Pending carry the hash
+// tag {name}, which hashes to the same Cluster slot as Pending itself.
+type Keys struct {
+	Pending string
+	tag     string
+}
+
+// NewKeys returns the keys of the queue called name.
+func NewKeys(name string) Keys {
+	if name == "" {
+		name = DefaultName
+	}
+	return Keys{Pending: name, tag: "{" + name + "}"}
+}
+
+// Inflight is the list holding what worker wid is rendering.
+func (k Keys) Inflight(wid string) string { return k.tag + ":inflight:" + wid }
+
+// Workers is the heartbeat registry.
+func (k Keys) Workers() string { return k.tag + ":workers" }
+
+// Job is the metadata hash of job id.
+func (k Keys) Job(id string) string { return k.tag + ":job:" + id }
+
+// JobPrefix is the prefix of every Job key.
+func (k Keys) JobPrefix() string { return k.tag + ":job:" }
+
+// Result holds the result JSON of job id.
+func (k Keys) Result(id string) string { return k.tag + ":result:" + id }
+
+// Done is the list a producer BLPOPs to wait for job id.
+func (k Keys) Done(id string) string { return k.tag + ":done:" + id }
+
+// Dead is the dead-letter list.
+func (k Keys) Dead() string { return k.tag + ":dead" }
+
+// Channel is the pub/sub channel every result is published on.
+func (k Keys) Channel() string { return k.tag + ":results" }

@@ -1,0 +1,260 @@
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/empplay/empplay"
+)
+
+// Config tunes a [Redis] queue. Zero values take the defaults in brackets.
+type Config struct {
+	// Name is the producers' list (REDIS_QUEUE_NAME) [playwright-jobs].
+	Name string
+	// BlockTimeout is how long one BLMOVE waits server-side [2s]. It bounds
+	// how quickly a worker notices shutdown.
+	BlockTimeout time.Duration
+	// MaxAttempts is how often a job may be claimed before it is
+	// dead-lettered [3].
+	MaxAttempts int
+	// ResultTTL is how long a result is kept [24h].
+	ResultTTL time.Duration
+	// DoneTTL is how long the wake-up list of a job is kept [10m].
+	DoneTTL time.Duration
+	// JobTTL is how long per-job metadata is kept [7 days].
+	JobTTL time.Duration
+	// HeartbeatTTL is how long a worker counts as alive after its last
+	// heartbeat [15s].
+	HeartbeatTTL time.Duration
+	// DeadCap caps the dead-letter list [10000].
+	DeadCap int
+}
+
+func (c *Config) defaults() {
+	if c.Name == "" {
+		c.Name = DefaultName
+	}
+	if c.BlockTimeout <= 0 {
+		c.BlockTimeout = 2 * time.Second
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 3
+	}
+	if c.ResultTTL <= 0 {
+		c.ResultTTL = 24 * time.Hour
+	}
+	if c.DoneTTL <= 0 {
+		c.DoneTTL = 10 * time.Minute
+	}
+	if c.JobTTL <= 0 {
+		c.JobTTL = 7 * 24 * time.Hour
+	}
+	if c.HeartbeatTTL <= 0 {
+		c.HeartbeatTTL = 15 * time.Second
+	}
+	if c.DeadCap <= 0 {
+		c.DeadCap = 10000
+	}
+}
+
+// ErrFenced means the worker was written off as dead by another process;
+// it must stop without writing results.
+var ErrFenced = errors.New("worker was fenced: another process declared it dead")
+
+// Redis is one worker's view of the queue: it fetches jobs into its own
+// in-flight list and finishes them.
+type Redis struct {
+	c      rueidis.Client
+	cfg    Config
+	keys   Keys
+	wid    string
+	logger *slog.Logger
+}
+
+// New returns the queue view of worker wid. Use [NewWorkerID] for wid.
+func New(c rueidis.Client, cfg Config, wid string, logger *slog.Logger) *Redis {
+	cfg.defaults()
+	return &Redis{c: c, cfg: cfg, keys: NewKeys(cfg.Name), wid: wid, logger: logger}
+}
+
+// NewWorkerID returns an id unique to this process incarnation:
+// host:pid:random, prefixed with label when it is not empty.
+func NewWorkerID(label string) string {
+	host, _ := os.Hostname()
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	id := host + ":" + strconv.Itoa(os.Getpid()) + ":" + hex.EncodeToString(b[:])
+	if label != "" {
+		id = label + ":" + id
+	}
+	return id
+}
+
+// WorkerID returns the id this queue view fetches under.
+func (q *Redis) WorkerID() string { return q.wid }
+
+// Keys returns the queue's key names.
+func (q *Redis) Keys() Keys { return q.keys }
+
+// Register adds the worker to the heartbeat registry.
+func (q *Redis) Register(ctx context.Context) error {
+	return q.heartbeat(ctx, true)
+}
+
+// Heartbeat refreshes the worker's registry entry. It returns [ErrFenced]
+// when the worker was removed by someone else.
+func (q *Redis) Heartbeat(ctx context.Context) error {
+	return q.heartbeat(ctx, false)
+}
+
+func (q *Redis) heartbeat(ctx context.Context, first bool) error {
+	f := "0"
+	if first {
+		f = "1"
+	}
+	s, err := heartbeatScript.Exec(ctx, q.c, []string{q.keys.Workers()},
+		[]string{q.wid, ms(q.cfg.HeartbeatTTL), f}).ToString()
+	if err != nil {
+		return fmt.Errorf("heartbeat %s: %w", q.wid, err)
+	}
+	if s == "FENCED" {
+		return ErrFenced
+	}
+	return nil
+}
+
+// Deregister removes the worker from the registry. Its in-flight list must
+// be empty (finished or requeued) before.
+func (q *Redis) Deregister(ctx context.Context) error {
+	if err := q.c.Do(ctx, q.c.B().Zrem().Key(q.keys.Workers()).Member(q.wid).Build()).Error(); err != nil {
+		return fmt.Errorf("deregister %s: %w", q.wid, err)
+	}
+	return nil
+}
+
+// Fetch waits up to the block timeout for a job and claims it. It returns
+// (nil, nil) when no job arrived. Jobs that already have a result, and
+// jobs that ran out of attempts (their failed result is written here), are
+// handled inside and never returned.
+func (q *Redis) Fetch(ctx context.Context) (*empplay.Delivery, error) {
+	raw, err := q.move(ctx)
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	return q.claim(ctx, raw)
+}
+
+func (q *Redis) move(ctx context.Context) ([]byte, error) {
+	inflight := q.keys.Inflight(q.wid)
+	// The context outlives the server-side timeout, so an idle queue ends
+	// the call in Redis, not by cancelling the connection.
+	bctx, cancel := context.WithTimeout(ctx, q.cfg.BlockTimeout+5*time.Second)
+	defer cancel()
+	cmd := q.c.B().Blmove().Source(q.keys.Pending).Destination(inflight).Right().Left().
+		Timeout(q.cfg.BlockTimeout.Seconds()).Build()
+	s, err := q.c.Do(bctx, cmd).ToString()
+	if rueidis.IsRedisNil(err) {
+		return nil, nil
+	}
+	if err != nil {
+		if _, isRedis := rueidis.IsRedisErr(err); !isRedis {
+			// The reply may be lost while the move happened: look in our
+			// own in-flight list before giving up.
+			if got, lerr := q.recoverOwn(ctx); lerr == nil && got != nil {
+				return got, nil
+			}
+		}
+		return nil, fmt.Errorf("fetch from %s: %w", q.keys.Pending, err)
+	}
+	return []byte(s), nil
+}
+
+func (q *Redis) recoverOwn(ctx context.Context) ([]byte, error) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+	defer cancel()
+	s, err := q.c.Do(rctx, q.c.B().Lindex().Key(q.keys.Inflight(q.wid)).Index(-1).Build()).ToString()
+	if rueidis.IsRedisNil(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []byte(s), nil
+}
+
+func (q *Redis) claim(ctx context.Context, raw []byte) (*empplay.Delivery, error) {
+	id := empplay.IDFor(raw)
+	k := q.keys
+	res, err := claimScript.Exec(ctx, q.c,
+		[]string{k.Inflight(q.wid), k.Job(id), k.Result(id), k.Dead(), k.Done(id), k.Channel()},
+		[]string{string(raw), id, q.wid, strconv.Itoa(q.cfg.MaxAttempts), ms(q.cfg.JobTTL),
+			ms(q.cfg.ResultTTL), ms(q.cfg.DoneTTL), strconv.Itoa(q.cfg.DeadCap)}).ToArray()
+	if err != nil {
+		return nil, fmt.Errorf("claim job %s: %w", id, err)
+	}
+	if len(res) != 2 {
+		return nil, fmt.Errorf("claim job %s: unexpected reply of %d elements", id, len(res))
+	}
+	status, _ := res[0].ToString()
+	attempts, _ := res[1].AsInt64()
+	switch status {
+	case "OK":
+		return &empplay.Delivery{Raw: raw, ID: id, Attempt: int(attempts)}, nil
+	case "CACHED":
+		q.logger.InfoContext(ctx, "job already has a result; not rendering it again", "job_id", id)
+	case "DEAD":
+		q.logger.ErrorContext(ctx, "job ran out of attempts; dead-lettered", "job_id", id, "attempts", attempts)
+	case "GONE":
+		q.logger.WarnContext(ctx, "fetched job is no longer ours", "job_id", id)
+	default:
+		return nil, fmt.Errorf("claim job %s: unexpected status %q", id, status)
+	}
+	return nil, nil
+}
+
+// Finish stores res as the job's one result and releases the job. It
+// reports whether this call wrote the result; false means a result
+// existed already (a duplicate delivery) and res was dropped.
+func (q *Redis) Finish(ctx context.Context, d *empplay.Delivery, res *empplay.Result) (bool, error) {
+	res.ID = d.ID
+	res.Attempts = d.Attempt
+	body, err := json.Marshal(res)
+	if err != nil {
+		return false, fmt.Errorf("encode result of %s: %w", d.ID, err)
+	}
+	state := "done"
+	if !res.Success {
+		state = "failed"
+	}
+	k := q.keys
+	n, err := completeScript.Exec(ctx, q.c,
+		[]string{k.Inflight(q.wid), k.Job(d.ID), k.Result(d.ID), k.Done(d.ID), k.Channel()},
+		[]string{string(d.Raw), string(body), ms(q.cfg.ResultTTL), ms(q.cfg.DoneTTL), state}).AsInt64()
+	if err != nil {
+		return false, fmt.Errorf("store result of %s: %w", d.ID, err)
+	}
+	return n == 1, nil
+}
+
+// Requeue puts a job back at the front of the queue without charging the
+// attempt, for a worker that stops before finishing it.
+func (q *Redis) Requeue(ctx context.Context, d *empplay.Delivery) error {
+	k := q.keys
+	if err := requeueScript.Exec(ctx, q.c, []string{k.Inflight(q.wid), k.Pending, k.Job(d.ID)},
+		[]string{string(d.Raw)}).Error(); err != nil {
+		return fmt.Errorf("requeue job %s: %w", d.ID, err)
+	}
+	return nil
+}
+
+func ms(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }

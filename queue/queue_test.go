@@ -1,0 +1,254 @@
+package queue_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/testenv"
+	"github.com/empplay/empplay/queue"
+)
+
+func newRedis(t *testing.T) rueidis.Client {
+	t.Helper()
+	srv := testenv.StartRedis(t)
+	opt, err := queue.Options(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := rueidis.NewClient(opt)
+	if err != nil {
+		t.Fatalf("connect to redis: %v", err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func newQueue(c rueidis.Client, cfg queue.Config) *queue.Redis {
+	return queue.New(c, cfg, queue.NewWorkerID("test"), slog.New(slog.DiscardHandler))
+}
+
+func llen(t *testing.T, c rueidis.Client, key string) int64 {
+	t.Helper()
+	n, err := c.Do(context.Background(), c.B().Llen().Key(key).Build()).AsInt64()
+	if err != nil {
+		t.Fatalf("LLEN %s: %v", key, err)
+	}
+	return n
+}
+
+func TestFetchFinishWait(t *testing.T) {
+	c := newRedis(t)
+	ctx := testenv.Context(t, 30*time.Second)
+	q := newQueue(c, queue.Config{BlockTimeout: time.Second})
+	prod := queue.NewClient(c, "")
+	raw := []byte(`{"type":"p5","code":"x"}`)
+	id, err := prod.Submit(ctx, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id != empplay.IDFor(raw) {
+		t.Fatalf("Submit id %s; want IDFor %s", id, empplay.IDFor(raw))
+	}
+	d, err := q.Fetch(ctx)
+	if err != nil || d == nil {
+		t.Fatalf("Fetch = %v, %v; want the job", d, err)
+	}
+	if d.ID != id || d.Attempt != 1 || string(d.Raw) != string(raw) {
+		t.Fatalf("delivery %+v; want id %s attempt 1", d, id)
+	}
+	k := q.Keys()
+	if n := llen(t, c, k.Inflight(q.WorkerID())); n != 1 {
+		t.Fatalf("in-flight list holds %d; want 1 while the job runs", n)
+	}
+	if n := llen(t, c, k.Pending); n != 0 {
+		t.Fatalf("pending holds %d; want 0", n)
+	}
+
+	// A waiter started before the result arrives gets it.
+	got := make(chan *empplay.Result, 2)
+	for range 2 {
+		go func() {
+			r, err := prod.Wait(ctx, id)
+			if err != nil {
+				t.Errorf("Wait: %v", err)
+			}
+			got <- r
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	wrote, err := q.Finish(ctx, d, &empplay.Result{Success: true, Src: "http://cdn/x.png"})
+	if err != nil || !wrote {
+		t.Fatalf("Finish = %v, %v; want true", wrote, err)
+	}
+	for range 2 {
+		select {
+		case r := <-got:
+			if r == nil || !r.Success || r.Src != "http://cdn/x.png" || r.ID != id || r.Attempts != 1 {
+				t.Fatalf("waiter got %+v", r)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("waiter did not wake up")
+		}
+	}
+	if n := llen(t, c, k.Inflight(q.WorkerID())); n != 0 {
+		t.Fatalf("in-flight holds %d after Finish; want 0", n)
+	}
+	ttl, _ := c.Do(ctx, c.B().Pttl().Key(k.Result(id)).Build()).AsInt64()
+	if ttl <= 0 || ttl > (24*time.Hour).Milliseconds() {
+		t.Fatalf("result TTL %d ms; want (0, 24h]", ttl)
+	}
+
+	// A second Finish (a duplicate delivery) never replaces the result.
+	wrote, err = q.Finish(ctx, d, &empplay.Result{Success: false, Error: "late"})
+	if err != nil || wrote {
+		t.Fatalf("second Finish = %v, %v; want false", wrote, err)
+	}
+	r, err := prod.Result(ctx, id)
+	if err != nil || !r.Success {
+		t.Fatalf("stored result %+v, %v; want the first one", r, err)
+	}
+}
+
+func TestFetchEmptyReturnsAfterBlockTimeout(t *testing.T) {
+	c := newRedis(t)
+	ctx := testenv.Context(t, 30*time.Second)
+	q := newQueue(c, queue.Config{BlockTimeout: time.Second})
+	start := time.Now()
+	d, err := q.Fetch(ctx)
+	if d != nil || err != nil {
+		t.Fatalf("Fetch on an empty queue = %v, %v; want nil, nil", d, err)
+	}
+	if el := time.Since(start); el < 900*time.Millisecond || el > 4*time.Second {
+		t.Fatalf("Fetch returned after %v; want about the 1s block timeout", el)
+	}
+}
+
+func TestDuplicatePayloadAnsweredFromResult(t *testing.T) {
+	c := newRedis(t)
+	ctx := testenv.Context(t, 30*time.Second)
+	q := newQueue(c, queue.Config{BlockTimeout: time.Second})
+	prod := queue.NewClient(c, "")
+	raw := []byte(`{"type":"p5","code":"dup"}`)
+	for range 2 {
+		if _, err := prod.Submit(ctx, raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := q.Fetch(ctx)
+	if err != nil || d == nil {
+		t.Fatalf("Fetch = %v, %v", d, err)
+	}
+	if _, err := q.Finish(ctx, d, &empplay.Result{Success: true}); err != nil {
+		t.Fatal(err)
+	}
+	d2, err := q.Fetch(ctx)
+	if err != nil || d2 != nil {
+		t.Fatalf("second copy fetched as %+v, %v; want it answered from the stored result", d2, err)
+	}
+	if n := llen(t, c, q.Keys().Inflight(q.WorkerID())) + llen(t, c, q.Keys().Pending); n != 0 {
+		t.Fatalf("%d copies left in Redis lists; want 0", n)
+	}
+}
+
+func TestPoisonJobDeadLettersAfterMaxAttempts(t *testing.T) {
+	c := newRedis(t)
+	ctx := testenv.Context(t, 30*time.Second)
+	prod := queue.NewClient(c, "")
+	raw := []byte(`{"type":"p5","code":"crash"}`)
+	id, _ := prod.Submit(ctx, raw)
+	const maxAttempts = 2
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		// Each worker incarnation claims the job and "dies"; recovery
+		// puts the job back (simulated by moving it by hand).
+		q := newQueue(c, queue.Config{BlockTimeout: time.Second, MaxAttempts: maxAttempts})
+		d, err := q.Fetch(ctx)
+		if err != nil || d == nil || d.Attempt != attempt {
+			t.Fatalf("attempt %d: Fetch = %+v, %v", attempt, d, err)
+		}
+		if err := c.Do(ctx, c.B().Lmove().Source(q.Keys().Inflight(q.WorkerID())).
+			Destination(q.Keys().Pending).Right().Right().Build()).Error(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := newQueue(c, queue.Config{BlockTimeout: time.Second, MaxAttempts: maxAttempts})
+	if d, err := q.Fetch(ctx); d != nil || err != nil {
+		t.Fatalf("poison job fetched again: %+v, %v", d, err)
+	}
+	r, err := prod.Result(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Success || r.ErrorCode != empplay.CodeMaxAttempts || r.Attempts != maxAttempts {
+		t.Fatalf("dead job result %+v; want failed max_attempts after %d attempts", r, maxAttempts)
+	}
+	if n := llen(t, c, q.Keys().Dead()); n != 1 {
+		t.Fatalf("dead-letter list holds %d; want 1", n)
+	}
+}
+
+func TestRequeueDoesNotChargeAttempt(t *testing.T) {
+	c := newRedis(t)
+	ctx := testenv.Context(t, 30*time.Second)
+	prod := queue.NewClient(c, "")
+	if _, err := prod.Submit(ctx, []byte(`{"n":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	q := newQueue(c, queue.Config{BlockTimeout: time.Second})
+	d, _ := q.Fetch(ctx)
+	if d == nil {
+		t.Fatal("no job")
+	}
+	if err := q.Requeue(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	d2, _ := q.Fetch(ctx)
+	if d2 == nil || d2.Attempt != 1 {
+		t.Fatalf("after requeue got %+v; want attempt 1 again", d2)
+	}
+}
+
+func TestHeartbeatFencing(t *testing.T) {
+	c := newRedis(t)
+	ctx := testenv.Context(t, 30*time.Second)
+	q := newQueue(c, queue.Config{})
+	if err := q.Heartbeat(ctx); !errors.Is(err, queue.ErrFenced) {
+		t.Fatalf("heartbeat before Register = %v; want ErrFenced", err)
+	}
+	if err := q.Register(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Heartbeat(ctx); err != nil {
+		t.Fatalf("heartbeat after Register: %v", err)
+	}
+	if err := q.Deregister(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Heartbeat(ctx); !errors.Is(err, queue.ErrFenced) {
+		t.Fatalf("heartbeat after removal = %v; want ErrFenced", err)
+	}
+}
+
+func TestWaitTimesOut(t *testing.T) {
+	c := newRedis(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	_, err := queue.NewClient(c, "").Wait(ctx, "nope")
+	if !errors.Is(err, queue.ErrNoResult) {
+		t.Fatalf("Wait = %v; want ErrNoResult", err)
+	}
+}
+
+func TestKeysShareOneHashTag(t *testing.T) {
+	k := queue.NewKeys("jobs")
+	for _, key := range []string{k.Inflight("w"), k.Workers(), k.Job("i"), k.Result("i"), k.Done("i"), k.Dead(), k.Channel()} {
+		if len(key) < 6 || key[:6] != "{jobs}" {
+			t.Errorf("key %q lacks the {jobs} hash tag", key)
+		}
+	}
+}

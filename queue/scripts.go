@@ -1,0 +1,80 @@
+package queue
+
+import "github.com/redis/rueidis"
+
+// Redis time in milliseconds, never the host clock: hosts disagree.
+const luaNow = `local t = redis.call('TIME'); local now = t[1]*1000 + math.floor(t[2]/1000)
+`
+
+// claimScript takes ownership of a fetched job and counts the attempt. It
+// is not retryable: it increments attempts.
+//
+// KEYS: 1 inflight 2 job 3 result 4 dead 5 done 6 channel
+// ARGV: 1 raw 2 id 3 wid 4 maxAttempts 5 jobTTLms 6 resultTTLms 7 doneTTLms 8 deadCap
+// Returns {status, attempts}: OK, CACHED (a result exists), DEAD (attempts
+// exhausted: failed result written), GONE (no longer ours).
+var claimScript = rueidis.NewLuaScript(luaNow + `
+if not redis.call('LPOS', KEYS[1], ARGV[1]) then return {'GONE', 0} end
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('LREM', KEYS[1], 1, ARGV[1])
+  return {'CACHED', 0}
+end
+local n = redis.call('HINCRBY', KEYS[2], 'attempts', 1)
+redis.call('HSET', KEYS[2], 'state', 'active', 'worker', ARGV[3], 'claimedAt', now, 'raw', ARGV[1])
+redis.call('HSETNX', KEYS[2], 'firstClaimedAt', now)
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+if n > tonumber(ARGV[4]) then
+  redis.call('LREM', KEYS[1], 1, ARGV[1])
+  local err = 'job was claimed ' .. (n - 1) .. ' times without finishing (it may crash its worker or browser); giving up'
+  redis.call('LPUSH', KEYS[4], cjson.encode({id=ARGV[2], raw=ARGV[1], attempts=n-1, at=now, error=err}))
+  redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[8]) - 1)
+  local r = cjson.encode({success=false, id=ARGV[2], error=err, errorCode='max_attempts', attempts=n-1})
+  redis.call('SET', KEYS[3], r, 'PX', ARGV[6])
+  redis.call('RPUSH', KEYS[5], r); redis.call('PEXPIRE', KEYS[5], ARGV[7])
+  redis.call('PUBLISH', KEYS[6], r)
+  redis.call('HSET', KEYS[2], 'state', 'dead')
+  return {'DEAD', n - 1}
+end
+return {'OK', n}
+`)
+
+// completeScript stores a job's one result and releases the job. First
+// writer wins, so a duplicate delivery never produces a second result.
+// Safe to retry.
+//
+// KEYS: 1 inflight 2 job 3 result 4 done 5 channel
+// ARGV: 1 raw 2 resultJSON 3 resultTTLms 4 doneTTLms 5 state
+// Returns 1 when this call wrote the result, 0 when one existed already.
+var completeScript = rueidis.NewLuaScriptRetryable(luaNow + `
+redis.call('LREM', KEYS[1], 1, ARGV[1])
+local wrote = redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3])
+if wrote then
+  redis.call('RPUSH', KEYS[4], ARGV[2]); redis.call('PEXPIRE', KEYS[4], ARGV[4])
+  redis.call('PUBLISH', KEYS[5], ARGV[2])
+  redis.call('HSET', KEYS[2], 'state', ARGV[5], 'finishedAt', now)
+  return 1
+end
+return 0
+`)
+
+// requeueScript gives a job back without charging the attempt (drain).
+//
+// KEYS: 1 inflight 2 pending 3 job ; ARGV: 1 raw
+var requeueScript = rueidis.NewLuaScriptRetryable(`
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+if redis.call('HINCRBY', KEYS[3], 'attempts', -1) < 0 then redis.call('HSET', KEYS[3], 'attempts', 0) end
+redis.call('HSET', KEYS[3], 'state', 'queued')
+return 1
+`)
+
+// heartbeatScript registers or refreshes a worker. A worker that another
+// process wrote off (removed from the registry) is told FENCED and must
+// stop without writing results.
+//
+// KEYS: 1 workers ; ARGV: 1 wid 2 ttlMs 3 first (1/0)
+var heartbeatScript = rueidis.NewLuaScriptRetryable(luaNow + `
+if ARGV[3] ~= '1' and not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 'FENCED' end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+return 'OK'
+`)

@@ -1,0 +1,324 @@
+package worker
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/empplay/empplay"
+)
+
+// Queue hands out jobs and takes their results.
+type Queue interface {
+	// Fetch waits a short while (seconds) for a job; (nil, nil) when none came.
+	Fetch(ctx context.Context) (*empplay.Delivery, error)
+	// Finish stores the job's one result and releases the job.
+	Finish(ctx context.Context, d *empplay.Delivery, res *empplay.Result) (bool, error)
+	// Requeue gives the job back without charging the attempt.
+	Requeue(ctx context.Context, d *empplay.Delivery) error
+}
+
+// Renderer turns a job into files.
+type Renderer interface {
+	Render(ctx context.Context, job *empplay.Job) (*empplay.Output, error)
+}
+
+// Uploader stores a file in a container.
+type Uploader interface {
+	Upload(ctx context.Context, container, name string, body []byte, contentType string) error
+}
+
+// Verifier waits until the CDN serves a stored file and returns its URL.
+type Verifier interface {
+	Verify(ctx context.Context, bucket, name string, size int64, contentType string) (string, error)
+}
+
+// Config tunes a [Worker]. Zero values take the defaults in brackets.
+type Config struct {
+	// ID names the worker in results and logs.
+	ID string
+	// RenderTimeout is the render deadline of a job (BROWSER_TIMEOUT) [30s].
+	RenderTimeout time.Duration
+	// UploadTimeout bounds the upload of one job's files [60s].
+	UploadTimeout time.Duration
+	// VerifyTimeout bounds the CDN verification of one job [30s].
+	VerifyTimeout time.Duration
+	// DrainTimeout is how long a stopping worker lets its job finish before
+	// it gives the job back to the queue [30s].
+	DrainTimeout time.Duration
+	// ResultTimeout bounds storing a result [10s].
+	ResultTimeout time.Duration
+}
+
+func (c *Config) defaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.RenderTimeout, 30*time.Second)
+	def(&c.UploadTimeout, 60*time.Second)
+	def(&c.VerifyTimeout, 30*time.Second)
+	def(&c.DrainTimeout, 30*time.Second)
+	def(&c.ResultTimeout, 10*time.Second)
+}
+
+// Worker processes jobs one at a time.
+type Worker struct {
+	cfg    Config
+	q      Queue
+	r      Renderer
+	u      Uploader
+	v      Verifier
+	logger *slog.Logger
+
+	lastFetch atomic.Int64 // unix ms of the last Fetch that returned
+	mu        sync.Mutex
+	current   string // id of the job being processed
+}
+
+// New returns a worker that takes jobs from q.
+func New(cfg Config, q Queue, r Renderer, u Uploader, v Verifier, logger *slog.Logger) *Worker {
+	cfg.defaults()
+	return &Worker{cfg: cfg, q: q, r: r, u: u, v: v, logger: logger}
+}
+
+// Status is a snapshot for health reports.
+type Status struct {
+	CurrentJob string
+	LastFetch  time.Time
+}
+
+// Status returns what the worker is doing.
+func (w *Worker) Status() Status {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return Status{CurrentJob: w.current, LastFetch: time.UnixMilli(w.lastFetch.Load())}
+}
+
+// Run processes jobs until ctx ends. Then it stops fetching (within the
+// queue's block timeout), lets the job in hand finish within DrainTimeout
+// or gives it back, and returns nil.
+func (w *Worker) Run(ctx context.Context) error {
+	errDelay := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		d, err := w.fetch(ctx)
+		if err != nil {
+			w.logger.WarnContext(ctx, "fetch failed; retrying", "err", err, "retry_in", errDelay)
+			select {
+			case <-ctx.Done():
+			case <-time.After(errDelay):
+			}
+			errDelay = min(errDelay*2, 5*time.Second)
+			continue
+		}
+		errDelay = 100 * time.Millisecond
+		if d == nil {
+			continue
+		}
+		w.handle(ctx, d)
+	}
+	return nil
+}
+
+// RunOnce waits for one job, processes it and returns its result. It
+// returns ctx's error if no job came.
+func (w *Worker) RunOnce(ctx context.Context) (*empplay.Result, error) {
+	for {
+		d, err := w.fetch(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if d != nil {
+			res, _ := w.handle(ctx, d)
+			if res == nil {
+				return nil, fmt.Errorf("job %s was given back to the queue: %w", d.ID, context.Cause(ctx))
+			}
+			return res, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("no job arrived: %w", err)
+		}
+	}
+}
+
+// fetch never lets cancellation cut a fetch short: a BLMOVE cancelled
+// client-side may already have moved a job. A job fetched after ctx ended
+// goes straight back.
+func (w *Worker) fetch(ctx context.Context) (*empplay.Delivery, error) {
+	d, err := w.q.Fetch(context.WithoutCancel(ctx))
+	w.lastFetch.Store(time.Now().UnixMilli())
+	if err != nil || d == nil {
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.ResultTimeout)
+		defer cancel()
+		if err := w.q.Requeue(rctx, d); err != nil {
+			w.logger.ErrorContext(ctx, "could not give a job back while stopping", "job_id", d.ID, "err", err)
+		}
+		return nil, nil
+	}
+	return d, nil
+}
+
+// handle processes d and stores its result, or gives d back when ctx ends
+// and the job does not finish within the drain timeout. It returns the
+// stored result (nil when given back) and whether this call wrote it.
+func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Result, bool) {
+	w.mu.Lock()
+	w.current = d.ID
+	w.mu.Unlock()
+	defer func() {
+		w.mu.Lock()
+		w.current = ""
+		w.mu.Unlock()
+	}()
+
+	// The job runs on its own context so a shutdown does not abort it at
+	// once; it is cancelled DrainTimeout after ctx ends.
+	jobCtx, cancelJob := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelJob()
+	var drained atomic.Bool
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(w.cfg.DrainTimeout, func() {
+			drained.Store(true)
+			cancelJob()
+		})
+		context.AfterFunc(jobCtx, func() { t.Stop() })
+	})
+	defer stop()
+
+	res := w.Process(jobCtx, d)
+
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.ResultTimeout)
+	defer cancel()
+	log := w.logger.With("job_id", d.ID, "attempt", d.Attempt)
+	if drained.Load() && !res.Success {
+		if err := w.q.Requeue(rctx, d); err != nil {
+			log.ErrorContext(ctx, "could not give the job back after the drain timeout", "err", err)
+		} else {
+			log.WarnContext(ctx, "job did not finish within the drain timeout; gave it back to the queue")
+		}
+		return nil, false
+	}
+	wrote, err := w.q.Finish(rctx, d, res)
+	if err != nil {
+		// The job stays in our in-flight list; recovery requeues it.
+		log.ErrorContext(ctx, "could not store the result", "err", err)
+		return res, false
+	}
+	if !wrote {
+		log.WarnContext(ctx, "job already had a result; this one was dropped")
+	}
+	if res.Success {
+		log.InfoContext(ctx, "job done", "src", res.Src, "total_ms", res.Timings.TotalMs,
+			"render_ms", res.Timings.RenderMs, "upload_ms", res.Timings.UploadMs, "verify_ms", res.Timings.VerifyMs)
+	} else {
+		log.WarnContext(ctx, "job failed", "error_code", res.ErrorCode, "err", res.Error)
+	}
+	return res, wrote
+}
+
+// Process runs one job and returns its result; it never panics and never
+// returns nil.
+func (w *Worker) Process(ctx context.Context, d *empplay.Delivery) (res *empplay.Result) {
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			err := fmt.Errorf("panic while processing: %v\n%s", p, debug.Stack())
+			w.logger.ErrorContext(ctx, "panic in job", "job_id", d.ID, "err", err)
+			res = empplay.Failed(d.ID, &empplay.Error{Code: empplay.CodeInternal, Msg: "internal error while processing the job", Err: err})
+		}
+		res.ID = d.ID
+		res.Attempts = d.Attempt
+		res.Worker = w.cfg.ID
+		res.Timings.TotalMs = empplay.Ms(time.Since(start))
+		res.FinishedAt = time.Now().UTC()
+	}()
+
+	job, err := empplay.Parse(d.Raw)
+	if err != nil {
+		res = empplay.Failed(d.ID, err)
+		if job != nil {
+			res.Type = job.Type
+		}
+		return res
+	}
+	res = &empplay.Result{ID: d.ID, Type: job.Type}
+	out, err := w.render(ctx, job, res)
+	if err != nil {
+		return fail(res, err)
+	}
+	if len(out.Artifacts) == 0 {
+		return fail(res, empplay.Errorf(empplay.CodeInternal, "renderer produced no output"))
+	}
+	res.Trigger, res.Renderer = out.Trigger, out.Renderer
+
+	t := time.Now()
+	uctx, cancel := context.WithTimeout(ctx, w.cfg.UploadTimeout)
+	for _, a := range out.Artifacts {
+		if err := w.u.Upload(uctx, job.Bucket, a.Name, a.Body, a.MimeType); err != nil {
+			cancel()
+			return fail(res, err)
+		}
+	}
+	cancel()
+	res.Timings.UploadMs = empplay.Ms(time.Since(t))
+
+	t = time.Now()
+	vctx, cancel := context.WithTimeout(ctx, w.cfg.VerifyTimeout)
+	defer cancel()
+	for i, a := range out.Artifacts {
+		url, err := w.v.Verify(vctx, job.Bucket, a.Name, int64(len(a.Body)), a.MimeType)
+		if err != nil {
+			return fail(res, err)
+		}
+		switch {
+		case i == 0:
+			res.Src, res.MimeType = url, a.MimeType
+			res.Bytes = int64(len(a.Body))
+			sum := sha256.Sum256(a.Body)
+			res.SHA256 = hex.EncodeToString(sum[:])
+			res.Width, res.Height = a.Width, a.Height
+		case a.MimeType == "text/html":
+			res.HTMLSrc = url
+		}
+	}
+	res.Timings.VerifyMs = empplay.Ms(time.Since(t))
+	res.Success = true
+	return res
+}
+
+func (w *Worker) render(ctx context.Context, job *empplay.Job, res *empplay.Result) (*empplay.Output, error) {
+	timeout := w.cfg.RenderTimeout
+	if job.TimeoutMs > 0 {
+		timeout = min(timeout, time.Duration(job.TimeoutMs)*time.Millisecond)
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	t := time.Now()
+	out, err := w.r.Render(rctx, job)
+	res.Timings.RenderMs = empplay.Ms(time.Since(t))
+	if err != nil {
+		var je *empplay.Error
+		if !errors.As(err, &je) && errors.Is(err, context.DeadlineExceeded) {
+			err = empplay.Errorf(empplay.CodeRenderTimeout, "the sketch did not finish within %v", timeout)
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+func fail(res *empplay.Result, err error) *empplay.Result {
+	f := empplay.Failed(res.ID, err)
+	f.Type, f.Timings, f.Trigger, f.Renderer = res.Type, res.Timings, res.Trigger, res.Renderer
+	return f
+}
