@@ -1,0 +1,26 @@
+# empplay: the two commands that matter are `make demo` and `make test`.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+setup: ## install apt/npm dependencies, bundle p5, build bin/empplay
+	scripts/setup.sh
+
+build: setup ## same as setup (the binary needs the bundled p5)
+
+demo: ## render examples/ end to end on local Redis + Azurite, outputs in ./out/
+	scripts/demo.sh
+
+test: ## the whole suite: gofmt, vet, go test -race with real services
+	scripts/test.sh
+
+lint: ## gofmt and go vet only
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	go vet ./...
+
+clean: ## remove build outputs (keeps node_modules)
+	rm -rf bin out
+
+.PHONY: help setup build demo test lint clean

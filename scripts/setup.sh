@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs everything empplay needs on Debian 12 and builds the binary.
+# Idempotent: a second run installs nothing and only rebuilds what changed.
+#
+#   scripts/setup.sh            # apt packages, npm packages, p5 assets, bin/empplay
+#
+# Needs Go (1.26+) and Node.js (20+) with npm, and root (or sudo) for apt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  chromium            # the browser every worker drives
+  redis-server        # tests, demo and local default queue
+  ffmpeg              # video jobs
+  curl                # demo downloads
+  fonts-noto-cjk fonts-noto-color-emoji fonts-dejavu-core fonts-liberation2
+)
+
+log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
+
+need_cmd() {
+  command -v "$1" >/dev/null 2>&1 || { log "$1 not found: $2"; exit 2; }
+}
+need_cmd go "install Go 1.26 or newer (https://go.dev/doc/install) and put it on PATH"
+need_cmd node "install Node.js 20 or newer with npm"
+need_cmd npm "install npm"
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  log "installing apt packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm ci only when the lockfile changed since the last install.
+stamp=node_modules/.empplay-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  log "installing npm packages (p5.js, azurite) from package-lock.json"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" >"$stamp"
+fi
+
+# p5 builds are embedded into the binary from assets/p5 (never committed).
+copy_if_changed() {
+  cmp -s "$1" "$2" 2>/dev/null || { cp "$1" "$2"; log "bundled $2"; }
+}
+copy_if_changed node_modules/p5v1/lib/p5.min.js assets/p5/p5-1.min.js
+copy_if_changed node_modules/p5v2/lib/p5.min.js assets/p5/p5-2.min.js
+
+version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
+go build -trimpath -ldflags "-X main.version=$version" -o bin/empplay ./cmd/empplay
+log "built bin/empplay ($version)"

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing (scripts/setup.sh), checks
+# formatting and vet, then runs every test with the race detector against
+# real redis-server, Azurite, Chromium and ffmpeg, which the tests start and
+# stop themselves on free loopback ports.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change: $unformatted" >&2
+  exit 1
+fi
+go vet ./...
+
+# Integration tests fail (not skip) when a service binary is missing.
+export EMPPLAY_REQUIRE_INTEGRATION=1
+export EMPPLAY_BIN="$PWD/bin/empplay"
+go test -race -count=1 -timeout 30m "$@" ./...

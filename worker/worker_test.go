@@ -1,0 +1,274 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/empplay/empplay"
+)
+
+// fakeQueue serves deliveries from a slice and records what happened.
+type fakeQueue struct {
+	mu       sync.Mutex
+	pending  []*empplay.Delivery
+	finished map[string]*empplay.Result
+	requeued []string
+}
+
+func (q *fakeQueue) Fetch(ctx context.Context) (*empplay.Delivery, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.pending) == 0 {
+		q.mu.Unlock()
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+		q.mu.Lock()
+		return nil, nil
+	}
+	d := q.pending[0]
+	q.pending = q.pending[1:]
+	return d, nil
+}
+
+func (q *fakeQueue) Finish(_ context.Context, d *empplay.Delivery, res *empplay.Result) (bool, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.finished == nil {
+		q.finished = map[string]*empplay.Result{}
+	}
+	if _, ok := q.finished[d.ID]; ok {
+		return false, nil
+	}
+	q.finished[d.ID] = res
+	return true, nil
+}
+
+func (q *fakeQueue) Requeue(_ context.Context, d *empplay.Delivery) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.requeued = append(q.requeued, d.ID)
+	return nil
+}
+
+type fakeRenderer struct {
+	fn func(ctx context.Context, job *empplay.Job) (*empplay.Output, error)
+}
+
+func (r fakeRenderer) Render(ctx context.Context, job *empplay.Job) (*empplay.Output, error) {
+	return r.fn(ctx, job)
+}
+
+type fakeUploader struct {
+	mu      sync.Mutex
+	err     error
+	uploads []string
+}
+
+func (u *fakeUploader) Upload(_ context.Context, container, name string, body []byte, contentType string) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.err != nil {
+		return u.err
+	}
+	u.uploads = append(u.uploads, container+"/"+name+" "+contentType)
+	return nil
+}
+
+type fakeVerifier struct{ err error }
+
+func (v fakeVerifier) Verify(_ context.Context, bucket, name string, _ int64, _ string) (string, error) {
+	if v.err != nil {
+		return "", v.err
+	}
+	return "https://cdn.test/" + bucket + "/" + name, nil
+}
+
+const goodJob = `{"type":"p5","code":"draw","width":4,"height":3,"bucket":"renders","prefix":"p","filename":"f.png"}`
+
+func okRender(_ context.Context, job *empplay.Job) (*empplay.Output, error) {
+	return &empplay.Output{Trigger: "draw", Artifacts: []empplay.Artifact{{
+		Name: job.BlobName(), MimeType: "image/png", Body: []byte("png"), Width: job.Width, Height: job.Height,
+	}}}, nil
+}
+
+func delivery(raw string) *empplay.Delivery {
+	return &empplay.Delivery{Raw: []byte(raw), ID: empplay.IDFor([]byte(raw)), Attempt: 1}
+}
+
+func TestProcess(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	for _, tc := range []struct {
+		name      string
+		raw       string
+		render    func(context.Context, *empplay.Job) (*empplay.Output, error)
+		uploadErr error
+		verifyErr error
+		wantOK    bool
+		wantCode  empplay.Code
+		wantRetry bool
+	}{
+		{name: "success", raw: goodJob, render: okRender, wantOK: true},
+		{name: "bad json", raw: `{nope`, render: okRender, wantCode: empplay.CodeInvalidJSON},
+		{name: "unknown type", raw: `{"type":"gif"}`, render: okRender, wantCode: empplay.CodeUnknownType},
+		{name: "sketch error", raw: goodJob, render: func(context.Context, *empplay.Job) (*empplay.Output, error) {
+			return nil, empplay.Errorf(empplay.CodeSketchError, "sketch error: x is not defined (line 3)")
+		}, wantCode: empplay.CodeSketchError},
+		{name: "deadline without a code becomes render_timeout", raw: goodJob, render: func(ctx context.Context, _ *empplay.Job) (*empplay.Output, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}, wantCode: empplay.CodeRenderTimeout},
+		{name: "panic in renderer", raw: goodJob, render: func(context.Context, *empplay.Job) (*empplay.Output, error) {
+			panic("nil map")
+		}, wantCode: empplay.CodeInternal},
+		{name: "no artifacts", raw: goodJob, render: func(context.Context, *empplay.Job) (*empplay.Output, error) {
+			return &empplay.Output{}, nil
+		}, wantCode: empplay.CodeInternal},
+		{name: "upload transient", raw: goodJob, render: okRender,
+			uploadErr: empplay.Transient(empplay.CodeStorageError, boom), wantCode: empplay.CodeStorageError, wantRetry: true},
+		{name: "cdn never serves", raw: goodJob, render: okRender,
+			verifyErr: empplay.Transient(empplay.CodeCDNError, boom), wantCode: empplay.CodeCDNError, wantRetry: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := New(Config{ID: "w1", RenderTimeout: 100 * time.Millisecond}, &fakeQueue{}, fakeRenderer{tc.render},
+				&fakeUploader{err: tc.uploadErr}, fakeVerifier{tc.verifyErr}, slog.New(slog.DiscardHandler))
+			d := delivery(tc.raw)
+			res := w.Process(context.Background(), d)
+			if res == nil {
+				t.Fatal("Process returned nil")
+			}
+			if res.ID != d.ID || res.Worker != "w1" || res.Attempts != 1 || res.Timings.TotalMs <= 0 {
+				t.Errorf("result lacks id/worker/attempts/timings: %+v", res)
+			}
+			if res.Success != tc.wantOK {
+				t.Fatalf("success = %v (%s: %s); want %v", res.Success, res.ErrorCode, res.Error, tc.wantOK)
+			}
+			if tc.wantOK {
+				if res.Src != "https://cdn.test/renders/p/f.png" || res.MimeType != "image/png" || res.Width != 4 || res.Height != 3 {
+					t.Errorf("success result %+v", res)
+				}
+				if res.SHA256 == "" || res.Bytes != 3 {
+					t.Errorf("result lacks the output digest and size: %+v", res)
+				}
+				return
+			}
+			if res.ErrorCode != tc.wantCode || res.Error == "" {
+				t.Errorf("errorCode %q (%q); want %q with a message", res.ErrorCode, res.Error, tc.wantCode)
+			}
+			if res.Retryable != tc.wantRetry {
+				t.Errorf("retryable = %v; want %v", res.Retryable, tc.wantRetry)
+			}
+			if res.Src != "" {
+				t.Errorf("failed result has src %q", res.Src)
+			}
+		})
+	}
+}
+
+func TestRunProcessesEveryJobOnceAndKeepsGoingAfterBadInput(t *testing.T) {
+	t.Parallel()
+	q := &fakeQueue{pending: []*empplay.Delivery{delivery(`garbage`), delivery(goodJob), delivery(`{"type":"p5"}`)}}
+	up := &fakeUploader{}
+	w := New(Config{ID: "w"}, q, fakeRenderer{okRender}, up, fakeVerifier{}, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		q.mu.Lock()
+		n := len(q.finished)
+		q.mu.Unlock()
+		if n == 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if len(q.finished) != 3 {
+		t.Fatalf("%d results; want 3", len(q.finished))
+	}
+	if ok := q.finished[delivery(goodJob).ID]; ok == nil || !ok.Success {
+		t.Errorf("good job result %+v", ok)
+	}
+	if len(up.uploads) != 1 || !strings.HasPrefix(up.uploads[0], "renders/p/f.png image/png") {
+		t.Errorf("uploads %v; want the one good job", up.uploads)
+	}
+}
+
+func TestDrainGivesBackAJobThatOverrunsTheDrainTimeout(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	slow := func(ctx context.Context, _ *empplay.Job) (*empplay.Output, error) {
+		close(started)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	q := &fakeQueue{pending: []*empplay.Delivery{delivery(goodJob)}}
+	w := New(Config{ID: "w", RenderTimeout: time.Minute, DrainTimeout: 100 * time.Millisecond},
+		q, fakeRenderer{slow}, &fakeUploader{}, fakeVerifier{}, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+	<-started
+	t0 := time.Now()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after the drain timeout")
+	}
+	if el := time.Since(t0); el < 100*time.Millisecond {
+		t.Errorf("Run returned after %v; the job should have had the 100ms drain timeout", el)
+	}
+	if len(q.requeued) != 1 || len(q.finished) != 0 {
+		t.Fatalf("requeued %v, finished %v; want the job given back and no result", q.requeued, q.finished)
+	}
+}
+
+func TestDrainLetsAShortJobFinish(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	short := func(ctx context.Context, job *empplay.Job) (*empplay.Output, error) {
+		close(started)
+		time.Sleep(50 * time.Millisecond)
+		return okRender(ctx, job)
+	}
+	q := &fakeQueue{pending: []*empplay.Delivery{delivery(goodJob)}}
+	w := New(Config{ID: "w", DrainTimeout: 5 * time.Second},
+		q, fakeRenderer{short}, &fakeUploader{}, fakeVerifier{}, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+	<-started
+	cancel()
+	<-done
+	if res := q.finished[delivery(goodJob).ID]; res == nil || !res.Success || len(q.requeued) != 0 {
+		t.Fatalf("finished %v requeued %v; want the job completed during the drain", q.finished, q.requeued)
+	}
+}
+
+func TestRunOnceReturnsTheResult(t *testing.T) {
+	t.Parallel()
+	q := &fakeQueue{pending: []*empplay.Delivery{delivery(goodJob)}}
+	w := New(Config{ID: "w"}, q, fakeRenderer{okRender}, &fakeUploader{}, fakeVerifier{}, slog.New(slog.DiscardHandler))
+	res, err := w.RunOnce(context.Background())
+	if err != nil || !res.Success {
+		t.Fatalf("RunOnce = %+v, %v", res, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := w.RunOnce(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("RunOnce on an empty queue = %v; want deadline exceeded", err)
+	}
+}
