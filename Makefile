@@ -10,6 +10,8 @@ setup: ## install apt/npm dependencies, bundle p5, build bin/empplay
 
 build: setup ## same as setup (the binary needs the bundled p5)
 
+assets: setup ## fetch the pinned p5 builds into assets/p5 (part of setup)
+
 demo: ## render examples/ end to end on local Redis + Azurite, outputs in ./out/
 	scripts/demo.sh
 
@@ -23,4 +25,4 @@ lint: ## gofmt and go vet only
 clean: ## remove build outputs (keeps node_modules)
 	rm -rf bin out
 
-.PHONY: help setup build demo test lint clean
+.PHONY: help setup build assets demo test lint clean

@@ -41,3 +41,17 @@ func (k Keys) Dead() string { return k.tag + ":dead" }
 
 // Channel is the pub/sub channel every result is published on.
 func (k Keys) Channel() string { return k.tag + ":results" }
+
+// Retry is the sorted set of jobs waiting to be retried (id -> due ms).
+func (k Keys) Retry() string { return k.tag + ":retry" }
+
+// SweepLock elects the one process that sweeps for dead workers.
+func (k Keys) SweepLock() string { return k.tag + ":sweep-lock" }
+
+// InflightPattern matches every in-flight list, for SCAN.
+func (k Keys) InflightPattern() string { return k.tag + ":inflight:*" }
+
+// WorkerOf returns the worker id of an in-flight list key.
+func (k Keys) WorkerOf(inflightKey string) string {
+	return inflightKey[len(k.tag+":inflight:"):]
+}

@@ -78,3 +78,48 @@ if ARGV[3] ~= '1' and not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 'FE
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 return 'OK'
 `)
+
+// retryScript releases a job that failed transiently and schedules it
+// again. The attempt stays charged.
+//
+// KEYS: 1 inflight 2 job 3 retry ; ARGV: 1 raw 2 id 3 delayMs 4 error
+// Returns 1, or 0 when the job was no longer ours (nothing scheduled).
+var retryScript = rueidis.NewLuaScriptRetryable(luaNow + `
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], 'state', 'retry', 'lastError', ARGV[4], 'raw', ARGV[1])
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), ARGV[2])
+return 1
+`)
+
+// promoteScript moves due retries back to the front of the queue, at most
+// 100 per call. Idempotent.
+//
+// KEYS: 1 retry 2 pending ; ARGV: 1 job key prefix
+var promoteScript = rueidis.NewLuaScriptRetryable(luaNow + `
+local ids = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, 100)
+for _, id in ipairs(ids) do
+  redis.call('ZREM', KEYS[1], id)
+  local raw = redis.call('HGET', ARGV[1] .. id, 'raw')
+  if raw then
+    redis.call('RPUSH', KEYS[2], raw)
+    redis.call('HSET', ARGV[1] .. id, 'state', 'queued')
+  end
+end
+return #ids
+`)
+
+// recoverScript gives every job of a dead worker back to the queue and
+// fences the worker (removes it from the registry), unless it is alive and
+// force is 0. Attempts were charged at claim time, so a job that kills its
+// worker still runs out of them.
+//
+// KEYS: 1 workers 2 inflight 3 pending ; ARGV: 1 wid 2 force
+// Returns the number of jobs moved, or -1 when the worker is alive.
+var recoverScript = rueidis.NewLuaScriptRetryable(luaNow + `
+local exp = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if ARGV[2] ~= '1' and exp and tonumber(exp) > now then return -1 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+local n = 0
+while redis.call('LMOVE', KEYS[2], KEYS[3], 'RIGHT', 'RIGHT') do n = n + 1 end
+return n
+`)

@@ -1,0 +1,33 @@
+# empplay render host image. The supervisor is PID 1's child via tini so
+# signals reach it and zombies are reaped; Chromium runs as a non-root user
+# with its sandbox off (the container is the boundary).
+
+FROM node:20-bookworm-slim AS js
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --omit=optional
+
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+COPY --from=js /src/node_modules/p5v1/lib/p5.min.js assets/p5/p5-1.min.js
+COPY --from=js /src/node_modules/p5v2/lib/p5.min.js assets/p5/p5-2.min.js
+ARG VERSION=dev
+RUN CGO_ENABLED=1 go build -trimpath -ldflags "-X main.version=${VERSION}" -o /out/empplay ./cmd/empplay
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      chromium ffmpeg ca-certificates tini \
+      fonts-noto-cjk fonts-noto-color-emoji fonts-dejavu-core fonts-liberation2 \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --create-home --home-dir /var/lib/empplay empplay
+COPY --from=build /out/empplay /usr/local/bin/empplay
+USER empplay
+ENV CHROMIUM_PATH=/usr/lib/chromium/chromium \
+    EMPPLAY_PROFILE_DIR=/tmp \
+    LOG_FORMAT=json
+ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/empplay"]
+CMD ["worker"]

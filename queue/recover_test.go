@@ -1,0 +1,162 @@
+package queue_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/testenv"
+	"github.com/empplay/empplay/queue"
+)
+
+func TestBackoffIsCappedFullJitter(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		attempt int
+		max     time.Duration
+	}{{1, time.Second}, {2, 2 * time.Second}, {3, 4 * time.Second}, {10, 30 * time.Second}, {60, 30 * time.Second}} {
+		var seenLow, seenHigh bool
+		for range 2000 {
+			d := queue.Backoff(tc.attempt, time.Second, 30*time.Second)
+			if d < 0 || d > tc.max {
+				t.Fatalf("Backoff(%d) = %v; want within [0, %v]", tc.attempt, d, tc.max)
+			}
+			seenLow = seenLow || d < tc.max/4
+			seenHigh = seenHigh || d > tc.max*3/4
+		}
+		if !seenLow || !seenHigh {
+			t.Errorf("Backoff(%d) does not spread over [0, %v] (full jitter)", tc.attempt, tc.max)
+		}
+	}
+}
+
+func TestRetryThenPromote(t *testing.T) {
+	c := newRedis(t)
+	ctx := testenv.Context(t, 30*time.Second)
+	prod := queue.NewClient(c, "")
+	m := queue.NewMaintainer(c, "", "test")
+	if _, err := prod.Submit(ctx, []byte(`{"r":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	q := newQueue(c, queue.Config{BlockTimeout: time.Second})
+	d, _ := q.Fetch(ctx)
+	if d == nil {
+		t.Fatal("no job")
+	}
+	if err := q.Retry(ctx, d, 300*time.Millisecond, errors.New("storage 503")); err != nil {
+		t.Fatal(err)
+	}
+	k := q.Keys()
+	if n := llen(t, c, k.Inflight(q.WorkerID())) + llen(t, c, k.Pending); n != 0 {
+		t.Fatalf("job still in a list after Retry (%d)", n)
+	}
+	if n, _ := m.Promote(ctx); n != 0 {
+		t.Fatalf("promoted %d before the delay; want 0", n)
+	}
+	time.Sleep(400 * time.Millisecond)
+	if n, err := m.Promote(ctx); n != 1 || err != nil {
+		t.Fatalf("Promote = %d, %v; want 1", n, err)
+	}
+	d2, _ := q.Fetch(ctx)
+	if d2 == nil || d2.ID != d.ID || d2.Attempt != 2 {
+		t.Fatalf("after promotion fetched %+v; want the job at attempt 2", d2)
+	}
+	last, _ := c.Do(ctx, c.B().Hget().Key(k.Job(d.ID)).Field("lastError").Build()).ToString()
+	if last != "storage 503" {
+		t.Errorf("lastError %q; want the retry cause", last)
+	}
+}
+
+func TestRecover(t *testing.T) {
+	c := newRedis(t)
+	ctx := testenv.Context(t, 30*time.Second)
+	prod := queue.NewClient(c, "")
+	m := queue.NewMaintainer(c, "", "test")
+	q := newQueue(c, queue.Config{BlockTimeout: time.Second, HeartbeatTTL: 300 * time.Millisecond})
+	if err := q.Register(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prod.Submit(ctx, []byte(`{"rec":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := q.Fetch(ctx)
+	if d == nil {
+		t.Fatal("no job")
+	}
+	if n, err := m.Recover(ctx, q.WorkerID(), false); n != -1 || err != nil {
+		t.Fatalf("Recover of a live worker = %d, %v; want -1 (left alone)", n, err)
+	}
+	if n, err := m.Recover(ctx, q.WorkerID(), true); n != 1 || err != nil {
+		t.Fatalf("forced Recover = %d, %v; want 1", n, err)
+	}
+	if err := q.Heartbeat(ctx); !errors.Is(err, queue.ErrFenced) {
+		t.Fatalf("heartbeat of a recovered worker = %v; want ErrFenced", err)
+	}
+	// The recovered job is fetched again and its attempt was charged.
+	q2 := newQueue(c, queue.Config{BlockTimeout: time.Second})
+	d2, _ := q2.Fetch(ctx)
+	if d2 == nil || d2.ID != d.ID || d2.Attempt != 2 {
+		t.Fatalf("after recovery fetched %+v; want the job at attempt 2", d2)
+	}
+	// The new owner's result stands; the fenced worker's late one is dropped.
+	if wrote, err := q2.Finish(ctx, d2, &empplay.Result{Success: true, Src: "new"}); !wrote || err != nil {
+		t.Fatalf("new owner's Finish = %v, %v", wrote, err)
+	}
+	if wrote, err := q.Finish(ctx, d, &empplay.Result{Success: true, Src: "stale"}); wrote || err != nil {
+		t.Fatalf("fenced worker's Finish = %v, %v; want dropped", wrote, err)
+	}
+	r, err := queue.NewClient(c, "").Result(ctx, d.ID)
+	if err != nil || r.Src != "new" {
+		t.Fatalf("stored result %+v, %v; want the new owner's", r, err)
+	}
+}
+
+func TestSweepRecoversExpiredAndOrphanedWorkers(t *testing.T) {
+	c := newRedis(t)
+	ctx := testenv.Context(t, 30*time.Second)
+	prod := queue.NewClient(c, "")
+	for _, raw := range []string{`{"a":1}`, `{"b":1}`} {
+		if _, err := prod.Submit(ctx, []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Worker 1 registers, takes a job and "dies" (stops heartbeating).
+	dead := newQueue(c, queue.Config{BlockTimeout: time.Second, HeartbeatTTL: 200 * time.Millisecond})
+	if err := dead.Register(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := dead.Fetch(ctx); d == nil {
+		t.Fatal("no job")
+	}
+	// Worker 2 never registered: its in-flight list is an orphan.
+	orphan := newQueue(c, queue.Config{BlockTimeout: time.Second})
+	if d, _ := orphan.Fetch(ctx); d == nil {
+		t.Fatal("no job")
+	}
+	// A live worker must not be touched.
+	live := newQueue(c, queue.Config{HeartbeatTTL: time.Minute})
+	if err := live.Register(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	m := queue.NewMaintainer(c, "", "sweeper-1")
+	other := queue.NewMaintainer(c, "", "sweeper-2")
+	time.Sleep(300 * time.Millisecond)
+	r, err := m.Sweep(ctx, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Elected || r.Workers != 2 || r.Recovered != 2 {
+		t.Fatalf("sweep %+v; want elected, 2 workers, 2 jobs", r)
+	}
+	if r2, _ := other.Sweep(ctx, time.Second); r2.Elected {
+		t.Fatalf("second sweeper elected while the lock is held: %+v", r2)
+	}
+	if n := llen(t, c, live.Keys().Pending); n != 2 {
+		t.Fatalf("pending holds %d after the sweep; want both jobs back", n)
+	}
+	if err := live.Heartbeat(ctx); err != nil {
+		t.Fatalf("live worker was fenced by the sweep: %v", err)
+	}
+}
