@@ -23,6 +23,8 @@ type Queue interface {
 	Finish(ctx context.Context, d *empplay.Delivery, res *empplay.Result) (bool, error)
 	// Requeue gives the job back without charging the attempt.
 	Requeue(ctx context.Context, d *empplay.Delivery) error
+	// Retry releases the job and schedules it to run again after delay.
+	Retry(ctx context.Context, d *empplay.Delivery, delay time.Duration, cause error) error
 }
 
 // Renderer turns a job into files.
@@ -55,6 +57,11 @@ type Config struct {
 	DrainTimeout time.Duration
 	// ResultTimeout bounds storing a result [10s].
 	ResultTimeout time.Duration
+	// MaxAttempts is how often a job may be claimed [3]. A transient
+	// failure before the last attempt is retried instead of reported.
+	MaxAttempts int
+	// RetryBase and RetryMax shape the retry backoff [1s, 30s].
+	RetryBase, RetryMax time.Duration
 }
 
 func (c *Config) defaults() {
@@ -68,6 +75,11 @@ func (c *Config) defaults() {
 	def(&c.VerifyTimeout, 30*time.Second)
 	def(&c.DrainTimeout, 30*time.Second)
 	def(&c.ResultTimeout, 10*time.Second)
+	def(&c.RetryBase, time.Second)
+	def(&c.RetryMax, 30*time.Second)
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 3
+	}
 }
 
 // Worker processes jobs one at a time.
@@ -208,6 +220,15 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 			log.WarnContext(ctx, "job did not finish within the drain timeout; gave it back to the queue")
 		}
 		return nil, false
+	}
+	if !res.Success && res.Retryable && d.Attempt < w.cfg.MaxAttempts {
+		delay := Backoff(d.Attempt, w.cfg.RetryBase, w.cfg.RetryMax)
+		if err := w.q.Retry(rctx, d, delay, errors.New(res.Error)); err != nil {
+			log.ErrorContext(ctx, "could not schedule a retry", "err", err)
+			return res, false
+		}
+		log.WarnContext(ctx, "transient failure; retrying", "error_code", res.ErrorCode, "err", res.Error, "retry_in", delay)
+		return res, false
 	}
 	wrote, err := w.q.Finish(rctx, d, res)
 	if err != nil {

@@ -18,6 +18,14 @@ type fakeQueue struct {
 	pending  []*empplay.Delivery
 	finished map[string]*empplay.Result
 	requeued []string
+	retried  []time.Duration
+}
+
+func (q *fakeQueue) Retry(_ context.Context, _ *empplay.Delivery, delay time.Duration, _ error) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.retried = append(q.retried, delay)
+	return nil
 }
 
 func (q *fakeQueue) Fetch(ctx context.Context) (*empplay.Delivery, error) {
@@ -270,5 +278,55 @@ func TestRunOnceReturnsTheResult(t *testing.T) {
 	defer cancel()
 	if _, err := w.RunOnce(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("RunOnce on an empty queue = %v; want deadline exceeded", err)
+	}
+}
+
+func TestTransientFailureIsRetriedUntilTheLastAttempt(t *testing.T) {
+	t.Parallel()
+	storageDown := &fakeUploader{err: empplay.Transient(empplay.CodeStorageError, errors.New("503"))}
+	for _, tc := range []struct {
+		name        string
+		attempt     int
+		wantRetried bool
+	}{
+		{"first attempt is retried", 1, true},
+		{"second attempt is retried", 2, true},
+		{"last attempt reports the failure", 3, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			q := &fakeQueue{}
+			w := New(Config{ID: "w", MaxAttempts: 3, RetryBase: time.Second, RetryMax: 4 * time.Second},
+				q, fakeRenderer{okRender}, storageDown, fakeVerifier{}, slog.New(slog.DiscardHandler))
+			d := delivery(goodJob)
+			d.Attempt = tc.attempt
+			w.handle(context.Background(), d)
+			if tc.wantRetried {
+				if len(q.retried) != 1 || len(q.finished) != 0 {
+					t.Fatalf("retried %v finished %v; want one retry and no result", q.retried, q.finished)
+				}
+				if max := time.Second << (tc.attempt - 1); q.retried[0] > max {
+					t.Errorf("retry delay %v over the cap %v", q.retried[0], max)
+				}
+				return
+			}
+			res := q.finished[d.ID]
+			if len(q.retried) != 0 || res == nil || res.Success || !res.Retryable || res.ErrorCode != empplay.CodeStorageError {
+				t.Fatalf("retried %v result %+v; want a failed retryable storage_error result", q.retried, res)
+			}
+		})
+	}
+}
+
+func TestPermanentFailureIsNeverRetried(t *testing.T) {
+	t.Parallel()
+	q := &fakeQueue{}
+	w := New(Config{ID: "w"}, q, fakeRenderer{func(context.Context, *empplay.Job) (*empplay.Output, error) {
+		return nil, empplay.Errorf(empplay.CodeSketchError, "boom")
+	}}, &fakeUploader{}, fakeVerifier{}, slog.New(slog.DiscardHandler))
+	d := delivery(goodJob)
+	w.handle(context.Background(), d)
+	if len(q.retried) != 0 || q.finished[d.ID] == nil {
+		t.Fatalf("retried %v finished %v; want the failure stored at once", q.retried, q.finished)
 	}
 }
