@@ -1,0 +1,36 @@
+package empplay
+
+// Report is one health line a worker child writes to its supervisor (JSON,
+// one object per line, on the file descriptor named by the supervisor).
+// Workers send one when their state changes and at least every second.
+type Report struct {
+	// State is "starting", "idle", "busy" or "stopping".
+	State string `json:"state"`
+	// Worker is the worker id the child fetches under.
+	Worker string `json:"worker,omitempty"`
+	// Job is the id of the job being processed, when busy.
+	Job string `json:"job,omitempty"`
+	// JobDeadline is when the job in hand must be done (unix ms), when busy.
+	JobDeadline int64 `json:"jobDeadline,omitempty"`
+	// LastFetch is when a fetch from Redis last returned (unix ms); a
+	// consumer loop that stops fetching is wedged.
+	LastFetch int64 `json:"lastFetch,omitempty"`
+	// BrowserPID is the Chromium process, 0 when none runs.
+	BrowserPID int `json:"browserPid,omitempty"`
+	// Renderer is the WebGL renderer string of the browser, when known.
+	Renderer string `json:"renderer,omitempty"`
+	// RSS is the resident memory of the worker and its browser, in bytes.
+	RSS int64 `json:"rss,omitempty"`
+	// Done, when set, reports a job that just finished.
+	Done *JobEvent `json:"done,omitempty"`
+	// BrowserRestart, when set, says why the browser was restarted.
+	BrowserRestart string `json:"browserRestart,omitempty"`
+}
+
+// JobEvent summarises a finished job for metrics.
+type JobEvent struct {
+	Type      string  `json:"type"`
+	Outcome   string  `json:"outcome"` // success, failed, retry, requeued
+	ErrorCode Code    `json:"errorCode,omitempty"`
+	Seconds   float64 `json:"seconds"`
+}
