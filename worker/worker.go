@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -92,27 +93,47 @@ type Worker struct {
 	logger *slog.Logger
 
 	lastFetch atomic.Int64 // unix ms of the last Fetch that returned
+	events    chan empplay.JobEvent
 	mu        sync.Mutex
-	current   string // id of the job being processed
+	current   string    // id of the job being processed
+	deadline  time.Time // when the job in hand must be done
 }
 
 // New returns a worker that takes jobs from q.
 func New(cfg Config, q Queue, r Renderer, u Uploader, v Verifier, logger *slog.Logger) *Worker {
 	cfg.defaults()
-	return &Worker{cfg: cfg, q: q, r: r, u: u, v: v, logger: logger}
+	return &Worker{cfg: cfg, q: q, r: r, u: u, v: v, logger: logger, events: make(chan empplay.JobEvent, 256)}
+}
+
+// Events delivers a summary of every job the worker finished, for health
+// reports and metrics. Events are dropped when nobody reads them.
+func (w *Worker) Events() <-chan empplay.JobEvent { return w.events }
+
+func (w *Worker) emit(ev empplay.JobEvent) {
+	select {
+	case w.events <- ev:
+	default:
+	}
 }
 
 // Status is a snapshot for health reports.
 type Status struct {
-	CurrentJob string
-	LastFetch  time.Time
+	CurrentJob  string
+	JobDeadline time.Time // zero when idle
+	LastFetch   time.Time
 }
 
 // Status returns what the worker is doing.
 func (w *Worker) Status() Status {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return Status{CurrentJob: w.current, LastFetch: time.UnixMilli(w.lastFetch.Load())}
+	return Status{CurrentJob: w.current, JobDeadline: w.deadline, LastFetch: time.UnixMilli(w.lastFetch.Load())}
+}
+
+// jobBudget is the longest a job may take from pickup to result: render,
+// upload, verification and storing the result.
+func (w *Worker) jobBudget() time.Duration {
+	return w.cfg.RenderTimeout + w.cfg.UploadTimeout + w.cfg.VerifyTimeout + w.cfg.ResultTimeout
 }
 
 // Run processes jobs until ctx ends. Then it stops fetching (within the
@@ -185,14 +206,19 @@ func (w *Worker) fetch(ctx context.Context) (*empplay.Delivery, error) {
 // and the job does not finish within the drain timeout. It returns the
 // stored result (nil when given back) and whether this call wrote it.
 func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Result, bool) {
+	start := time.Now()
 	w.mu.Lock()
-	w.current = d.ID
+	w.current, w.deadline = d.ID, start.Add(w.jobBudget())
 	w.mu.Unlock()
 	defer func() {
 		w.mu.Lock()
-		w.current = ""
+		w.current, w.deadline = "", time.Time{}
 		w.mu.Unlock()
 	}()
+	typ := jobType(d.Raw)
+	event := func(outcome string, code empplay.Code) {
+		w.emit(empplay.JobEvent{Type: typ, Outcome: outcome, ErrorCode: code, Seconds: time.Since(start).Seconds()})
+	}
 
 	// The job runs on its own context so a shutdown does not abort it at
 	// once; it is cancelled DrainTimeout after ctx ends.
@@ -219,6 +245,7 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 		} else {
 			log.WarnContext(ctx, "job did not finish within the drain timeout; gave it back to the queue")
 		}
+		event("requeued", "")
 		return nil, false
 	}
 	if !res.Success && res.Retryable && d.Attempt < w.cfg.MaxAttempts {
@@ -228,6 +255,7 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 			return res, false
 		}
 		log.WarnContext(ctx, "transient failure; retrying", "error_code", res.ErrorCode, "err", res.Error, "retry_in", delay)
+		event("retry", res.ErrorCode)
 		return res, false
 	}
 	wrote, err := w.q.Finish(rctx, d, res)
@@ -238,6 +266,11 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 	}
 	if !wrote {
 		log.WarnContext(ctx, "job already had a result; this one was dropped")
+	}
+	if res.Success {
+		event("success", "")
+	} else {
+		event("failed", res.ErrorCode)
 	}
 	if res.Success {
 		log.InfoContext(ctx, "job done", "src", res.Src, "total_ms", res.Timings.TotalMs,
@@ -336,6 +369,22 @@ func (w *Worker) render(ctx context.Context, job *empplay.Job, res *empplay.Resu
 		return nil, err
 	}
 	return out, nil
+}
+
+// jobType reads the type of a payload for metrics, "invalid" when it has
+// none that is known.
+func jobType(raw []byte) string {
+	var j struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(raw, &j) != nil {
+		return "invalid"
+	}
+	switch j.Type {
+	case empplay.TypeP5, empplay.TypeJS, empplay.TypeVideo:
+		return j.Type
+	}
+	return "invalid"
 }
 
 func fail(res *empplay.Result, err error) *empplay.Result {

@@ -1,0 +1,77 @@
+// Package procstat reads process memory from Linux's /proc, for health
+// reports: a worker's own resident memory plus its browser's process group.
+package procstat
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// pageSize of the running kernel.
+var pageSize = int64(os.Getpagesize())
+
+// stat is the part of /proc/PID/stat a memory report needs.
+type stat struct {
+	pgrp int
+	rss  int64 // bytes
+}
+
+func readStat(root string, pid int) (stat, bool) {
+	b, err := os.ReadFile(filepath.Join(root, strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return stat{}, false
+	}
+	// Fields after the parenthesised command name, which may hold spaces.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return stat{}, false
+	}
+	f := bytes.Fields(b[i+1:])
+	// f[0] is field 3 (state); pgrp is field 5, rss (pages) field 24.
+	if len(f) < 22 {
+		return stat{}, false
+	}
+	pgrp, err1 := strconv.Atoi(string(f[2]))
+	rss, err2 := strconv.ParseInt(string(f[21]), 10, 64)
+	if err1 != nil || err2 != nil {
+		return stat{}, false
+	}
+	return stat{pgrp: pgrp, rss: rss * pageSize}, true
+}
+
+// RSS returns the resident memory of pid in bytes, 0 if it is gone.
+func RSS(pid int) int64 {
+	s, _ := readStat("/proc", pid)
+	return s.rss
+}
+
+// GroupRSS returns the summed resident memory of every process in
+// process group pgid (a Chromium started in its own group: browser,
+// renderers, GPU and utility processes). Shared pages are counted once per
+// process, so this overestimates; it is a trend, not an invoice.
+func GroupRSS(pgid int) int64 {
+	return groupRSS("/proc", pgid)
+}
+
+func groupRSS(root string, pgid int) int64 {
+	if pgid <= 0 {
+		return 0
+	}
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return 0
+	}
+	var total int64
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if s, ok := readStat(root, pid); ok && s.pgrp == pgid {
+			total += s.rss
+		}
+	}
+	return total
+}

@@ -1,0 +1,50 @@
+package procstat
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+func TestReadStatFakeProc(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	write := func(pid, content string) {
+		if err := os.MkdirAll(filepath.Join(root, pid), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, pid, "stat"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Fields: pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime priority nice threads itrealvalue starttime vsize rss ...
+	write("10", "10 (chromium) S 1 10 10 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 1000 5 0 0")
+	write("11", "11 (chromium --type=renderer) S 10 10 10 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 1000 7 0 0")
+	write("12", "12 (other) S 1 12 12 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 1000 100 0 0")
+	write("self", "garbage")
+	for _, tc := range []struct {
+		name string
+		pgid int
+		want int64
+	}{
+		{"group with a space in a command name", 10, 12 * pageSize},
+		{"other group", 12, 100 * pageSize},
+		{"no such group", 99, 0},
+		{"invalid pgid", 0, 0},
+	} {
+		if got := groupRSS(root, tc.pgid); got != tc.want {
+			t.Errorf("%s: groupRSS(%d) = %d; want %d", tc.name, tc.pgid, got, tc.want)
+		}
+	}
+}
+
+func TestRSSOfThisProcess(t *testing.T) {
+	t.Parallel()
+	if got := RSS(os.Getpid()); got < 1<<20 {
+		t.Fatalf("RSS of the test process = %d; want at least 1 MiB", got)
+	}
+	if got := GroupRSS(syscall.Getpgrp()); got < RSS(os.Getpid()) {
+		t.Fatalf("GroupRSS of our group %d < our own RSS", got)
+	}
+}
