@@ -123,3 +123,29 @@ local n = 0
 while redis.call('LMOVE', KEYS[2], KEYS[3], 'RIGHT', 'RIGHT') do n = n + 1 end
 return n
 `)
+
+// requeueDeadScript takes one job out of the dead-letter list and queues
+// it again with fresh attempts. Its failed result is deleted: an operator
+// who requeues a job asks for a new outcome.
+//
+// KEYS: 1 dead 2 pending 3 job 4 result 5 done ; ARGV: 1 envelope
+var requeueDeadScript = rueidis.NewLuaScript(`
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
+local env = cjson.decode(ARGV[1])
+redis.call('DEL', KEYS[4], KEYS[5])
+redis.call('HSET', KEYS[3], 'attempts', 0, 'state', 'queued')
+redis.call('RPUSH', KEYS[2], env.raw)
+return 1
+`)
+
+// seenScript records when a pending job was first seen (the producers'
+// bare LPUSH carries no time), so stats can tell the oldest job's age.
+//
+// KEYS: 1 job ; ARGV: 1 jobTTLms
+// Returns the first-seen time in ms.
+var seenScript = rueidis.NewLuaScriptRetryable(luaNow + `
+if redis.call('HSETNX', KEYS[1], 'seenAt', now) == 1 and redis.call('PTTL', KEYS[1]) < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return tonumber(redis.call('HGET', KEYS[1], 'seenAt'))
+`)
