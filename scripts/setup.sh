@@ -13,6 +13,7 @@ APT_PACKAGES=(
   redis-server        # tests, demo and local default queue
   ffmpeg              # video jobs
   curl                # demo downloads
+  systemd             # systemd-analyze verifies the unit file in tests
   fonts-noto-cjk fonts-noto-color-emoji fonts-dejavu-core fonts-liberation2
 )
 
@@ -35,6 +36,27 @@ if ((${#missing[@]})); then
   log "installing apt packages: ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# promtool (tests check /metrics with it) ships in Debian's prometheus
+# package, whose install would start a Prometheus server. Keep it from
+# starting (policy-rc.d), and from starting at boot, when we install it.
+if ! command -v promtool >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  log "installing promtool (Debian package prometheus, service left disabled)"
+  guard=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    guard=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+    || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+  [ -z "$guard" ] || $SUDO rm -f /usr/sbin/policy-rc.d
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
 fi
 
 # npm ci only when the lockfile changed since the last install.

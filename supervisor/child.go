@@ -1,0 +1,524 @@
+package supervisor
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/empplay/empplay"
+)
+
+// ReportFDEnv is the environment variable that tells a child which file
+// descriptor to write its [empplay.Report] lines to. Its value is always
+// "3".
+const ReportFDEnv = "EMPPLAY_REPORT_FD"
+
+const (
+	// maxLine is the longest log or report line read as one; longer lines
+	// are split.
+	maxLine = 1 << 20
+	// readerDrain bounds the wait for a dead child's pipes to reach EOF; a
+	// process outside the child's group and profile may still hold them.
+	readerDrain = 2 * time.Second
+)
+
+// child is one running incarnation.
+type child struct {
+	slot    Slot
+	proc    *os.Process
+	pid     int
+	started time.Time
+	wait    <-chan error  // Wait's result
+	done    chan struct{} // closed when the process has been waited for
+	waitErr error         // set before done is closed
+
+	reports, logs *os.File // read ends of the pipes
+	readers       sync.WaitGroup
+
+	idle     chan struct{} // closed at the first "idle" report
+	idleOnce sync.Once
+
+	// Guarded by Supervisor.mu.
+	report   empplay.Report
+	reportAt time.Time
+}
+
+// outcome is how watch saw a child end.
+type outcome struct {
+	reason  string
+	planned bool         // stopped by the supervisor: not a failure
+	roll    *rollRequest // stopped for a rolling restart
+}
+
+// start starts the next incarnation of sl. On failure it returns a nil
+// child and the Exit to report.
+func (s *Supervisor) start(ctx context.Context, sl *slot) (*child, Exit) {
+	s.mu.Lock()
+	sl.incarnation++
+	inc := sl.incarnation
+	s.mu.Unlock()
+
+	sd := Slot{
+		Index:       sl.index,
+		Incarnation: inc,
+		WorkerID:    fmt.Sprintf("%s:slot%d:%d:%d:%s", s.cfg.IDPrefix, sl.index, inc, os.Getpid(), strings.ToLower(rand.Text()[:6])),
+	}
+	fail := func(err error) (*child, Exit) {
+		s.log.ErrorContext(ctx, "start worker", "slot", sl.index, "worker_id", sd.WorkerID, "err", err)
+		s.mu.Lock()
+		sl.last = sd
+		s.mu.Unlock()
+		return nil, Exit{Slot: sd, ExitCode: -1, Reason: "start failed: " + err.Error()}
+	}
+	dir, err := os.MkdirTemp(s.cfg.ProfileRoot, fmt.Sprintf("empplay-slot%d-*", sl.index))
+	if err != nil {
+		return fail(fmt.Errorf("create profile dir: %w", err))
+	}
+	sd.ProfileDir = dir
+	c, err := s.spawn(sd)
+	if err != nil {
+		if rerr := os.RemoveAll(dir); rerr != nil {
+			s.log.WarnContext(ctx, "remove profile dir", "dir", dir, "err", rerr)
+		}
+		return fail(err)
+	}
+
+	s.mu.Lock()
+	sl.last = sd
+	sl.cur = c
+	s.mu.Unlock()
+	s.log.InfoContext(ctx, "worker started", "slot", sl.index, "pid", c.pid, "worker_id", sd.WorkerID,
+		"incarnation", inc, "profile_dir", dir)
+
+	c.readers.Add(2)
+	go func() {
+		defer c.readers.Done()
+		s.readReports(sl, c)
+	}()
+	go func() {
+		defer c.readers.Done()
+		s.readLogs(sl.index, c.pid, c.logs)
+	}()
+	go func() {
+		c.waitErr = <-c.wait
+		close(c.done)
+	}()
+	return c, Exit{}
+}
+
+// spawn builds and starts the child process of sd with its pipes.
+func (s *Supervisor) spawn(sd Slot) (*child, error) {
+	cmd := s.cfg.Command(sd)
+	if cmd == nil {
+		return nil, errors.New("the Command func returned nil")
+	}
+	if cmd.Process != nil {
+		return nil, errors.New("the Command func returned a started command")
+	}
+	reportR, reportW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("create report pipe: %w", err)
+	}
+	logR, logW, err := os.Pipe()
+	if err != nil {
+		reportR.Close()
+		reportW.Close()
+		return nil, fmt.Errorf("create log pipe: %w", err)
+	}
+	if cmd.Cancel != nil {
+		// Built with exec.CommandContext: the supervisor alone decides
+		// when its children get which signal.
+		cmd.Cancel, cmd.WaitDelay = func() error { return nil }, 0
+	}
+	// The report pipe must be fd 3, as ReportFDEnv says.
+	cmd.ExtraFiles = []*os.File{reportW}
+	cmd.Stdout, cmd.Stderr = logW, logW
+	cmd.Env = append(cmd.Environ(), ReportFDEnv+"=3")
+	setProcAttr(cmd)
+
+	wait, err := startChild(cmd)
+	// The child holds its own copies of the write ends; ours must go, or
+	// the readers would never see EOF.
+	reportW.Close()
+	logW.Close()
+	if err != nil {
+		reportR.Close()
+		logR.Close()
+		return nil, err // names the operation and the path: fork/exec /x: ...
+	}
+	return &child{
+		slot:    sd,
+		proc:    cmd.Process,
+		pid:     cmd.Process.Pid,
+		started: time.Now(),
+		wait:    wait,
+		done:    make(chan struct{}),
+		reports: reportR,
+		logs:    logR,
+		idle:    make(chan struct{}),
+	}, nil
+}
+
+// watch supervises c until it has exited and been waited for, stopping or
+// killing it when asked or when its health requires.
+func (s *Supervisor) watch(ctx context.Context, sl *slot, c *child) outcome {
+	const (
+		running = iota
+		terminating
+		killed
+	)
+	phase := running
+	out := outcome{reason: "exited"}
+	tick := time.NewTicker(s.checkInterval())
+	defer tick.Stop()
+	var grace <-chan time.Time
+	stopGrace := func() bool { return false }
+	defer func() { stopGrace() }()
+	done, rolls, force := ctx.Done(), sl.roll, s.force
+
+	kill := func(reason string) {
+		killGroup(c.pid)
+		phase, rolls = killed, nil
+		out.reason = reason
+	}
+	terminate := func(reason string) {
+		// The child alone: its Chromium must not die mid-render while the
+		// worker drains; the group gets SIGKILL after StopGrace.
+		if err := c.proc.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			s.log.WarnContext(ctx, "send SIGTERM to worker", "slot", sl.index, "pid", c.pid, "err", err)
+		}
+		phase, rolls = terminating, nil
+		out.reason, out.planned = reason, true
+		timer := time.NewTimer(s.cfg.StopGrace)
+		grace, stopGrace = timer.C, timer.Stop
+	}
+
+	for {
+		select {
+		case <-c.done:
+			return out
+		case <-done:
+			done = nil
+			if phase == running {
+				terminate("stopped")
+			}
+		case req := <-rolls:
+			terminate("stopped: rolling restart")
+			out.roll = &req
+		case <-force:
+			force = nil
+			if phase != killed {
+				kill("killed: forced stop")
+				out.planned = true
+			}
+		case <-grace:
+			grace = nil
+			if phase == terminating {
+				s.log.WarnContext(ctx, "worker still running after SIGTERM; killing its process group",
+					"slot", sl.index, "pid", c.pid, "stop_grace", s.cfg.StopGrace)
+				kill(fmt.Sprintf("killed: still running %s after SIGTERM", s.cfg.StopGrace))
+			}
+		case now := <-tick.C:
+			if phase != running {
+				continue
+			}
+			if reason := s.checkHealth(sl, c, now); reason != "" {
+				s.log.WarnContext(ctx, "worker unhealthy; killing its process group",
+					"slot", sl.index, "pid", c.pid, "reason", reason)
+				kill(reason)
+			}
+		}
+	}
+}
+
+// checkInterval is how often watch checks a child's health.
+func (s *Supervisor) checkInterval() time.Duration {
+	d := min(s.cfg.ReportTimeout, s.cfg.StartTimeout, s.cfg.WedgedAfter, s.cfg.OverrunMargin) / 4
+	return min(max(d, 10*time.Millisecond), time.Second)
+}
+
+// checkHealth returns why c must be killed, or "". It also clears the
+// slot's failure count once c has run for StableAfter.
+func (s *Supervisor) checkHealth(sl *slot, c *child, now time.Time) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now.Sub(c.started) >= s.cfg.StableAfter && (sl.failures > 0 || sl.degraded) {
+		if sl.degraded {
+			s.log.Info("worker slot recovered", "slot", sl.index, "pid", c.pid)
+		}
+		sl.failures, sl.degraded = 0, false
+	}
+	if c.reportAt.IsZero() {
+		if now.Sub(c.started) > s.cfg.StartTimeout {
+			return fmt.Sprintf("killed: no report for %s", s.cfg.StartTimeout)
+		}
+		return ""
+	}
+	if now.Sub(c.reportAt) > s.cfg.ReportTimeout {
+		return fmt.Sprintf("killed: no report for %s", s.cfg.ReportTimeout)
+	}
+	switch r := c.report; r.State {
+	case stateIdle:
+		last := c.started
+		if r.LastFetch > 0 {
+			last = time.UnixMilli(r.LastFetch)
+		}
+		if now.Sub(last) > s.cfg.WedgedAfter {
+			return "killed: wedged consumer"
+		}
+	case stateBusy:
+		if r.JobDeadline > 0 && now.After(time.UnixMilli(r.JobDeadline).Add(s.cfg.OverrunMargin)) {
+			return "killed: job overran its deadline"
+		}
+	}
+	return ""
+}
+
+// reap finishes an incarnation whose child has exited: it kills what is
+// left of its process tree, drains its pipes and removes its profile dir.
+func (s *Supervisor) reap(ctx context.Context, c *child, out outcome) Exit {
+	killGroup(c.pid)
+	if pids := killHolders(c.slot.ProfileDir); len(pids) > 0 {
+		s.log.WarnContext(ctx, "killed leftover processes holding the worker's profile dir",
+			"slot", c.slot.Index, "pid", c.pid, "pids", pids, "dir", c.slot.ProfileDir)
+	}
+
+	drained := make(chan struct{})
+	go func() {
+		c.readers.Wait()
+		close(drained)
+	}()
+	select {
+	case <-drained:
+	case <-time.After(readerDrain):
+		s.log.WarnContext(ctx, "worker output still open after it exited; closing it",
+			"slot", c.slot.Index, "pid", c.pid)
+	}
+	// Closing unblocks readers still waiting on a pipe held open elsewhere.
+	c.reports.Close()
+	c.logs.Close()
+	<-drained
+
+	if err := os.RemoveAll(c.slot.ProfileDir); err != nil {
+		s.log.WarnContext(ctx, "remove profile dir", "slot", c.slot.Index, "dir", c.slot.ProfileDir, "err", err)
+	}
+
+	ex := Exit{Slot: c.slot, PID: c.pid, ExitCode: -1, Reason: out.reason, Uptime: time.Since(c.started)}
+	var ee *exec.ExitError
+	switch {
+	case c.waitErr == nil:
+		ex.ExitCode = 0
+	case errors.As(c.waitErr, &ee):
+		ex.ExitCode = ee.ExitCode()
+		ex.Signal = signalName(ee.ProcessState)
+	default:
+		s.log.WarnContext(ctx, "wait for worker", "slot", c.slot.Index, "pid", c.pid, "err", c.waitErr)
+	}
+	return ex
+}
+
+// readReports parses c's report lines until its pipe closes.
+func (s *Supervisor) readReports(sl *slot, c *child) {
+	sc := newLineScanner(c.reports)
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var r empplay.Report
+		if err := json.Unmarshal(line, &r); err != nil || r.State == "" {
+			s.log.Debug("ignoring a malformed report line", "slot", sl.index, "pid", c.pid,
+				"line", truncate(line, 200), "err", err)
+			continue
+		}
+		s.mu.Lock()
+		c.report, c.reportAt = r, time.Now()
+		s.mu.Unlock()
+		if r.State == stateIdle {
+			c.idleOnce.Do(func() { close(c.idle) })
+		}
+		if s.cfg.OnReport != nil {
+			s.cfg.OnReport(sl.index, r)
+		}
+	}
+	if err := sc.Err(); err != nil && !errors.Is(err, os.ErrClosed) {
+		s.log.Debug("read worker reports", "slot", sl.index, "pid", c.pid, "err", err)
+	}
+}
+
+// readLogs relays the child's output lines until its pipe closes.
+func (s *Supervisor) readLogs(slot, pid int, r io.Reader) {
+	sc := newLineScanner(r)
+	for sc.Scan() {
+		s.relay(slot, pid, sc.Bytes())
+	}
+	if err := sc.Err(); err != nil && !errors.Is(err, os.ErrClosed) {
+		s.log.Debug("read worker output", "slot", slot, "pid", pid, "err", err)
+	}
+}
+
+// relay logs one line of a child's output: a slog JSON record keeps its
+// level, time, message and attributes; anything else is logged at Info.
+// Both get slot and pid attributes.
+func (s *Supervisor) relay(slot, pid int, line []byte) {
+	if len(bytes.TrimSpace(line)) == 0 {
+		return
+	}
+	ctx := context.Background()
+	h := s.cfg.Logger.Handler()
+	ids := []slog.Attr{slog.Int("slot", slot), slog.Int("pid", pid)}
+	if rec, ok := parseRecord(line); ok {
+		if !h.Enabled(ctx, rec.Level) {
+			return
+		}
+		r := slog.NewRecord(rec.Time, rec.Level, rec.Msg, 0)
+		r.AddAttrs(ids...)
+		r.AddAttrs(rec.Attrs...)
+		_ = h.Handle(ctx, r) // a handler that cannot write has nowhere to say so
+		return
+	}
+	s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, string(line), ids...)
+}
+
+// record is a parsed slog JSON line.
+type record struct {
+	Time  time.Time
+	Level slog.Level
+	Msg   string
+	Attrs []slog.Attr
+}
+
+// parseRecord parses a line written by slog's JSON handler: an object with
+// string "level" and "msg" and, optionally, an RFC 3339 "time". The other
+// keys become attributes in their order, nested objects groups; "slot" and
+// "pid" are dropped, since relay sets its own.
+func parseRecord(line []byte) (record, bool) {
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 || line[0] != '{' || !json.Valid(line) {
+		return record{}, false
+	}
+	attrs, err := decodeObject(line)
+	if err != nil {
+		return record{}, false
+	}
+	rec := record{Time: time.Now()}
+	var haveLevel, haveMsg bool
+	for _, a := range attrs {
+		switch a.Key {
+		case slog.TimeKey:
+			if a.Value.Kind() == slog.KindString {
+				if t, err := time.Parse(time.RFC3339Nano, a.Value.String()); err == nil {
+					rec.Time = t
+					continue
+				}
+			}
+		case slog.LevelKey:
+			if a.Value.Kind() == slog.KindString && rec.Level.UnmarshalText([]byte(a.Value.String())) == nil {
+				haveLevel = true
+				continue
+			}
+		case slog.MessageKey:
+			if a.Value.Kind() == slog.KindString {
+				rec.Msg, haveMsg = a.Value.String(), true
+				continue
+			}
+		case "slot", "pid":
+			continue
+		}
+		rec.Attrs = append(rec.Attrs, a)
+	}
+	return rec, haveLevel && haveMsg
+}
+
+// decodeObject decodes a JSON object into attributes, keeping key order.
+func decodeObject(data []byte) ([]slog.Attr, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if _, err := dec.Token(); err != nil { // {
+		return nil, err
+	}
+	var attrs []slog.Attr
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return nil, fmt.Errorf("object key %v is not a string", tok)
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		v, err := decodeValue(raw)
+		if err != nil {
+			return nil, err
+		}
+		attrs = append(attrs, slog.Attr{Key: key, Value: v})
+	}
+	return attrs, nil
+}
+
+// decodeValue turns a JSON value into a slog value: objects become groups,
+// integers Int64, other numbers Float64.
+func decodeValue(raw json.RawMessage) (slog.Value, error) {
+	if len(raw) > 0 && raw[0] == '{' {
+		attrs, err := decodeObject(raw)
+		if err != nil {
+			return slog.Value{}, err
+		}
+		return slog.GroupValue(attrs...), nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return slog.Value{}, err
+	}
+	if n, ok := v.(json.Number); ok {
+		if i, err := n.Int64(); err == nil {
+			return slog.Int64Value(i), nil
+		}
+		if f, err := n.Float64(); err == nil {
+			return slog.Float64Value(f), nil
+		}
+		return slog.StringValue(n.String()), nil
+	}
+	return slog.AnyValue(v), nil
+}
+
+// newLineScanner returns a scanner of lines that splits lines longer than
+// maxLine instead of failing, so that one huge line cannot stop the reader
+// and block the child on a full pipe.
+func newLineScanner(r io.Reader) *bufio.Scanner {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
+		advance, token, err := bufio.ScanLines(data, atEOF)
+		if advance == 0 && token == nil && err == nil && len(data) >= maxLine {
+			return maxLine, data[:maxLine], nil
+		}
+		return advance, token, err
+	})
+	return sc
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) <= n {
+		return string(b)
+	}
+	return string(b[:n]) + "..."
+}
