@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -98,14 +99,24 @@ func StartIn(t testing.TB, dir, name string, args ...string) *Proc {
 	buf := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = buf, buf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
 	p := &Proc{Name: filepath.Base(name), Cmd: cmd, out: buf, done: make(chan struct{})}
+	// Pdeathsig fires when the forking OS thread exits, not the process:
+	// fork from a locked goroutine that lives as long as the child, so the
+	// service dies with the test binary (a timeout panic) and not before.
+	started := make(chan error, 1)
 	go func() {
+		runtime.LockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		p.err = cmd.Wait()
 		close(p.done)
 	}()
+	if err := <-started; err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
 	t.Cleanup(func() { p.Stop(5 * time.Second) })
 	return p
 }
