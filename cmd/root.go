@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,6 +23,10 @@ type Env struct {
 	Stderr  io.Writer
 	Getenv  func(string) string
 	Version string
+
+	// force is closed on a second stop signal; commands that own children
+	// kill them at once. Main exits shortly after either way.
+	force chan struct{}
 }
 
 // Main runs the command line and returns the process exit code. SIGINT and
@@ -30,13 +35,16 @@ type Env struct {
 func Main(args []string, env Env) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	env.force = make(chan struct{})
 	go func() {
 		<-ctx.Done()
 		stop() // restore default handling, then wait for a second signal
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 		<-sig
-		fmt.Fprintln(env.Stderr, "empplay: second signal, exiting now")
+		fmt.Fprintln(env.Stderr, "empplay: second signal, stopping now")
+		close(env.force)
+		time.Sleep(5 * time.Second) // time to kill children's process groups
 		os.Exit(empplay.ExitForceQuit)
 	}()
 	root := newRoot(&env)
@@ -75,6 +83,8 @@ Every flag can also be set by the environment variable named in its help.`,
 		newWorkerCmd(env, g),
 		newRenderCmd(env, g),
 		newSubmitCmd(env, g),
+		newQueueCmd(env),
+		newSuperviseCmd(env, g),
 		newVersionCmd(env),
 	)
 	// Environment variables fill every flag the command line left unset.

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/testenv"
+	"github.com/empplay/empplay/queue"
+)
+
+type readyz struct {
+	Redis        bool `json:"redis"`
+	WorkersReady int  `json:"workersReady"`
+	Slots        []struct {
+		PID        int
+		State      string
+		Restarts   int
+		LastReport empplay.Report
+		Slot       struct{ WorkerID string }
+	} `json:"slots"`
+}
+
+type superviseRun struct {
+	cmd  *exec.Cmd
+	addr string
+	logs *syncBuffer
+	done chan error
+}
+
+func (s *stack) startSupervisor(t *testing.T, workers int, extra ...string) *superviseRun {
+	t.Helper()
+	addr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	cmd := exec.Command(s.bin, "supervise", "--workers", fmt.Sprintf("comfyui:1, playwright:%d", workers), "--http-addr", addr)
+	cmd.Env = append(append([]string(nil), s.env...), extra...)
+	r := &superviseRun{cmd: cmd, addr: addr, logs: &syncBuffer{}, done: make(chan error, 1)}
+	cmd.Stderr = r.logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { r.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		select {
+		case <-r.done:
+		default:
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-r.done:
+			case <-time.After(60 * time.Second):
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				<-r.done
+			}
+		}
+		if t.Failed() {
+			t.Logf("supervisor log:\n%s", tail(r.logs.String()))
+		}
+	})
+	return r
+}
+
+func (r *superviseRun) readyz(t *testing.T) (readyz, int) {
+	t.Helper()
+	var z readyz
+	resp, err := http.Get("http://" + r.addr + "/readyz")
+	if err != nil {
+		return z, 0
+	}
+	defer resp.Body.Close()
+	_ = json.NewDecoder(resp.Body).Decode(&z)
+	return z, resp.StatusCode
+}
+
+// waitReady waits until n workers are ready and returns the status.
+func (r *superviseRun) waitReady(t *testing.T, n int, timeout time.Duration) readyz {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		z, code := r.readyz(t)
+		if code == 200 && z.WorkersReady >= n {
+			return z
+		}
+		select {
+		case err := <-r.done:
+			t.Fatalf("supervisor exited early: %v", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	z, code := r.readyz(t)
+	t.Fatalf("%d workers not ready within %v: %d %+v", n, timeout, code, z)
+	return z
+}
+
+// syncBuffer collects a child's output while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+const slowSketch = `function setup(){ createCanvas(64,64); const t=Date.now(); while(Date.now()-t<%d){} background(0,128,255); noLoop(); }`
+
+// The real supervisor with 2 workers against real Redis, Azurite and
+// Chromium: kill -9 a worker mid-job and the job still completes and the
+// slot comes back; /metrics passes promtool; SIGTERM with jobs in flight
+// exits 0 and loses none; no Chromium is left.
+func TestSupervise(t *testing.T) {
+	s := newStack(t)
+	ctx := testenv.Context(t, 5*time.Minute)
+	profiles := filepath.Join(s.profiles, "supervise")
+	sup := s.startSupervisor(t, 2, "EMPPLAY_PROFILE_DIR="+profiles, "BROWSER_TIMEOUT=20000", "DRAIN_TIMEOUT=15s")
+	t0 := time.Now()
+	sup.waitReady(t, 2, 90*time.Second)
+	t.Logf("cold start to 2 workers ready: %v", time.Since(t0).Round(time.Millisecond))
+
+	t.Run("kill -9 a worker mid-job", func(t *testing.T) {
+		raw := job(t, map[string]any{"code": fmt.Sprintf(slowSketch, 2500), "width": 64, "height": 64, "filename": "killed.png"})
+		id, err := s.producer.Submit(ctx, []byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var victim int
+		deadline := time.Now().Add(30 * time.Second)
+		for victim == 0 && time.Now().Before(deadline) {
+			z, _ := sup.readyz(t)
+			for _, sl := range z.Slots {
+				if sl.LastReport.Job == id && sl.PID > 0 {
+					victim = sl.PID
+				}
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if victim == 0 {
+			t.Fatal("no worker reported the job as busy")
+		}
+		killed := time.Now()
+		if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+		defer cancel()
+		res, err := s.producer.Wait(wctx, id)
+		if err != nil {
+			t.Fatalf("job of the killed worker never finished: %v", err)
+		}
+		if !res.Success || res.Attempts != 2 {
+			t.Fatalf("result %+v; want success on the second attempt", res)
+		}
+		t.Logf("job finished %v after its worker was killed", time.Since(killed).Round(time.Millisecond))
+		z := sup.waitReady(t, 2, 60*time.Second)
+		t.Logf("slot back %v after kill -9", time.Since(killed).Round(time.Millisecond))
+		restarts := 0
+		for _, sl := range z.Slots {
+			restarts += sl.Restarts
+			if sl.PID == victim {
+				t.Errorf("slot still reports the killed pid %d", victim)
+			}
+		}
+		if restarts != 1 {
+			t.Errorf("restarts %d; want 1", restarts)
+		}
+	})
+
+	t.Run("metrics pass promtool", func(t *testing.T) {
+		// The job's report can trail its result by a moment.
+		var body []byte
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			resp, err := http.Get("http://" + sup.addr + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if bytes.Contains(body, []byte(`empplay_jobs_total{error_code="",outcome="success",type="p5"} 1`)) {
+				break
+			}
+		}
+		for _, want := range []string{`empplay_jobs_total{error_code="",outcome="success",type="p5"}`, "empplay_worker_restarts_total", "empplay_worker_memory_bytes", "empplay_queue_jobs"} {
+			if !bytes.Contains(body, []byte(want)) {
+				t.Errorf("/metrics lacks %s:\n%s", want, grepLines(body, "empplay_"))
+			}
+		}
+		promtool, err := exec.LookPath("promtool")
+		if err != nil {
+			testenv.Missing(t, "promtool (Debian package prometheus)")
+		}
+		check := exec.Command(promtool, "check", "metrics")
+		check.Stdin = bytes.NewReader(body)
+		if out, err := check.CombinedOutput(); err != nil {
+			t.Fatalf("promtool check metrics: %v\n%s", err, out)
+		}
+		if resp, err := http.Get("http://" + sup.addr + "/healthz"); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("/healthz: %v", err)
+		}
+	})
+
+	t.Run("worker logs reach the supervisor with slot and pid", func(t *testing.T) {
+		logs := sup.logs.String()
+		if !strings.Contains(logs, `"slot":`) || !strings.Contains(logs, `"pid":`) || !strings.Contains(logs, "worker ready") {
+			t.Errorf("supervisor output lacks relayed worker lines with slot and pid:\n%s", tail(logs))
+		}
+	})
+
+	t.Run("SIGTERM with jobs in flight loses none", func(t *testing.T) {
+		var ids []string
+		for i := range 4 {
+			raw := job(t, map[string]any{"code": fmt.Sprintf(slowSketch, 1500), "width": 64, "height": 64, "filename": fmt.Sprintf("drain-%d.png", i)})
+			id, err := s.producer.Submit(ctx, []byte(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		// Wait until both workers are busy.
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			z, _ := sup.readyz(t)
+			busy := 0
+			for _, sl := range z.Slots {
+				if sl.LastReport.State == "busy" {
+					busy++
+				}
+			}
+			if busy == 2 {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		start := time.Now()
+		if err := sup.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-sup.done:
+			if err != nil {
+				t.Fatalf("supervisor exited with %v after SIGTERM; want 0", err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("supervisor did not exit within 60s of SIGTERM")
+		}
+		t.Logf("supervisor stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
+		admin := queue.NewAdmin(s.rc, "")
+		pendingOrDone := 0
+		for _, id := range ids {
+			j, err := admin.Inspect(ctx, id)
+			if err == nil && (j.Where == "finished" || j.Where == "pending") {
+				pendingOrDone++
+				t.Logf("job %s… %s", id[:8], j.Where)
+				continue
+			}
+			t.Errorf("job %s lost: %+v %v", id, j, err)
+		}
+		st, err := admin.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range st.Workers {
+			if w.InFlight > 0 || w.Registered {
+				t.Errorf("worker left behind after stop: %+v", w)
+			}
+		}
+		if pids := testenv.ProcessesUsing(profiles); len(pids) > 0 {
+			t.Errorf("processes still use the supervisor's profile dirs: %v", pids)
+		}
+		if ents, _ := os.ReadDir(profiles); len(ents) > 0 {
+			t.Errorf("profile dirs left behind: %d", len(ents))
+		}
+	})
+}
+
+func grepLines(b []byte, prefix string) string {
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

@@ -1,0 +1,170 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/redis/rueidis"
+	"github.com/spf13/pflag"
+
+	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/assets"
+	"github.com/empplay/empplay/cdn"
+	"github.com/empplay/empplay/queue"
+	"github.com/empplay/empplay/render"
+	"github.com/empplay/empplay/storage"
+)
+
+// Azurite's well-known development account: the local default when no
+// Azure settings are given.
+const (
+	azuriteAccount  = "devstoreaccount1"
+	azuriteKey      = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+	azuriteEndpoint = "http://127.0.0.1:10000/devstoreaccount1"
+)
+
+// redisFlags configure the Redis connection and queue.
+type redisFlags struct {
+	url   string
+	queue string
+}
+
+func (r *redisFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&r.url, "redis-url", "redis://127.0.0.1:6379/0", "Redis URL: redis://, rediss://, unix://; several ?addr= for Cluster, ?master_set= for Sentinel")
+	fs.StringVar(&r.queue, "queue", queue.DefaultName, "Redis list producers push jobs to")
+	bindEnv(fs, "redis-url", "REDIS_URL")
+	bindEnv(fs, "queue", "REDIS_QUEUE_NAME")
+}
+
+func (r *redisFlags) client(ctx context.Context) (rueidis.Client, error) {
+	opt, err := queue.Options(r.url)
+	if err != nil {
+		return nil, empplay.ConfigError(fmt.Errorf("--redis-url (REDIS_URL): %w", err))
+	}
+	c, err := rueidis.NewClient(opt)
+	if err != nil {
+		return nil, fmt.Errorf("connect to Redis at %s: %w", redactURL(r.url), err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := c.Do(pctx, c.B().Ping().Build()).Error(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("ping Redis at %s: %w", redactURL(r.url), err)
+	}
+	return c, nil
+}
+
+// storageFlags configure Azure Blob Storage and the CDN.
+type storageFlags struct {
+	account, key, connStr, endpoint string
+	cdnURI                          string
+	verifyTimeout                   time.Duration
+}
+
+func (s *storageFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&s.account, "azure-account", "", "Azure storage account name")
+	fs.StringVar(&s.key, "azure-key", "", "Azure storage account key (prefer the environment variable)")
+	fs.StringVar(&s.connStr, "azure-connection-string", "", "Azure storage connection string; wins over account and key (prefer the environment variable)")
+	fs.StringVar(&s.endpoint, "azure-endpoint", "", "blob service endpoint for --azure-account (default https://ACCOUNT.blob.core.windows.net)")
+	fs.StringVar(&s.cdnURI, "cdn-uri", "", "public base URL of the CDN; outputs are served at CDN_URI/bucket/prefix/filename (default: the blob endpoint)")
+	fs.DurationVar(&s.verifyTimeout, "verify-timeout", 30*time.Second, "how long to wait for the CDN to serve an upload")
+	bindEnv(fs, "azure-account", "AZURE_STORAGE_ACCOUNT")
+	bindEnv(fs, "azure-key", "AZURE_STORAGE_KEY")
+	bindEnv(fs, "azure-connection-string", "AZURE_STORAGE_CONNECTION_STRING")
+	bindEnv(fs, "azure-endpoint", "AZURE_STORAGE_ENDPOINT")
+	bindEnv(fs, "cdn-uri", "CDN_URI")
+	bindEnv(fs, "verify-timeout", "VERIFY_TIMEOUT")
+}
+
+func (s *storageFlags) build(logger *slog.Logger) (*storage.Blob, *cdn.Verifier, error) {
+	cfg := storage.Config{ConnectionString: s.connStr, Account: s.account, Key: s.key, Endpoint: s.endpoint}
+	if cfg.ConnectionString == "" && cfg.Account == "" {
+		logger.Warn("no Azure storage configured; using the local Azurite default",
+			"endpoint", azuriteEndpoint, "hint", "set AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY (or AZURE_STORAGE_CONNECTION_STRING)")
+		cfg.Account, cfg.Key, cfg.Endpoint = azuriteAccount, azuriteKey, azuriteEndpoint
+	}
+	blob, err := storage.New(cfg)
+	if err != nil {
+		return nil, nil, empplay.ConfigError(err)
+	}
+	base := s.cdnURI
+	if base == "" {
+		base = blob.Endpoint()
+	}
+	v, err := cdn.New(cdn.Config{BaseURL: base, Timeout: s.verifyTimeout},
+		&http.Client{Timeout: 10 * time.Second}, logger)
+	if err != nil {
+		return nil, nil, empplay.ConfigError(fmt.Errorf("--cdn-uri (CDN_URI): %w", err))
+	}
+	return blob, v, nil
+}
+
+// browserFlags configure Chromium.
+type browserFlags struct {
+	chromium     string
+	timeoutMs    int
+	profileDir   string
+	recycleAfter int
+}
+
+func (b *browserFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&b.chromium, "chromium", "/usr/lib/chromium/chromium", "Chromium binary (Debian's real binary, not the /usr/bin/chromium wrapper)")
+	fs.IntVar(&b.timeoutMs, "browser-timeout", 30000, "render deadline of one job in milliseconds")
+	fs.StringVar(&b.profileDir, "profile-dir", "", "directory for Chromium's per-browser profile directories (default: the system temp dir)")
+	fs.IntVar(&b.recycleAfter, "recycle-after", 200, "restart Chromium after this many jobs")
+	bindEnv(fs, "chromium", "CHROMIUM_PATH")
+	bindEnv(fs, "browser-timeout", "BROWSER_TIMEOUT")
+	bindEnv(fs, "profile-dir", "EMPPLAY_PROFILE_DIR")
+	bindEnv(fs, "recycle-after", "BROWSER_RECYCLE_AFTER")
+}
+
+func (b *browserFlags) timeout() time.Duration { return time.Duration(b.timeoutMs) * time.Millisecond }
+
+// check validates the browser settings without starting anything: a
+// missing binary or p5 build is a configuration error.
+func (b *browserFlags) check() error {
+	if b.timeoutMs <= 0 {
+		return empplay.ConfigError(fmt.Errorf("--browser-timeout (BROWSER_TIMEOUT) must be positive, got %d", b.timeoutMs))
+	}
+	if _, err := os.Stat(b.chromium); err != nil {
+		return empplay.ConfigError(fmt.Errorf("--chromium (CHROMIUM_PATH) %s: %w; install Debian's chromium package (make setup)", b.chromium, err))
+	}
+	if err := assets.Embedded().Check(); err != nil {
+		return empplay.ConfigError(err)
+	}
+	return nil
+}
+
+// start launches the browser after [browserFlags.check].
+func (b *browserFlags) start(ctx context.Context, logger *slog.Logger) (*render.Browser, error) {
+	if err := b.check(); err != nil {
+		return nil, err
+	}
+	br := render.New(render.Options{
+		ChromiumPath:   b.chromium,
+		ProfileDir:     b.profileDir,
+		DefaultTimeout: b.timeout(),
+		RecycleAfter:   b.recycleAfter,
+	}, assets.Embedded(), logger)
+	if err := br.Start(ctx); err != nil {
+		return nil, fmt.Errorf("start Chromium: %w", err)
+	}
+	return br, nil
+}
+
+// redactURL hides a password in a Redis URL for error messages.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

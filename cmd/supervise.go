@@ -1,0 +1,366 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/rueidis"
+	"github.com/spf13/cobra"
+
+	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/sdnotify"
+	"github.com/empplay/empplay/queue"
+	"github.com/empplay/empplay/supervisor"
+)
+
+type superviseFlags struct {
+	redis       redisFlags
+	storage     storageFlags
+	browser     browserFlags
+	workers     string
+	httpAddr    string
+	stopGrace   time.Duration
+	drain       time.Duration
+	maxAttempts int
+	serviceID   string
+}
+
+func newSuperviseCmd(env *Env, g *globalFlags) *cobra.Command {
+	f := &superviseFlags{}
+	c := &cobra.Command{
+		Use:   "supervise",
+		Short: "Run and watch this host's worker processes (the systemd service)",
+		Long: `supervise starts one "empplay worker" child per playwright slot in WORKERS, each
+in its own process group with its own Chromium profile, and keeps them
+running: a child that dies is cleaned up (its process group and anything
+holding its profile), its in-flight jobs are requeued at once, and it is
+restarted with backoff. Children that stop reporting, whose consumer loop is
+wedged, or whose job overran its deadline are killed and restarted.
+
+HTTP on --http-addr: /healthz (alive), /readyz (Redis reachable and a worker
+ready), /metrics (Prometheus). Under systemd (Type=notify) it sends READY,
+STATUS, WATCHDOG (only while healthy) and STOPPING.
+
+SIGTERM/SIGINT: workers stop fetching, finish or requeue their jobs within
+--drain-timeout, then the supervisor exits 0. A second signal kills at once.
+SIGHUP: restart the workers one at a time, no job lost.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			logger, err := g.logger(env.Stderr)
+			if err != nil {
+				return err
+			}
+			return runSupervise(c.Context(), f, g, env, logger)
+		},
+	}
+	fs := c.Flags()
+	f.redis.register(fs)
+	f.storage.register(fs)
+	f.browser.register(fs)
+	fs.StringVar(&f.workers, "workers", "playwright:1", `pools on this host, e.g. "comfyui:2,playwright:4"; empplay starts the playwright workers`)
+	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:9464", "address of the /healthz, /readyz and /metrics endpoints (empty: none)")
+	fs.DurationVar(&f.drain, "drain-timeout", 30*time.Second, "on stop, how long a worker's job in hand may still run")
+	fs.DurationVar(&f.stopGrace, "stop-grace", 10*time.Second, "after the drain timeout, how long before a worker's process group is killed")
+	fs.IntVar(&f.maxAttempts, "max-attempts", 3, "claims of one job before it is dead-lettered")
+	fs.StringVar(&f.serviceID, "service-id", "", "name of this deployment, part of the worker ids")
+	bindEnv(fs, "workers", "WORKERS")
+	bindEnv(fs, "http-addr", "HTTP_ADDR")
+	bindEnv(fs, "drain-timeout", "DRAIN_TIMEOUT")
+	bindEnv(fs, "stop-grace", "STOP_GRACE")
+	bindEnv(fs, "max-attempts", "MAX_ATTEMPTS")
+	bindEnv(fs, "service-id", "SERVICE_ID")
+	return c
+}
+
+// childEnv passes the supervisor's resolved settings to its workers
+// explicitly, whether they came from flags or the environment.
+func (f *superviseFlags) childEnv(g *globalFlags) []string {
+	env := os.Environ()
+	set := func(k, v string) {
+		if v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	set("REDIS_URL", f.redis.url)
+	set("REDIS_QUEUE_NAME", f.redis.queue)
+	set("AZURE_STORAGE_ACCOUNT", f.storage.account)
+	set("AZURE_STORAGE_KEY", f.storage.key)
+	set("AZURE_STORAGE_CONNECTION_STRING", f.storage.connStr)
+	set("AZURE_STORAGE_ENDPOINT", f.storage.endpoint)
+	set("CDN_URI", f.storage.cdnURI)
+	set("VERIFY_TIMEOUT", f.storage.verifyTimeout.String())
+	set("CHROMIUM_PATH", f.browser.chromium)
+	set("BROWSER_TIMEOUT", strconv.Itoa(f.browser.timeoutMs))
+	set("BROWSER_RECYCLE_AFTER", strconv.Itoa(f.browser.recycleAfter))
+	set("MAX_ATTEMPTS", strconv.Itoa(f.maxAttempts))
+	set("DRAIN_TIMEOUT", f.drain.String())
+	set("SERVICE_ID", f.serviceID)
+	set("LOG_LEVEL", g.logLevel)
+	// Children always log JSON: the supervisor re-emits each record in its
+	// own format with the slot and pid.
+	env = append(env, "LOG_FORMAT=json")
+	return env
+}
+
+func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *Env, logger *slog.Logger) error {
+	pools, err := supervisor.ParseWorkers(f.workers)
+	if err != nil {
+		return empplay.ConfigError(fmt.Errorf("--workers (WORKERS): %w", err))
+	}
+	slots := 0
+	for _, p := range pools {
+		if p.Name == supervisor.PoolPlaywright {
+			slots = p.Count
+		}
+	}
+	if err := f.browser.check(); err != nil {
+		return err
+	}
+	if _, _, err := f.storage.build(logger); err != nil {
+		return err
+	}
+	if f.maxAttempts < 1 {
+		return empplay.ConfigError(fmt.Errorf("--max-attempts (MAX_ATTEMPTS) must be at least 1, got %d", f.maxAttempts))
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find own executable: %w", err)
+	}
+	rc, err := f.redis.client(ctx)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+
+	host, _ := os.Hostname()
+	me := joinNonEmpty(f.serviceID, host) + ":supervisor:" + strconv.Itoa(os.Getpid())
+	maint := queue.NewMaintainer(rc, f.redis.queue, me)
+	m := newMetrics()
+	var sup *supervisor.Supervisor
+	sup = supervisor.New(supervisor.Config{
+		Slots:       slots,
+		IDPrefix:    joinNonEmpty(f.serviceID, host),
+		ProfileRoot: f.browser.profileDir,
+		StopGrace:   f.drain + f.stopGrace,
+		Command: func(s supervisor.Slot) *exec.Cmd {
+			cmd := exec.Command(exe, "worker", "--worker-id", s.WorkerID, "--profile-dir", s.ProfileDir)
+			cmd.Env = f.childEnv(g)
+			return cmd
+		},
+		OnExit: func(ctx context.Context, e supervisor.Exit) {
+			n, err := maint.Recover(ctx, e.Slot.WorkerID, true)
+			switch {
+			case err != nil:
+				logger.Error("could not requeue a dead worker's jobs; the sweep will", "worker", e.Slot.WorkerID, "err", err)
+			case n > 0:
+				logger.Warn("requeued the jobs of a worker that ended", "worker", e.Slot.WorkerID, "jobs", n, "reason", e.Reason)
+			}
+			m.restarts.WithLabelValues(strconv.Itoa(e.Slot.Index), e.Reason).Inc()
+		},
+		OnReport: func(slot int, r empplay.Report) { m.observe(slot, r, time.Now().UnixMilli()) },
+		Logger:   logger,
+	})
+
+	redisOK := &redisCheck{c: rc}
+	hctx, stopHousekeeping := context.WithCancel(ctx)
+	defer stopHousekeeping()
+	var wg sync.WaitGroup
+	wg.Go(func() { maintain(hctx, maint, logger) })
+	wg.Go(func() { watchQueue(hctx, queue.NewAdmin(rc, f.redis.queue), sup, m, redisOK) })
+	defer wg.Wait()
+
+	if f.httpAddr != "" {
+		srv, err := serveHTTP(f.httpAddr, sup, m, redisOK, logger)
+		if err != nil {
+			return empplay.ConfigError(fmt.Errorf("--http-addr (HTTP_ADDR): %w", err))
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		}()
+	}
+
+	notify := sdnotify.New(env.Getenv, os.Getpid())
+	wg.Go(func() { notifySystemd(hctx, notify, sup, redisOK, slots, logger) })
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-hup:
+				logger.Info("SIGHUP: rolling restart of the workers")
+				if err := sup.RollingRestart(hctx); err != nil && hctx.Err() == nil {
+					logger.Error("rolling restart stopped", "err", err)
+				}
+			}
+		}
+	}()
+	go func() {
+		select {
+		case <-env.force:
+			sup.Force()
+		case <-hctx.Done():
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		_ = notify.Notify("STOPPING=1")
+	}()
+
+	logger.Info("supervising", "workers", slots, "pools", f.workers, "http", f.httpAddr)
+	err = sup.Run(ctx)
+	stopHousekeeping()
+	return err
+}
+
+// redisCheck remembers whether Redis answered recently.
+type redisCheck struct {
+	c  rueidis.Client
+	mu sync.Mutex
+	ok bool
+	at time.Time
+}
+
+func (r *redisCheck) Healthy(ctx context.Context) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if time.Since(r.at) < 2*time.Second {
+		return r.ok
+	}
+	pctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	r.ok = r.c.Do(pctx, r.c.B().Ping().Build()).Error() == nil
+	r.at = time.Now()
+	return r.ok
+}
+
+// watchQueue refreshes the queue and readiness gauges every few seconds.
+func watchQueue(ctx context.Context, a *queue.Admin, sup *supervisor.Supervisor, m *metrics, redis *redisCheck) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		ready := 0
+		for _, s := range sup.Status() {
+			if s.Ready {
+				ready++
+			}
+		}
+		m.ready.Set(float64(ready))
+		if redis.Healthy(ctx) {
+			m.redisUp.Set(1)
+			sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			if st, err := a.Stats(sctx); err == nil {
+				m.queueDepth.WithLabelValues("pending").Set(float64(st.Pending))
+				m.queueDepth.WithLabelValues("retrying").Set(float64(st.Retrying))
+				m.queueDepth.WithLabelValues("dead").Set(float64(st.Dead))
+				m.oldestAge.Set(float64(st.OldestPendingAgeMs) / 1000)
+			}
+			cancel()
+		} else {
+			m.redisUp.Set(0)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func serveHTTP(addr string, sup *supervisor.Supervisor, m *metrics, redis *redisCheck, logger *slog.Logger) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		status := sup.Status()
+		ready := 0
+		for _, s := range status {
+			if s.Ready {
+				ready++
+			}
+		}
+		redisUp := redis.Healthy(r.Context())
+		body := map[string]any{"redis": redisUp, "workersReady": ready, "workers": len(status), "slots": status}
+		w.Header().Set("Content-Type", "application/json")
+		if !redisUp || ready == 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		_ = json.NewEncoder(w).Encode(body)
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("health endpoint stopped", "err", err)
+		}
+	}()
+	logger.Info("health endpoints listening", "addr", ln.Addr().String())
+	return srv, nil
+}
+
+// notifySystemd tells systemd when the workers are ready, keeps STATUS
+// current, and pets the watchdog only while the host is healthy (Redis
+// reachable and at least one worker ready), so a wedged host is restarted.
+func notifySystemd(ctx context.Context, n *sdnotify.Notifier, sup *supervisor.Supervisor, redis *redisCheck, slots int, logger *slog.Logger) {
+	if !n.Enabled() {
+		return
+	}
+	every := time.Second
+	if wd := n.WatchdogInterval(); wd > 0 && wd < every {
+		every = wd
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	readySent := false
+	lastStatus := ""
+	for {
+		ready := 0
+		for _, s := range sup.Status() {
+			if s.Ready {
+				ready++
+			}
+		}
+		healthy := ready > 0 && redis.Healthy(ctx)
+		if healthy && !readySent {
+			readySent = n.Notify("READY=1") == nil
+		}
+		status := fmt.Sprintf("STATUS=%d/%d workers ready, redis %s", ready, slots, map[bool]string{true: "up", false: "DOWN"}[redis.Healthy(ctx)])
+		if status != lastStatus {
+			if err := n.Notify(status); err != nil {
+				logger.Warn("sd_notify failed", "err", err)
+			}
+			lastStatus = status
+		}
+		if healthy && n.WatchdogInterval() > 0 {
+			_ = n.Notify("WATCHDOG=1")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

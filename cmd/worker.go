@@ -1,0 +1,232 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/queue"
+	"github.com/empplay/empplay/worker"
+)
+
+// Compile-time checks that the implementations fit the worker's needs.
+var (
+	_ worker.Queue = (*queue.Redis)(nil)
+)
+
+type workerFlags struct {
+	redis       redisFlags
+	storage     storageFlags
+	browser     browserFlags
+	once        bool
+	onceWait    time.Duration
+	serviceID   string
+	maxAttempts int
+	drain       time.Duration
+	label       string
+	workerID    string
+}
+
+func newWorkerCmd(env *Env, g *globalFlags) *cobra.Command {
+	f := &workerFlags{}
+	c := &cobra.Command{
+		Use:   "worker",
+		Short: "Take jobs from Redis, render them in Chromium, upload them and store their results",
+		Long: `worker runs one render worker: one headless Chromium, one job at a time.
+
+With --once it takes a single job (waiting up to --wait for one), prints its
+result as JSON on stdout and exits 0 when the job succeeded, 1 when it failed.
+SIGTERM stops fetching at once, lets the job in hand finish within
+--drain-timeout or gives it back to the queue, and exits 0.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			logger, err := g.logger(env.Stderr)
+			if err != nil {
+				return err
+			}
+			return runWorker(c.Context(), f, env, logger)
+		},
+	}
+	fs := c.Flags()
+	f.redis.register(fs)
+	f.storage.register(fs)
+	f.browser.register(fs)
+	fs.BoolVar(&f.once, "once", false, "process one job, print its result and exit")
+	fs.DurationVar(&f.onceWait, "wait", 0, "with --once: how long to wait for a job (0 = forever)")
+	fs.StringVar(&f.serviceID, "service-id", "", "name of this deployment, part of the worker id")
+	fs.IntVar(&f.maxAttempts, "max-attempts", 3, "claims of one job before it is dead-lettered")
+	fs.DurationVar(&f.drain, "drain-timeout", 30*time.Second, "on SIGTERM, how long the job in hand may still run before it is given back")
+	fs.StringVar(&f.label, "label", "", "extra label in the worker id (the supervisor sets the slot)")
+	fs.StringVar(&f.workerID, "worker-id", "", "use this worker id instead of a generated one (the supervisor sets a unique one per incarnation)")
+	bindEnv(fs, "service-id", "SERVICE_ID")
+	bindEnv(fs, "max-attempts", "MAX_ATTEMPTS")
+	bindEnv(fs, "drain-timeout", "DRAIN_TIMEOUT")
+	return c
+}
+
+func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logger) error {
+	if f.maxAttempts < 1 {
+		return empplay.ConfigError(fmt.Errorf("--max-attempts (MAX_ATTEMPTS) must be at least 1, got %d", f.maxAttempts))
+	}
+	if err := f.browser.check(); err != nil {
+		return err
+	}
+	blob, verifier, err := f.storage.build(logger)
+	if err != nil {
+		return err
+	}
+	rc, err := f.redis.client(ctx)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+
+	label := f.serviceID
+	if f.label != "" {
+		label = joinNonEmpty(label, f.label)
+	}
+	wid := f.workerID
+	if wid == "" {
+		wid = queue.NewWorkerID(label)
+	}
+	logger = logger.With("worker", wid)
+	browser, err := f.browser.start(ctx, logger)
+	if err != nil {
+		return err
+	}
+	defer browser.Close()
+
+	q := queue.New(rc, queue.Config{Name: f.redis.queue, MaxAttempts: f.maxAttempts}, wid, logger.With("component", "queue"))
+	if err := q.Register(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := q.Deregister(dctx); err != nil {
+			logger.Warn("could not deregister", "err", err)
+		}
+	}()
+
+	// A fenced worker (written off by a peer) must stop at once.
+	wctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go heartbeat(wctx, q, logger, cancel)
+	go maintain(wctx, queue.NewMaintainer(rc, f.redis.queue, wid), logger)
+
+	w := worker.New(worker.Config{
+		ID:            wid,
+		RenderTimeout: f.browser.timeout(),
+		VerifyTimeout: f.storage.verifyTimeout,
+		DrainTimeout:  f.drain,
+		MaxAttempts:   f.maxAttempts,
+	}, q, browser, blob, verifier, logger)
+
+	if out, err := reportFD(env.Getenv); err != nil {
+		return err
+	} else if out != nil {
+		defer out.Close()
+		go report(wctx, out, wid, w, browser)
+	}
+
+	if !f.once {
+		logger.Info("worker ready", "queue", f.redis.queue)
+		if err := w.Run(wctx); err != nil {
+			return err
+		}
+		if cause := context.Cause(wctx); errors.Is(cause, queue.ErrFenced) {
+			return cause
+		}
+		logger.Info("worker stopped")
+		return nil
+	}
+
+	octx := wctx
+	if f.onceWait > 0 {
+		var c context.CancelFunc
+		octx, c = context.WithTimeout(wctx, f.onceWait)
+		defer c()
+	}
+	res, err := w.RunOnce(octx)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(env.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(res); err != nil {
+		return fmt.Errorf("print result: %w", err)
+	}
+	if !res.Success {
+		return &empplay.ExitError{Code: empplay.ExitFailure, Err: errSilent}
+	}
+	return nil
+}
+
+func heartbeat(ctx context.Context, q *queue.Redis, logger *slog.Logger, stop context.CancelCauseFunc) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		hctx, cancel := context.WithTimeout(ctx, 4*time.Second)
+		err := q.Heartbeat(hctx)
+		cancel()
+		if errors.Is(err, queue.ErrFenced) {
+			logger.Error("this worker was declared dead by another process; stopping")
+			stop(err)
+			return
+		}
+		if err != nil && ctx.Err() == nil {
+			logger.Warn("heartbeat failed", "err", err)
+		}
+	}
+}
+
+// maintain promotes due retries every second and sweeps for dead workers
+// every few seconds (the sweep is elected, so a fleet sweeps once).
+func maintain(ctx context.Context, m *queue.Maintainer, logger *slog.Logger) {
+	promote := time.NewTicker(time.Second)
+	defer promote.Stop()
+	sweep := time.NewTicker(5 * time.Second)
+	defer sweep.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-promote.C:
+			if _, err := m.Promote(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("promote retries failed", "err", err)
+			}
+			if err := m.MarkSeen(ctx, 7*24*time.Hour); err != nil && ctx.Err() == nil {
+				logger.Warn("mark oldest job failed", "err", err)
+			}
+		case <-sweep.C:
+			r, err := m.Sweep(ctx, 4*time.Second)
+			if err != nil && ctx.Err() == nil {
+				logger.Warn("sweep failed", "err", err)
+			}
+			if r.Recovered > 0 {
+				logger.Warn("recovered jobs of dead workers", "workers", r.Workers, "jobs", r.Recovered)
+			}
+		}
+	}
+}
+
+func joinNonEmpty(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + ":" + b
+}

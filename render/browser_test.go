@@ -1,0 +1,360 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/testenv"
+)
+
+func TestChromiumSwitches(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		extra   []string
+		root    bool
+		want    []string // in the output
+		notWant []string
+		wantErr bool
+	}{
+		{
+			name: "base as root", root: true,
+			want: []string{"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+				"--disable-background-networking", "--disable-component-update", "--disable-sync",
+				"--disable-extensions", "--hide-scrollbars", "--mute-audio", "--force-color-profile=srgb",
+				"--host-resolver-rules=MAP * ~NOTFOUND", "--webrtc-ip-handling-policy=disable_non_proxied_udp"},
+		},
+		{name: "sandbox stays on for other users", root: false, notWant: []string{"--no-sandbox"}},
+		{
+			name: "extra flags add and override", extra: []string{"--use-angle=gl-egl", "--force-color-profile=display-p3", "--enable-unsafe-swiftshader"},
+			want:    []string{"--use-angle=gl-egl", "--force-color-profile=display-p3", "--enable-unsafe-swiftshader"},
+			notWant: []string{"--force-color-profile=srgb"},
+		},
+		{name: "bad extra flag", extra: []string{"disable-gpu"}, wantErr: true},
+		{name: "empty extra flag", extra: []string{"--"}, wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			list, err := chromiumSwitches(tc.extra, tc.root)
+			if tc.wantErr {
+				if err == nil {
+					t.Fatalf("no error for %q", tc.extra)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := args(list)
+			for _, w := range tc.want {
+				if !slices.Contains(got, w) {
+					t.Errorf("%q missing from %q", w, got)
+				}
+			}
+			for _, w := range tc.notWant {
+				if slices.Contains(got, w) {
+					t.Errorf("%q present in %q", w, got)
+				}
+			}
+			seen := map[string]bool{}
+			for _, s := range list {
+				if seen[s.name] {
+					t.Errorf("switch %q twice", s.name)
+				}
+				seen[s.name] = true
+			}
+		})
+	}
+}
+
+func TestDeadline(t *testing.T) {
+	t.Parallel()
+	b := New(Options{DefaultTimeout: 10 * time.Second}, nil, nil)
+	long, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	short, cancel2 := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel2()
+	for _, tc := range []struct {
+		name      string
+		ctx       context.Context
+		timeoutMs int
+		want      time.Duration
+	}{
+		{"default", context.Background(), 0, 10 * time.Second},
+		{"later ctx deadline", long, 0, 10 * time.Second},
+		{"job timeout", long, 3000, 3 * time.Second},
+		{"job timeout over the default", long, 60000, 10 * time.Second},
+		{"earlier ctx deadline", short, 5000, 2 * time.Second},
+	} {
+		got := time.Until(b.deadline(tc.ctx, &empplay.Job{TimeoutMs: tc.timeoutMs}))
+		if got > tc.want || got < tc.want-time.Second {
+			t.Errorf("%s: deadline in %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestNewPage(t *testing.T) {
+	t.Parallel()
+	j := job("function setup() {}", 10, 20)
+	j.P5Version = "2"
+	j.Context = &empplay.SketchContext{
+		Hash:      "</script><script>alert(1)</script>",
+		Variables: []byte(`{"s":"</script>"}`),
+	}
+	pg, err := newPage(j, []byte("/* p5 */"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(pg.resources[docURL].body)
+	if n := strings.Count(doc, "</script>"); n != 3 {
+		t.Errorf("the document has %d </script> tags, want 3 (p5, prelude, sketch):\n%s", n, doc)
+	}
+	for _, want := range []string{`<meta charset="utf-8">`, `src="` + origin + `/p5@2.min.js"`, `src="` + sketchURL + `"`, `"width":10`, `"height":20`} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("the document lacks %s", want)
+		}
+	}
+	if strings.Index(doc, "p5@2.min.js") > strings.Index(doc, "window.empplay") || strings.Index(doc, "window.empplay") > strings.Index(doc, "sketch.js\"") {
+		t.Errorf("want p5, then the prelude, then the sketch")
+	}
+	if got := string(pg.resources[sketchURL].body); got != j.Code {
+		t.Errorf("sketch.js = %q", got)
+	}
+	if got := string(pg.resources[p5URL("2")].body); got != "/* p5 */" {
+		t.Errorf("p5 = %q", got)
+	}
+
+	j.Context.Variables = []byte(`{not json`)
+	if _, err := newPage(j, nil); empplay.ErrorCode(err) != empplay.CodeInvalidField {
+		t.Errorf("invalid variables: error %v, want %s", err, empplay.CodeInvalidField)
+	}
+}
+
+// groupOf returns the process group of pid.
+func groupOf(t *testing.T, pid int) int {
+	t.Helper()
+	g, err := syscall.Getpgid(pid)
+	if err != nil {
+		t.Fatalf("getpgid %d: %v", pid, err)
+	}
+	return g
+}
+
+func cmdline(t *testing.T, pid int) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(string(bytes.TrimRight(b, "\x00")), "\x00")
+}
+
+func TestBrowserProcesses(t *testing.T) {
+	b := newTestBrowser(t, Options{ExtraFlags: []string{"--lang=en-US"}})
+	pid, dir := b.PID(), b.ProfileDir()
+	if pid <= 0 || filepath.Dir(dir) != testRoot {
+		t.Fatalf("PID %d, ProfileDir %q; want a pid and a directory in %s", pid, dir, testRoot)
+	}
+	if groupOf(t, pid) != pid {
+		t.Errorf("chromium %d is not the leader of its own process group", pid)
+	}
+	args := cmdline(t, pid)
+	for _, want := range []string{"--headless=new", "--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND",
+		"--user-data-dir=" + dir, "--lang=en-US", "--remote-debugging-pipe"} {
+		if !slices.Contains(args, want) {
+			t.Errorf("chromium runs without %s: %q", want, args)
+		}
+	}
+	if (os.Geteuid() == 0) != slices.Contains(args, "--no-sandbox") {
+		t.Errorf("--no-sandbox must be there exactly when running as root: %q", args)
+	}
+	// Render something, so that renderer and GPU processes exist too.
+	if _, err := render(t, b, job("function setup() { createCanvas(10, 10, WEBGL); }", 10, 10)); err != nil {
+		t.Fatal(err)
+	}
+	procs := testenv.ProcessesUsing(dir)
+	if len(procs) < 2 {
+		t.Errorf("only %d processes use the profile directory", len(procs))
+	}
+	crashpad := 0
+	for _, p := range procs {
+		args := cmdline(t, p)
+		if strings.HasSuffix(args[0], "chrome_crashpad_handler") {
+			// Crashpad daemonizes out of the group; it finds its way into
+			// the profile directory through XDG_CONFIG_HOME.
+			crashpad++
+			continue
+		}
+		if g, err := syscall.Getpgid(p); err == nil && g != pid {
+			t.Errorf("process %d (%q) is in group %d, not chromium's %d", p, args[0], g, pid)
+		}
+	}
+	t.Logf("%d processes use the profile directory, %d of them crashpad handlers", len(procs), crashpad)
+
+	if err := b.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if left := testenv.ProcessesUsing(dir); len(left) > 0 {
+		t.Errorf("processes left after Close: %v", left)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("profile directory %s still there after Close: %v", dir, err)
+	}
+	if b.PID() != 0 || b.ProfileDir() != "" {
+		t.Errorf("after Close: PID %d, ProfileDir %q", b.PID(), b.ProfileDir())
+	}
+	if !errors.Is(b.Healthy(context.Background()), ErrNotRunning) {
+		t.Errorf("Healthy after Close did not report ErrNotRunning")
+	}
+	if _, err := render(t, b, job("function setup() {}", 10, 10)); !errors.Is(err, ErrClosed) {
+		t.Errorf("Render after Close: %v, want ErrClosed", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestBrowserRecycle(t *testing.T) {
+	b := newTestBrowser(t, Options{RecycleAfter: 2})
+	ok := job("function setup() { createCanvas(10, 10); background(0, 255, 0); }", 10, 10)
+	var pids []int
+	var dirs []string
+	for range 5 {
+		// The recycle happens in the background after a job.
+		if err := b.settle(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		pids = append(pids, b.PID())
+		dirs = append(dirs, b.ProfileDir())
+		_, img := mustRender(t, b, ok)
+		checkPixels(t, img, []px{{5, 5, green}})
+	}
+	// Jobs 1-2 on the first browser, 3-4 on the second, 5 on the third.
+	if pids[0] != pids[1] || pids[1] == pids[2] || pids[2] != pids[3] || pids[3] == pids[4] {
+		t.Errorf("pids %v; want a new browser every 2 jobs", pids)
+	}
+	if dirs[0] == dirs[2] || dirs[2] == dirs[4] {
+		t.Errorf("profile directories %v; want a new one per browser", dirs)
+	}
+	for _, d := range []string{dirs[0], dirs[2]} {
+		if left := testenv.ProcessesUsing(d); len(left) > 0 {
+			t.Errorf("processes of a recycled browser left: %v", left)
+		}
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("profile directory %s of a recycled browser still there", d)
+		}
+	}
+}
+
+func TestBrowserCrash(t *testing.T) {
+	b := newTestBrowser(t, Options{})
+	pid, dir := b.PID(), b.ProfileDir()
+	// Kill our own Chromium's process group in the middle of a job.
+	timer := time.AfterFunc(700*time.Millisecond, func() { _ = syscall.Kill(-pid, syscall.SIGKILL) })
+	defer timer.Stop()
+	j := job("function setup() { createCanvas(10, 10); }\nfunction draw() { while (true) {} }", 10, 10)
+	j.TimeoutMs = 10000
+	start := time.Now()
+	_, err := render(t, b, j)
+	if code := empplay.ErrorCode(err); code != empplay.CodeBrowserError || !empplay.IsRetryable(err) {
+		t.Fatalf("error %v (code %s); want a retryable %s", err, code, empplay.CodeBrowserError)
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("took %v to notice the crash", elapsed)
+	}
+	// The next job starts a new browser.
+	_, img := mustRender(t, b, job("function setup() { createCanvas(10, 10); background(0, 255, 0); }", 10, 10))
+	checkPixels(t, img, []px{{5, 5, green}})
+	if b.PID() == pid || b.PID() == 0 {
+		t.Errorf("pid %d after the crash of %d", b.PID(), pid)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("profile directory %s of the crashed browser still there", dir)
+	}
+}
+
+func TestBrowserStartFails(t *testing.T) {
+	names := func() map[string]bool {
+		m := map[string]bool{}
+		ents, _ := os.ReadDir(testRoot)
+		for _, e := range ents {
+			m[e.Name()] = true
+		}
+		return m
+	}
+	before := names()
+	for _, path := range []string{"/nonexistent/chromium", "/bin/true"} {
+		b := New(Options{ChromiumPath: path, ProfileDir: testRoot, StartTimeout: 5 * time.Second}, nil, testLogger())
+		if err := b.Start(context.Background()); err == nil {
+			t.Errorf("Start with %s succeeded", path)
+		}
+		_ = b.Close()
+	}
+	for name := range names() {
+		if !before[name] {
+			t.Errorf("a failed start left %s behind", name)
+		}
+	}
+	if err := New(Options{}, nil, nil).Start(context.Background()); err == nil || !strings.Contains(err.Error(), "ChromiumPath") {
+		t.Errorf("Start without ChromiumPath: %v", err)
+	}
+}
+
+func TestBrowserCloseDuringRender(t *testing.T) {
+	b := newTestBrowser(t, Options{})
+	dir := b.ProfileDir()
+	time.AfterFunc(500*time.Millisecond, func() { _ = b.Close() })
+	j := job("function setup() { while (true) {} }", 10, 10)
+	j.TimeoutMs = 20000
+	start := time.Now()
+	_, err := render(t, b, j)
+	if err == nil {
+		t.Fatal("Render succeeded")
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("Render took %v to give up after Close", elapsed)
+	}
+	t.Logf("Render during Close: %v", err)
+	if err := b.settle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if left := testenv.ProcessesUsing(dir); len(left) > 0 {
+		t.Errorf("processes left: %v", left)
+	}
+	if _, err := render(t, b, j); !errors.Is(err, ErrClosed) {
+		t.Errorf("Render after Close: %v, want ErrClosed", err)
+	}
+}
+
+func TestUsesDir(t *testing.T) {
+	t.Parallel()
+	dir := "/tmp/x/empplay-chromium-123"
+	for _, tc := range []struct {
+		arg  string
+		want bool
+	}{
+		{"--user-data-dir=/tmp/x/empplay-chromium-123", true},
+		{"--database=/tmp/x/empplay-chromium-123/xdg-config/chromium/Crash Reports", true},
+		{"--user-data-dir=/tmp/x/empplay-chromium-1234", false},
+		{"--user-data-dir=/tmp/x/empplay-chromium-12", false},
+		{"/usr/lib/chromium/chromium", false},
+		// a renderer's command line after setproctitle
+		{"/usr/lib/chromium/chromium --type=renderer --user-data-dir=/tmp/x/empplay-chromium-123 --no-sandbox", true},
+		{"chromium --user-data-dir=/tmp/x/empplay-chromium-1234 --user-data-dir=/tmp/x/empplay-chromium-123", true},
+		{"chromium --user-data-dir=/tmp/x/empplay-chromium-123.old", false},
+	} {
+		if got := usesDir([][]byte{[]byte("chromium"), []byte(tc.arg)}, dir); got != tc.want {
+			t.Errorf("usesDir(%q) = %v, want %v", tc.arg, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,239 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/png"
+	"strings"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+
+	"github.com/empplay/empplay"
+)
+
+// terminateTimeout bounds Runtime.terminateExecution, which interrupts V8
+// from the DevTools IO thread and normally answers in a millisecond.
+const terminateTimeout = 2 * time.Second
+
+// Triggers reported in [empplay.Output.Trigger].
+const (
+	TriggerDraw  = "draw"  // after the sketch's first draw()
+	TriggerSetup = "setup" // after setup(), for a sketch without draw()
+	TriggerLoad  = "load"  // after page load, for code that drew a canvas without p5's setup/draw
+)
+
+// Render runs one job in a fresh incognito browser context and returns its
+// PNG. Only p5 jobs are supported. Errors are [*empplay.Error]s: sketch
+// failures are permanent (sketch_error, render_timeout, no_canvas), browser
+// failures transient (browser_error), after which the next Render starts a
+// new Chromium. A cancelled ctx returns its error unclassified.
+//
+// The job's page is closed after Render returns, in the background, and a
+// tab for the next job is prepared meanwhile; the next Render waits for
+// both.
+func (b *Browser) Render(ctx context.Context, job *empplay.Job) (*empplay.Output, error) {
+	if job.Type != empplay.TypeP5 {
+		return nil, empplay.Errorf(empplay.CodeUnsupported, "job type %q is not supported by the renderer yet", job.Type)
+	}
+	if job.Width < empplay.MinSize || job.Width > empplay.MaxSize || job.Height < empplay.MinSize || job.Height > empplay.MaxSize {
+		return nil, empplay.Errorf(empplay.CodeSizeOutOfRange, "size %dx%d is outside %d-%d", job.Width, job.Height, empplay.MinSize, empplay.MaxSize)
+	}
+	p5, err := b.p5.P5(job.P5Version)
+	if err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	pg, err := newPage(job, p5)
+	if err != nil {
+		return nil, err
+	}
+
+	b.jobMu.Lock()
+	defer b.jobMu.Unlock()
+	if err := b.settle(ctx); err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	in, err := b.ensure(ctx, true)
+	if err != nil {
+		if errors.Is(err, ErrClosed) || ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, empplay.Transient(empplay.CodeBrowserError, err)
+	}
+	t, err := b.takeTab(ctx, in)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("render: %w", ctx.Err())
+		}
+		if in.alive() {
+			// A browser that cannot open a tab is no use.
+			b.discard(in, err.Error())
+		}
+		return nil, empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %w", err))
+	}
+	out, broken, err := b.run(ctx, t, job, pg, b.deadline(ctx, job))
+	b.finish(t, broken)
+	return out, err
+}
+
+// deadline is the earliest of the caller's deadline, the job's TimeoutMs
+// and DefaultTimeout, counted from now (the page is ready to load).
+func (b *Browser) deadline(ctx context.Context, job *empplay.Job) time.Time {
+	now := time.Now()
+	d := now.Add(b.opts.DefaultTimeout)
+	if job.TimeoutMs > 0 {
+		if t := now.Add(time.Duration(job.TimeoutMs) * time.Millisecond); t.Before(d) {
+			d = t
+		}
+	}
+	if cd, ok := ctx.Deadline(); ok && cd.Before(d) {
+		d = cd
+	}
+	return d
+}
+
+// message is what the prelude reports (see prelude.js).
+type message struct {
+	Type     string `json:"type"`
+	Trigger  string `json:"trigger"`
+	PNG      []byte `json:"-"` // after the JSON, in base64
+	Width    int    `json:"width"`
+	Height   int    `json:"height"`
+	Renderer string `json:"renderer"`
+	Message  string `json:"message"`
+	Line     int    `json:"line"`
+	// Milliseconds from navigation start to the end of p5.js's evaluation
+	// and to the capture, for debug logs.
+	P5ReadyMs float64 `json:"p5ReadyMs"`
+	DoneMs    float64 `json:"doneMs"`
+}
+
+// run loads the job's page in t and waits for its report or its deadline.
+// broken is set when the browser can no longer be trusted.
+func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, deadline time.Time) (out *empplay.Output, broken string, err error) {
+	start := time.Now()
+	log := t.logger.With("blob", job.BlobName())
+	t.page.Store(pg)
+	target := t.target.Load()
+	in := t.in
+	// The sketch's time: the deadline, or the caller giving up.
+	jctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+
+	failed := func(stage string, err error) error {
+		switch {
+		case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
+			return fmt.Errorf("render: %w", ctx.Err())
+		case jctx.Err() != nil && in.alive():
+			return empplay.Errorf(empplay.CodeRenderTimeout, "%s", t.explain(fmt.Sprintf(
+				"render timeout: the page did not load within %v", deadline.Sub(start).Round(time.Millisecond))))
+		}
+		if !in.alive() {
+			broken = "the DevTools connection was lost"
+		}
+		return empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %s: %w", stage, err))
+	}
+	if _, err := cdp.Call(jctx, target, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+		Width: int64(job.Width), Height: int64(job.Height), DeviceScaleFactor: 1,
+	}); err != nil {
+		return nil, broken, failed("set the viewport", err)
+	}
+	nav, err := cdp.Call(jctx, target, cdppage.Navigate, cdppage.NavigateParams{URL: docURL})
+	if err != nil {
+		return nil, broken, failed("navigate", err)
+	}
+	if nav.ErrorText != "" {
+		return nil, "", empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: navigate: %s", nav.ErrorText))
+	}
+	navigated := time.Now()
+
+	select {
+	case payload := <-t.reports:
+		out, m, err := t.result(job, payload)
+		log.Debug("page reported", "type", m.Type, "setup_ms", navigated.Sub(start).Milliseconds(),
+			"page_ms", time.Since(navigated).Milliseconds(), "p5_ready_ms", int(m.P5ReadyMs),
+			"done_ms", int(m.DoneMs), "png_bytes", len(m.PNG))
+		return out, "", err
+	case <-t.crashed:
+		return nil, "", empplay.Transient(empplay.CodeBrowserError, errors.New("render: the page crashed (out of memory?)"))
+	case <-in.cdp.LostConnection:
+		return nil, "the DevTools connection was lost",
+			empplay.Transient(empplay.CodeBrowserError, errors.New("render: lost the connection to chromium"))
+	case <-jctx.Done():
+		// A report that came in at the same moment still counts.
+		select {
+		case payload := <-t.reports:
+			out, _, err := t.result(job, payload)
+			return out, "", err
+		default:
+		}
+	}
+
+	// Out of time, or the caller gave up: stop whatever the page runs, an
+	// infinite loop included, so that it can be closed.
+	tctx, tcancel := context.WithTimeout(t.ctx, terminateTimeout)
+	_, terr := cdp.Call(tctx, target, runtime.TerminateExecution, cdp.Empty{})
+	tcancel()
+	if terr != nil {
+		broken = "could not stop a runaway page: " + terr.Error()
+	}
+	if err := ctx.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return nil, broken, fmt.Errorf("render: %w", err)
+	}
+	return nil, broken, empplay.Errorf(empplay.CodeRenderTimeout, "%s", t.explain(fmt.Sprintf(
+		"render timeout: the sketch did not finish its first frame within %v", deadline.Sub(start).Round(time.Millisecond))))
+}
+
+// result turns the prelude's report into the job's output or error.
+func (t *tab) result(job *empplay.Job, payload string) (*empplay.Output, *message, error) {
+	m := &message{}
+	out, err := t.decide(job, payload, m)
+	return out, m, err
+}
+
+func (t *tab) decide(job *empplay.Job, payload string, m *message) (*empplay.Output, error) {
+	header, data, _ := strings.Cut(payload, "\n")
+	if err := json.Unmarshal([]byte(header), m); err != nil {
+		return nil, fmt.Errorf("render: decode the page's report: %w", err)
+	}
+	if m.Type == "done" {
+		var err error
+		if m.PNG, err = base64.StdEncoding.DecodeString(data); err != nil {
+			return nil, fmt.Errorf("render: decode the canvas capture: %w", err)
+		}
+	}
+	switch m.Type {
+	case "done":
+		cfg, err := png.DecodeConfig(bytes.NewReader(m.PNG))
+		if err != nil {
+			return nil, fmt.Errorf("render: the canvas capture is not a PNG: %w", err)
+		}
+		return &empplay.Output{
+			Artifacts: []empplay.Artifact{{
+				Name:     job.BlobName(),
+				MimeType: "image/png",
+				Body:     m.PNG,
+				Width:    cfg.Width,
+				Height:   cfg.Height,
+			}},
+			Trigger:  m.Trigger,
+			Renderer: m.Renderer,
+		}, nil
+	case "error":
+		msg := "sketch error: " + m.Message
+		if m.Line > 0 {
+			msg += fmt.Sprintf(" (line %d)", m.Line)
+		}
+		return nil, empplay.Errorf(empplay.CodeSketchError, "%s", t.explain(msg))
+	case "nocanvas":
+		return nil, empplay.Errorf(empplay.CodeNoCanvas, "%s", t.explain("no canvas: "+m.Message))
+	}
+	return nil, fmt.Errorf("render: unknown report %q from the page", m.Type)
+}
