@@ -38,7 +38,8 @@ type superviseRun struct {
 	cmd  *exec.Cmd
 	addr string
 	logs *syncBuffer
-	done chan error
+	done chan struct{} // closed when the supervisor exited; then err is set
+	err  error
 }
 
 func (s *stack) startSupervisor(t *testing.T, workers int, extra ...string) *superviseRun {
@@ -46,13 +47,16 @@ func (s *stack) startSupervisor(t *testing.T, workers int, extra ...string) *sup
 	addr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	cmd := exec.Command(s.bin, "supervise", "--workers", fmt.Sprintf("comfyui:1, playwright:%d", workers), "--http-addr", addr)
 	cmd.Env = append(append([]string(nil), s.env...), extra...)
-	r := &superviseRun{cmd: cmd, addr: addr, logs: &syncBuffer{}, done: make(chan error, 1)}
+	r := &superviseRun{cmd: cmd, addr: addr, logs: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = r.logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { r.done <- cmd.Wait() }()
+	go func() {
+		r.err = cmd.Wait()
+		close(r.done)
+	}()
 	t.Cleanup(func() {
 		select {
 		case <-r.done:
@@ -94,8 +98,8 @@ func (r *superviseRun) waitReady(t *testing.T, n int, timeout time.Duration) rea
 			return z
 		}
 		select {
-		case err := <-r.done:
-			t.Fatalf("supervisor exited early: %v", err)
+		case <-r.done:
+			t.Fatalf("supervisor exited early: %v", r.err)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -255,9 +259,9 @@ func TestSupervise(t *testing.T) {
 			t.Fatal(err)
 		}
 		select {
-		case err := <-sup.done:
-			if err != nil {
-				t.Fatalf("supervisor exited with %v after SIGTERM; want 0", err)
+		case <-sup.done:
+			if sup.err != nil {
+				t.Fatalf("supervisor exited with %v after SIGTERM; want 0", sup.err)
 			}
 		case <-time.After(60 * time.Second):
 			t.Fatal("supervisor did not exit within 60s of SIGTERM")
