@@ -18,6 +18,9 @@ demo: ## render examples/ end to end on local Redis + Azurite, outputs in ./out/
 test: ## the whole suite: gofmt, vet, go test -race with real services
 	scripts/test.sh
 
+bench-worker: ## per-job time of one warm worker on examples/ (median of 20)
+	scripts/bench-worker.sh 20
+
 lint: ## gofmt and go vet only
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
@@ -25,4 +28,4 @@ lint: ## gofmt and go vet only
 clean: ## remove build outputs (keeps node_modules)
 	rm -rf bin out
 
-.PHONY: help setup build assets demo test lint clean
+.PHONY: help setup build assets demo test bench-worker lint clean

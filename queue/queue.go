@@ -232,14 +232,24 @@ func (q *Redis) Finish(ctx context.Context, d *empplay.Delivery, res *empplay.Re
 	if err != nil {
 		return false, fmt.Errorf("encode result of %s: %w", d.ID, err)
 	}
-	state := "done"
+	state, dead := "done", ""
 	if !res.Success {
 		state = "failed"
 	}
+	if !res.Success && res.Retryable {
+		// Transient failures that ran out of attempts go to the dead list
+		// too: unlike bad input, they may succeed when requeued later.
+		state = "dead"
+		env, err := json.Marshal(DeadJob{ID: d.ID, Raw: string(d.Raw), Attempts: d.Attempt, Error: res.Error})
+		if err != nil {
+			return false, fmt.Errorf("encode dead-letter entry of %s: %w", d.ID, err)
+		}
+		dead = string(env)
+	}
 	k := q.keys
 	n, err := completeScript.Exec(ctx, q.c,
-		[]string{k.Inflight(q.wid), k.Job(d.ID), k.Result(d.ID), k.Done(d.ID), k.Channel()},
-		[]string{string(d.Raw), string(body), ms(q.cfg.ResultTTL), ms(q.cfg.DoneTTL), state}).AsInt64()
+		[]string{k.Inflight(q.wid), k.Job(d.ID), k.Result(d.ID), k.Done(d.ID), k.Channel(), k.Dead()},
+		[]string{string(d.Raw), string(body), ms(q.cfg.ResultTTL), ms(q.cfg.DoneTTL), state, dead, strconv.Itoa(q.cfg.DeadCap)}).AsInt64()
 	if err != nil {
 		return false, fmt.Errorf("store result of %s: %w", d.ID, err)
 	}

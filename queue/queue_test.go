@@ -252,3 +252,34 @@ func TestKeysShareOneHashTag(t *testing.T) {
 		}
 	}
 }
+
+func TestExhaustedTransientFailureIsDeadLettered(t *testing.T) {
+	c := newRedis(t)
+	ctx := testenv.Context(t, 30*time.Second)
+	raw := []byte(`{"t":1}`)
+	if _, err := queue.NewClient(c, "").Submit(ctx, raw); err != nil {
+		t.Fatal(err)
+	}
+	q := newQueue(c, queue.Config{BlockTimeout: time.Second})
+	d, _ := q.Fetch(ctx)
+	if d == nil {
+		t.Fatal("no job")
+	}
+	if _, err := q.Finish(ctx, d, &empplay.Result{Error: "browser crashed", ErrorCode: empplay.CodeBrowserError, Retryable: true}); err != nil {
+		t.Fatal(err)
+	}
+	dead, err := queue.NewAdmin(c, "").Dead(ctx, 10)
+	if err != nil || len(dead) != 1 || dead[0].ID != d.ID || dead[0].Error != "browser crashed" || dead[0].At == 0 {
+		t.Fatalf("dead list %+v, %v; want the job with its error", dead, err)
+	}
+	// A permanent failure (bad input) is not dead-lettered: requeueing cannot help.
+	raw2 := []byte(`{"t":2}`)
+	_, _ = queue.NewClient(c, "").Submit(ctx, raw2)
+	d2, _ := q.Fetch(ctx)
+	if _, err := q.Finish(ctx, d2, &empplay.Result{Error: "bad", ErrorCode: empplay.CodeInvalidJSON}); err != nil {
+		t.Fatal(err)
+	}
+	if dead, _ := queue.NewAdmin(c, "").Dead(ctx, 10); len(dead) != 1 {
+		t.Fatalf("dead list has %d entries; a permanent failure must not be added", len(dead))
+	}
+}

@@ -39,11 +39,12 @@ return {'OK', n}
 `)
 
 // completeScript stores a job's one result and releases the job. First
-// writer wins, so a duplicate delivery never produces a second result.
-// Safe to retry.
+// writer wins, so a duplicate delivery never produces a second result. A
+// job whose last attempt failed transiently is also dead-lettered, so an
+// operator can requeue it. Safe to retry.
 //
-// KEYS: 1 inflight 2 job 3 result 4 done 5 channel
-// ARGV: 1 raw 2 resultJSON 3 resultTTLms 4 doneTTLms 5 state
+// KEYS: 1 inflight 2 job 3 result 4 done 5 channel 6 dead
+// ARGV: 1 raw 2 resultJSON 3 resultTTLms 4 doneTTLms 5 state 6 deadEnvelope ('' for none) 7 deadCap
 // Returns 1 when this call wrote the result, 0 when one existed already.
 var completeScript = rueidis.NewLuaScriptRetryable(luaNow + `
 redis.call('LREM', KEYS[1], 1, ARGV[1])
@@ -52,6 +53,11 @@ if wrote then
   redis.call('RPUSH', KEYS[4], ARGV[2]); redis.call('PEXPIRE', KEYS[4], ARGV[4])
   redis.call('PUBLISH', KEYS[5], ARGV[2])
   redis.call('HSET', KEYS[2], 'state', ARGV[5], 'finishedAt', now)
+  if ARGV[6] ~= '' then
+    local env = cjson.decode(ARGV[6]); env.at = now
+    redis.call('LPUSH', KEYS[6], cjson.encode(env))
+    redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[7]) - 1)
+  end
   return 1
 end
 return 0

@@ -7,60 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
-tmp=$(mktemp -d -t empplay-demo.XXXXXX)
-pids=()
-cleanup() {
-  local status=$?
-  for ((i=${#pids[@]}-1; i>=0; i--)); do
-    kill -TERM "${pids[i]}" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-  exit $status
-}
-trap cleanup EXIT INT TERM
-
-# A port nothing listens on (checked, not reserved; good enough locally).
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 20000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  echo "no free port found" >&2; return 1
-}
-wait_port() {
-  for _ in $(seq 1 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "$2 did not start listening on 127.0.0.1:$1; its log:" >&2
-  cat "$3" >&2
-  return 1
-}
-
-redis_port=$(free_port)
-redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$tmp" --save '' --appendonly no \
-  --daemonize no --loglevel warning >"$tmp/redis.log" 2>&1 &
-pids+=($!)
-wait_port "$redis_port" redis-server "$tmp/redis.log"
-
-blob_port=$(free_port)
-(cd "$tmp" && exec "$OLDPWD/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort "$blob_port" \
-  --inMemoryPersistence --disableTelemetry --skipApiVersionCheck --silent) >"$tmp/azurite.log" 2>&1 &
-pids+=($!)
-wait_port "$blob_port" azurite "$tmp/azurite.log"
-
-export REDIS_URL="redis://127.0.0.1:$redis_port/0"
-export AZURE_STORAGE_ACCOUNT=devstoreaccount1
-export AZURE_STORAGE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
-export AZURE_STORAGE_ENDPOINT="http://127.0.0.1:$blob_port/devstoreaccount1"
-export CDN_URI="$AZURE_STORAGE_ENDPOINT"
-export LOG_FORMAT=text
+. scripts/lib.sh
+start_services
 
 bin/empplay worker >"$tmp/worker.log" 2>&1 &
 pids+=($!)

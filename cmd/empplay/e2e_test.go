@@ -434,3 +434,65 @@ func TestConfigErrorsExit2(t *testing.T) {
 		})
 	}
 }
+
+// The artist's tool renders a local sketch with no Redis and no Azure.
+func TestRenderCommand(t *testing.T) {
+	testenv.ChromiumPath(t)
+	bin := binary(t)
+	dir := t.TempDir()
+	sketch := filepath.Join(dir, "s.js")
+	if err := os.WriteFile(sketch, []byte(`function setup(){ createCanvas(90,60); noLoop(); }
+function draw(){ background(empplay.hash === "0xabc" ? color(0,255,0) : color(255,0,0)); }`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		wantExit int
+		check    func(t *testing.T, out string, png string)
+	}{
+		{"renders with the hash", []string{"--width", "90", "--height", "60", "--hash", "0xabc"}, 0, func(t *testing.T, out, png string) {
+			b, err := os.ReadFile(png)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := pngDecode(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if img.Bounds().Dx() != 90 || img.Bounds().Dy() != 60 || !near(img.At(45, 30), 0, 255, 0) {
+				t.Errorf("PNG %v pixel %v; want 90x60 green (the sketch saw the hash)", img.Bounds(), img.At(45, 30))
+			}
+			if !strings.Contains(out, "90x60 PNG") || !strings.Contains(out, "trigger draw") {
+				t.Errorf("summary %q", out)
+			}
+		}},
+		{"p5 2.x", []string{"--width", "90", "--height", "60", "--p5", "2"}, 0, nil},
+		{"bad p5 version is a usage error", []string{"--p5", "7"}, empplay.ExitConfig, nil},
+		{"missing sketch file", []string{"--width", "10"}, empplay.ExitConfig, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			png := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".png")
+			file := sketch
+			if tc.name == "missing sketch file" {
+				file = filepath.Join(dir, "nope.js")
+			}
+			cmd := exec.Command(bin, append([]string{"render", file, "-o", png}, tc.args...)...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+			if code != tc.wantExit {
+				t.Fatalf("exit %d; want %d\n%s", code, tc.wantExit, stderr.String())
+			}
+			if tc.check != nil {
+				tc.check(t, stdout.String(), png)
+			}
+		})
+	}
+}
+
+func pngDecode(b []byte) (image.Image, error) { return png.Decode(bytes.NewReader(b)) }
