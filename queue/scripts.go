@@ -44,7 +44,7 @@ return {'OK', n}
 // operator can requeue it. Safe to retry.
 //
 // KEYS: 1 inflight 2 job 3 result 4 done 5 channel 6 dead
-// ARGV: 1 raw 2 resultJSON 3 resultTTLms 4 doneTTLms 5 state 6 deadEnvelope (” for none) 7 deadCap
+// ARGV: 1 raw 2 resultJSON 3 resultTTLms 4 doneTTLms 5 state 6 deadEnvelope (empty for none) 7 deadCap
 // Returns 1 when this call wrote the result, 0 when one existed already.
 var completeScript = rueidis.NewLuaScriptRetryable(luaNow + `
 redis.call('LREM', KEYS[1], 1, ARGV[1])
