@@ -21,6 +21,9 @@ test: ## the whole suite: gofmt, vet, go test -race with real services
 bench-worker: ## per-job time of one warm worker on examples/ (median of 20)
 	scripts/bench-worker.sh 20
 
+bench-supervise: ## supervisor cold start, restart latency after kill -9, idle memory
+	scripts/bench-supervise.sh 5 2
+
 lint: ## gofmt and go vet only
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
@@ -28,4 +31,4 @@ lint: ## gofmt and go vet only
 clean: ## remove build outputs (keeps node_modules)
 	rm -rf bin out
 
-.PHONY: help setup build assets demo test bench-worker lint clean
+.PHONY: help setup build assets demo test bench-worker bench-supervise lint clean

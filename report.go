@@ -19,7 +19,8 @@ type Report struct {
 	BrowserPID int `json:"browserPid,omitempty"`
 	// Renderer is the WebGL renderer string of the browser, when known.
 	Renderer string `json:"renderer,omitempty"`
-	// RSS is the resident memory of the worker and its browser, in bytes.
+	// RSS is the memory of the worker and its browser in bytes: their summed
+	// proportional set size (resident size where PSS is unreadable).
 	RSS int64 `json:"rss,omitempty"`
 	// Done, when set, reports a job that just finished.
 	Done *JobEvent `json:"done,omitempty"`

@@ -42,7 +42,7 @@ func newMetrics() *metrics {
 			Name: "empplay_browser_restarts_total", Help: "Chromium restarts inside workers, by slot and reason.",
 		}, []string{"slot", "reason"}),
 		memory: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "empplay_worker_memory_bytes", Help: "Resident memory of a worker and its Chromium, by slot.",
+			Name: "empplay_worker_memory_bytes", Help: "Memory of a worker and its Chromium (summed proportional set size), by slot.",
 		}, []string{"slot"}),
 		lastFetchAge: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "empplay_worker_last_fetch_age_seconds", Help: "Seconds since a worker's fetch from Redis last returned, by slot.",

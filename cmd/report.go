@@ -51,7 +51,7 @@ func report(ctx context.Context, out *os.File, wid string, w *worker.Worker, br 
 		}
 		r.LastFetch = st.LastFetch.UnixMilli()
 		r.BrowserPID = br.PID()
-		r.RSS = procstat.RSS(os.Getpid()) + procstat.GroupRSS(r.BrowserPID)
+		r.RSS = procstat.PSS(os.Getpid()) + procstat.GroupMemory(r.BrowserPID)
 		_ = enc.Encode(r) // a supervisor that went away must not stop the worker
 	}
 	t := time.NewTicker(time.Second)

@@ -47,15 +47,37 @@ func RSS(pid int) int64 {
 	return s.rss
 }
 
-// GroupRSS returns the summed resident memory of every process in
-// process group pgid (a Chromium started in its own group: browser,
-// renderers, GPU and utility processes). Shared pages are counted once per
-// process, so this overestimates; it is a trend, not an invoice.
-func GroupRSS(pgid int) int64 {
-	return groupRSS("/proc", pgid)
+// GroupMemory returns the memory of every process in process group pgid
+// (a Chromium started in its own group: browser, renderers, GPU and
+// utility processes): the sum of their proportional set sizes (shared
+// pages split between the processes sharing them), or of their resident
+// sizes where PSS cannot be read.
+func GroupMemory(pgid int) int64 {
+	return groupMemory("/proc", pgid)
 }
 
-func groupRSS(root string, pgid int) int64 {
+// PSS returns the proportional set size of pid in bytes (from
+// smaps_rollup), falling back to its RSS.
+func PSS(pid int) int64 {
+	return pss("/proc", pid, RSS(pid))
+}
+
+func pss(root string, pid int, fallback int64) int64 {
+	b, err := os.ReadFile(filepath.Join(root, strconv.Itoa(pid), "smaps_rollup"))
+	if err != nil {
+		return fallback
+	}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if f := bytes.Fields(line); len(f) >= 2 && string(f[0]) == "Pss:" {
+			if kb, err := strconv.ParseInt(string(f[1]), 10, 64); err == nil {
+				return kb * 1024
+			}
+		}
+	}
+	return fallback
+}
+
+func groupMemory(root string, pgid int) int64 {
 	if pgid <= 0 {
 		return 0
 	}
@@ -70,7 +92,7 @@ func groupRSS(root string, pgid int) int64 {
 			continue
 		}
 		if s, ok := readStat(root, pid); ok && s.pgrp == pgid {
-			total += s.rss
+			total += pss(root, pid, s.rss)
 		}
 	}
 	return total

@@ -1,6 +1,7 @@
 package procstat
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -23,18 +24,22 @@ func TestReadStatFakeProc(t *testing.T) {
 	write("11", "11 (chromium --type=renderer) S 10 10 10 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 1000 7 0 0")
 	write("12", "12 (other) S 1 12 12 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 1000 100 0 0")
 	write("self", "garbage")
+	// Process 11 has a smaps_rollup: its PSS (3 pages' worth) wins over its RSS.
+	if err := os.WriteFile(filepath.Join(root, "11", "smaps_rollup"), []byte(fmt.Sprintf("00400000-7fff [rollup]\nRss:  28 kB\nPss:  %d kB\n", 3*pageSize/1024)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		pgid int
 		want int64
 	}{
-		{"group with a space in a command name", 10, 12 * pageSize},
+		{"group with a space in a command name, PSS where readable", 10, 5*pageSize + 3*pageSize},
 		{"other group", 12, 100 * pageSize},
 		{"no such group", 99, 0},
 		{"invalid pgid", 0, 0},
 	} {
-		if got := groupRSS(root, tc.pgid); got != tc.want {
-			t.Errorf("%s: groupRSS(%d) = %d; want %d", tc.name, tc.pgid, got, tc.want)
+		if got := groupMemory(root, tc.pgid); got != tc.want {
+			t.Errorf("%s: groupMemory(%d) = %d; want %d", tc.name, tc.pgid, got, tc.want)
 		}
 	}
 }
@@ -44,7 +49,10 @@ func TestRSSOfThisProcess(t *testing.T) {
 	if got := RSS(os.Getpid()); got < 1<<20 {
 		t.Fatalf("RSS of the test process = %d; want at least 1 MiB", got)
 	}
-	if got := GroupRSS(syscall.Getpgrp()); got < RSS(os.Getpid()) {
-		t.Fatalf("GroupRSS of our group %d < our own RSS", got)
+	if p := PSS(os.Getpid()); p <= 0 || p > RSS(os.Getpid()) {
+		t.Fatalf("PSS of the test process = %d; want within (0, RSS]", p)
+	}
+	if got := GroupMemory(syscall.Getpgrp()); got < PSS(os.Getpid()) {
+		t.Fatalf("GroupMemory of our group %d < our own PSS", got)
 	}
 }
