@@ -239,7 +239,8 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.ResultTimeout)
 	defer cancel()
 	log := w.logger.With("job_id", d.ID, "attempt", d.Attempt)
-	if drained.Load() && !res.Success {
+	switch decide(res, d.Attempt, w.cfg.MaxAttempts, drained.Load()) {
+	case actionRequeue:
 		if err := w.q.Requeue(rctx, d); err != nil {
 			log.ErrorContext(ctx, "could not give the job back after the drain timeout", "err", err)
 		} else {
@@ -247,8 +248,7 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 		}
 		event("requeued", "")
 		return nil, false
-	}
-	if !res.Success && res.Retryable && d.Attempt < w.cfg.MaxAttempts {
+	case actionRetry:
 		delay := Backoff(d.Attempt, w.cfg.RetryBase, w.cfg.RetryMax)
 		if err := w.q.Retry(rctx, d, delay, errors.New(res.Error)); err != nil {
 			log.ErrorContext(ctx, "could not schedule a retry", "err", err)
@@ -369,6 +369,31 @@ func (w *Worker) render(ctx context.Context, job *empplay.Job, res *empplay.Resu
 		return nil, err
 	}
 	return out, nil
+}
+
+// action is what becomes of a processed job.
+type action int
+
+const (
+	actionFinish  action = iota // store the result (success, or a final failure)
+	actionRetry                 // schedule another attempt after a backoff
+	actionRequeue               // give the job back uncharged (stopped mid-job)
+)
+
+// decide is the one place that turns a job's outcome into what happens to
+// it: a job cut short by shutdown goes back to the queue without charge; a
+// transient failure is retried until the last attempt; everything else
+// (success, bad input, a sketch error, the last attempt) is final.
+func decide(res *empplay.Result, attempt, maxAttempts int, drained bool) action {
+	switch {
+	case res.Success:
+		return actionFinish
+	case drained:
+		return actionRequeue
+	case res.Retryable && attempt < maxAttempts:
+		return actionRetry
+	}
+	return actionFinish
 }
 
 // jobType reads the type of a payload for metrics, "invalid" when it has
