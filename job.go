@@ -69,6 +69,7 @@ type Job struct {
 	// extensions
 	P5Version string `json:"p5Version,omitempty"` // "1" (default) or "2"
 	TimeoutMs int    `json:"timeoutMs,omitempty"` // per-job render deadline; capped by the worker's BROWSER_TIMEOUT
+	ReplyTo   string `json:"replyTo,omitempty"`   // a Redis list the result is also pushed to
 
 	// Raw is the exact payload the job was parsed from.
 	Raw []byte `json:"-"`
@@ -216,6 +217,9 @@ func (j *Job) Validate() error {
 	case "", "1", "2":
 	default:
 		return Errorf(CodeInvalidField, "field \"p5Version\" must be \"1\" or \"2\", got %q", j.P5Version)
+	}
+	if len(j.ReplyTo) > 512 {
+		return Errorf(CodeInvalidField, "field \"replyTo\" is longer than 512 bytes")
 	}
 	if j.TimeoutMs < 0 {
 		return Errorf(CodeInvalidField, "field \"timeoutMs\" must not be negative")

@@ -253,7 +253,32 @@ func (q *Redis) Finish(ctx context.Context, d *empplay.Delivery, res *empplay.Re
 	if err != nil {
 		return false, fmt.Errorf("store result of %s: %w", d.ID, err)
 	}
+	if n == 1 {
+		q.replyTo(ctx, d, body)
+	}
 	return n == 1, nil
+}
+
+// replyTo pushes the result onto the list a job names in "replyTo", as a
+// second step: that list may live in another Cluster slot than the
+// queue's keys, so it cannot join the completion script. Only the writer
+// of the result pushes, so it is pushed at most once.
+func (q *Redis) replyTo(ctx context.Context, d *empplay.Delivery, body []byte) {
+	var j struct {
+		ReplyTo string `json:"replyTo"`
+	}
+	if json.Unmarshal(d.Raw, &j) != nil || j.ReplyTo == "" {
+		return
+	}
+	key := j.ReplyTo
+	for _, r := range q.c.DoMulti(ctx,
+		q.c.B().Rpush().Key(key).Element(string(body)).Build(),
+		q.c.B().Pexpire().Key(key).Milliseconds(q.cfg.ResultTTL.Milliseconds()).Build()) {
+		if err := r.Error(); err != nil {
+			q.logger.WarnContext(ctx, "could not push the result to the job's replyTo list", "job_id", d.ID, "reply_to", key, "err", err)
+			return
+		}
+	}
 }
 
 // Requeue puts a job back at the front of the queue without charging the

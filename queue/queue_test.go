@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -281,5 +282,31 @@ func TestExhaustedTransientFailureIsDeadLettered(t *testing.T) {
 	}
 	if dead, _ := queue.NewAdmin(c, "").Dead(ctx, 10); len(dead) != 1 {
 		t.Fatalf("dead list has %d entries; a permanent failure must not be added", len(dead))
+	}
+}
+
+func TestReplyTo(t *testing.T) {
+	c := newRedis(t)
+	ctx := testenv.Context(t, 30*time.Second)
+	raw := []byte(`{"type":"p5","replyTo":"my-replies"}`)
+	if _, err := queue.NewClient(c, "").Submit(ctx, raw); err != nil {
+		t.Fatal(err)
+	}
+	q := newQueue(c, queue.Config{BlockTimeout: time.Second})
+	d, _ := q.Fetch(ctx)
+	if d == nil {
+		t.Fatal("no job")
+	}
+	for range 2 { // the second Finish (a duplicate) must not push again
+		if _, err := q.Finish(ctx, d, &empplay.Result{Success: true, Src: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := c.Do(ctx, c.B().Lrange().Key("my-replies").Start(0).Stop(-1).Build()).AsStrSlice()
+	if err != nil || len(got) != 1 || !strings.Contains(got[0], `"src":"x"`) {
+		t.Fatalf("replyTo list %v, %v; want the result once", got, err)
+	}
+	if ttl, _ := c.Do(ctx, c.B().Pttl().Key("my-replies").Build()).AsInt64(); ttl <= 0 {
+		t.Errorf("replyTo list has no TTL (%d)", ttl)
 	}
 }
