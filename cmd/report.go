@@ -30,6 +30,7 @@ func reportFD(getenv func(string) string) (*os.File, error) {
 // browserInfo is what the reporter needs of the browser.
 type browserInfo interface {
 	PID() int
+	Restarts() <-chan string
 }
 
 // report writes one [empplay.Report] line to out every second, and one for
@@ -64,6 +65,8 @@ func report(ctx context.Context, out *os.File, wid string, w *worker.Worker, br 
 			return
 		case ev := <-w.Events():
 			send(empplay.Report{Done: &ev})
+		case why := <-br.Restarts():
+			send(empplay.Report{BrowserRestart: why})
 		case <-t.C:
 			send(empplay.Report{})
 		}

@@ -102,6 +102,20 @@ type Browser struct {
 	closed bool
 	spare  *tab          // a tab of cur opened ahead of the next job
 	bg     chan struct{} // closed when the last job's cleanup is done
+
+	restarts chan string // why Chromium was restarted or killed, for metrics
+}
+
+// Restarts delivers the reason of every restart or kill of Chromium after
+// the first start (recycling, a lost connection, a page that would not
+// close). Reasons are dropped when nobody reads them.
+func (b *Browser) Restarts() <-chan string { return b.restarts }
+
+func (b *Browser) noteRestart(reason string) {
+	select {
+	case b.restarts <- reason:
+	default:
+	}
 }
 
 // instance is one running Chromium.
@@ -136,9 +150,10 @@ func New(opts Options, p5 *assets.Bundle, logger *slog.Logger) *Browser {
 		p5 = assets.Embedded()
 	}
 	return &Browser{
-		opts:   opts.withDefaults(),
-		p5:     p5,
-		logger: logger.With("component", "render"),
+		opts:     opts.withDefaults(),
+		p5:       p5,
+		logger:   logger.With("component", "render"),
+		restarts: make(chan string, 16),
 	}
 }
 
@@ -238,6 +253,7 @@ func (b *Browser) ensure(ctx context.Context, forJob bool) (*instance, error) {
 		}
 		if reason != "" {
 			b.logger.InfoContext(ctx, "restarting chromium", "pid", in.pid, "reason", reason)
+			b.noteRestart(restartKind(reason))
 			b.mu.Lock()
 			b.cur, b.spare = nil, nil
 			b.mu.Unlock()
@@ -275,9 +291,18 @@ func (b *Browser) discard(in *instance, why string) {
 	}
 	b.mu.Unlock()
 	b.logger.Warn("killing chromium", "pid", in.pid, "reason", why)
+	b.noteRestart("killed")
 	if err := b.stop(in, false); err != nil {
 		b.logger.Warn("stopping chromium", "pid", in.pid, "err", err)
 	}
+}
+
+// restartKind turns a restart reason into a metric label.
+func restartKind(reason string) string {
+	if strings.HasPrefix(reason, "recycle") {
+		return "recycled"
+	}
+	return "connection lost"
 }
 
 // chromiumSwitch is one command-line switch: --name, or --name=value when

@@ -246,6 +246,16 @@ func TestBrowserRecycle(t *testing.T) {
 	if dirs[0] == dirs[2] || dirs[2] == dirs[4] {
 		t.Errorf("profile directories %v; want a new one per browser", dirs)
 	}
+	for i := range 2 {
+		select {
+		case why := <-b.Restarts():
+			if why != "recycled" {
+				t.Errorf("restart %d reason %q; want recycled", i, why)
+			}
+		default:
+			t.Errorf("restart %d was not reported on Restarts()", i)
+		}
+	}
 	for _, d := range []string{dirs[0], dirs[2]} {
 		if left := testenv.ProcessesUsing(d); len(left) > 0 {
 			t.Errorf("processes of a recycled browser left: %v", left)

@@ -78,7 +78,7 @@ func TestChaos(t *testing.T) {
 	// SIGKILL, so restart it (still empty) with the AOF on.
 	s.redis.Restart(t, false, chaosAOF...)
 	ctx := testenv.Context(t, 28*time.Minute)
-	c := &chaos{t: t, s: s, ctx: ctx, rng: rng, keys: queue.NewKeys(""), admin: queue.NewAdmin(s.rc, "")}
+	c := &chaos{t: t, s: s, ctx: ctx, rng: rng, keys: queue.NewKeys(""), admin: queue.NewAdmin(s.rc, ""), busy: map[string]int{}}
 	c.waitRedis(10 * time.Second)
 	if v, err := s.rc.Do(ctx, s.rc.B().ConfigGet().Parameter("appendonly").Build()).AsStrMap(); err != nil || v["appendonly"] != "yes" {
 		t.Fatalf("Redis runs without the AOF: %v %v", v, err)
@@ -111,6 +111,7 @@ func TestChaos(t *testing.T) {
 			"code": fmt.Sprintf(chaosSketch, busy, i*37%256, i*91%256, i*13%256),
 		}))
 		c.ids = append(c.ids, id)
+		c.busy[id] = busy
 		if i == 1 {
 			raws = append(raws, job(t, map[string]any{
 				"id": c.poison, "width": 64, "height": 64, "bucket": "chaos", "prefix": run, "filename": "poison.png",
@@ -205,11 +206,13 @@ type chaos struct {
 	admin    *queue.Admin
 	sup      *superviseRun
 	profiles string
-	ids      []string // every submitted job, the poison job included
+	ids      []string       // every submitted job, the poison job included
+	busy     map[string]int // how long each job's sketch busy-waits, ms
 	poison   string
 
 	workerKills, chromiumKills, redisRestarts int
 	recovery                                  []time.Duration
+	chromiumVictims                           []string // jobs whose Chromium was killed under them
 
 	pubMu sync.Mutex
 	pub   map[string][]string // result messages seen on the channel, by job id
@@ -329,8 +332,22 @@ func (c *chaos) victim(needBrowser bool) (pid, browser int, wid, id string, ok b
 			continue
 		}
 		id = empplay.IDFor([]byte(raws[0]))
-		attempts, err := rc.Do(c.ctx, rc.B().Hget().Key(c.keys.Job(id)).Field("attempts").Build()).AsInt64()
-		if err != nil || id == c.poison || attempts >= chaosMaxAttempts {
+		if id == c.poison {
+			continue
+		}
+		meta, err := rc.Do(c.ctx, rc.B().Hmget().Key(c.keys.Job(id)).Field("attempts", "claimedAt").Build()).ToArray()
+		if err != nil || len(meta) != 2 {
+			continue
+		}
+		attempts, _ := meta[0].AsInt64()
+		claimed, _ := meta[1].AsInt64()
+		now, err := rc.Do(c.ctx, rc.B().Time().Build()).AsIntSlice()
+		if err != nil || len(now) != 2 || attempts >= chaosMaxAttempts {
+			continue
+		}
+		// The sketch busy-waits for busy ms after its page loaded, so a job
+		// claimed less than busy ms ago is still rendering.
+		if age := now[0]*1000 + now[1]/1000 - claimed; age < 0 || age > int64(c.busy[id])-100 {
 			continue
 		}
 		// Only ever signal our own processes: the worker names its id, and
@@ -397,6 +414,7 @@ func (c *chaos) killChromium() bool {
 			t.Fatalf("kill -9 Chromium group %d: %v", browser, err)
 		}
 		c.chromiumKills++
+		c.chromiumVictims = append(c.chromiumVictims, id)
 		t.Logf("chaos: kill -9 Chromium (process group %d) of worker pid %d mid-job %s", browser, pid, id)
 		return true
 	}
