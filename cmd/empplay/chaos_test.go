@@ -93,7 +93,7 @@ func TestChaos(t *testing.T) {
 	c.sup.waitReady(t, chaosWorkers, 120*time.Second)
 	t.Logf("%d workers ready after %v", chaosWorkers, time.Since(t0).Round(time.Millisecond))
 
-	// The jobs: a quarter draw at once, the rest busy-wait 0.2-1.2 s. Each
+	// The jobs: a quarter draw at once, the rest busy-wait 0.3-1.5 s. Each
 	// has its own id, so none is answered from another's result. The
 	// poison job goes in third, so its three attempts and their backoff
 	// finish well within the run.
@@ -103,7 +103,7 @@ func TestChaos(t *testing.T) {
 	for i := range n {
 		busy := 0
 		if rng.IntN(4) != 0 {
-			busy = 200 + rng.IntN(1000)
+			busy = 300 + rng.IntN(1200)
 		}
 		id := fmt.Sprintf("chaos-%s-%04d", run, i)
 		raws = append(raws, job(t, map[string]any{
@@ -184,16 +184,19 @@ func TestChaos(t *testing.T) {
 		t.Errorf("chaos did not happen: %d worker kills, %d Chromium kills, %d Redis restarts; want at least one each",
 			c.workerKills, c.chromiumKills, c.redisRestarts)
 	}
+	// Renders whose result was dropped because the job had one already (a
+	// duplicate execution that got as far as storing): allowed, counted.
+	dropped := strings.Count(c.sup.logs.String(), "job already had a result; this one was dropped")
 	med, mx := c.latencies()
 	if c.workerKills > 0 && med >= time.Second {
 		t.Errorf("median recovery latency after a worker kill is %v; want under 1s (all: %v)", med, c.recovery)
 	}
 	t.Logf("chaos: submitted=%d completed=%d failed=%d dead=%d duplicate_executions=%d duplicate_results=%d lost=%d "+
 		"worker_kills=%d chromium_kills=%d redis_restarts=%d recovery_latency_median=%dms max=%dms "+
-		"pubsub_messages=%d pubsub_missed=%d elapsed=%v",
+		"dropped_late_results=%d pubsub_messages=%d pubsub_missed=%d elapsed=%v",
 		total, sum.completed, sum.failed, sum.dead, sum.dupExec, sum.dupResults, sum.lost,
 		c.workerKills, c.chromiumKills, c.redisRestarts, med.Milliseconds(), mx.Milliseconds(),
-		sum.pubMessages, sum.pubMissed, elapsed.Round(time.Second))
+		dropped, sum.pubMessages, sum.pubMissed, elapsed.Round(time.Second))
 }
 
 // chaos is the state of one TestChaos run.
@@ -352,7 +355,7 @@ func (c *chaos) victim(needBrowser bool) (pid, browser int, wid, id string, ok b
 		}
 		// Only ever signal our own processes: the worker names its id, and
 		// its browser names a profile dir under ours.
-		if !cmdlineHas(pid, wid) || (needBrowser && (!cmdlineHas(browser, c.profiles) || pgrp(browser) != browser)) {
+		if !cmdlineHas(pid, wid) || (needBrowser && (sl.Slot.ProfileDir == "" || !cmdlineHas(browser, sl.Slot.ProfileDir) || pgrp(browser) != browser)) {
 			continue
 		}
 		return pid, browser, wid, id, true
@@ -439,6 +442,7 @@ func (c *chaos) verify() chaosSummary {
 	c.pubMu.Unlock()
 
 	var executions []string
+	claims := map[string]int{}
 	for _, id := range c.ids {
 		stored, err := rc.Do(ctx, rc.B().Get().Key(c.keys.Result(id)).Build()).ToString()
 		if err != nil {
@@ -469,6 +473,7 @@ func (c *chaos) verify() chaosSummary {
 		}
 		meta, _ := rc.Do(ctx, rc.B().Hgetall().Key(c.keys.Job(id)).Build()).AsStrMap()
 		attempts, _ := strconv.Atoi(meta["attempts"])
+		claims[id] = attempts
 		if res.Success {
 			sum.completed++
 		} else {
@@ -492,6 +497,13 @@ func (c *chaos) verify() chaosSummary {
 	}
 	if len(executions) > 0 {
 		t.Logf("jobs claimed more than once (id suffix × claims): %s", strings.Join(executions, " "))
+	}
+	// A Chromium killed mid-render fails the render (browser_error), so
+	// the job runs again.
+	for _, id := range c.chromiumVictims {
+		if claims[id] < 2 {
+			t.Errorf("job %s finished at its first attempt although its Chromium was killed mid-render", id)
+		}
 	}
 
 	dead, err := c.admin.Dead(ctx, 100)
@@ -609,7 +621,7 @@ type chaosSlot struct {
 	Restarts   int
 	LastExit   string
 	LastReport empplay.Report
-	Slot       struct{ WorkerID string }
+	Slot       struct{ WorkerID, ProfileDir string }
 }
 
 // slots reads the supervisor's slots from /readyz (nil when it does not

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,7 +36,7 @@ type readyz struct {
 type superviseRun struct {
 	cmd  *exec.Cmd
 	addr string
-	logs *syncBuffer
+	logs *testenv.Buffer
 	done chan struct{} // closed when the supervisor exited; then err is set
 	err  error
 }
@@ -47,7 +46,7 @@ func (s *stack) startSupervisor(t *testing.T, workers int, extra ...string) *sup
 	addr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	cmd := exec.Command(s.bin, "supervise", "--workers", fmt.Sprintf("comfyui:1, playwright:%d", workers), "--http-addr", addr)
 	cmd.Env = append(append([]string(nil), s.env...), extra...)
-	r := &superviseRun{cmd: cmd, addr: addr, logs: &syncBuffer{}, done: make(chan struct{})}
+	r := &superviseRun{cmd: cmd, addr: addr, logs: &testenv.Buffer{}, done: make(chan struct{})}
 	cmd.Stderr = r.logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -106,24 +105,6 @@ func (r *superviseRun) waitReady(t *testing.T, n int, timeout time.Duration) rea
 	z, code := r.readyz(t)
 	t.Fatalf("%d workers not ready within %v: %d %+v", n, timeout, code, z)
 	return z
-}
-
-// syncBuffer collects a child's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 const slowSketch = `function setup(){ createCanvas(64,64); const t=Date.now(); while(Date.now()-t<%d){} background(0,128,255); noLoop(); }`

@@ -66,7 +66,7 @@ func FreePort(t testing.TB) int {
 type Proc struct {
 	Name string
 	Cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *Buffer
 	done chan struct{}
 	err  error
 }
@@ -96,7 +96,7 @@ func StartIn(t testing.TB, dir, name string, args ...string) *Proc {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
-	buf := &syncBuffer{}
+	buf := &Buffer{}
 	cmd.Stdout, cmd.Stderr = buf, buf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	p := &Proc{Name: filepath.Base(name), Cmd: cmd, out: buf, done: make(chan struct{})}
@@ -321,12 +321,14 @@ func Alive(pid int) bool {
 	return true
 }
 
-type syncBuffer struct {
+// Buffer collects a process's output while a test reads it; it keeps the
+// first MiB.
+type Buffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *Buffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.b.Len() > 1<<20 {
@@ -335,7 +337,7 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *Buffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
