@@ -85,6 +85,7 @@ Every flag can also be set by the environment variable named in its help.`,
 		newSubmitCmd(env, g),
 		newQueueCmd(env),
 		newSuperviseCmd(env, g),
+		newGPUCmd(env),
 		newVersionCmd(env),
 	)
 	// Environment variables fill every flag the command line left unset.
