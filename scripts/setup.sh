@@ -7,6 +7,8 @@
 # Needs Go (1.26+) and Node.js (20+) with npm, and root (or sudo) for apt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# go-nvml's cgo prologue calls deprecated NVML functions; the warnings are noise.
+export CGO_CFLAGS="${CGO_CFLAGS:--O2 -g -Wno-deprecated-declarations}"
 
 APT_PACKAGES=(
   chromium            # the browser every worker drives
