@@ -115,7 +115,7 @@ func TestNewPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := string(pg.resources[docURL].body)
+	doc := string(pg.resources[pg.url].body)
 	if n := strings.Count(doc, "</script>"); n != 3 {
 		t.Errorf("the document has %d </script> tags, want 3 (p5, prelude, sketch):\n%s", n, doc)
 	}

@@ -1,5 +1,6 @@
 // Package render drives headless Chromium (through chromedp) to turn p5.js
-// sketches into PNGs.
+// sketches into PNGs, and HTML/CSS/JS pages (js jobs) into PNGs and
+// self-contained HTML files.
 //
 // A [Browser] owns one Chromium process, started with a fixed set of flags
 // (see chromiumSwitches in browser.go) in its own process group and with a
@@ -20,23 +21,73 @@
 // # The page
 //
 // The page is served from memory at https://empplay.invalid/ (a name that
-// can never resolve): p5.js of the job's major version, the prelude, and the
-// sketch as its own script (https://empplay.invalid/sketch.js, so that error
-// lines are lines of the sketch). Every other request the page makes is
-// failed by the DevTools Fetch interception, and the host resolver maps
-// every name, IP literals included, to nothing, which also closes WebSocket
-// and WebRTC. No request leaves the browser. The URLs of blocked requests
-// are added to the message of a failed job.
+// can never resolve), with fxhash's query parameters (see below): for a p5
+// job p5.js of the job's major version, the prelude, and the sketch as its
+// own script (https://empplay.invalid/sketch.js, so that error lines are
+// lines of the sketch); for a js job see "js jobs". Every other request
+// the page makes is failed by the DevTools Fetch interception, and the host
+// resolver maps every name, IP literals included, to nothing, which also
+// closes WebSocket and WebRTC. No request leaves the browser. The URLs of
+// blocked requests are added to the message of a failed job.
 //
 // The sketch can read its job's context as
 //
 //	window.empplay = {
-//		hash:       string, // job.context.hash, "" when absent
-//		variables:  any,    // job.context.variables as given, null when absent
-//		components: any,    // job.context.components as given, null when absent
-//		width:      number, // job.width (also the viewport width)
-//		height:     number, // job.height (also the viewport height)
+//		hash:       string,   // job.context.hash, or DefaultHash when absent or ""
+//		seed:       number[], // the eight seed words of hash (see below)
+//		variables:  any,      // job.context.variables as given, null when absent
+//		components: any,      // job.context.components as given, null when absent
+//		width:      number,   // job.width (also the viewport width)
+//		height:     number,   // job.height (also the viewport height)
+//		capture:    function, // empplay.capture(): the picture is ready now
 //	}
+//
+// # Seeding
+//
+// Every job is rendered with a hash: context.hash as given, or, when it is
+// absent or empty, [DefaultHash]. Its seed words w[0..7] are the SHA-256
+// of the hash's UTF-8 bytes (the string as given, "0x" and all), read as
+// eight big-endian unsigned 32-bit integers. The PRNG is sfc32 (Chris
+// Doty-Humphrey's Small Fast Counter, 32-bit, as fxhash has it: state
+// a, b, c, d; each call t = a+b+d, d = d+1, a = b^(b>>>9), b = c+(c<<3),
+// c = ((c<<21)|(c>>>11))+t, all mod 2^32, and returns t/2^32).
+//
+//   - Math.random is replaced, before any code of the job runs, by sfc32
+//     with state (w[0], w[1], w[2], w[3]).
+//   - Every p5 instance gets randomSeed(w[4]) and noiseSeed(w[5]) before
+//     its preload() and setup() (p5 1.x: the 'init' hook; 2.x: presetup), so
+//     random(), randomGaussian() and noise() are seeded even in a sketch
+//     that never calls randomSeed or noiseSeed. A sketch that calls them
+//     itself gets what it asks for.
+//   - fxhash: $fx.hash (also the legacy global fxhash) is the hash, and
+//     $fx.rand (also fxrand) is sfc32 seeded exactly as fxhash does it: the
+//     hash without its first 2 characters, cut into four chunks of
+//     floor(length/4) characters, each read as base58 (alphabet
+//     123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ, a character
+//     outside it counting as -1) and wrapped to 32 bits. For an fxhash hash
+//     ("oo" and 49 base58 characters) the sequence is fxhash's own;
+//     $fx.rand.reset() starts it over. $fx.minter is
+//     context.variables.minter when a string, else [DefaultMinter], and
+//     $fx.randminter (fxrandminter) is seeded from it the same way, without
+//     its first 3 characters. $fx.iteration is context.variables.iteration
+//     when an integer >= 1, else 1; $fx.context is "capture"; $fx.isPreview
+//     (isFxpreview) is true. $fx.features(obj) stores the features
+//     ($fx.getFeatures(), $fx.getFeature(id), $fx._features; they stay in
+//     the page for now). $fx.params(definitions) is minimal: a parameter's
+//     value ($fx.getParam(id), $fx.getParams(), getRawParam(s)) is
+//     context.variables.params[id] when given, else the definition's
+//     default. $fx.on returns a no-op unsubscriber, $fx.emit does nothing.
+//     The page URL carries fxhash, fxminter, fxiteration, fxcontext=capture
+//     and preview=1, so a page that brings its own copy of fxhash's snippet
+//     gets the same hash.
+//   - Art Blocks: tokenData = {hash, tokenId}, with tokenId
+//     context.variables.tokenId as a string ("123" for 123 or "123") when
+//     present, else "0". Art Blocks sketches bring their own PRNG seeded
+//     from tokenData.hash.
+//
+// Same job in, same PNG bytes out on the CPU path, as long as the sketch
+// draws only from these (crypto.getRandomValues, Date and performance.now
+// are not controlled).
 //
 // # When the picture is taken
 //
@@ -49,6 +100,47 @@
 // canvases are not blank. Code that starts no p5 sketch but draws a canvas
 // is captured after the load event (trigger "load"). A looping sketch is
 // stopped with noLoop() once captured.
+//
+// A sketch can say when the picture is ready instead: $fx.preview() (or
+// the legacy fxpreview(), or a "fxhash-preview" window event, which
+// fxhash's own snippet dispatches) captures the main canvas at that moment
+// with trigger "fxpreview", empplay.capture() with trigger "capture". When
+// the job's code (for a js job its html or javascript) contains a call of
+// one of them (a plain text scan: "$fx.preview(", "fxpreview(" other than
+// "function fxpreview(", "empplay.capture("), the default captures above
+// are off and the sketch must make the call before the deadline, else the
+// job fails with render_timeout. Without such a call in the code, a call
+// still captures if it comes first.
+//
+// # js jobs
+//
+// A js job's html may be a full document (it starts, after whitespace and
+// comments, with <!DOCTYPE, <html>, <head> or <body>) or a fragment, which
+// is put in a minimal document (<!DOCTYPE html>, <meta charset="utf-8">).
+// Its css goes in a <style> at the end of the head (after the html's own
+// styles), its javascript in a script after the html's content (before
+// </body>). No style reset is added. The prelude comes first in the head,
+// so the seeding and globals above are in place for every script of the
+// page. The page is ready after its load event, document.fonts.ready and
+// two animation frames (trigger "load"), or at $fx.preview() or
+// empplay.capture() as above; errors before then fail the job with
+// sketch_error, with the javascript's line when the error is in it.
+//
+// The outputs, by outputType:
+//
+//   - png (or none): a PNG screenshot of the viewport (Page.captureScreenshot
+//     clipped to width x height at device scale factor 1), at the job's
+//     blob name (prefix/filename).
+//   - html: one self-contained HTML file at the job's blob name, MIME type
+//     "text/html": the document built as above with the css and javascript
+//     inline ("</script" and "</style" escaped) and nothing of empplay's
+//     (no prelude, no URL), so nothing of empplay's needs the network; URLs
+//     in the job's own html stay as they are. The page is still loaded, so
+//     a page that throws fails the job.
+//   - both: the PNG at the job's blob name (the first artifact, the
+//     result's src), then the HTML (the result's htmlSrc) at the same name
+//     with its extension replaced by .html (appended when there is none,
+//     or when the name already ends in .html).
 //
 // # Failures
 //

@@ -1,9 +1,16 @@
 package render
 
 import (
+	"bytes"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"path"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +29,15 @@ const (
 	faviconURL = origin + "/favicon.ico"
 )
 
+// DefaultHash is the hash a job without context.hash is rendered with, so
+// that its output is deterministic too: the SHA-256 of the ASCII string
+// "empplay", as 0x-prefixed lowercase hex (the shape of an Art Blocks hash).
+const DefaultHash = "0x05a1e3de6151b7ca92124893753636d54f24880201e7fbcd5a566629f7a9ff39"
+
+// DefaultMinter is $fx.minter (fxhash's minter address) when
+// context.variables.minter is not a string: the Tezos burn address.
+const DefaultMinter = "tz1burnburnburnburnburnburnburjAYjjX"
+
 // bindingName is the DevTools binding the prelude reports through. The
 // prelude deletes the global as soon as it has a reference to it.
 const bindingName = "__empplayReport"
@@ -36,6 +52,16 @@ const (
 	// allowed load is served from memory, so a live preload finishes in
 	// milliseconds.
 	preloadGrace = time.Second
+	// frameGrace bounds the wait for each of the two animation frames a
+	// js page gets after its load event (and fonts), in case frames do not
+	// tick.
+	frameGrace = 100 * time.Millisecond
+)
+
+// Page modes, see pageConfig.Mode.
+const (
+	modeP5 = "p5"
+	modeJS = "js"
 )
 
 //go:embed prelude.js
@@ -49,7 +75,27 @@ type resource struct {
 
 // page is everything one job's document is made of, keyed by URL.
 type page struct {
+	// url is the document's URL, what the tab navigates to: docURL with
+	// fxhash's query parameters.
+	url       string
 	resources map[string]resource
+	// export is the self-contained HTML of a js job (see exportJS), nil
+	// for p5 jobs.
+	export []byte
+	// mode and waitSignal are the prelude's settings of the same names.
+	mode       string
+	waitSignal bool
+}
+
+// waitingFor says what a page that timed out did not do.
+func (p *page) waitingFor() string {
+	switch {
+	case p.waitSignal:
+		return "the sketch did not call $fx.preview() or empplay.capture()"
+	case p.mode == modeJS:
+		return "the page did not finish loading"
+	}
+	return "the sketch did not finish its first frame"
 }
 
 // p5URL is where the page loads p5 of the given major version from.
@@ -62,33 +108,85 @@ func p5URL(major string) string {
 
 // pageConfig is the settings the prelude reads (the EMPPLAY_CONFIG marker).
 type pageConfig struct {
-	Binding         string          `json:"binding"`
-	SketchURL       string          `json:"sketchURL"`
-	Hash            string          `json:"hash"`
-	Variables       json.RawMessage `json:"variables"`
-	Components      json.RawMessage `json:"components"`
-	Width           int             `json:"width"`
-	Height          int             `json:"height"`
-	NoSketchGraceMs int64           `json:"noSketchGraceMs"`
-	PreloadGraceMs  int64           `json:"preloadGraceMs"`
+	Binding   string `json:"binding"`
+	SketchURL string `json:"sketchURL"`
+	// Mode is "p5" (a p5 sketch, captured from its canvas) or "js" (an
+	// HTML/CSS/JS page, captured by a screenshot once the prelude reports
+	// it ready).
+	Mode string `json:"mode"`
+	// Hash is the effective hash: context.hash, or DefaultHash.
+	Hash string `json:"hash"`
+	// Seed is SHA-256(Hash) as eight big-endian 32-bit words (see
+	// seedWords).
+	Seed       [8]uint32       `json:"seed"`
+	TokenID    string          `json:"tokenId"`
+	Minter     string          `json:"minter"`
+	Iteration  int64           `json:"iteration"`
+	Variables  json.RawMessage `json:"variables"`
+	Components json.RawMessage `json:"components"`
+	Width      int             `json:"width"`
+	Height     int             `json:"height"`
+	// WaitSignal: the code calls $fx.preview(), fxpreview() or
+	// empplay.capture(), so the page is captured only when it does.
+	WaitSignal      bool  `json:"waitSignal"`
+	NoSketchGraceMs int64 `json:"noSketchGraceMs"`
+	PreloadGraceMs  int64 `json:"preloadGraceMs"`
+	FrameGraceMs    int64 `json:"frameGraceMs"`
 }
 
-// newPage builds the document for a p5 job: a style reset, p5, the prelude
-// with the job's context, and the sketch as its own script, so that error
-// lines are lines of the sketch.
-func newPage(job *empplay.Job, p5 []byte) (*page, error) {
+// seedWords is the seed material of a hash: SHA-256 of its UTF-8 bytes,
+// read as eight big-endian unsigned 32-bit words.
+func seedWords(hash string) [8]uint32 {
+	sum := sha256.Sum256([]byte(hash))
+	var w [8]uint32
+	for i := range w {
+		w[i] = binary.BigEndian.Uint32(sum[4*i:])
+	}
+	return w
+}
+
+// signalCall finds a call of $fx.preview(), fxpreview() or
+// empplay.capture(); group 1 is set for a definition, "function
+// fxpreview(", which fxhash's own snippet has whether or not the code
+// calls it.
+var signalCall = regexp.MustCompile(`(function\s+)?(?:\$fx\s*\.\s*preview|\bfxpreview|\bempplay\s*\.\s*capture)\s*\(`)
+
+// waitsForSignal reports whether any of the texts calls $fx.preview(),
+// fxpreview() or empplay.capture(). It is a plain text scan: a call in a
+// comment counts too.
+func waitsForSignal(texts ...string) bool {
+	for _, s := range texts {
+		for _, m := range signalCall.FindAllStringSubmatchIndex(s, -1) {
+			if m[2] < 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// newConfig is the prelude's settings for job.
+func newConfig(job *empplay.Job, mode string) pageConfig {
 	cfg := pageConfig{
 		Binding:         bindingName,
 		SketchURL:       sketchURL,
+		Mode:            mode,
+		Hash:            DefaultHash,
+		TokenID:         "0",
+		Minter:          DefaultMinter,
+		Iteration:       1,
 		Variables:       json.RawMessage("null"),
 		Components:      json.RawMessage("null"),
 		Width:           job.Width,
 		Height:          job.Height,
 		NoSketchGraceMs: noSketchGrace.Milliseconds(),
 		PreloadGraceMs:  preloadGrace.Milliseconds(),
+		FrameGraceMs:    frameGrace.Milliseconds(),
 	}
 	if c := job.Context; c != nil {
-		cfg.Hash = c.Hash
+		if c.Hash != "" {
+			cfg.Hash = c.Hash
+		}
 		if len(c.Variables) > 0 {
 			cfg.Variables = c.Variables
 		}
@@ -96,14 +194,71 @@ func newPage(job *empplay.Job, p5 []byte) (*page, error) {
 			cfg.Components = c.Components
 		}
 	}
-	// json.Marshal escapes <, > and & (and U+2028/9), so the result cannot
-	// close the <script> element it is put in. Marshal also checks that the
-	// raw variables and components are valid JSON.
+	cfg.Seed = seedWords(cfg.Hash)
+
+	// tokenId, minter and iteration come from the variables when they are
+	// an object that has them with the right type.
+	var vars map[string]json.RawMessage
+	d := json.NewDecoder(bytes.NewReader(cfg.Variables))
+	d.UseNumber()
+	if d.Decode(&vars) == nil {
+		var s string
+		var n json.Number
+		if v, ok := vars["tokenId"]; ok {
+			if json.Unmarshal(v, &s) == nil && s != "" {
+				cfg.TokenID = s
+			} else if json.Unmarshal(v, &n) == nil {
+				cfg.TokenID = n.String()
+			}
+		}
+		s = ""
+		if v, ok := vars["minter"]; ok && json.Unmarshal(v, &s) == nil && s != "" {
+			cfg.Minter = s
+		}
+		if v, ok := vars["iteration"]; ok && json.Unmarshal(v, &n) == nil {
+			if i, err := n.Int64(); err == nil && i >= 1 {
+				cfg.Iteration = i
+			}
+		}
+	}
+	return cfg
+}
+
+// prelude returns the prelude with cfg in it. json.Marshal escapes <, >
+// and & (and U+2028/9), so the result cannot close the <script> element it
+// is put in. Marshal also checks that the raw variables and components are
+// valid JSON.
+func prelude(cfg pageConfig) (string, error) {
 	conf, err := json.Marshal(cfg)
 	if err != nil {
-		return nil, empplay.Errorf(empplay.CodeInvalidField, "job context is not valid JSON: %v", err)
+		return "", empplay.Errorf(empplay.CodeInvalidField, "job context is not valid JSON: %v", err)
 	}
-	prelude := strings.Replace(preludeJS, "/*EMPPLAY_CONFIG*/null", string(conf), 1)
+	return strings.Replace(preludeJS, "/*EMPPLAY_CONFIG*/null", string(conf), 1), nil
+}
+
+// pageURL is the document's URL: docURL with the query fxhash's own
+// snippet reads (fxhash, fxminter, fxiteration, fxcontext, preview), so a
+// page that brings its own copy of it gets the job's hash too.
+func pageURL(cfg pageConfig) string {
+	q := url.Values{}
+	q.Set("fxhash", cfg.Hash)
+	q.Set("fxminter", cfg.Minter)
+	q.Set("fxiteration", strconv.FormatInt(cfg.Iteration, 10))
+	q.Set("fxcontext", "capture")
+	q.Set("preview", "1")
+	return docURL + "?" + q.Encode()
+}
+
+// newPage builds the document for a p5 job: a style reset, p5, the prelude
+// with the job's context, and the sketch as its own script, so that error
+// lines are lines of the sketch.
+func newPage(job *empplay.Job, p5 []byte) (*page, error) {
+	cfg := newConfig(job, modeP5)
+	cfg.WaitSignal = waitsForSignal(job.Code)
+	pre, err := prelude(cfg)
+	if err != nil {
+		return nil, err
+	}
 	src := p5URL(job.P5Version)
 
 	var doc strings.Builder
@@ -114,13 +269,161 @@ func newPage(job *empplay.Job, p5 []byte) (*page, error) {
 <title>empplay</title>
 <style>html,body{margin:0;padding:0;overflow:hidden}canvas{display:block}</style>
 `)
-	fmt.Fprintf(&doc, "<script src=%q></script>\n<script>\n%s</script>\n</head>\n<body>\n<script src=%q></script>\n</body>\n</html>\n", src, prelude, sketchURL)
+	fmt.Fprintf(&doc, "<script src=%q></script>\n<script>\n%s</script>\n</head>\n<body>\n<script src=%q></script>\n</body>\n</html>\n", src, pre, sketchURL)
 
-	return &page{resources: map[string]resource{
-		docURL:    {mime: "text/html; charset=utf-8", body: []byte(doc.String())},
+	u := pageURL(cfg)
+	return &page{url: u, mode: modeP5, waitSignal: cfg.WaitSignal, resources: map[string]resource{
+		u:         {mime: "text/html; charset=utf-8", body: []byte(doc.String())},
 		src:       {mime: "text/javascript; charset=utf-8", body: p5},
 		sketchURL: {mime: "text/javascript; charset=utf-8", body: []byte(job.Code)},
 	}}, nil
+}
+
+// newJSPage builds the document for a js job (see jsDocument): the
+// prelude first in its head, and the javascript as its own script after
+// the html, so that error lines are lines of the javascript. It also
+// builds the job's self-contained HTML export.
+func newJSPage(job *empplay.Job) (*page, error) {
+	cfg := newConfig(job, modeJS)
+	cfg.WaitSignal = waitsForSignal(job.HTML, job.JavaScript)
+	pre, err := prelude(cfg)
+	if err != nil {
+		return nil, err
+	}
+	script := ""
+	if job.JavaScript != "" {
+		script = fmt.Sprintf("<script src=%q></script>\n", sketchURL)
+	}
+	doc := jsDocument(job.HTML, "<script>\n"+pre+"</script>\n", job.CSS, script)
+	u := pageURL(cfg)
+	return &page{
+		url: u,
+		resources: map[string]resource{
+			u:         {mime: "text/html; charset=utf-8", body: []byte(doc)},
+			sketchURL: {mime: "text/javascript; charset=utf-8", body: []byte(job.JavaScript)},
+		},
+		export:     []byte(exportJS(job)),
+		mode:       modeJS,
+		waitSignal: cfg.WaitSignal,
+	}, nil
+}
+
+// exportJS is a js job as one self-contained HTML file: the html with the
+// css in a <style> and the javascript in a <script>, both inline, placed
+// as on the rendered page. empplay adds nothing else: no prelude, no URL.
+func exportJS(job *empplay.Job) string {
+	script := ""
+	if job.JavaScript != "" {
+		script = "<script>\n" + escapeScript(job.JavaScript) + "\n</script>\n"
+	}
+	return jsDocument(job.HTML, "", job.CSS, script)
+}
+
+var (
+	isDocument = regexp.MustCompile(`(?is)^(?:\s|<!--.*?-->)*<(?:!doctype|html|head|body)[\s>]`)
+	doctypeTag = regexp.MustCompile(`(?i)<!doctype[^>]*>`)
+	htmlOpen   = regexp.MustCompile(`(?i)<html(?:\s[^>]*)?>`)
+	headOpen   = regexp.MustCompile(`(?i)<head(?:\s[^>]*)?>`)
+	headClose  = regexp.MustCompile(`(?i)</head\s*>`)
+	bodyOpen   = regexp.MustCompile(`(?i)<body(?:\s[^>]*)?>`)
+	bodyClose  = regexp.MustCompile(`(?i)</body\s*>`)
+	htmlClose  = regexp.MustCompile(`(?i)</html\s*>`)
+)
+
+// jsDocument assembles a js job's page from its html, which may be a full
+// document (it starts with <!DOCTYPE, <html>, <head> or <body>) or a
+// fragment. head goes first in the head (before anything of the html's),
+// css in a <style> at the end of the head (so it wins over the html's own
+// styles), and script after the html's content (before </body>). A
+// fragment is put in a minimal document with <meta charset="utf-8">.
+func jsDocument(html, head, css, script string) string {
+	style := ""
+	if css != "" {
+		style = "<style>\n" + escapeStyle(css) + "\n</style>\n"
+	}
+	html = strings.TrimPrefix(html, "\ufeff")
+	if !isDocument.MatchString(html) {
+		var b strings.Builder
+		b.WriteString("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n")
+		b.WriteString(head)
+		b.WriteString(style)
+		b.WriteString("</head>\n<body>\n")
+		b.WriteString(html)
+		if html != "" && !strings.HasSuffix(html, "\n") {
+			b.WriteString("\n")
+		}
+		b.WriteString(script)
+		b.WriteString("</body>\n</html>\n")
+		return b.String()
+	}
+
+	first := func(re *regexp.Regexp, end bool) int {
+		loc := re.FindStringIndex(html)
+		if loc == nil {
+			return -1
+		}
+		if end {
+			return loc[1]
+		}
+		return loc[0]
+	}
+	last := func(re *regexp.Regexp) int {
+		all := re.FindAllStringIndex(html, -1)
+		if len(all) == 0 {
+			return -1
+		}
+		return all[len(all)-1][0]
+	}
+	pick := func(def int, cands ...int) int {
+		for _, c := range cands {
+			if c >= 0 {
+				return c
+			}
+		}
+		return def
+	}
+	p1 := pick(0, first(headOpen, true), first(htmlOpen, true), first(doctypeTag, true))
+	p2 := pick(p1, first(headClose, false), first(bodyOpen, false))
+	p3 := pick(len(html), last(bodyClose), last(htmlClose))
+	p2 = max(p2, p1)
+	p3 = max(p3, p2)
+	return html[:p1] + head + html[p1:p2] + style + html[p2:p3] + script + html[p3:]
+}
+
+var (
+	scriptClose = regexp.MustCompile(`(?i)</(script)`)
+	scriptOpen  = regexp.MustCompile(`(?i)<script`)
+	styleClose  = regexp.MustCompile(`(?i)</(style)`)
+)
+
+// escapeScript makes JavaScript safe to put in an inline <script>: "</script"
+// becomes "<\/script" (the same string in JS strings, regular expressions
+// and comments), and when the code also has "<script", "<!--" becomes
+// "<\!--", so the HTML parser cannot enter its double-escaped state.
+func escapeScript(js string) string {
+	js = scriptClose.ReplaceAllString(js, `<\/$1`)
+	if scriptOpen.MatchString(js) {
+		js = strings.ReplaceAll(js, "<!--", `<\!--`)
+	}
+	return js
+}
+
+// escapeStyle makes CSS safe to put in a <style>: "</style" becomes
+// "<\/style" (in CSS, "\/" is "/").
+func escapeStyle(css string) string {
+	return styleClose.ReplaceAllString(css, `<\/$1`)
+}
+
+// htmlName is the blob name of a "both" job's HTML: the job's blob name
+// with its extension replaced by .html (appended when it has none), or
+// ".html" appended when that is the PNG's own name.
+func htmlName(blob string) string {
+	base := path.Base(blob)
+	name := strings.TrimSuffix(blob, path.Ext(base)) + ".html"
+	if name == blob {
+		name = blob + ".html"
+	}
+	return name
 }
 
 // resource returns the response for url. A nil page has none.

@@ -1,20 +1,28 @@
-// The empplay prelude. page.go puts it in the page after p5.js and before the
-// sketch, with the job's settings in place of the EMPPLAY_CONFIG marker. It
-// reports exactly one message to the renderer through the DevTools binding:
-// a JSON object, for "done" followed by a newline and the PNG in base64
-// (kept out of the JSON, which would only escape and unescape megabytes):
+// The empplay prelude. page.go puts it in the page, with the job's settings
+// in place of the EMPPLAY_CONFIG marker: for a p5 job after p5.js and before
+// the sketch, for a js job first in the document's head. It reports exactly
+// one message to the renderer through the DevTools binding: a JSON object,
+// for "done" followed by a newline and the PNG in base64 (kept out of the
+// JSON, which would only escape and unescape megabytes):
 //
-//   {"type":"done", "trigger":"draw"|"setup"|"load", "width", "height", "renderer",
-//    "p5ReadyMs", "doneMs"} "\n" base64
+//   {"type":"done", "trigger":"draw"|"setup"|"load"|"capture"|"fxpreview",
+//    "width", "height", "renderer", "p5ReadyMs", "doneMs"} "\n" base64
+//                                           p5: the canvas is captured
+//   {"type":"ready", "trigger":"load"|"capture"|"fxpreview", "p5ReadyMs",
+//    "doneMs"}                              js: take the screenshot now
 //   {"type":"error", "message", "line"}     uncaught exception or rejection
 //   {"type":"nocanvas", "message"}          nothing to capture
 //
-// Keep it ES5-ish and free of globals other than window.empplay: it runs in
-// the sketch's own realm, and the sketch may redefine anything after it.
+// Before any code of the job runs it replaces Math.random with a PRNG
+// seeded from the job's hash and defines the globals the sketch may read:
+// window.empplay, fxhash's ($fx, fxhash, fxrand, fxminter, fxrandminter,
+// fxpreview, isFxpreview) and Art Blocks' (tokenData); doc.go defines them.
+// Keep it ES5-ish and free of other globals: it runs in the sketch's own
+// realm, and the sketch may redefine anything after it.
 (function () {
   'use strict';
-  // Milliseconds since navigation start when p5.js has been evaluated, for
-  // the renderer's debug timings.
+  // Milliseconds since navigation start when the prelude starts (for a p5
+  // job: when p5.js has been evaluated), for the renderer's debug timings.
   var p5Ready = performance.now();
   var cfg = /*EMPPLAY_CONFIG*/null;
 
@@ -28,6 +36,8 @@
   // prelude relies on later.
   var stringify = JSON.stringify;
   var setTimeout = window.setTimeout.bind(window);
+  var requestFrame = window.requestAnimationFrame.bind(window);
+  var hasOwn = Object.prototype.hasOwnProperty;
   var finished = false;
   function report(msg, tail) {
     if (finished) return;
@@ -35,13 +45,140 @@
     binding(tail === undefined ? stringify(msg) : stringify(msg) + '\n' + tail);
   }
 
+  // ---- Seeding and the platforms' globals.
+
+  // sfc32 (Chris Doty-Humphrey's Small Fast Counter, 32-bit), exactly as
+  // fxhash's snippet has it: a float in [0, 1) per call.
+  function sfc32(a, b, c, d) {
+    return function () {
+      a |= 0; b |= 0; c |= 0; d |= 0;
+      var t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t) | 0;
+      return (t >>> 0) / 4294967296;
+    };
+  }
+  // generator is an sfc32 with fxhash's rand.reset(), which starts the
+  // sequence over.
+  function generator(seeds) {
+    var next;
+    function rand() { return next(); }
+    rand.reset = function () { next = sfc32(seeds[0], seeds[1], seeds[2], seeds[3]); };
+    rand.reset();
+    return rand;
+  }
+  // fxSeeds is fxhash's seeding of sfc32 from a hash: drop the first start
+  // characters (the "oo" of a hash, the "tz1" of an address), cut the rest
+  // into four chunks of floor(length/4) characters (the remainder is
+  // ignored) and read each as base58, wrapping to 32 bits. A character
+  // outside the alphabet counts as -1, as in fxhash.
+  var B58 = '123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ';
+  function fxSeeds(str, start) {
+    var s = String(str).slice(start);
+    var n = s.length >> 2;
+    var out = [];
+    for (var i = 0; i < 4; i++) {
+      var p = 0;
+      for (var j = i * n; j < (i + 1) * n; j++) p = (p * 58 + B58.indexOf(s.charAt(j))) | 0;
+      out.push(p);
+    }
+    return out;
+  }
+
+  // Math.random: sfc32 seeded with the first four words of SHA-256(hash).
+  Math.random = sfc32(cfg.seed[0], cfg.seed[1], cfg.seed[2], cfg.seed[3]);
+
+  var vars = cfg.variables !== null && typeof cfg.variables === 'object' ? cfg.variables : {};
+  var given = vars.params !== null && typeof vars.params === 'object' ? vars.params : {};
+  var fx = {
+    _version: 'empplay',
+    _features: undefined,
+    _params: undefined,
+    _rawValues: {},
+    _paramValues: {},
+    hash: cfg.hash,
+    rand: generator(fxSeeds(cfg.hash, 2)),
+    minter: cfg.minter,
+    randminter: generator(fxSeeds(cfg.minter, 3)),
+    iteration: cfg.iteration,
+    context: 'capture',
+    isPreview: true,
+    preview: function () { signal('fxpreview'); },
+    features: function (f) { fx._features = f; },
+    getFeature: function (id) { return fx._features ? fx._features[id] : undefined; },
+    getFeatures: function () { return fx._features; },
+    // Parameters, minimal: a value is context.variables.params[id] when
+    // given, else the definition's default.
+    params: function (defs) {
+      var values = {};
+      fx._params = defs;
+      for (var i = 0; defs && i < defs.length; i++) {
+        var d = defs[i];
+        if (!d || d.id === undefined) continue;
+        values[d.id] = hasOwn.call(given, d.id) ? given[d.id] : d['default'];
+      }
+      fx._rawValues = values;
+      fx._paramValues = values;
+    },
+    getParam: function (id) { return fx._paramValues[id]; },
+    getParams: function () { return fx._paramValues; },
+    getRawParam: function (id) { return fx._rawValues[id]; },
+    getRawParams: function () { return fx._rawValues; },
+    getDefinitions: function () { return fx._params; },
+    on: function () { return function () {}; },
+    emit: function () {}
+  };
+  window.$fx = fx;
+  window.fxhash = fx.hash;
+  window.fxrand = fx.rand;
+  window.fxminter = fx.minter;
+  window.fxrandminter = fx.randminter;
+  window.fxpreview = fx.preview;
+  window.isFxpreview = true;
+  window.tokenData = { hash: cfg.hash, tokenId: cfg.tokenId };
   window.empplay = {
     hash: cfg.hash,
+    seed: cfg.seed.slice(),
     variables: cfg.variables,
     components: cfg.components,
     width: cfg.width,
-    height: cfg.height
+    height: cfg.height,
+    capture: function () { signal('capture'); }
   };
+  // fxhash's own snippet, when the page brings one, announces its preview()
+  // with this event.
+  window.addEventListener('fxhash-preview', function () { signal('fxpreview'); });
+
+  // signal is the sketch saying the picture is ready: $fx.preview() or
+  // empplay.capture(). A p5 canvas is captured at once, in the same task;
+  // for a js page the renderer takes a screenshot as soon as it hears of
+  // it (the screenshot renders a fresh frame of the page as it is then).
+  function signal(trigger) {
+    if (finished) return;
+    if (cfg.mode === 'js') {
+      ready(trigger);
+    } else {
+      capture(current, trigger);
+    }
+  }
+  // ready tells the renderer to take the screenshot of a js page.
+  function ready(trigger) {
+    report({ type: 'ready', trigger: trigger, p5ReadyMs: p5Ready, doneMs: performance.now() });
+  }
+  // afterFrames calls cb after two animation frames, each bounded by
+  // frameGraceMs in case frames do not tick.
+  function afterFrames(cb) {
+    var frame = function (next) {
+      var called = false;
+      var go = function () { if (!called) { called = true; next(); } };
+      requestFrame(go);
+      setTimeout(go, cfg.frameGraceMs);
+    };
+    frame(function () { frame(cb); });
+  }
 
   // lineOf finds the line in sketch.js where err was thrown: the error
   // event's own position when it points into the sketch, else the first
@@ -134,6 +271,23 @@
     }, url.slice(url.indexOf(',') + 1));
   }
 
+  if (cfg.mode === 'js') {
+    // A js page is ready once it has loaded, its fonts are ready and two
+    // animation frames have passed, unless it says so itself.
+    if (!cfg.waitSignal) {
+      window.addEventListener('load', function () {
+        var loaded = function () { afterFrames(function () { signal('load'); }); };
+        var fonts = document.fonts && document.fonts.ready;
+        if (fonts && typeof fonts.then === 'function') {
+          fonts.then(loaded, loaded);
+        } else {
+          loaded();
+        }
+      });
+    }
+    return;
+  }
+
   var P = window.p5;
   if (typeof P !== 'function') {
     fail('p5.js did not load', 0);
@@ -145,6 +299,17 @@
     var ctx = inst && inst._isGlobal ? window : inst;
     return !!ctx && typeof ctx.draw === 'function';
   }
+  // seedP5 seeds p5's random() and noise() of a new instance, before its
+  // preload() and setup(): randomSeed(seed[4]), noiseSeed(seed[5]).
+  function seedP5(inst) {
+    try {
+      inst.randomSeed(cfg.seed[4]);
+      inst.noiseSeed(cfg.seed[5]);
+    } catch (e) { /* not a p5 instance after all */ }
+  }
+  // With waitSignal, only $fx.preview() or empplay.capture() take the
+  // picture.
+  var byDefault = !cfg.waitSignal;
 
   if (typeof P.registerAddon === 'function' && P.lifecycleHooks) {
     // p5 2.x: lifecycle hooks run with this = the p5 instance, in global and
@@ -154,12 +319,13 @@
       lifecycles.presetup = function () {
         started = true;
         if (!current) current = this;
+        seedP5(this);
       };
       lifecycles.postsetup = function () {
-        if (!hasDraw(this)) capture(this, 'setup');
+        if (byDefault && !hasDraw(this)) capture(this, 'setup');
       };
       lifecycles.postdraw = function () {
-        capture(this, 'draw');
+        if (byDefault) capture(this, 'draw');
       };
     });
   } else if (P.prototype && typeof P.prototype.registerMethod === 'function') {
@@ -170,15 +336,17 @@
     // draw.
     var instanceOf = function (self) { return self instanceof P ? self : P.instance; };
     P.prototype.registerMethod('init', function () {
+      var inst = instanceOf(this);
       started = true;
-      if (!current) current = instanceOf(this);
+      if (!current) current = inst;
+      seedP5(inst);
     });
     P.prototype.registerMethod('afterSetup', function () {
       var inst = instanceOf(this);
-      if (!hasDraw(inst)) capture(inst, 'setup');
+      if (byDefault && !hasDraw(inst)) capture(inst, 'setup');
     });
     P.prototype.registerMethod('post', function () {
-      capture(instanceOf(this), 'draw');
+      if (byDefault) capture(instanceOf(this), 'draw');
     });
 
     // A p5 1.x load function in preload() that fails without an error
@@ -208,7 +376,7 @@
   // report that there is none.
   window.addEventListener('load', function () {
     setTimeout(function () {
-      if (started || finished) return;
+      if (started || finished || !byDefault) return;
       if (mainCanvas(null)) {
         capture(null, 'load');
         return;

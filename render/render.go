@@ -25,34 +25,50 @@ const terminateTimeout = 2 * time.Second
 
 // Triggers reported in [empplay.Output.Trigger].
 const (
-	TriggerDraw  = "draw"  // after the sketch's first draw()
-	TriggerSetup = "setup" // after setup(), for a sketch without draw()
-	TriggerLoad  = "load"  // after page load, for code that drew a canvas without p5's setup/draw
+	TriggerDraw      = "draw"      // after the sketch's first draw()
+	TriggerSetup     = "setup"     // after setup(), for a sketch without draw()
+	TriggerLoad      = "load"      // after page load: code that drew a canvas without p5's setup/draw, or a js page
+	TriggerCapture   = "capture"   // the sketch called empplay.capture()
+	TriggerFxPreview = "fxpreview" // the sketch called $fx.preview() (or fxpreview())
 )
 
 // Render runs one job in a fresh incognito browser context and returns its
-// PNG. Only p5 jobs are supported. Errors are [*empplay.Error]s: sketch
-// failures are permanent (sketch_error, render_timeout, no_canvas), browser
-// failures transient (browser_error), after which the next Render starts a
-// new Chromium. A cancelled ctx returns its error unclassified.
+// output: for a p5 job the PNG of its canvas, for a js job a screenshot of
+// the page and/or the page as one HTML file (see the package doc). Video
+// jobs are not supported. Errors are [*empplay.Error]s: sketch failures are
+// permanent (sketch_error, render_timeout, no_canvas), browser failures
+// transient (browser_error), after which the next Render starts a new
+// Chromium. A cancelled ctx returns its error unclassified.
 //
 // The job's page is closed after Render returns, in the background, and a
 // tab for the next job is prepared meanwhile; the next Render waits for
 // both.
 func (b *Browser) Render(ctx context.Context, job *empplay.Job) (*empplay.Output, error) {
-	if job.Type != empplay.TypeP5 {
+	if job.Type != empplay.TypeP5 && job.Type != empplay.TypeJS {
 		return nil, empplay.Errorf(empplay.CodeUnsupported, "job type %q is not supported by the renderer yet", job.Type)
 	}
 	if job.Width < empplay.MinSize || job.Width > empplay.MaxSize || job.Height < empplay.MinSize || job.Height > empplay.MaxSize {
 		return nil, empplay.Errorf(empplay.CodeSizeOutOfRange, "size %dx%d is outside %d-%d", job.Width, job.Height, empplay.MinSize, empplay.MaxSize)
 	}
-	p5, err := b.p5.P5(job.P5Version)
-	if err != nil {
-		return nil, fmt.Errorf("render: %w", err)
-	}
-	pg, err := newPage(job, p5)
-	if err != nil {
-		return nil, err
+	var pg *page
+	if job.Type == empplay.TypeJS {
+		switch job.OutputType {
+		case "", empplay.OutputPNG, empplay.OutputHTML, empplay.OutputBoth:
+		default:
+			return nil, empplay.Errorf(empplay.CodeInvalidField, "field \"outputType\" must be png, html or both, got %q", job.OutputType)
+		}
+		var err error
+		if pg, err = newJSPage(job); err != nil {
+			return nil, err
+		}
+	} else {
+		p5, err := b.p5.P5(job.P5Version)
+		if err != nil {
+			return nil, fmt.Errorf("render: %w", err)
+		}
+		if pg, err = newPage(job, p5); err != nil {
+			return nil, err
+		}
 	}
 
 	b.jobMu.Lock()
@@ -145,7 +161,7 @@ func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, d
 	}); err != nil {
 		return nil, broken, failed("set the viewport", err)
 	}
-	nav, err := cdp.Call(jctx, target, cdppage.Navigate, cdppage.NavigateParams{URL: docURL})
+	nav, err := cdp.Call(jctx, target, cdppage.Navigate, cdppage.NavigateParams{URL: pg.url})
 	if err != nil {
 		return nil, broken, failed("navigate", err)
 	}
@@ -157,9 +173,17 @@ func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, d
 	select {
 	case payload := <-t.reports:
 		out, m, err := t.result(job, payload)
-		log.Debug("page reported", "type", m.Type, "setup_ms", navigated.Sub(start).Milliseconds(),
+		log.Debug("page reported", "type", m.Type, "trigger", m.Trigger, "setup_ms", navigated.Sub(start).Milliseconds(),
 			"page_ms", time.Since(navigated).Milliseconds(), "p5_ready_ms", int(m.P5ReadyMs),
 			"done_ms", int(m.DoneMs), "png_bytes", len(m.PNG))
+		if err == nil && m.Type == "ready" {
+			shot := time.Now()
+			if out, err = t.pageOutput(jctx, job, pg, m); err != nil {
+				err = failed("capture the page", err)
+				return nil, broken, err
+			}
+			log.Debug("page captured", "capture_ms", time.Since(shot).Milliseconds())
+		}
 		return out, "", err
 	case <-t.crashed:
 		return nil, "", empplay.Transient(empplay.CodeBrowserError, errors.New("render: the page crashed (out of memory?)"))
@@ -170,7 +194,11 @@ func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, d
 		// A report that came in at the same moment still counts.
 		select {
 		case payload := <-t.reports:
-			out, _, err := t.result(job, payload)
+			out, m, err := t.result(job, payload)
+			if err == nil && m.Type == "ready" {
+				// Too late for a screenshot.
+				break
+			}
 			return out, "", err
 		default:
 		}
@@ -188,7 +216,39 @@ func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, d
 		return nil, broken, fmt.Errorf("render: %w", err)
 	}
 	return nil, broken, empplay.Errorf(empplay.CodeRenderTimeout, "%s", t.explain(fmt.Sprintf(
-		"render timeout: the sketch did not finish its first frame within %v", deadline.Sub(start).Round(time.Millisecond))))
+		"render timeout: %s within %v", pg.waitingFor(), deadline.Sub(start).Round(time.Millisecond))))
+}
+
+// pageOutput is the output of a js page that reported ready: a screenshot
+// of its viewport (the job's width x height at device scale factor 1) for
+// outputType png and both, and the job's self-contained HTML for html and
+// both. The PNG is at the job's blob name; the HTML too for html, and at
+// [htmlName] of it for both.
+func (t *tab) pageOutput(ctx context.Context, job *empplay.Job, pg *page, m *message) (*empplay.Output, error) {
+	out := &empplay.Output{Trigger: m.Trigger}
+	if job.OutputType != empplay.OutputHTML {
+		res, err := cdp.Call(ctx, t.target.Load(), cdppage.CaptureScreenshot, cdppage.CaptureScreenshotParams{
+			Format: cdppage.CaptureScreenshotFormatPng,
+			Clip:   &cdppage.Viewport{Width: float64(job.Width), Height: float64(job.Height), Scale: 1},
+		})
+		if err != nil {
+			return nil, err
+		}
+		cfg, err := png.DecodeConfig(bytes.NewReader(res.Data))
+		if err != nil {
+			return nil, fmt.Errorf("the screenshot is not a PNG: %w", err)
+		}
+		out.Artifacts = append(out.Artifacts, empplay.Artifact{
+			Name: job.BlobName(), MimeType: "image/png", Body: res.Data, Width: cfg.Width, Height: cfg.Height,
+		})
+	}
+	switch job.OutputType {
+	case empplay.OutputHTML:
+		out.Artifacts = append(out.Artifacts, empplay.Artifact{Name: job.BlobName(), MimeType: "text/html", Body: pg.export})
+	case empplay.OutputBoth:
+		out.Artifacts = append(out.Artifacts, empplay.Artifact{Name: htmlName(job.BlobName()), MimeType: "text/html", Body: pg.export})
+	}
+	return out, nil
 }
 
 // result turns the prelude's report into the job's output or error.
@@ -226,6 +286,9 @@ func (t *tab) decide(job *empplay.Job, payload string, m *message) (*empplay.Out
 			Trigger:  m.Trigger,
 			Renderer: m.Renderer,
 		}, nil
+	case "ready":
+		// A js page: the caller takes the screenshot.
+		return nil, nil
 	case "error":
 		msg := "sketch error: " + m.Message
 		if m.Line > 0 {

@@ -335,14 +335,16 @@ func (w *Worker) Process(ctx context.Context, d *empplay.Delivery) (res *empplay
 		if err != nil {
 			return fail(res, err)
 		}
-		switch {
-		case i == 0:
+		if i == 0 {
 			res.Src, res.MimeType = url, a.MimeType
 			res.Bytes = int64(len(a.Body))
 			sum := sha256.Sum256(a.Body)
 			res.SHA256 = hex.EncodeToString(sum[:])
 			res.Width, res.Height = a.Width, a.Height
-		case a.MimeType == "text/html":
+		}
+		// A standalone HTML file is always returned as htmlSrc, also when it
+		// is the only output (then src names it too).
+		if a.MimeType == "text/html" {
 			res.HTMLSrc = url
 		}
 	}

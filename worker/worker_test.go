@@ -330,3 +330,30 @@ func TestPermanentFailureIsNeverRetried(t *testing.T) {
 		t.Fatalf("retried %v finished %v; want the failure stored at once", q.retried, q.finished)
 	}
 }
+
+func TestHTMLOutputIsReturnedAsHTMLSrc(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		artifacts   []empplay.Artifact
+		wantSrc     string
+		wantHTMLSrc string
+		wantMime    string
+	}{
+		{"png only", []empplay.Artifact{{Name: "p/f.png", MimeType: "image/png"}}, "https://cdn.test/renders/p/f.png", "", "image/png"},
+		{"html only", []empplay.Artifact{{Name: "p/f.html", MimeType: "text/html"}}, "https://cdn.test/renders/p/f.html", "https://cdn.test/renders/p/f.html", "text/html"},
+		{"both", []empplay.Artifact{{Name: "p/f.png", MimeType: "image/png"}, {Name: "p/f.html", MimeType: "text/html"}}, "https://cdn.test/renders/p/f.png", "https://cdn.test/renders/p/f.html", "image/png"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := fakeRenderer{func(context.Context, *empplay.Job) (*empplay.Output, error) {
+				return &empplay.Output{Artifacts: tc.artifacts}, nil
+			}}
+			w := New(Config{ID: "w"}, &fakeQueue{}, r, &fakeUploader{}, fakeVerifier{}, slog.New(slog.DiscardHandler))
+			res := w.Process(context.Background(), delivery(goodJob))
+			if !res.Success || res.Src != tc.wantSrc || res.HTMLSrc != tc.wantHTMLSrc || res.MimeType != tc.wantMime {
+				t.Fatalf("result src %q htmlSrc %q mime %q; want %q %q %q", res.Src, res.HTMLSrc, res.MimeType, tc.wantSrc, tc.wantHTMLSrc, tc.wantMime)
+			}
+		})
+	}
+}
