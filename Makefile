@@ -18,6 +18,9 @@ demo: ## render examples/ end to end on local Redis + Azurite, outputs in ./out/
 test: ## the whole suite: gofmt, vet, go test -race with real services
 	scripts/test.sh
 
+chaos: ## kill -9 workers and Chromium, restart Redis under 300 jobs; prints the summary
+	scripts/chaos.sh 300
+
 bench-worker: ## per-job time of one warm worker on examples/ (median of 20)
 	scripts/bench-worker.sh 20
 

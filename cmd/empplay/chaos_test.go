@@ -26,7 +26,8 @@ import (
 )
 
 // The chaos test's knobs: EMPPLAY_CHAOS_JOBS (default chaosDefaultJobs;
-// `make chaos` runs 300) and EMPPLAY_CHAOS_SEED (replays one schedule).
+// `make chaos` runs 300) and EMPPLAY_CHAOS_SEED (replays one run's jobs and
+// order of chaos actions; what each action hits depends on timing).
 const (
 	chaosDefaultJobs   = 40
 	chaosMaxAttempts   = 3
@@ -50,7 +51,7 @@ const chaosSketch = `function setup(){ createCanvas(64,64); const t=Date.now(); 
 const poisonSketch = `function setup(){ createCanvas(64,64); const a=[]; for(;;) a.push(new Array(1<<24).fill(0.5)); }`
 
 // TestChaos runs jobs through `empplay supervise` with 2 workers and real
-// Chromium while it kill -9s workers mid-job, kill -9s their Chromium and
+// Chromium while it kill -9s workers mid-render, kill -9s their Chromium and
 // restarts redis-server (AOF on) with SIGKILL. Every job must end with
 // exactly one stored result, nothing may be left in flight, retrying or
 // registered, and a poison job must be dead-lettered after exactly
@@ -71,7 +72,7 @@ func TestChaos(t *testing.T) {
 		}
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	t.Logf("chaos: %d jobs + 1 poison job, %d workers, seed %d (EMPPLAY_CHAOS_SEED=%d replays the schedule)", n, chaosWorkers, seed, seed)
+	t.Logf("chaos: %d jobs + 1 poison job, %d workers, seed %d (EMPPLAY_CHAOS_SEED=%d replays the jobs and the order of the chaos)", n, chaosWorkers, seed, seed)
 
 	s := newStack(t)
 	// newStack's Redis keeps nothing on disk; this test needs it to survive
@@ -184,18 +185,25 @@ func TestChaos(t *testing.T) {
 		t.Errorf("chaos did not happen: %d worker kills, %d Chromium kills, %d Redis restarts; want at least one each",
 			c.workerKills, c.chromiumKills, c.redisRestarts)
 	}
+	if c.chromiumKills > 0 && sum.chromiumRetried == 0 {
+		t.Errorf("none of the %d Chromium kills failed a render; the test aims them at running sketches", c.chromiumKills)
+	}
 	// Renders whose result was dropped because the job had one already (a
 	// duplicate execution that got as far as storing): allowed, counted.
-	dropped := strings.Count(c.sup.logs.String(), "job already had a result; this one was dropped")
+	logs := c.sup.logs.String()
+	dropped := strings.Count(logs, "job already had a result; this one was dropped")
+	if len(logs) >= 1<<20 {
+		t.Logf("the supervisor's log filled its buffer (%d bytes): dropped_late_results counts only its start", len(logs))
+	}
 	med, mx := c.latencies()
 	if c.workerKills > 0 && med >= time.Second {
 		t.Errorf("median recovery latency after a worker kill is %v; want under 1s (all: %v)", med, c.recovery)
 	}
 	t.Logf("chaos: submitted=%d completed=%d failed=%d dead=%d duplicate_executions=%d duplicate_results=%d lost=%d "+
-		"worker_kills=%d chromium_kills=%d redis_restarts=%d recovery_latency_median=%dms max=%dms "+
+		"worker_kills=%d chromium_kills=%d chromium_kills_failing_a_render=%d redis_restarts=%d recovery_latency_median=%dms max=%dms "+
 		"dropped_late_results=%d pubsub_messages=%d pubsub_missed=%d elapsed=%v",
 		total, sum.completed, sum.failed, sum.dead, sum.dupExec, sum.dupResults, sum.lost,
-		c.workerKills, c.chromiumKills, c.redisRestarts, med.Milliseconds(), mx.Milliseconds(),
+		c.workerKills, c.chromiumKills, sum.chromiumRetried, c.redisRestarts, med.Milliseconds(), mx.Milliseconds(),
 		dropped, sum.pubMessages, sum.pubMissed, elapsed.Round(time.Second))
 }
 
@@ -313,21 +321,22 @@ func (c *chaos) act(what string, done int) {
 			done, len(c.ids), time.Since(t0).Round(time.Millisecond))
 	}
 	if !ok {
-		t.Logf("chaos at %d/%d results: %s found no worker in the middle of a job within 20s; skipped", done, len(c.ids), what)
+		t.Logf("chaos at %d/%d results: %s found no sketch running within 20s; skipped", done, len(c.ids), what)
 	}
 }
 
-// victim finds a worker in the middle of a job that chaos may hit: not the
-// poison job (whose attempts the test counts) and not a job on its last
-// attempt (which a kill would dead-letter). It returns the slot's status
-// and the job's id.
-func (c *chaos) victim(needBrowser bool) (pid, browser int, wid, id string, ok bool) {
+// victim finds a worker whose Chromium is running a job's sketch, and
+// returns the worker's pid and id, its browser's pid (also its process
+// group) and the job's id. It leaves alone the poison job (whose attempts
+// the test counts) and jobs on their last attempt (which a kill would
+// dead-letter).
+func (c *chaos) victim() (pid, browser int, wid, id string, ok bool) {
 	slots := c.slots()
 	c.rng.Shuffle(len(slots), func(i, j int) { slots[i], slots[j] = slots[j], slots[i] })
 	rc := c.s.rc
 	for _, sl := range slots {
 		wid, pid, browser = sl.Slot.WorkerID, sl.PID, sl.LastReport.BrowserPID
-		if pid <= 0 || wid == "" || (needBrowser && browser <= 0) {
+		if pid <= 0 || wid == "" || browser <= 0 {
 			continue
 		}
 		raws, err := rc.Do(c.ctx, rc.B().Lrange().Key(c.keys.Inflight(wid)).Start(0).Stop(-1).Build()).AsStrSlice()
@@ -349,13 +358,21 @@ func (c *chaos) victim(needBrowser bool) (pid, browser int, wid, id string, ok b
 			continue
 		}
 		// The sketch busy-waits for busy ms after its page loaded, so a job
-		// claimed less than busy ms ago is still rendering.
-		if age := now[0]*1000 + now[1]/1000 - claimed; age < 0 || age > int64(c.busy[id])-100 {
+		// claimed less than busy ms ago is still rendering; leave time for
+		// the checks below.
+		if age := now[0]*1000 + now[1]/1000 - claimed; age < 0 || age > int64(c.busy[id])-400 {
 			continue
 		}
 		// Only ever signal our own processes: the worker names its id, and
 		// its browser names a profile dir under ours.
-		if !cmdlineHas(pid, wid) || (needBrowser && (sl.Slot.ProfileDir == "" || !cmdlineHas(browser, sl.Slot.ProfileDir) || pgrp(browser) != browser)) {
+		if !cmdlineHas(pid, wid) || sl.Slot.ProfileDir == "" || !cmdlineHas(browser, sl.Slot.ProfileDir) || pgrp(browser) != browser {
+			continue
+		}
+		// A Chromium killed before the job's page is under way (while the
+		// worker still closes the last page and prepares the next, which
+		// takes a while on a busy host) is restarted for the job without
+		// failing it: aim at a sketch that runs.
+		if !sketchRunning(browser) {
 			continue
 		}
 		return pid, browser, wid, id, true
@@ -363,13 +380,62 @@ func (c *chaos) victim(needBrowser bool) (pid, browser int, wid, id string, ok b
 	return 0, 0, "", "", false
 }
 
-// killWorker kill -9s a worker in the middle of a job and measures how long
+// sketchRunning reports whether a renderer of the Chromium whose process
+// group is pgid keeps burning CPU (a job's busy-waiting sketch) over two
+// windows of 100 ms. One window is not enough: a renderer starting for the
+// next page burns CPU for a moment too.
+func sketchRunning(pgid int) bool {
+	t0 := rendererCPU(pgid)
+	time.Sleep(100 * time.Millisecond)
+	t1 := rendererCPU(pgid)
+	time.Sleep(100 * time.Millisecond)
+	for pid, ticks := range rendererCPU(pgid) {
+		a, ok0 := t0[pid]
+		b, ok1 := t1[pid]
+		if ok0 && ok1 && b-a >= 3 && ticks-b >= 3 { // clock ticks of 10 ms
+			return true
+		}
+	}
+	return false
+}
+
+// rendererCPU returns the CPU time (user + system, in clock ticks) of each
+// renderer process in process group pgid.
+func rendererCPU(pgid int) map[int]int64 {
+	out := map[int]int64{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		// After the command: state ppid pgrp ... utime (12th) stime (13th).
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 13 || f[2] != strconv.Itoa(pgid) || !cmdlineHas(pid, "--type=renderer") {
+			continue
+		}
+		user, _ := strconv.ParseInt(f[11], 10, 64)
+		sys, _ := strconv.ParseInt(f[12], 10, 64)
+		out[pid] = user + sys
+	}
+	return out
+}
+
+// killWorker kill -9s a worker in the middle of a render and measures how long
 // the job takes to leave the dead worker's in-flight list (the supervisor
 // requeues it when it reaps the worker).
 func (c *chaos) killWorker() bool {
 	t := c.t
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		pid, _, wid, id, ok := c.victim(false)
+		pid, _, wid, id, ok := c.victim()
 		if !ok {
 			continue
 		}
@@ -397,7 +463,7 @@ func (c *chaos) killWorker() bool {
 				where += " on " + j.Worker
 			}
 		}
-		t.Logf("chaos: kill -9 worker pid %d mid-job %s; job back in the queue after %v (now %s)",
+		t.Logf("chaos: kill -9 worker pid %d mid-render of %s; job back in the queue after %v (now %s)",
 			pid, id, lat.Round(time.Millisecond), where)
 		return true
 	}
@@ -405,11 +471,11 @@ func (c *chaos) killWorker() bool {
 }
 
 // killChromium kill -9s the process group of a worker's Chromium while the
-// worker is in the middle of a job.
+// worker renders a sketch in it.
 func (c *chaos) killChromium() bool {
 	t := c.t
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		pid, browser, _, id, ok := c.victim(true)
+		pid, browser, _, id, ok := c.victim()
 		if !ok {
 			continue
 		}
@@ -418,7 +484,7 @@ func (c *chaos) killChromium() bool {
 		}
 		c.chromiumKills++
 		c.chromiumVictims = append(c.chromiumVictims, id)
-		t.Logf("chaos: kill -9 Chromium (process group %d) of worker pid %d mid-job %s", browser, pid, id)
+		t.Logf("chaos: kill -9 Chromium (process group %d) of worker pid %d mid-render of %s", browser, pid, id)
 		return true
 	}
 	return false
@@ -427,6 +493,7 @@ func (c *chaos) killChromium() bool {
 type chaosSummary struct {
 	completed, failed, dead, dupExec, dupResults, lost int
 	pubMessages, pubMissed                             int
+	chromiumRetried                                    int // Chromium kills that failed a render
 }
 
 // verify checks every job's records and the queue's state once all jobs
@@ -442,7 +509,7 @@ func (c *chaos) verify() chaosSummary {
 	c.pubMu.Unlock()
 
 	var executions []string
-	claims := map[string]int{}
+	claims, renderMs := map[string]int{}, map[string]float64{}
 	for _, id := range c.ids {
 		stored, err := rc.Do(ctx, rc.B().Get().Key(c.keys.Result(id)).Build()).ToString()
 		if err != nil {
@@ -473,7 +540,7 @@ func (c *chaos) verify() chaosSummary {
 		}
 		meta, _ := rc.Do(ctx, rc.B().Hgetall().Key(c.keys.Job(id)).Build()).AsStrMap()
 		attempts, _ := strconv.Atoi(meta["attempts"])
-		claims[id] = attempts
+		claims[id], renderMs[id] = attempts, res.Timings.RenderMs
 		if res.Success {
 			sum.completed++
 		} else {
@@ -498,12 +565,20 @@ func (c *chaos) verify() chaosSummary {
 	if len(executions) > 0 {
 		t.Logf("jobs claimed more than once (id suffix × claims): %s", strings.Join(executions, " "))
 	}
-	// A Chromium killed mid-render fails the render (browser_error), so
-	// the job runs again.
+	// A Chromium killed while the sketch runs fails the render
+	// (browser_error) and the job is retried; one killed while the worker
+	// was still between pages (closing the last, preparing the next) is
+	// restarted for the job, which then succeeds at the same attempt.
+	var hits []string
 	for _, id := range c.chromiumVictims {
-		if claims[id] < 2 {
-			t.Errorf("job %s finished at its first attempt although its Chromium was killed mid-render", id)
+		if claims[id] >= 2 {
+			sum.chromiumRetried++
 		}
+		hits = append(hits, fmt.Sprintf("%s: %d claims, render %.0fms of which busy-wait %dms",
+			id[len(id)-4:], claims[id], renderMs[id], c.busy[id]))
+	}
+	if len(hits) > 0 {
+		t.Logf("jobs whose Chromium was killed: %s", strings.Join(hits, "; "))
 	}
 
 	dead, err := c.admin.Dead(ctx, 100)
