@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -79,6 +80,11 @@ type Redis struct {
 	keys   Keys
 	wid    string
 	logger *slog.Logger
+
+	// suspect is set after a connection error in a fetch or claim: a job
+	// may then sit in our in-flight list with nobody working on it (the
+	// worker is alive, so no sweep would recover it).
+	suspect atomic.Bool
 }
 
 // New returns the queue view of worker wid. Use [NewWorkerID] for wid.
@@ -147,6 +153,17 @@ func (q *Redis) Deregister(ctx context.Context) error {
 // jobs that ran out of attempts (their failed result is written here), are
 // handled inside and never returned.
 func (q *Redis) Fetch(ctx context.Context) (*empplay.Delivery, error) {
+	if q.suspect.Load() {
+		raw, err := q.recoverOwn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("check own in-flight list: %w", err)
+		}
+		q.suspect.Store(false)
+		if raw != nil {
+			q.logger.WarnContext(ctx, "found a job left in our in-flight list after a connection error; claiming it")
+			return q.claim(ctx, raw)
+		}
+	}
 	raw, err := q.move(ctx)
 	if err != nil || raw == nil {
 		return nil, err
@@ -173,6 +190,7 @@ func (q *Redis) move(ctx context.Context) ([]byte, error) {
 			if got, lerr := q.recoverOwn(ctx); lerr == nil && got != nil {
 				return got, nil
 			}
+			q.suspect.Store(true)
 		}
 		return nil, fmt.Errorf("fetch from %s: %w", q.keys.Pending, err)
 	}
@@ -200,6 +218,9 @@ func (q *Redis) claim(ctx context.Context, raw []byte) (*empplay.Delivery, error
 		[]string{string(raw), id, q.wid, strconv.Itoa(q.cfg.MaxAttempts), ms(q.cfg.JobTTL),
 			ms(q.cfg.ResultTTL), ms(q.cfg.DoneTTL), strconv.Itoa(q.cfg.DeadCap)}).ToArray()
 	if err != nil {
+		if _, isRedis := rueidis.IsRedisErr(err); !isRedis {
+			q.suspect.Store(true)
+		}
 		return nil, fmt.Errorf("claim job %s: %w", id, err)
 	}
 	if len(res) != 2 {
