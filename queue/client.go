@@ -78,6 +78,10 @@ func (p *Client) Result(ctx context.Context, id string) (*empplay.Result, error)
 func (p *Client) Wait(ctx context.Context, id string) (*empplay.Result, error) {
 	for {
 		r, err := p.Result(ctx, id)
+		if err != nil && !errors.Is(err, ErrNoResult) && ctx.Err() != nil {
+			// The deadline ran out during the read: that is "no result yet".
+			return nil, fmt.Errorf("wait for job %s: %w", id, ErrNoResult)
+		}
 		if !errors.Is(err, ErrNoResult) {
 			return r, err
 		}
