@@ -13,6 +13,7 @@ export CGO_CFLAGS="${CGO_CFLAGS:--O2 -g -Wno-deprecated-declarations}"
 APT_PACKAGES=(
   chromium            # the browser every worker drives
   redis-server        # tests, demo and local default queue
+  redis-tools         # redis-cli builds the Cluster in tests
   ffmpeg              # video jobs
   curl                # demo downloads
   systemd             # systemd-analyze verifies the unit file in tests
