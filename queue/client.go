@@ -78,7 +78,7 @@ func (p *Client) Result(ctx context.Context, id string) (*empplay.Result, error)
 func (p *Client) Wait(ctx context.Context, id string) (*empplay.Result, error) {
 	for {
 		r, err := p.Result(ctx, id)
-		if err != nil && !errors.Is(err, ErrNoResult) && ctx.Err() != nil {
+		if err != nil && !errors.Is(err, ErrNoResult) && expired(ctx, err) {
 			// The deadline ran out during the read: that is "no result yet".
 			return nil, fmt.Errorf("wait for job %s: %w", id, ErrNoResult)
 		}
@@ -99,7 +99,7 @@ func (p *Client) Wait(ctx context.Context, id string) (*empplay.Result, error) {
 		cancel()
 		switch {
 		case rueidis.IsRedisNil(err):
-		case err != nil && ctx.Err() != nil:
+		case err != nil && expired(ctx, err):
 			return nil, fmt.Errorf("wait for job %s: %w", id, ErrNoResult)
 		case err != nil:
 			return nil, fmt.Errorf("wait for job %s: %w", id, err)
@@ -122,6 +122,12 @@ func (p *Client) SubmitAndWait(ctx context.Context, raw []byte) (*empplay.Result
 		return nil, err
 	}
 	return p.Wait(ctx, id)
+}
+
+// expired reports whether err comes from ctx's deadline. rueidis may fail a
+// command with DeadlineExceeded a moment before ctx's own timer fires.
+func expired(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded)
 }
 
 func decodeResult(id, s string) (*empplay.Result, error) {

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/rueidis"
-
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/internal/testenv"
 	"github.com/empplay/empplay/queue"
@@ -74,15 +72,7 @@ func TestRedisDeployments(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			url := tc.url(t)
-			opt, err := queue.Options(url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, err := rueidis.NewClient(opt)
-			if err != nil {
-				t.Fatalf("connect to %s: %v", url, err)
-			}
-			defer c.Close()
+			c := dial(t, url)
 			ctx := testenv.Context(t, 60*time.Second)
 			prod := queue.NewClient(c, "")
 			q := newQueue(c, queue.Config{BlockTimeout: time.Second})

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/rueidis"
-
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/internal/testenv"
 	"github.com/empplay/empplay/queue"
@@ -47,15 +45,7 @@ func TestSentinelFailover(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 
-	opt, err := queue.Options(fmt.Sprintf("redis://127.0.0.1:%d?master_set=mymaster", port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := rueidis.NewClient(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dial(t, fmt.Sprintf("redis://127.0.0.1:%d?master_set=mymaster", port))
 	ctx := testenv.Context(t, 90*time.Second)
 	prod := queue.NewClient(c, "")
 	q := newQueue(c, queue.Config{BlockTimeout: time.Second})

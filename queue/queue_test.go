@@ -17,14 +17,19 @@ import (
 
 func newRedis(t *testing.T) rueidis.Client {
 	t.Helper()
-	srv := testenv.StartRedis(t)
-	opt, err := queue.Options(srv.URL)
+	return dial(t, testenv.StartRedis(t).URL)
+}
+
+// dial connects to a REDIS_URL the way empplay does, closed with the test.
+func dial(t *testing.T, url string) rueidis.Client {
+	t.Helper()
+	opt, err := queue.Options(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, err := rueidis.NewClient(opt)
 	if err != nil {
-		t.Fatalf("connect to redis: %v", err)
+		t.Fatalf("connect to %s: %v", url, err)
 	}
 	t.Cleanup(c.Close)
 	return c
