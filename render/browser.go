@@ -607,7 +607,9 @@ func ours(pgid int, dir string) bool {
 // which leave the process group, or a child that outlived the group kill.
 // Never kill by name: other workers run Chromium too.
 func killUsing(dir string) {
-	deadline := time.Now().Add(2 * time.Second)
+	// SIGKILLed processes can take seconds to exit on a loaded host (a
+	// renderer freeing gigabytes); keep going until none is left.
+	deadline := time.Now().Add(10 * time.Second)
 	for quiet := 0; quiet < 3 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		found := 0
 		procs(func(pid, _ int, args [][]byte) {
