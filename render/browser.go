@@ -101,6 +101,7 @@ type Browser struct {
 	jobs   int       // jobs given to cur
 	closed bool
 	spare  *tab          // a tab of cur opened ahead of the next job
+	next   string        // what spare loads: the last job's p5 major, "" after a js job
 	bg     chan struct{} // closed when the last job's cleanup is done
 
 	restarts chan string // why Chromium was restarted or killed, for metrics
@@ -150,6 +151,7 @@ func New(opts Options, p5 *assets.Bundle, logger *slog.Logger) *Browser {
 		p5 = assets.Embedded()
 	}
 	return &Browser{
+		next:     "1",
 		opts:     opts.withDefaults(),
 		p5:       p5,
 		logger:   logger.With("component", "render"),

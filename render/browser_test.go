@@ -116,16 +116,30 @@ func TestNewPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(pg.resources[pg.url].body)
-	if n := strings.Count(doc, "</script>"); n != 3 {
-		t.Errorf("the document has %d </script> tags, want 3 (p5, prelude, sketch):\n%s", n, doc)
+	if n := strings.Count(doc, "</script>"); n != 4 {
+		t.Errorf("the document has %d </script> tags, want 4 (p5, prelude, job, sketch):\n%s", n, doc)
 	}
-	for _, want := range []string{`<meta charset="utf-8">`, `src="` + origin + `/p5@2.min.js"`, `src="` + sketchURL + `"`, `"width":10`, `"height":20`} {
+	for _, want := range []string{`<meta charset="utf-8">`, `src="` + origin + `/p5@2.min.js"`, `src="` + jobURL + `"`, `src="` + sketchURL + `"`} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("the document lacks %s", want)
 		}
 	}
-	if strings.Index(doc, "p5@2.min.js") > strings.Index(doc, "window.empplay") || strings.Index(doc, "window.empplay") > strings.Index(doc, "sketch.js\"") {
-		t.Errorf("want p5, then the prelude, then the sketch")
+	order := []string{"p5@2.min.js", "window.empplay", `src="` + jobURL, `src="` + sketchURL}
+	for i := 1; i < len(order); i++ {
+		if strings.Index(doc, order[i-1]) > strings.Index(doc, order[i]) {
+			t.Errorf("want p5, then the prelude, then job.js, then the sketch")
+		}
+	}
+	// The document is the shell every p5 2.x job shares; the job's
+	// settings are in job.js.
+	if shell := string(warmPage("2", nil).resources[docURL].body); shell != doc {
+		t.Errorf("the job's document is not the shell page")
+	}
+	start := string(pg.resources[jobURL].body)
+	for _, want := range []string{startName, `"width":10`, `"height":20`, `"url":"https://empplay.invalid/?fxcontext=capture`} {
+		if !strings.Contains(start, want) {
+			t.Errorf("job.js lacks %s:\n%s", want, start)
+		}
 	}
 	if got := string(pg.resources[sketchURL].body); got != j.Code {
 		t.Errorf("sketch.js = %q", got)

@@ -25,6 +25,9 @@ const (
 	origin    = "https://empplay.invalid"
 	docURL    = origin + "/"
 	sketchURL = origin + "/sketch.js"
+	// jobURL is the script of a p5 page that hands the prelude its job's
+	// settings, right before the sketch.
+	jobURL = origin + "/job.js"
 	// faviconURL is requested by the browser itself; it gets a 404.
 	faviconURL = origin + "/favicon.ico"
 )
@@ -41,6 +44,10 @@ const DefaultMinter = "tz1burnburnburnburnburnburnburjAYjjX"
 // bindingName is the DevTools binding the prelude reports through. The
 // prelude deletes the global as soon as it has a reference to it.
 const bindingName = "__empplayReport"
+
+// startName is the function job.js calls with the job's settings (see
+// prelude.js). The prelude deletes it on that call, before the sketch runs.
+const startName = "__empplayStart"
 
 // Grace periods of the prelude, see prelude.js.
 const (
@@ -85,6 +92,12 @@ type page struct {
 	// mode and waitSignal are the prelude's settings of the same names.
 	mode       string
 	waitSignal bool
+	// major is the p5 major version a p5 page loads ("1" or "2").
+	major string
+	// shell marks a p5 page loaded ahead of its job (see warmPage): its
+	// requests for job.js and sketch.js wait until the job's page takes
+	// over the tab.
+	shell bool
 }
 
 // waitingFor says what a page that timed out did not do.
@@ -98,18 +111,28 @@ func (p *page) waitingFor() string {
 	return "the sketch did not finish its first frame"
 }
 
+// p5Major is the p5 major version a job asks for: "1" unless it says.
+func p5Major(v string) string {
+	if v == "" {
+		return "1"
+	}
+	return v
+}
+
 // p5URL is where the page loads p5 of the given major version from.
 func p5URL(major string) string {
-	if major == "" {
-		major = "1"
-	}
-	return origin + "/p5@" + major + ".min.js"
+	return origin + "/p5@" + p5Major(major) + ".min.js"
 }
 
 // pageConfig is the settings the prelude reads (the EMPPLAY_CONFIG marker).
 type pageConfig struct {
 	Binding   string `json:"binding"`
 	SketchURL string `json:"sketchURL"`
+	// StartName is the start function of a p5 page (see startName).
+	StartName string `json:"startName,omitempty"`
+	// URL is the document's URL with fxhash's query (see pageURL), which a
+	// shell page takes with history.replaceState when its job starts.
+	URL string `json:"url,omitempty"`
 	// Mode is "p5" (a p5 sketch, captured from its canvas) or "js" (an
 	// HTML/CSS/JS page, captured by a screenshot once the prelude reports
 	// it ready).
@@ -249,18 +272,32 @@ func pageURL(cfg pageConfig) string {
 	return docURL + "?" + q.Encode()
 }
 
-// newPage builds the document for a p5 job: a style reset, p5, the prelude
-// with the job's context, and the sketch as its own script, so that error
-// lines are lines of the sketch.
-func newPage(job *empplay.Job, p5 []byte) (*page, error) {
-	cfg := newConfig(job, modeP5)
-	cfg.WaitSignal = waitsForSignal(job.Code)
-	pre, err := prelude(cfg)
-	if err != nil {
-		return nil, err
+// shellConfig is the prelude's settings on every p5 page: only what does
+// not depend on the job.
+func shellConfig() pageConfig {
+	return pageConfig{
+		Binding:         bindingName,
+		SketchURL:       sketchURL,
+		StartName:       startName,
+		Mode:            modeP5,
+		Variables:       json.RawMessage("null"),
+		Components:      json.RawMessage("null"),
+		NoSketchGraceMs: noSketchGrace.Milliseconds(),
+		PreloadGraceMs:  preloadGrace.Milliseconds(),
+		FrameGraceMs:    frameGrace.Milliseconds(),
 	}
-	src := p5URL(job.P5Version)
+}
 
+// shellDocument is the document of every p5 page of one p5 major version:
+// a style reset, p5, the prelude with the shell's settings, then job.js
+// (the job's settings) and the sketch, each its own script, so that error
+// lines are lines of the sketch. It depends on nothing of the job, so a
+// tab can load it, p5 and all, before the job is known (see warmPage).
+func shellDocument(major string) []byte {
+	pre, err := prelude(shellConfig())
+	if err != nil {
+		panic("render: the shell prelude: " + err.Error()) // constant input
+	}
 	var doc strings.Builder
 	doc.WriteString(`<!DOCTYPE html>
 <html lang="en">
@@ -269,13 +306,41 @@ func newPage(job *empplay.Job, p5 []byte) (*page, error) {
 <title>empplay</title>
 <style>html,body{margin:0;padding:0;overflow:hidden}canvas{display:block}</style>
 `)
-	fmt.Fprintf(&doc, "<script src=%q></script>\n<script>\n%s</script>\n</head>\n<body>\n<script src=%q></script>\n</body>\n</html>\n", src, pre, sketchURL)
+	fmt.Fprintf(&doc, "<script src=%q></script>\n<script>\n%s</script>\n</head>\n<body>\n<script src=%q></script>\n<script src=%q></script>\n</body>\n</html>\n",
+		p5URL(major), pre, jobURL, sketchURL)
+	return []byte(doc.String())
+}
 
-	u := pageURL(cfg)
-	return &page{url: u, mode: modeP5, waitSignal: cfg.WaitSignal, resources: map[string]resource{
-		u:         {mime: "text/html; charset=utf-8", body: []byte(doc.String())},
-		src:       {mime: "text/javascript; charset=utf-8", body: p5},
-		sketchURL: {mime: "text/javascript; charset=utf-8", body: []byte(job.Code)},
+// warmPage is the shell of a p5 page, loaded in a tab before its job: the
+// document and p5 are served, job.js and the sketch wait for the job's
+// page (see [tab.adopt]).
+func warmPage(major string, p5 []byte) *page {
+	major = p5Major(major)
+	return &page{url: docURL, mode: modeP5, major: major, shell: true, resources: map[string]resource{
+		docURL:       {mime: "text/html; charset=utf-8", body: shellDocument(major)},
+		p5URL(major): {mime: "text/javascript; charset=utf-8", body: p5},
+	}}
+}
+
+// newPage builds the page of a p5 job: the shell document of its p5 major
+// version (at the job's URL, for a tab that loads it now), p5, job.js,
+// which starts the prelude with the job's settings, and the sketch.
+func newPage(job *empplay.Job, p5 []byte) (*page, error) {
+	cfg := newConfig(job, modeP5)
+	cfg.WaitSignal = waitsForSignal(job.Code)
+	cfg.StartName = startName
+	cfg.URL = pageURL(cfg)
+	conf, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, empplay.Errorf(empplay.CodeInvalidField, "job context is not valid JSON: %v", err)
+	}
+	start := fmt.Sprintf("window[%q](%s);\n", startName, conf)
+	major := p5Major(job.P5Version)
+	return &page{url: cfg.URL, mode: modeP5, major: major, waitSignal: cfg.WaitSignal, resources: map[string]resource{
+		cfg.URL:      {mime: "text/html; charset=utf-8", body: shellDocument(major)},
+		p5URL(major): {mime: "text/javascript; charset=utf-8", body: p5},
+		jobURL:       {mime: "text/javascript; charset=utf-8", body: []byte(start)},
+		sketchURL:    {mime: "text/javascript; charset=utf-8", body: []byte(job.Code)},
 	}}, nil
 }
 

@@ -1,13 +1,19 @@
-// The empplay prelude. page.go puts it in the page, with the job's settings
-// in place of the EMPPLAY_CONFIG marker: for a p5 job after p5.js and before
-// the sketch, for a js job first in the document's head. It reports exactly
-// one message to the renderer through the DevTools binding: a JSON object,
-// for "done" followed by a newline and the PNG in base64 (kept out of the
-// JSON, which would only escape and unescape megabytes):
+// The empplay prelude. page.go puts it in the page with settings in place
+// of the EMPPLAY_CONFIG marker: for a js job, the job's settings, first in
+// the document's head; for a p5 job, only the settings every p5 page shares
+// (the shell), after p5.js. A p5 page is the same document for every job
+// of a p5 major version, so it can be loaded before its job is known: the
+// job arrives as the next script, job.js, which calls the start function
+// this prelude defines (cfg.startName) with the job's settings, and then
+// comes the sketch. The prelude reports exactly one message to the
+// renderer through the DevTools binding: a JSON object, for "done"
+// followed by a newline and the PNG in base64 (kept out of the JSON, which
+// would only escape and unescape megabytes):
 //
 //   {"type":"done", "trigger":"draw"|"setup"|"load"|"capture"|"fxpreview",
-//    "width", "height", "renderer", "p5ReadyMs", "doneMs"} "\n" base64
-//                                           p5: the canvas is captured
+//    "width", "height", "renderer", "p5ReadyMs", "startMs", "encodeMs",
+//    "doneMs"}
+//    "\n" base64                             p5: the canvas is captured
 //   {"type":"ready", "trigger":"load"|"capture"|"fxpreview", "p5ReadyMs",
 //    "doneMs"}                              js: take the screenshot now
 //   {"type":"error", "message", "line"}     uncaught exception or rejection
@@ -24,6 +30,7 @@
   // Milliseconds since navigation start when the prelude starts (for a p5
   // job: when p5.js has been evaluated), for the renderer's debug timings.
   var p5Ready = performance.now();
+  var startMs = 0; // when the job's settings arrived
   var cfg = /*EMPPLAY_CONFIG*/null;
 
   // The binding is installed by Runtime.addBinding before the page loads.
@@ -88,69 +95,78 @@
     return out;
   }
 
-  // Math.random: sfc32 seeded with the first four words of SHA-256(hash).
-  Math.random = sfc32(cfg.seed[0], cfg.seed[1], cfg.seed[2], cfg.seed[3]);
+  // begin seeds Math.random and defines the platforms' globals from the
+  // job's settings, before any code of the job runs.
+  function begin() {
+    if (cfg.url) {
+      // A shell page was loaded before its job: give it the job's URL, with
+      // the query fxhash's own snippet reads.
+      try { history.replaceState(null, '', cfg.url); } catch (e) { /* keep the shell's */ }
+    }
+    // Math.random: sfc32 seeded with the first four words of SHA-256(hash).
+    Math.random = sfc32(cfg.seed[0], cfg.seed[1], cfg.seed[2], cfg.seed[3]);
 
-  var vars = cfg.variables !== null && typeof cfg.variables === 'object' ? cfg.variables : {};
-  var given = vars.params !== null && typeof vars.params === 'object' ? vars.params : {};
-  var fx = {
-    _version: 'empplay',
-    _features: undefined,
-    _params: undefined,
-    _rawValues: {},
-    _paramValues: {},
-    hash: cfg.hash,
-    rand: generator(fxSeeds(cfg.hash, 2)),
-    minter: cfg.minter,
-    randminter: generator(fxSeeds(cfg.minter, 3)),
-    iteration: cfg.iteration,
-    context: 'capture',
-    isPreview: true,
-    preview: function () { signal('fxpreview'); },
-    features: function (f) { fx._features = f; },
-    getFeature: function (id) { return fx._features ? fx._features[id] : undefined; },
-    getFeatures: function () { return fx._features; },
-    // Parameters, minimal: a value is context.variables.params[id] when
-    // given, else the definition's default.
-    params: function (defs) {
-      var values = {};
-      fx._params = defs;
-      for (var i = 0; defs && i < defs.length; i++) {
-        var d = defs[i];
-        if (!d || d.id === undefined) continue;
-        values[d.id] = hasOwn.call(given, d.id) ? given[d.id] : d['default'];
-      }
-      fx._rawValues = values;
-      fx._paramValues = values;
-    },
-    getParam: function (id) { return fx._paramValues[id]; },
-    getParams: function () { return fx._paramValues; },
-    getRawParam: function (id) { return fx._rawValues[id]; },
-    getRawParams: function () { return fx._rawValues; },
-    getDefinitions: function () { return fx._params; },
-    on: function () { return function () {}; },
-    emit: function () {}
-  };
-  window.$fx = fx;
-  window.fxhash = fx.hash;
-  window.fxrand = fx.rand;
-  window.fxminter = fx.minter;
-  window.fxrandminter = fx.randminter;
-  window.fxpreview = fx.preview;
-  window.isFxpreview = true;
-  window.tokenData = { hash: cfg.hash, tokenId: cfg.tokenId };
-  window.empplay = {
-    hash: cfg.hash,
-    seed: cfg.seed.slice(),
-    variables: cfg.variables,
-    components: cfg.components,
-    width: cfg.width,
-    height: cfg.height,
-    capture: function () { signal('capture'); }
-  };
-  // fxhash's own snippet, when the page brings one, announces its preview()
-  // with this event.
-  window.addEventListener('fxhash-preview', function () { signal('fxpreview'); });
+    var vars = cfg.variables !== null && typeof cfg.variables === 'object' ? cfg.variables : {};
+    var given = vars.params !== null && typeof vars.params === 'object' ? vars.params : {};
+    var fx = {
+      _version: 'empplay',
+      _features: undefined,
+      _params: undefined,
+      _rawValues: {},
+      _paramValues: {},
+      hash: cfg.hash,
+      rand: generator(fxSeeds(cfg.hash, 2)),
+      minter: cfg.minter,
+      randminter: generator(fxSeeds(cfg.minter, 3)),
+      iteration: cfg.iteration,
+      context: 'capture',
+      isPreview: true,
+      preview: function () { signal('fxpreview'); },
+      features: function (f) { fx._features = f; },
+      getFeature: function (id) { return fx._features ? fx._features[id] : undefined; },
+      getFeatures: function () { return fx._features; },
+      // Parameters, minimal: a value is context.variables.params[id] when
+      // given, else the definition's default.
+      params: function (defs) {
+        var values = {};
+        fx._params = defs;
+        for (var i = 0; defs && i < defs.length; i++) {
+          var d = defs[i];
+          if (!d || d.id === undefined) continue;
+          values[d.id] = hasOwn.call(given, d.id) ? given[d.id] : d['default'];
+        }
+        fx._rawValues = values;
+        fx._paramValues = values;
+      },
+      getParam: function (id) { return fx._paramValues[id]; },
+      getParams: function () { return fx._paramValues; },
+      getRawParam: function (id) { return fx._rawValues[id]; },
+      getRawParams: function () { return fx._rawValues; },
+      getDefinitions: function () { return fx._params; },
+      on: function () { return function () {}; },
+      emit: function () {}
+    };
+    window.$fx = fx;
+    window.fxhash = fx.hash;
+    window.fxrand = fx.rand;
+    window.fxminter = fx.minter;
+    window.fxrandminter = fx.randminter;
+    window.fxpreview = fx.preview;
+    window.isFxpreview = true;
+    window.tokenData = { hash: cfg.hash, tokenId: cfg.tokenId };
+    window.empplay = {
+      hash: cfg.hash,
+      seed: cfg.seed.slice(),
+      variables: cfg.variables,
+      components: cfg.components,
+      width: cfg.width,
+      height: cfg.height,
+      capture: function () { signal('capture'); }
+    };
+    // fxhash's own snippet, when the page brings one, announces its preview()
+    // with this event.
+    window.addEventListener('fxhash-preview', function () { signal('fxpreview'); });
+  }
 
   // signal is the sketch saying the picture is ready: $fx.preview() or
   // empplay.capture(). A p5 canvas is captured at once, in the same task;
@@ -251,6 +267,7 @@
       return;
     }
     var url;
+    var encodeStart = performance.now();
     try {
       url = c.toDataURL('image/png');
     } catch (e) {
@@ -267,11 +284,14 @@
       height: c.height,
       renderer: webglRenderer(c),
       p5ReadyMs: p5Ready,
+      startMs: startMs,
+      encodeMs: performance.now() - encodeStart,
       doneMs: performance.now()
     }, url.slice(url.indexOf(',') + 1));
   }
 
   if (cfg.mode === 'js') {
+    begin();
     // A js page is ready once it has loaded, its fonts are ready and two
     // animation frames have passed, unless it says so itself.
     if (!cfg.waitSignal) {
@@ -287,6 +307,22 @@
     }
     return;
   }
+
+  // A p5 page: job.js calls this with the job's settings (the fields of
+  // pageConfig that depend on the job), right before the sketch runs. It
+  // works once and is gone before the sketch can see it.
+  Object.defineProperty(window, cfg.startName, {
+    configurable: true,
+    value: function (job) {
+      try { delete window[cfg.startName]; } catch (e) { /* keep going */ }
+      if (startMs) return;
+      startMs = performance.now();
+      for (var k in job) {
+        if (hasOwn.call(job, k)) cfg[k] = job[k];
+      }
+      begin();
+    }
+  });
 
   var P = window.p5;
   if (typeof P !== 'function') {
@@ -309,7 +345,7 @@
   }
   // With waitSignal, only $fx.preview() or empplay.capture() take the
   // picture.
-  var byDefault = !cfg.waitSignal;
+  function byDefault() { return !cfg.waitSignal; }
 
   if (typeof P.registerAddon === 'function' && P.lifecycleHooks) {
     // p5 2.x: lifecycle hooks run with this = the p5 instance, in global and
@@ -322,10 +358,10 @@
         seedP5(this);
       };
       lifecycles.postsetup = function () {
-        if (byDefault && !hasDraw(this)) capture(this, 'setup');
+        if (byDefault() && !hasDraw(this)) capture(this, 'setup');
       };
       lifecycles.postdraw = function () {
-        if (byDefault) capture(this, 'draw');
+        if (byDefault()) capture(this, 'draw');
       };
     });
   } else if (P.prototype && typeof P.prototype.registerMethod === 'function') {
@@ -343,10 +379,10 @@
     });
     P.prototype.registerMethod('afterSetup', function () {
       var inst = instanceOf(this);
-      if (byDefault && !hasDraw(inst)) capture(inst, 'setup');
+      if (byDefault() && !hasDraw(inst)) capture(inst, 'setup');
     });
     P.prototype.registerMethod('post', function () {
-      if (byDefault) capture(instanceOf(this), 'draw');
+      if (byDefault()) capture(instanceOf(this), 'draw');
     });
 
     // A p5 1.x load function in preload() that fails without an error
@@ -376,7 +412,7 @@
   // report that there is none.
   window.addEventListener('load', function () {
     setTimeout(function () {
-      if (started || finished || !byDefault) return;
+      if (started || finished || !byDefault()) return;
       if (mainCanvas(null)) {
         capture(null, 'load');
         return;

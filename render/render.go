@@ -83,7 +83,10 @@ func (b *Browser) Render(ctx context.Context, job *empplay.Job) (*empplay.Output
 		}
 		return nil, empplay.Transient(empplay.CodeBrowserError, err)
 	}
-	t, err := b.takeTab(ctx, in)
+	b.mu.Lock()
+	b.next = pg.major // the next job probably looks like this one
+	b.mu.Unlock()
+	t, err := b.takeWarm(ctx, in, pg.major)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("render: %w", ctx.Err())
@@ -94,6 +97,9 @@ func (b *Browser) Render(ctx context.Context, job *empplay.Job) (*empplay.Output
 		}
 		return nil, empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %w", err))
 	}
+	// Prepare the next job's tab while this one renders: it runs in its own
+	// renderer process, on the other core if there is one.
+	b.background(func() { b.prewarm(in) })
 	out, broken, err := b.run(ctx, t, job, pg, b.deadline(ctx, job))
 	b.finish(t, broken)
 	return out, err
@@ -128,6 +134,8 @@ type message struct {
 	// Milliseconds from navigation start to the end of p5.js's evaluation
 	// and to the capture, for debug logs.
 	P5ReadyMs float64 `json:"p5ReadyMs"`
+	StartMs   float64 `json:"startMs"`  // when job.js ran (p5 pages)
+	EncodeMs  float64 `json:"encodeMs"` // the canvas's PNG encoding
 	DoneMs    float64 `json:"doneMs"`
 }
 
@@ -135,8 +143,7 @@ type message struct {
 // broken is set when the browser can no longer be trusted.
 func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, deadline time.Time) (out *empplay.Output, broken string, err error) {
 	start := time.Now()
-	log := t.logger.With("blob", job.BlobName())
-	t.page.Store(pg)
+	log := t.logger.With("blob", job.BlobName(), "warm", t.warm != "")
 	target := t.target.Load()
 	in := t.in
 	// The sketch's time: the deadline, or the caller giving up.
@@ -161,12 +168,18 @@ func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, d
 	}); err != nil {
 		return nil, broken, failed("set the viewport", err)
 	}
-	nav, err := cdp.Call(jctx, target, cdppage.Navigate, cdppage.NavigateParams{URL: pg.url})
-	if err != nil {
-		return nil, broken, failed("navigate", err)
-	}
-	if nav.ErrorText != "" {
-		return nil, "", empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: navigate: %s", nav.ErrorText))
+	if t.warm != "" {
+		// The shell page is loaded (or loading): hand it the job.
+		t.adopt(pg)
+	} else {
+		t.page.Store(pg)
+		nav, err := cdp.Call(jctx, target, cdppage.Navigate, cdppage.NavigateParams{URL: pg.url})
+		if err != nil {
+			return nil, broken, failed("navigate", err)
+		}
+		if nav.ErrorText != "" {
+			return nil, "", empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: navigate: %s", nav.ErrorText))
+		}
 	}
 	navigated := time.Now()
 
@@ -175,7 +188,7 @@ func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, d
 		out, m, err := t.result(job, payload)
 		log.Debug("page reported", "type", m.Type, "trigger", m.Trigger, "setup_ms", navigated.Sub(start).Milliseconds(),
 			"page_ms", time.Since(navigated).Milliseconds(), "p5_ready_ms", int(m.P5ReadyMs),
-			"done_ms", int(m.DoneMs), "png_bytes", len(m.PNG))
+			"start_ms", int(m.StartMs), "encode_ms", int(m.EncodeMs), "done_ms", int(m.DoneMs), "png_bytes", len(m.PNG))
 		if err == nil && m.Type == "ready" {
 			shot := time.Now()
 			if out, err = t.pageOutput(jctx, job, pg, m); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/inspector"
 	"github.com/chromedp/cdproto/network"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -41,9 +42,14 @@ type tab struct {
 	reports chan string   // the prelude's one report
 	crashed chan struct{} // the renderer process died
 
+	// warm is the p5 major version of the shell page (see warmPage) the
+	// tab loaded ahead of its job, "" for a tab that has not navigated.
+	warm string
+
 	mu      sync.Mutex
-	blocked []string        // the first maxBlocked, in order
-	seen    map[string]bool // every URL recorded
+	blocked []string                    // the first maxBlocked, in order
+	seen    map[string]bool             // every URL recorded
+	held    []*fetch.EventRequestPaused // a shell's requests for job.js and the sketch
 }
 
 // openTab makes a new incognito browser context with one tab in browser
@@ -98,17 +104,90 @@ func (t *tab) close() error {
 	return err
 }
 
-// prewarm opens the tab for the next job while the caller uploads this
+// warmTab opens a tab and loads the shell page of p5 major version major
+// in it (see warmPage): p5.js is parsed and run, and the page waits for its
+// job's settings and sketch.
+func (b *Browser) warmTab(ctx context.Context, in *instance, major string) (*tab, error) {
+	p5, err := b.p5.P5(major)
+	if err != nil {
+		return nil, err
+	}
+	t, err := b.openTab(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	octx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
+	pg := warmPage(major, p5)
+	t.page.Store(pg)
+	t.warm = pg.major
+	err = t.navigate(octx, pg.url)
+	if err != nil {
+		_ = t.close()
+		return nil, fmt.Errorf("load the p5 %s page: %w", major, err)
+	}
+	return t, nil
+}
+
+// navigate loads url in the tab and returns once the navigation has
+// committed.
+func (t *tab) navigate(ctx context.Context, url string) error {
+	nav, err := cdp.Call(ctx, t.target.Load(), cdppage.Navigate, cdppage.NavigateParams{URL: url})
+	if err == nil && nav.ErrorText != "" {
+		err = errors.New(nav.ErrorText)
+	}
+	return err
+}
+
+// hold keeps a shell page's request for job.js or the sketch until the
+// job's page takes the tab over (see adopt); it reports whether it did.
+func (t *tab) hold(ev *fetch.EventRequestPaused) bool {
+	if u := ev.Request.URL; u != jobURL && u != sketchURL {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if pg := t.page.Load(); pg == nil || !pg.shell {
+		return false
+	}
+	t.held = append(t.held, ev)
+	return true
+}
+
+// adopt gives a tab whose shell page is loaded (or loading) its job's
+// page, and answers the requests the shell held from it: job.js starts
+// the prelude with the job's settings, then the sketch runs.
+func (t *tab) adopt(pg *page) {
+	t.mu.Lock()
+	t.page.Store(pg)
+	held := t.held
+	t.held = nil
+	t.mu.Unlock()
+	for _, ev := range held {
+		go t.serve(ev)
+	}
+}
+
+// prewarm prepares the tab for the next job while the caller uploads this
 // one's output: opening one costs a new browser context, a renderer and a
-// dozen DevTools round trips, and none of it depends on the job.
+// dozen DevTools round trips, and loading p5 into it as much again, and
+// none of it depends on the job. The tab loads the shell page of the p5
+// version the last job used, or stays blank after a js job.
 func (b *Browser) prewarm(in *instance) {
 	b.mu.Lock()
 	skip := b.closed || b.cur != in || b.spare != nil || b.jobs >= b.opts.RecycleAfter
+	next := b.next
 	b.mu.Unlock()
 	if skip || !in.alive() {
 		return
 	}
-	t, err := b.openTab(context.Background(), in)
+	var t *tab
+	var err error
+	if next != "" {
+		t, err = b.warmTab(context.Background(), in, next)
+	} else {
+		t, err = b.openTab(context.Background(), in)
+	}
 	if err != nil {
 		b.logger.Debug("prewarm a tab", "err", err)
 		return
@@ -124,36 +203,48 @@ func (b *Browser) prewarm(in *instance) {
 	}
 }
 
-// takeTab returns the prewarmed tab of browser in when there is a live
-// one, else opens a new tab.
+// takeTab returns a tab of browser in that has not navigated yet: the
+// prewarmed one when it is blank and live, else a new one.
 func (b *Browser) takeTab(ctx context.Context, in *instance) (*tab, error) {
+	return b.takeWarm(ctx, in, "")
+}
+
+// takeWarm returns the prewarmed tab of browser in when it is live and
+// loaded the shell page of p5 major version major ("" for a blank tab),
+// else a new blank tab.
+func (b *Browser) takeWarm(ctx context.Context, in *instance, major string) (*tab, error) {
 	b.mu.Lock()
 	t := b.spare
 	b.spare = nil
 	b.mu.Unlock()
 	if t != nil {
-		if t.in == in && t.ctx.Err() == nil {
+		if t.in == in && t.ctx.Err() == nil && t.warm == major {
 			return t, nil
 		}
-		_ = t.close()
+		b.background(func() { _ = t.close() })
 	}
 	return b.openTab(ctx, in)
 }
 
-// background runs the cleanup of a job (and the preparation of the next)
-// after Render has returned. The next Render, and Close, wait for it.
+// background runs f, the cleanup of a job or the preparation of the next,
+// alongside the caller. The next Render, and Close, wait for it and for
+// all background work started before it.
 func (b *Browser) background(f func()) {
 	done := make(chan struct{})
 	b.mu.Lock()
+	prev := b.bg
 	b.bg = done
 	b.mu.Unlock()
 	go func() {
 		defer close(done)
 		f()
+		if prev != nil {
+			<-prev
+		}
 	}()
 }
 
-// settle waits for the previous job's background work.
+// settle waits for all background work.
 func (b *Browser) settle(ctx context.Context) error {
 	b.mu.Lock()
 	done := b.bg
@@ -171,8 +262,9 @@ func (b *Browser) settle(ctx context.Context) error {
 
 // finish closes a used tab in the background and kills the browser if the
 // tab left it in doubt (the next job then starts a new one). Otherwise it
-// recycles the browser when it is due and prewarms the next tab, so that
-// neither costs the next job anything if the caller has other work first.
+// recycles the browser when it is due and prewarms the next tab (unless
+// Render already did), so that neither costs the next job anything if the
+// caller has other work first.
 func (b *Browser) finish(t *tab, broken string) {
 	b.background(func() {
 		if broken != "" {
@@ -233,6 +325,9 @@ func (t *tab) listen(ev any) {
 // everything else fails as blocked by the client, so nothing leaves the
 // browser.
 func (t *tab) serve(ev *fetch.EventRequestPaused) {
+	if t.hold(ev) {
+		return
+	}
 	target, pg := t.target.Load(), t.page.Load()
 	url := ev.Request.URL
 	var err error
