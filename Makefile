@@ -33,5 +33,8 @@ lint: ## gofmt and go vet only
 
 clean: ## remove build outputs (keeps node_modules)
 	rm -rf bin out
+gpu-check: ## on an NVIDIA host: WEBGL and 2D sketches with GPU and CPU flags, renderers and timings (exit 3: no GPU)
+	scripts/gpu-check.sh
+
 
 .PHONY: help setup build assets demo test bench-worker bench-supervise lint clean

@@ -19,6 +19,17 @@ type Report struct {
 	BrowserPID int `json:"browserPid,omitempty"`
 	// Renderer is the WebGL renderer string of the browser, when known.
 	Renderer string `json:"renderer,omitempty"`
+	// Backend is how the browser renders: "cpu", "nvidia" or "mesa".
+	Backend string `json:"backend,omitempty"`
+	// Lane is the queue lane the worker takes jobs from: "gpu" or "cpu".
+	Lane string `json:"lane,omitempty"`
+	// GPUDegraded, when set, says why a worker meant to render on the GPU
+	// renders in software (and left the GPU lane).
+	GPUDegraded string `json:"gpuDegraded,omitempty"`
+	// GPUMemory is the GPU memory the browser holds in bytes (NVML), and
+	// GPUMemoryLimit its share, above which the browser is recycled.
+	GPUMemory      int64 `json:"gpuMemory,omitempty"`
+	GPUMemoryLimit int64 `json:"gpuMemoryLimit,omitempty"`
 	// RSS is the memory of the worker and its browser in bytes: their summed
 	// proportional set size (resident size where PSS is unreadable).
 	RSS int64 `json:"rss,omitempty"`
@@ -34,4 +45,7 @@ type JobEvent struct {
 	Outcome   string  `json:"outcome"` // success, failed, retry, requeued
 	ErrorCode Code    `json:"errorCode,omitempty"`
 	Seconds   float64 `json:"seconds"`
+	// Renderer is the WebGL renderer string that drew the job; empty for
+	// a job without WebGL.
+	Renderer string `json:"renderer,omitempty"`
 }

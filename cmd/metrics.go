@@ -1,12 +1,18 @@
 package cmd
 
 import (
+	"context"
+	"log/slog"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/gpu"
+	"github.com/empplay/empplay/supervisor"
 )
 
 // metrics are the supervisor's Prometheus series, aggregated over its
@@ -23,6 +29,21 @@ type metrics struct {
 	queueDepth      *prometheus.GaugeVec
 	oldestAge       prometheus.Gauge
 	redisUp         prometheus.Gauge
+
+	// GPU: which renderer drew each job, each slot's backend, lane,
+	// renderer, degradation and GPU memory, the slot plan and the GPU.
+	jobsByRenderer *prometheus.CounterVec
+	workerGPU      *prometheus.GaugeVec
+	gpuDegraded    *prometheus.GaugeVec
+	gpuMemory      *prometheus.GaugeVec
+	gpuLimit       *prometheus.GaugeVec
+	gpuSlots       prometheus.Gauge
+	gpuWorkers     prometheus.Gauge
+	gpuTotal       *prometheus.GaugeVec
+	gpuFree        *prometheus.GaugeVec
+
+	mu       sync.Mutex
+	slotInfo map[string][3]string // slot -> backend, lane, renderer last set
 }
 
 func newMetrics() *metrics {
@@ -59,9 +80,40 @@ func newMetrics() *metrics {
 		redisUp: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "empplay_redis_up", Help: "1 when the last Redis check succeeded.",
 		}),
+		jobsByRenderer: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "empplay_jobs_by_renderer_total",
+			Help: "Jobs finished, by job type, outcome, kind of renderer (gpu, software, none: no WebGL) and the WebGL renderer string.",
+		}, []string{"type", "outcome", "renderer_kind", "renderer"}),
+		workerGPU: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "empplay_worker_gpu_info",
+			Help: "1 for each slot's rendering backend (cpu, nvidia, mesa), queue lane (gpu, cpu) and browser WebGL renderer.",
+		}, []string{"slot", "backend", "lane", "renderer"}),
+		gpuDegraded: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "empplay_worker_gpu_degraded", Help: "1 when a slot meant for the GPU renders in software (and left the GPU lane).",
+		}, []string{"slot"}),
+		gpuMemory: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "empplay_worker_gpu_memory_bytes", Help: "GPU memory held by a slot's browser (NVML, per process).",
+		}, []string{"slot"}),
+		gpuLimit: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "empplay_worker_gpu_memory_limit_bytes", Help: "A GPU slot's share of GPU memory; its browser is recycled above it.",
+		}, []string{"slot"}),
+		gpuSlots: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "empplay_gpu_slots", Help: "Worker slots of this host that render on the GPU.",
+		}),
+		gpuWorkers: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "empplay_queue_gpu_workers", Help: "Live workers of the whole fleet that take the GPU lane.",
+		}),
+		gpuTotal: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "empplay_gpu_memory_total_bytes", Help: "Memory of each NVIDIA GPU (NVML).",
+		}, []string{"gpu", "name"}),
+		gpuFree: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "empplay_gpu_memory_free_bytes", Help: "Free memory of each NVIDIA GPU (NVML).",
+		}, []string{"gpu", "name"}),
+		slotInfo: map[string][3]string{},
 	}
 	m.reg.MustRegister(m.jobs, m.jobSeconds, m.restarts, m.browserRestarts, m.memory, m.lastFetchAge,
 		m.ready, m.queueDepth, m.oldestAge, m.redisUp,
+		m.jobsByRenderer, m.workerGPU, m.gpuDegraded, m.gpuMemory, m.gpuLimit, m.gpuSlots, m.gpuWorkers, m.gpuTotal, m.gpuFree,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -78,8 +130,82 @@ func (m *metrics) observe(slot int, r empplay.Report, nowMs int64) {
 	if d := r.Done; d != nil {
 		m.jobs.WithLabelValues(d.Type, d.Outcome, string(d.ErrorCode)).Inc()
 		m.jobSeconds.WithLabelValues(d.Type, d.Outcome).Observe(d.Seconds)
+		m.jobsByRenderer.WithLabelValues(d.Type, d.Outcome, rendererKind(d.Renderer), d.Renderer).Inc()
 	}
+	m.observeGPU(s, r)
 	if r.BrowserRestart != "" {
 		m.browserRestarts.WithLabelValues(s, r.BrowserRestart).Inc()
+	}
+}
+
+// rendererKind classes a WebGL renderer string: gpu, software, or none for
+// a job that drew without WebGL.
+func rendererKind(renderer string) string {
+	switch {
+	case renderer == "":
+		return "none"
+	case gpu.IsSoftwareRenderer(renderer):
+		return "software"
+	}
+	return "gpu"
+}
+
+// observeGPU folds the GPU fields of one report into the series.
+func (m *metrics) observeGPU(slot string, r empplay.Report) {
+	if r.Backend == "" {
+		return // a worker that does not report them (an older binary)
+	}
+	info := [3]string{r.Backend, r.Lane, r.Renderer}
+	m.mu.Lock()
+	if m.slotInfo[slot] != info {
+		m.workerGPU.DeletePartialMatch(prometheus.Labels{"slot": slot})
+		m.workerGPU.WithLabelValues(slot, info[0], info[1], info[2]).Set(1)
+		m.slotInfo[slot] = info
+	}
+	m.mu.Unlock()
+	degraded := 0.0
+	if r.GPUDegraded != "" {
+		degraded = 1
+	}
+	m.gpuDegraded.WithLabelValues(slot).Set(degraded)
+	if r.Backend != string(gpu.CPU) {
+		m.gpuMemory.WithLabelValues(slot).Set(float64(r.GPUMemory))
+		m.gpuLimit.WithLabelValues(slot).Set(float64(r.GPUMemoryLimit))
+	}
+}
+
+// observePlan records the slot plan and the GPUs found at start.
+func (m *metrics) observePlan(c gpuChoice, p supervisor.GPUPlan) {
+	m.gpuSlots.Set(float64(p.GPUSlots))
+	m.observeDevices(c.Detected.NVIDIA)
+}
+
+func (m *metrics) observeDevices(devs []gpu.Device) {
+	for _, d := range devs {
+		i := strconv.Itoa(d.Index)
+		m.gpuTotal.WithLabelValues(i, d.Name).Set(float64(d.MemoryTotal))
+		m.gpuFree.WithLabelValues(i, d.Name).Set(float64(d.MemoryFree))
+	}
+}
+
+// watchGPUs refreshes the GPU memory gauges every 10 seconds.
+func watchGPUs(ctx context.Context, m *metrics, logger *slog.Logger) {
+	nv := gpu.NewSystemNVML()
+	if err := nv.Init(); err != nil {
+		logger.WarnContext(ctx, "GPU memory cannot be watched", "err", err)
+		return
+	}
+	defer func() { _ = nv.Shutdown() }()
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if devs, err := nv.Devices(); err == nil {
+			m.observeDevices(devs)
+		}
 	}
 }

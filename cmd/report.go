@@ -34,8 +34,9 @@ type browserInfo interface {
 }
 
 // report writes one [empplay.Report] line to out every second, and one for
-// every finished job, until ctx ends; then a last "stopping" line.
-func report(ctx context.Context, out *os.File, wid string, w *worker.Worker, br browserInfo) {
+// every finished job, until ctx ends; then a last "stopping" line. fill,
+// when set, adds to each report (the GPU fields).
+func report(ctx context.Context, out *os.File, wid string, w *worker.Worker, br browserInfo, fill func(*empplay.Report)) {
 	enc := json.NewEncoder(out)
 	send := func(r empplay.Report) {
 		st := w.Status()
@@ -53,6 +54,9 @@ func report(ctx context.Context, out *os.File, wid string, w *worker.Worker, br 
 		r.LastFetch = st.LastFetch.UnixMilli()
 		r.BrowserPID = br.PID()
 		r.RSS = procstat.PSS(os.Getpid()) + procstat.GroupMemory(r.BrowserPID)
+		if fill != nil {
+			fill(&r)
+		}
 		_ = enc.Encode(r) // a supervisor that went away must not stop the worker
 	}
 	t := time.NewTicker(time.Second)

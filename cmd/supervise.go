@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/gpu"
 	"github.com/empplay/empplay/internal/sdnotify"
 	"github.com/empplay/empplay/queue"
 	"github.com/empplay/empplay/supervisor"
@@ -30,6 +31,8 @@ type superviseFlags struct {
 	redis       redisFlags
 	storage     storageFlags
 	browser     browserFlags
+	gpu         gpuFlags
+	gpuShare    gpuShareFlags
 	workers     string
 	httpAddr    string
 	stopGrace   time.Duration
@@ -54,6 +57,11 @@ HTTP on --http-addr: /healthz (alive), /readyz (Redis reachable and a worker
 ready), /metrics (Prometheus). Under systemd (Type=notify) it sends READY,
 STATUS, WATCHDOG (only while healthy) and STOPPING.
 
+GPU: with GPU_ACCELERATION auto or on and a usable GPU, the first slots
+render on it, as many as its memory allows after COMFYUI_GPU_MEMORY for each
+comfyui entry of WORKERS (see "empplay gpu"); the others render on the CPU.
+WebGL jobs go to the GPU slots while one is alive.
+
 SIGTERM/SIGINT: workers stop fetching, finish or requeue their jobs within
 --drain-timeout, then the supervisor exits 0. A second signal kills at once.
 SIGHUP: restart the workers one at a time, no job lost.`,
@@ -70,6 +78,8 @@ SIGHUP: restart the workers one at a time, no job lost.`,
 	f.redis.register(fs)
 	f.storage.register(fs)
 	f.browser.register(fs)
+	f.gpu.register(fs)
+	f.gpuShare.register(fs)
 	fs.StringVar(&f.workers, "workers", "playwright:1", `pools on this host, e.g. "comfyui:2,playwright:4"; empplay starts the playwright workers`)
 	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:9464", "address of the /healthz, /readyz and /metrics endpoints (empty: none)")
 	fs.DurationVar(&f.drain, "drain-timeout", 30*time.Second, "on stop, how long a worker's job in hand may still run")
@@ -135,6 +145,18 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 	if f.maxAttempts < 1 {
 		return empplay.ConfigError(fmt.Errorf("--max-attempts (MAX_ATTEMPTS) must be at least 1, got %d", f.maxAttempts))
 	}
+	choice, err := f.gpu.choose(ctx, gpu.NewDetector(gpu.NewSystemNVML()))
+	if err != nil {
+		return err
+	}
+	if choice.Warning != "" {
+		logger.Warn("GPU acceleration", "backend", choice.Backend, "warning", choice.Warning)
+	}
+	plan, err := f.gpuShare.plan(choice, pools, f.gpu.mode)
+	if err != nil {
+		return err
+	}
+	logger.Info("GPU plan", "backend", choice.Backend, "gpu_slots", plan.GPUSlots, "share", plan.Share, "reason", plan.Reason)
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find own executable: %w", err)
@@ -149,14 +171,16 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 	me := joinNonEmpty(f.serviceID, host) + ":supervisor:" + strconv.Itoa(os.Getpid())
 	maint := queue.NewMaintainer(rc, f.redis.queue, me)
 	m := newMetrics()
+	m.observePlan(choice, plan)
 	var sup *supervisor.Supervisor
 	sup = supervisor.New(supervisor.Config{
 		Slots:       slots,
+		GPUSlots:    plan.GPUSlots,
 		IDPrefix:    joinNonEmpty(f.serviceID, host),
 		ProfileRoot: f.browser.profileDir,
 		StopGrace:   f.drain + f.stopGrace,
 		Command: func(s supervisor.Slot) *exec.Cmd {
-			cmd := exec.Command(exe, "worker", "--worker-id", s.WorkerID, "--profile-dir", s.ProfileDir)
+			cmd := exec.Command(exe, workerArgs(s, choice.Backend, plan)...)
 			cmd.Env = f.childEnv(g)
 			return cmd
 		},
@@ -180,6 +204,9 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 	var wg sync.WaitGroup
 	wg.Go(func() { maintain(hctx, maint, logger) })
 	wg.Go(func() { watchQueue(hctx, queue.NewAdmin(rc, f.redis.queue), sup, m, redisOK) })
+	if choice.Backend == gpu.NVIDIA {
+		wg.Go(func() { watchGPUs(hctx, m, logger) })
+	}
 	defer wg.Wait()
 
 	if f.httpAddr != "" {
@@ -231,6 +258,20 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 	return err
 }
 
+// workerArgs are the command-line arguments of slot s's worker: GPU slots
+// render on backend with the plan's memory share, the others on the CPU.
+func workerArgs(s supervisor.Slot, backend gpu.Backend, plan supervisor.GPUPlan) []string {
+	args := []string{"worker", "--worker-id", s.WorkerID, "--profile-dir", s.ProfileDir}
+	if !s.GPU {
+		return append(args, "--gpu-backend", string(gpu.CPU))
+	}
+	args = append(args, "--gpu-backend", string(backend))
+	if plan.Share > 0 {
+		args = append(args, "--gpu-memory-limit", strconv.FormatUint(plan.Share>>20, 10)+"MiB")
+	}
+	return args
+}
+
 // redisCheck remembers whether Redis answered recently.
 type redisCheck struct {
 	c  rueidis.Client
@@ -271,6 +312,8 @@ func watchQueue(ctx context.Context, a *queue.Admin, sup *supervisor.Supervisor,
 				m.queueDepth.WithLabelValues("pending").Set(float64(st.Pending))
 				m.queueDepth.WithLabelValues("retrying").Set(float64(st.Retrying))
 				m.queueDepth.WithLabelValues("dead").Set(float64(st.Dead))
+				m.queueDepth.WithLabelValues("gpu_lane").Set(float64(st.GPULane))
+				m.gpuWorkers.Set(float64(st.GPUWorkers))
 				m.oldestAge.Set(float64(st.OldestPendingAgeMs) / 1000)
 			}
 			cancel()
@@ -337,10 +380,13 @@ func notifySystemd(ctx context.Context, n *sdnotify.Notifier, sup *supervisor.Su
 	readySent := false
 	lastStatus := ""
 	for {
-		ready := 0
+		ready, degraded := 0, 0
 		for _, s := range sup.Status() {
 			if s.Ready {
 				ready++
+			}
+			if s.LastReport.GPUDegraded != "" {
+				degraded++
 			}
 		}
 		healthy := ready > 0 && redis.Healthy(ctx)
@@ -348,6 +394,9 @@ func notifySystemd(ctx context.Context, n *sdnotify.Notifier, sup *supervisor.Su
 			readySent = n.Notify("READY=1") == nil
 		}
 		status := fmt.Sprintf("STATUS=%d/%d workers ready, redis %s", ready, slots, map[bool]string{true: "up", false: "DOWN"}[redis.Healthy(ctx)])
+		if degraded > 0 {
+			status += fmt.Sprintf(", %d GPU slot(s) rendering in software", degraded)
+		}
 		if status != lastStatus {
 			if err := n.Notify(status); err != nil {
 				logger.Warn("sd_notify failed", "err", err)

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/gpu"
 	"github.com/empplay/empplay/queue"
 	"github.com/empplay/empplay/worker"
 )
@@ -24,6 +25,8 @@ type workerFlags struct {
 	redis       redisFlags
 	storage     storageFlags
 	browser     browserFlags
+	gpu         gpuFlags
+	gpuShare    gpuWorkerFlags
 	once        bool
 	onceWait    time.Duration
 	serviceID   string
@@ -57,6 +60,8 @@ SIGTERM stops fetching at once, lets the job in hand finish within
 	f.redis.register(fs)
 	f.storage.register(fs)
 	f.browser.register(fs)
+	f.gpu.register(fs)
+	f.gpuShare.register(fs)
 	fs.BoolVar(&f.once, "once", false, "process one job, print its result and exit")
 	fs.DurationVar(&f.onceWait, "wait", 0, "with --once: how long to wait for a job (0 = forever)")
 	fs.StringVar(&f.serviceID, "service-id", "", "name of this deployment, part of the worker id")
@@ -75,6 +80,17 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 		return empplay.ConfigError(fmt.Errorf("--max-attempts (MAX_ATTEMPTS) must be at least 1, got %d", f.maxAttempts))
 	}
 	if err := f.browser.check(); err != nil {
+		return err
+	}
+	var gpuLimit uint64
+	if f.gpuShare.memoryLimit != "" {
+		var err error
+		if gpuLimit, err = parseBytes(f.gpuShare.memoryLimit); err != nil {
+			return empplay.ConfigError(fmt.Errorf("--gpu-memory-limit (EMPPLAY_GPU_MEMORY_LIMIT): %w", err))
+		}
+	}
+	backend, err := resolveBackend(ctx, &f.gpuShare, &f.gpu, logger)
+	if err != nil {
 		return err
 	}
 	blob, verifier, err := f.storage.build(logger)
@@ -96,13 +112,20 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 		wid = queue.NewWorkerID(label)
 	}
 	logger = logger.With("worker", wid)
-	browser, err := f.browser.start(ctx, logger)
+	browser, err := f.browser.startOn(ctx, backend, logger)
 	if err != nil {
 		return err
 	}
 	defer browser.Close()
+	// Only Chromium knows whether the GPU flags gave it a GPU: a worker
+	// meant for the GPU whose WebGL is software leaves the GPU lane.
+	probe, degraded := verifyGPU(ctx, browser, backend, logger)
+	lane := queue.LaneCPU
+	if backend != gpu.CPU && degraded == "" {
+		lane = queue.LaneGPU
+	}
 
-	q := queue.New(rc, queue.Config{Name: f.redis.queue, MaxAttempts: f.maxAttempts}, wid, logger.With("component", "queue"))
+	q := queue.New(rc, queue.Config{Name: f.redis.queue, MaxAttempts: f.maxAttempts, Lane: lane}, wid, logger.With("component", "queue"))
 	if err := q.Register(ctx); err != nil {
 		return err
 	}
@@ -126,17 +149,28 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 		VerifyTimeout: f.storage.verifyTimeout,
 		DrainTimeout:  f.drain,
 		MaxAttempts:   f.maxAttempts,
+		GPU:           backend != gpu.CPU,
 	}, q, browser, blob, verifier, logger)
+	if degraded != "" {
+		w.DegradeGPU(ctx, degraded)
+	}
+	var watch *gpuWatch
+	if backend == gpu.NVIDIA {
+		if watch = newGPUWatch(browser, gpuLimit, logger); watch != nil {
+			go watch.run(wctx)
+		}
+	}
+	gr := &gpuReport{backend: backend, limit: gpuLimit, watch: watch, lane: q.Lane, w: w, renderer: probe.Renderer}
 
 	if out, err := reportFD(env.Getenv); err != nil {
 		return err
 	} else if out != nil {
 		defer out.Close()
-		go report(wctx, out, wid, w, browser)
+		go report(wctx, out, wid, w, browser, gr.fill)
 	}
 
 	if !f.once {
-		logger.Info("worker ready", "queue", f.redis.queue)
+		logger.Info("worker ready", "queue", f.redis.queue, "backend", backend, "lane", q.Lane(), "renderer", probe.Renderer)
 		if err := w.Run(wctx); err != nil {
 			return err
 		}
@@ -205,6 +239,12 @@ func maintain(ctx context.Context, m *queue.Maintainer, logger *slog.Logger) {
 		case <-promote.C:
 			if _, err := m.Promote(ctx); err != nil && ctx.Err() == nil {
 				logger.Warn("promote retries failed", "err", err)
+			}
+			// No job waits in the GPU lane once no GPU worker is alive.
+			if n, err := m.DrainGPU(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("drain the GPU lane failed", "err", err)
+			} else if n > 0 {
+				logger.Warn("no GPU worker is alive; gave the GPU lane's jobs back to the queue", "jobs", n)
 			}
 			if err := m.MarkSeen(ctx, 7*24*time.Hour); err != nil && ctx.Err() == nil {
 				logger.Warn("mark oldest job failed", "err", err)

@@ -21,6 +21,11 @@
 // missing vendor file or device permission makes ANGLE fall back to
 // llvmpipe, and a failed GPU process leaves no WebGL at all.
 //
+// [ClassifyJob] reads what a job asks of the GPU (WebGL, gpuComplexity,
+// requireGPU) and [JobMemory] what it is expected to hold, for routing and
+// for sharing the GPU between worker slots. [GroupMemory] sums the GPU
+// memory NVML reports for one browser's process group.
+//
 // The package reads files under [Detector.Root] and nothing else from its
 // surroundings (no environment variables); it knows nothing about chromedp.
 package gpu

@@ -37,3 +37,32 @@ var (
 	// ErrNoCgo: the binary was built without cgo, which NVML needs.
 	ErrNoCgo = errors.New("NVML unavailable: empplay was built without cgo")
 )
+
+// ProcessMemory is the GPU memory one process holds on one GPU, as NVML
+// reports it.
+type ProcessMemory struct {
+	// PID is the process id in the namespace NVML sees: the host's. In a
+	// container without the host's PID namespace it matches nothing.
+	PID int
+	// Device is the NVML index of the GPU.
+	Device int
+	// Bytes is the memory the process holds on that GPU.
+	Bytes uint64
+}
+
+// GroupMemory sums the GPU memory of the processes in procs whose process
+// group is pgid, as pgrpOf says (false: the process is gone or not ours to
+// see). A Chromium started in its own process group has its GPU process
+// in it. found is false when no process of the group holds GPU memory.
+func GroupMemory(procs []ProcessMemory, pgid int, pgrpOf func(pid int) (int, bool)) (total uint64, found bool) {
+	if pgid <= 0 {
+		return 0, false
+	}
+	for _, p := range procs {
+		if g, ok := pgrpOf(p.PID); ok && g == pgid {
+			total += p.Bytes
+			found = true
+		}
+	}
+	return total, found
+}

@@ -103,6 +103,45 @@ func (s *SystemNVML) Devices() ([]Device, error) {
 	return devs, nil
 }
 
+// Processes returns the GPU memory of every process using a GPU, graphics
+// (an EGL or Vulkan context, which is what Chromium's GPU process holds)
+// and compute alike. A process on two GPUs is listed once per GPU. Memory
+// NVML cannot tell (under some vGPU and Windows drivers) is left out.
+func (s *SystemNVML) Processes() ([]ProcessMemory, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inited == 0 {
+		return nil, ErrNVMLNotInitialized
+	}
+	n, r := s.lib.DeviceGetCount()
+	if r != nvml.SUCCESS {
+		return nil, nvmlError("device count", r)
+	}
+	var out []ProcessMemory
+	for i := range n {
+		h, r := s.lib.DeviceGetHandleByIndex(i)
+		if r != nvml.SUCCESS {
+			return out, nvmlError(fmt.Sprintf("device %d", i), r)
+		}
+		seen := map[uint32]bool{}
+		for _, list := range []func() ([]nvml.ProcessInfo, nvml.Return){h.GetGraphicsRunningProcesses, h.GetComputeRunningProcesses} {
+			infos, r := list()
+			if r != nvml.SUCCESS {
+				return out, nvmlError(fmt.Sprintf("device %d processes", i), r)
+			}
+			for _, p := range infos {
+				// NVML_VALUE_NOT_AVAILABLE is all ones.
+				if seen[p.Pid] || p.UsedGpuMemory == ^uint64(0) {
+					continue
+				}
+				seen[p.Pid] = true
+				out = append(out, ProcessMemory{PID: int(p.Pid), Device: i, Bytes: p.UsedGpuMemory})
+			}
+		}
+	}
+	return out, nil
+}
+
 // nvmlError maps an NVML return code to one of the package's errors where
 // an operator can act on it.
 func nvmlError(op string, r nvml.Return) error {

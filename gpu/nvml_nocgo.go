@@ -20,3 +20,6 @@ func (*SystemNVML) DriverVersion() (string, error) { return "", ErrNVMLNotInitia
 
 // Devices returns [ErrNVMLNotInitialized].
 func (*SystemNVML) Devices() ([]Device, error) { return nil, ErrNVMLNotInitialized }
+
+// Processes returns [ErrNVMLNotInitialized].
+func (*SystemNVML) Processes() ([]ProcessMemory, error) { return nil, ErrNVMLNotInitialized }

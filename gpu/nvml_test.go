@@ -30,6 +30,11 @@ func TestSystemNVML(t *testing.T) {
 		if err != nil {
 			t.Errorf("Devices: %v", err)
 		}
+		if procs, err := nv.Processes(); err != nil {
+			t.Errorf("Processes: %v", err)
+		} else {
+			t.Logf("%d processes hold GPU memory", len(procs))
+		}
 		for _, d := range devs {
 			t.Logf("GPU %d: %s %s, %d MiB (%d free), %s, driver %s", d.Index, d.Name, d.UUID, d.MemoryTotal>>20, d.MemoryFree>>20, d.PCIBusID, v)
 			if d.Name == "" || d.UUID == "" || d.MemoryTotal == 0 {
@@ -50,6 +55,9 @@ func TestSystemNVML(t *testing.T) {
 	}
 	if _, err := nv.Devices(); !errors.Is(err, ErrNVMLNotInitialized) {
 		t.Errorf("Devices after a failed Init: %v", err)
+	}
+	if _, err := nv.Processes(); !errors.Is(err, ErrNVMLNotInitialized) {
+		t.Errorf("Processes after a failed Init: %v", err)
 	}
 	if err := nv.Shutdown(); !errors.Is(err, ErrNVMLNotInitialized) {
 		t.Errorf("Shutdown after a failed Init: %v", err)

@@ -30,6 +30,10 @@ type Stats struct {
 	Pending  int64  `json:"pending"`
 	Retrying int64  `json:"retrying"`
 	Dead     int64  `json:"dead"`
+	// GPULane is how many jobs wait in the GPU lane for a GPU worker.
+	GPULane int64 `json:"gpuLane"`
+	// GPUWorkers is how many live workers take the GPU lane.
+	GPUWorkers int64 `json:"gpuWorkers"`
 	// OldestPendingAgeMs is how long the next job to run has been
 	// waiting, as first seen by a worker's housekeeping (about a second
 	// late; 0 when the queue is empty or nobody looked yet).
@@ -46,6 +50,8 @@ type WorkerStats struct {
 	// HeartbeatIn is the time until the worker's heartbeat expires
 	// (negative: expired, awaiting a sweep).
 	HeartbeatInMs int64 `json:"heartbeatInMs"`
+	// Lane is "gpu" for a worker that takes the GPU lane, else "cpu".
+	Lane string `json:"lane"`
 }
 
 // Stats reads the queue's depths and workers.
@@ -58,6 +64,8 @@ func (a *Admin) Stats(ctx context.Context) (*Stats, error) {
 		a.c.B().Llen().Key(k.Dead()).Build(),
 		a.c.B().Time().Build(),
 		a.c.B().Lindex().Key(k.Pending).Index(-1).Build(),
+		a.c.B().Llen().Key(k.GPU()).Build(),
+		a.c.B().Zrange().Key(k.GPUWorkers()).Min("0").Max("-1").Withscores().Build(),
 	)
 	var err error
 	if s.Pending, err = res[0].AsInt64(); err != nil {
@@ -70,6 +78,16 @@ func (a *Admin) Stats(ctx context.Context) (*Stats, error) {
 		return nil, fmt.Errorf("read Redis TIME: %w", err)
 	}
 	now := t[0]*1000 + t[1]/1000
+	s.GPULane, _ = res[5].AsInt64()
+	gpuWorkers := map[string]bool{}
+	if zs, err := res[6].AsZScores(); err == nil {
+		for _, z := range zs {
+			gpuWorkers[z.Member] = true
+			if int64(z.Score) > now {
+				s.GPUWorkers++
+			}
+		}
+	}
 	if oldest, err := res[4].ToString(); err == nil {
 		seen, err := a.c.Do(ctx, a.c.B().Hget().Key(k.Job(empplay.IDFor([]byte(oldest)))).Field("seenAt").Build()).AsInt64()
 		if err == nil && seen > 0 {
@@ -83,7 +101,11 @@ func (a *Admin) Stats(ctx context.Context) (*Stats, error) {
 	}
 	byID := map[string]*WorkerStats{}
 	for _, z := range reg {
-		byID[z.Member] = &WorkerStats{ID: z.Member, Registered: true, HeartbeatInMs: int64(z.Score) - now}
+		lane := LaneCPU
+		if gpuWorkers[z.Member] {
+			lane = LaneGPU
+		}
+		byID[z.Member] = &WorkerStats{ID: z.Member, Registered: true, HeartbeatInMs: int64(z.Score) - now, Lane: lane}
 	}
 	var cursor uint64
 	for {
@@ -96,7 +118,7 @@ func (a *Admin) Stats(ctx context.Context) (*Stats, error) {
 			wid := k.WorkerOf(key)
 			w := byID[wid]
 			if w == nil {
-				w = &WorkerStats{ID: wid}
+				w = &WorkerStats{ID: wid, Lane: LaneCPU}
 				byID[wid] = w
 			}
 			w.InFlight = n
@@ -191,7 +213,8 @@ func (a *Admin) RequeueDead(ctx context.Context, id string) (int, error) {
 // Job is everything the queue knows about one job.
 type Job struct {
 	ID string `json:"id"`
-	// Where is pending, in-flight, retry, dead, finished or unknown.
+	// Where is pending, gpu-lane, in-flight, retry, dead, finished or
+	// unknown.
 	Where    string            `json:"where"`
 	Worker   string            `json:"worker,omitempty"`
 	Meta     map[string]string `json:"meta,omitempty"`
@@ -231,10 +254,17 @@ func (a *Admin) Inspect(ctx context.Context, id string) (*Job, error) {
 		j.Where = "dead"
 	}
 	if j.Where == "unknown" || meta["state"] == "queued" {
-		if pos, err := a.pendingPosition(ctx, id); err != nil {
+		if pos, err := a.position(ctx, k.Pending, id); err != nil {
 			return nil, err
 		} else if pos >= 0 {
 			j.Where, j.Position = "pending", pos
+		}
+	}
+	if j.Where == "unknown" || meta["lane"] == LaneGPU && meta["state"] != "active" {
+		if pos, err := a.position(ctx, k.GPU(), id); err != nil {
+			return nil, err
+		} else if pos >= 0 {
+			j.Where, j.Position = "gpu-lane", pos
 		}
 	}
 	if j.Where == "unknown" && j.Meta == nil {
@@ -243,16 +273,16 @@ func (a *Admin) Inspect(ctx context.Context, id string) (*Job, error) {
 	return j, nil
 }
 
-// pendingPosition finds job id in the pending list (0 = next to run, -1 =
-// not there). Producers push bare payloads, so it hashes each one: fine
-// for an operator command, not for a hot path.
-func (a *Admin) pendingPosition(ctx context.Context, id string) (int64, error) {
+// position finds job id in list (the pending list or the GPU lane; 0 =
+// next to run, -1 = not there). Producers push bare payloads, so it hashes
+// each one: fine for an operator command, not for a hot path.
+func (a *Admin) position(ctx context.Context, list, id string) (int64, error) {
 	const chunk = 1000
 	for start := int64(0); ; start += chunk {
 		// Index -1 is the next job to run, so walk from the right.
-		items, err := a.c.Do(ctx, a.c.B().Lrange().Key(a.keys.Pending).Start(-start-chunk).Stop(-start-1).Build()).AsStrSlice()
+		items, err := a.c.Do(ctx, a.c.B().Lrange().Key(list).Start(-start-chunk).Stop(-start-1).Build()).AsStrSlice()
 		if err != nil {
-			return -1, fmt.Errorf("read pending jobs: %w", err)
+			return -1, fmt.Errorf("read jobs of %s: %w", list, err)
 		}
 		for i := len(items) - 1; i >= 0; i-- {
 			if empplay.IDFor([]byte(items[i])) == id {

@@ -105,6 +105,37 @@ func TestRedisDeployments(t *testing.T) {
 			if err := q.Deregister(ctx); err != nil {
 				t.Fatal(err)
 			}
+
+			// The GPU lane: routed by a CPU worker, taken by a GPU
+			// worker, drained back once no GPU worker is left.
+			cpu := newLaneQueue(t, c, queue.LaneCPU, queue.Config{})
+			gpuq := newLaneQueue(t, c, queue.LaneGPU, queue.Config{})
+			if _, err := prod.Submit(ctx, []byte(webglJob)); err != nil {
+				t.Fatal(err)
+			}
+			if d, err := cpu.Fetch(ctx); d != nil || err != nil {
+				t.Fatalf("CPU Fetch of a WebGL job = %+v, %v; want it routed", d, err)
+			}
+			if g, err := gpuq.Fetch(ctx); err != nil || g == nil || string(g.Raw) != webglJob {
+				t.Fatalf("GPU Fetch = %+v, %v", g, err)
+			} else if _, err := gpuq.Finish(ctx, g, &empplay.Result{Success: true}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := prod.Submit(ctx, []byte(flagJob)); err != nil {
+				t.Fatal(err)
+			}
+			if d, err := cpu.Fetch(ctx); d != nil || err != nil {
+				t.Fatalf("CPU Fetch = %+v, %v; want it routed", d, err)
+			}
+			if err := gpuq.Deregister(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := queue.NewMaintainer(c, "", "t").DrainGPU(ctx); n != 1 || err != nil {
+				t.Fatalf("DrainGPU = %d, %v; want 1", n, err)
+			}
+			if d := fetchWithin(t, cpu, 5*time.Second); d == nil || string(d.Raw) != flagJob {
+				t.Fatalf("CPU worker fetched %+v after the drain; want the flagged job", d)
+			}
 		})
 	}
 }

@@ -48,6 +48,14 @@ func (k Keys) Retry() string { return k.tag + ":retry" }
 // SweepLock elects the one process that sweeps for dead workers.
 func (k Keys) SweepLock() string { return k.tag + ":sweep-lock" }
 
+// GPU is the GPU lane: jobs that want a GPU, moved there from Pending by
+// CPU workers while a GPU worker is alive, taken by GPU workers first.
+func (k Keys) GPU() string { return k.tag + ":gpu" }
+
+// GPUWorkers is the registry of workers that take jobs from the GPU lane
+// (worker id -> heartbeat expiry, ms), a subset of Workers.
+func (k Keys) GPUWorkers() string { return k.tag + ":gpu-workers" }
+
 // InflightPattern matches every in-flight list, for SCAN.
 func (k Keys) InflightPattern() string { return k.tag + ":inflight:*" }
 

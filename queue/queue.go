@@ -39,6 +39,9 @@ type Config struct {
 	HeartbeatTTL time.Duration
 	// DeadCap caps the dead-letter list [10000].
 	DeadCap int
+	// Lane is where the worker takes jobs from first, [LaneCPU] or
+	// [LaneGPU] [cpu]; [Redis.SetLane] changes it.
+	Lane string
 }
 
 func (c *Config) defaults() {
@@ -85,12 +88,16 @@ type Redis struct {
 	// may then sit in our in-flight list with nobody working on it (the
 	// worker is alive, so no sweep would recover it).
 	suspect atomic.Bool
+	// gpu is true while the worker takes the GPU lane (see Lane).
+	gpu atomic.Bool
 }
 
 // New returns the queue view of worker wid. Use [NewWorkerID] for wid.
 func New(c rueidis.Client, cfg Config, wid string, logger *slog.Logger) *Redis {
 	cfg.defaults()
-	return &Redis{c: c, cfg: cfg, keys: NewKeys(cfg.Name), wid: wid, logger: logger}
+	q := &Redis{c: c, cfg: cfg, keys: NewKeys(cfg.Name), wid: wid, logger: logger}
+	q.gpu.Store(cfg.Lane == LaneGPU)
+	return q
 }
 
 // NewWorkerID returns an id unique to this process incarnation:
@@ -128,8 +135,8 @@ func (q *Redis) heartbeat(ctx context.Context, first bool) error {
 	if first {
 		f = "1"
 	}
-	s, err := heartbeatScript.Exec(ctx, q.c, []string{q.keys.Workers()},
-		[]string{q.wid, ms(q.cfg.HeartbeatTTL), f}).ToString()
+	s, err := heartbeatScript.Exec(ctx, q.c, []string{q.keys.Workers(), q.keys.GPUWorkers()},
+		[]string{q.wid, ms(q.cfg.HeartbeatTTL), f, q.Lane()}).ToString()
 	if err != nil {
 		return fmt.Errorf("heartbeat %s: %w", q.wid, err)
 	}
@@ -142,8 +149,12 @@ func (q *Redis) heartbeat(ctx context.Context, first bool) error {
 // Deregister removes the worker from the registry. Its in-flight list must
 // be empty (finished or requeued) before.
 func (q *Redis) Deregister(ctx context.Context) error {
-	if err := q.c.Do(ctx, q.c.B().Zrem().Key(q.keys.Workers()).Member(q.wid).Build()).Error(); err != nil {
-		return fmt.Errorf("deregister %s: %w", q.wid, err)
+	for _, r := range q.c.DoMulti(ctx,
+		q.c.B().Zrem().Key(q.keys.GPUWorkers()).Member(q.wid).Build(),
+		q.c.B().Zrem().Key(q.keys.Workers()).Member(q.wid).Build()) {
+		if err := r.Error(); err != nil {
+			return fmt.Errorf("deregister %s: %w", q.wid, err)
+		}
 	}
 	return nil
 }
@@ -152,6 +163,10 @@ func (q *Redis) Deregister(ctx context.Context) error {
 // (nil, nil) when no job arrived. Jobs that already have a result, and
 // jobs that ran out of attempts (their failed result is written here), are
 // handled inside and never returned.
+//
+// A worker on [LaneCPU] moves a job that wants a GPU to the GPU lane
+// instead of claiming it, while a GPU worker is alive, and returns (nil,
+// nil); one on [LaneGPU] takes the GPU lane first. See [LaneCPU].
 func (q *Redis) Fetch(ctx context.Context) (*empplay.Delivery, error) {
 	if q.suspect.Load() {
 		raw, err := q.recoverOwn(ctx)
@@ -164,20 +179,27 @@ func (q *Redis) Fetch(ctx context.Context) (*empplay.Delivery, error) {
 			return q.claim(ctx, raw)
 		}
 	}
-	raw, err := q.move(ctx)
+	raw, from, err := q.next(ctx)
 	if err != nil || raw == nil {
 		return nil, err
+	}
+	if from == q.keys.Pending && !q.gpu.Load() {
+		if routed, err := q.route(ctx, raw); err != nil || routed {
+			return nil, err
+		}
 	}
 	return q.claim(ctx, raw)
 }
 
-func (q *Redis) move(ctx context.Context) ([]byte, error) {
+// move waits up to the block timeout to move the oldest job of list src
+// into the worker's in-flight list.
+func (q *Redis) move(ctx context.Context, src string) ([]byte, error) {
 	inflight := q.keys.Inflight(q.wid)
 	// The context outlives the server-side timeout, so an idle queue ends
 	// the call in Redis, not by cancelling the connection.
 	bctx, cancel := context.WithTimeout(ctx, q.cfg.BlockTimeout+5*time.Second)
 	defer cancel()
-	cmd := q.c.B().Blmove().Source(q.keys.Pending).Destination(inflight).Right().Left().
+	cmd := q.c.B().Blmove().Source(src).Destination(inflight).Right().Left().
 		Timeout(q.cfg.BlockTimeout.Seconds()).Build()
 	s, err := q.c.Do(bctx, cmd).ToString()
 	if rueidis.IsRedisNil(err) {
@@ -192,7 +214,7 @@ func (q *Redis) move(ctx context.Context) ([]byte, error) {
 			}
 			q.suspect.Store(true)
 		}
-		return nil, fmt.Errorf("fetch from %s: %w", q.keys.Pending, err)
+		return nil, fmt.Errorf("fetch from %s: %w", src, err)
 	}
 	return []byte(s), nil
 }

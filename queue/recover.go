@@ -66,7 +66,7 @@ func (m *Maintainer) Recover(ctx context.Context, wid string, force bool) (int, 
 	if force {
 		f = "1"
 	}
-	n, err := recoverScript.Exec(ctx, m.c, []string{m.keys.Workers(), m.keys.Inflight(wid), m.keys.Pending},
+	n, err := recoverScript.Exec(ctx, m.c, []string{m.keys.Workers(), m.keys.Inflight(wid), m.keys.Pending, m.keys.GPUWorkers()},
 		[]string{wid, f}).AsInt64()
 	if err != nil {
 		return 0, fmt.Errorf("recover jobs of %s: %w", wid, err)

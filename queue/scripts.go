@@ -74,14 +74,20 @@ redis.call('HSET', KEYS[3], 'state', 'queued')
 return 1
 `)
 
-// heartbeatScript registers or refreshes a worker. A worker that another
-// process wrote off (removed from the registry) is told FENCED and must
-// stop without writing results.
+// heartbeatScript registers or refreshes a worker, and its entry in the
+// GPU lane's registry when it takes GPU jobs (and removes that entry when
+// it does not). A worker that another process wrote off (removed from the
+// registry) is told FENCED and must stop without writing results.
 //
-// KEYS: 1 workers ; ARGV: 1 wid 2 ttlMs 3 first (1/0)
+// KEYS: 1 workers 2 gpu-workers ; ARGV: 1 wid 2 ttlMs 3 first (1/0) 4 lane
 var heartbeatScript = rueidis.NewLuaScriptRetryable(luaNow + `
 if ARGV[3] ~= '1' and not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 'FENCED' end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+if ARGV[4] == 'gpu' then
+  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+else
+  redis.call('ZREM', KEYS[2], ARGV[1])
+end
 return 'OK'
 `)
 
@@ -119,12 +125,13 @@ return #ids
 // force is 0. Attempts were charged at claim time, so a job that kills its
 // worker still runs out of them.
 //
-// KEYS: 1 workers 2 inflight 3 pending ; ARGV: 1 wid 2 force
+// KEYS: 1 workers 2 inflight 3 pending 4 gpu-workers ; ARGV: 1 wid 2 force
 // Returns the number of jobs moved, or -1 when the worker is alive.
 var recoverScript = rueidis.NewLuaScriptRetryable(luaNow + `
 local exp = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if ARGV[2] ~= '1' and exp and tonumber(exp) > now then return -1 end
 redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
 local n = 0
 while redis.call('LMOVE', KEYS[2], KEYS[3], 'RIGHT', 'RIGHT') do n = n + 1 end
 return n

@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/empplay/empplay/assets"
+	"github.com/empplay/empplay/gpu"
 )
 
 // Defaults of [Options].
@@ -47,9 +48,13 @@ type Options struct {
 	// ChromiumPath is the Chromium binary. It is required. On Debian use
 	// /usr/lib/chromium/chromium, not the /usr/bin/chromium wrapper script.
 	ChromiumPath string
-	// ExtraFlags are Chromium switches added after the base flags, each
-	// "--name" or "--name=value" (GPU flags, for example). A switch that is
-	// already in the base list gets the new value.
+	// Backend is how Chromium renders WebGL and raster work: [gpu.CPU]
+	// (the default: SwiftShader, DESIGN.md section 4), [gpu.NVIDIA] or
+	// [gpu.Mesa]. Its switches come from [gpu.Flags].
+	Backend gpu.Backend
+	// ExtraFlags are Chromium switches added after the base and backend
+	// flags, each "--name" or "--name=value". A switch that is already in
+	// the list gets the new value.
 	ExtraFlags []string
 	// ProfileDir is the directory under which each browser start makes its
 	// own unique --user-data-dir (removed when that browser stops). Default
@@ -66,6 +71,9 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
+	if o.Backend == "" {
+		o.Backend = gpu.CPU
+	}
 	if o.ProfileDir == "" {
 		o.ProfileDir = os.TempDir()
 	}
@@ -315,10 +323,19 @@ type chromiumSwitch struct {
 }
 
 // chromiumSwitches is the one place that decides how Chromium runs
-// (DESIGN.md section 4, measured on Chromium 156 on a CPU-only host). The
-// DevTools pipe, the profile directory and the first about:blank tab are
-// added by chromedp and launch.
-func chromiumSwitches(extra []string, root bool) ([]chromiumSwitch, error) {
+// (DESIGN.md section 4, measured on Chromium 156 on a CPU-only host): the
+// base switches, then the GPU switches of backend (gpu.Flags, where each
+// has its reason; "" is the CPU), then extra. The DevTools pipe, the
+// profile directory and the first about:blank tab are added by chromedp
+// and launch.
+func chromiumSwitches(backend gpu.Backend, extra []string, root bool) ([]chromiumSwitch, error) {
+	if backend == "" {
+		backend = gpu.CPU
+	}
+	backendFlags := gpu.Flags(backend)
+	if backendFlags == nil {
+		return nil, fmt.Errorf("render: unknown GPU backend %q: want %s, %s or %s", backend, gpu.CPU, gpu.NVIDIA, gpu.Mesa)
+	}
 	list := []chromiumSwitch{
 		// The new headless mode is the real browser without a window, so
 		// pages render as in Chrome (old headless is a separate binary now).
@@ -326,10 +343,7 @@ func chromiumSwitches(extra []string, root bool) ([]chromiumSwitch, error) {
 		// Chromium refuses to start as root with its sandbox on. It stays on
 		// for any other user.
 		{"no-sandbox", root},
-		// On a CPU host WebGL runs on SwiftShader through ANGLE either way,
-		// and without this 2D draw+capture was 3x slower (GPU process
-		// probing). GPU hosts replace it through ExtraFlags.
-		{"disable-gpu", true},
+		// GPU switches (--disable-gpu on the CPU) come from the backend.
 		// No UDP from the browser: QUIC would bypass nothing we intercept,
 		// but it is one more channel to keep closed.
 		{"disable-quic", true},
@@ -361,8 +375,11 @@ func chromiumSwitches(extra []string, root bool) ([]chromiumSwitch, error) {
 	for i, s := range list {
 		index[s.name] = i
 	}
-	for _, f := range extra {
+	for i, f := range append(backendFlags, extra...) {
 		if !strings.HasPrefix(f, "--") || len(f) < 3 {
+			if i < len(backendFlags) {
+				return nil, fmt.Errorf("render: %s backend flag %q must look like --name or --name=value", backend, f)
+			}
 			return nil, fmt.Errorf("render: extra chromium flag %q must look like --name or --name=value", f)
 		}
 		name, value, hasValue := strings.Cut(f[2:], "=")
@@ -401,7 +418,7 @@ func (b *Browser) launch(ctx context.Context) (*instance, error) {
 	if b.opts.ChromiumPath == "" {
 		return nil, errors.New("render: Options.ChromiumPath is empty; set it to the Chromium binary (/usr/lib/chromium/chromium on Debian)")
 	}
-	switches, err := chromiumSwitches(b.opts.ExtraFlags, os.Geteuid() == 0)
+	switches, err := chromiumSwitches(b.opts.Backend, b.opts.ExtraFlags, os.Geteuid() == 0)
 	if err != nil {
 		return nil, err
 	}
@@ -464,7 +481,7 @@ func (b *Browser) launch(ctx context.Context) (*instance, error) {
 	if p := c.Browser.Process(); p != nil {
 		in.pid = p.Pid
 	}
-	b.logger.InfoContext(ctx, "chromium started", "pid", in.pid, "profile_dir", dir,
+	b.logger.InfoContext(ctx, "chromium started", "pid", in.pid, "backend", b.opts.Backend, "profile_dir", dir,
 		"duration_ms", time.Since(start).Milliseconds())
 	return in, nil
 }

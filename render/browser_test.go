@@ -45,7 +45,7 @@ func TestChromiumSwitches(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			list, err := chromiumSwitches(tc.extra, tc.root)
+			list, err := chromiumSwitches("", tc.extra, tc.root)
 			if tc.wantErr {
 				if err == nil {
 					t.Fatalf("no error for %q", tc.extra)

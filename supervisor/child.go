@@ -74,6 +74,7 @@ func (s *Supervisor) start(ctx context.Context, sl *slot) (*child, Exit) {
 		Index:       sl.index,
 		Incarnation: inc,
 		WorkerID:    fmt.Sprintf("%s:slot%d:%d:%d:%s", s.cfg.IDPrefix, sl.index, inc, os.Getpid(), strings.ToLower(rand.Text()[:6])),
+		GPU:         s.slotGPU(sl.index),
 	}
 	fail := func(err error) (*child, Exit) {
 		s.log.ErrorContext(ctx, "start worker", "slot", sl.index, "worker_id", sd.WorkerID, "err", err)

@@ -7,6 +7,14 @@
 // (the Chromium --user-data-dir), both new, so that a dead incarnation's
 // in-flight jobs and leftover processes can be found without ambiguity.
 //
+// # GPU slots
+//
+// [PlanGPU] decides from the GPU's total and free memory, the memory
+// reserved for co-located services (comfyui entries of WORKERS) and what
+// one GPU slot needs, how many slots render on the GPU; slots 0 to
+// [Config.GPUSlots]-1 get [Slot.GPU], which the Command func turns into
+// the worker's GPU flags.
+//
 // # Processes
 //
 // Every child runs in its own process group, with Pdeathsig SIGKILL as a

@@ -19,6 +19,9 @@ import (
 type Config struct {
 	// Slots is how many workers run at once; at least 1.
 	Slots int
+	// GPUSlots is how many of them render on the GPU: slots 0 to
+	// GPUSlots-1 ([Slot.GPU]); see [PlanGPU].
+	GPUSlots int
 	// IDPrefix starts every worker id [the host name].
 	IDPrefix string
 	// ProfileRoot is where each incarnation's profile directory is created;
@@ -138,6 +141,8 @@ type Slot struct {
 	// the child's Chromium --user-data-dir; the supervisor removes it when
 	// the incarnation ends.
 	ProfileDir string
+	// GPU is true for a slot that renders on the GPU (Config.GPUSlots).
+	GPU bool
 }
 
 // Exit describes the end of an incarnation.

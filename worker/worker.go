@@ -63,6 +63,9 @@ type Config struct {
 	MaxAttempts int
 	// RetryBase and RetryMax shape the retry backoff [1s, 30s].
 	RetryBase, RetryMax time.Duration
+	// GPU is true for a worker started to render on a GPU; it checks the
+	// renderer of every WebGL job (see [Worker.DegradeGPU]).
+	GPU bool
 }
 
 func (c *Config) defaults() {
@@ -97,6 +100,7 @@ type Worker struct {
 	mu        sync.Mutex
 	current   string    // id of the job being processed
 	deadline  time.Time // when the job in hand must be done
+	gpu       gpuState
 }
 
 // New returns a worker that takes jobs from q.
@@ -216,8 +220,9 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 		w.mu.Unlock()
 	}()
 	typ := jobType(d.Raw)
+	var renderer string // the WebGL renderer that drew the job
 	event := func(outcome string, code empplay.Code) {
-		w.emit(empplay.JobEvent{Type: typ, Outcome: outcome, ErrorCode: code, Seconds: time.Since(start).Seconds()})
+		w.emit(empplay.JobEvent{Type: typ, Outcome: outcome, ErrorCode: code, Seconds: time.Since(start).Seconds(), Renderer: renderer})
 	}
 
 	// The job runs on its own context so a shutdown does not abort it at
@@ -235,6 +240,7 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 	defer stop()
 
 	res := w.Process(jobCtx, d)
+	renderer = res.Renderer
 
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.ResultTimeout)
 	defer cancel()
@@ -307,6 +313,9 @@ func (w *Worker) Process(ctx context.Context, d *empplay.Delivery) (res *empplay
 		return res
 	}
 	res = &empplay.Result{ID: d.ID, Type: job.Type}
+	if err := w.gpuGate(job); err != nil {
+		return fail(res, err)
+	}
 	out, err := w.render(ctx, job, res)
 	if err != nil {
 		return fail(res, err)
@@ -315,6 +324,9 @@ func (w *Worker) Process(ctx context.Context, d *empplay.Delivery) (res *empplay
 		return fail(res, empplay.Errorf(empplay.CodeInternal, "renderer produced no output"))
 	}
 	res.Trigger, res.Renderer = out.Trigger, out.Renderer
+	if err := w.gpuVerify(ctx, d.ID, job, out.Renderer); err != nil {
+		return fail(res, err)
+	}
 
 	t := time.Now()
 	uctx, cancel := context.WithTimeout(ctx, w.cfg.UploadTimeout)

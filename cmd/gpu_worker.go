@@ -1,0 +1,227 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/assets"
+	"github.com/empplay/empplay/gpu"
+	"github.com/empplay/empplay/render"
+)
+
+// gpuWorkerFlags are what the supervisor tells a worker about its slot's
+// GPU share. A worker started by hand leaves them empty and detects.
+type gpuWorkerFlags struct {
+	backend     string
+	memoryLimit string
+}
+
+func (f *gpuWorkerFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.backend, "gpu-backend", "",
+		"render on this backend: cpu, nvidia or mesa (the supervisor sets it per slot; empty: detect, as --gpu-acceleration says)")
+	fs.StringVar(&f.memoryLimit, "gpu-memory-limit", "",
+		"recycle the browser when it holds more GPU memory than this, e.g. 4GiB (NVIDIA only; the supervisor sets the slot's share; empty: no limit)")
+	bindEnv(fs, "gpu-backend", "EMPPLAY_GPU_BACKEND")
+	bindEnv(fs, "gpu-memory-limit", "EMPPLAY_GPU_MEMORY_LIMIT")
+}
+
+// resolveBackend returns the backend the worker renders on: --gpu-backend
+// when set, else what detection and --gpu-acceleration choose.
+func resolveBackend(ctx context.Context, f *gpuWorkerFlags, mode *gpuFlags, logger *slog.Logger) (gpu.Backend, error) {
+	switch b := gpu.Backend(f.backend); b {
+	case gpu.CPU, gpu.NVIDIA, gpu.Mesa:
+		return b, nil
+	case "":
+	default:
+		return "", empplay.ConfigError(fmt.Errorf("--gpu-backend (EMPPLAY_GPU_BACKEND) %q: want cpu, nvidia or mesa", f.backend))
+	}
+	c, err := mode.choose(ctx, gpu.NewDetector(gpu.NewSystemNVML()))
+	if err != nil {
+		return "", err
+	}
+	if c.Warning != "" {
+		logger.WarnContext(ctx, "GPU acceleration", "backend", c.Backend, "warning", c.Warning)
+	}
+	return c.Backend, nil
+}
+
+// startOn launches the browser on backend, after [browserFlags.check].
+func (b *browserFlags) startOn(ctx context.Context, backend gpu.Backend, logger *slog.Logger) (*render.Browser, error) {
+	if err := b.check(); err != nil {
+		return nil, err
+	}
+	br := render.New(render.Options{
+		ChromiumPath:   b.chromium,
+		Backend:        backend,
+		ProfileDir:     b.profileDir,
+		DefaultTimeout: b.timeout(),
+		RecycleAfter:   b.recycleAfter,
+	}, assets.Embedded(), logger)
+	if err := br.Start(ctx); err != nil {
+		return nil, fmt.Errorf("start Chromium (%s backend): %w", backend, err)
+	}
+	return br, nil
+}
+
+// verifyGPU probes the browser's WebGL renderer. For a GPU backend it
+// returns why the browser does not render on the GPU ("" when it does).
+func verifyGPU(ctx context.Context, br *render.Browser, backend gpu.Backend, logger *slog.Logger) (render.WebGLInfo, string) {
+	info, err := br.ProbeWebGL(ctx)
+	switch {
+	case err != nil:
+		logger.WarnContext(ctx, "WebGL probe failed", "backend", backend, "err", err)
+		if backend != gpu.CPU {
+			return info, "the start-up WebGL probe failed: " + err.Error()
+		}
+	case info.Renderer == "":
+		logger.WarnContext(ctx, "Chromium has no WebGL", "backend", backend)
+		if backend != gpu.CPU {
+			return info, fmt.Sprintf("Chromium has no WebGL with the %s flags", backend)
+		}
+	default:
+		logger.InfoContext(ctx, "WebGL renderer", "backend", backend, "renderer", info.Renderer,
+			"software", info.Software, "webgl2", info.WebGL2, "duration_ms", info.Ms)
+		if backend != gpu.CPU && info.Software {
+			return info, fmt.Sprintf("the %s flags gave the software renderer %q", backend, info.Renderer)
+		}
+	}
+	return info, ""
+}
+
+// gpuWatch measures the GPU memory of a GPU worker's browser (NVML, per
+// process) and recycles the browser between jobs when it holds more than
+// its share.
+type gpuWatch struct {
+	nv      *gpu.SystemNVML
+	br      *render.Browser
+	limit   uint64 // 0: measure only
+	every   time.Duration
+	logger  *slog.Logger
+	used    atomic.Int64
+	procs   func() ([]gpu.ProcessMemory, error)
+	pgrpOf  func(pid int) (int, bool)
+	recycle func(ctx context.Context, reason string) error
+}
+
+// newGPUWatch returns a watch of br, or nil when NVML is unusable.
+func newGPUWatch(br *render.Browser, limit uint64, logger *slog.Logger) *gpuWatch {
+	nv := gpu.NewSystemNVML()
+	if err := nv.Init(); err != nil {
+		logger.Warn("GPU memory of the browser cannot be measured", "err", err)
+		return nil
+	}
+	return &gpuWatch{nv: nv, br: br, limit: limit, every: 5 * time.Second, logger: logger,
+		procs: nv.Processes, pgrpOf: processGroup, recycle: br.Recycle}
+}
+
+// run measures every few seconds until ctx ends.
+func (g *gpuWatch) run(ctx context.Context) {
+	defer func() { _ = g.nv.Shutdown() }()
+	t := time.NewTicker(g.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		g.check(ctx)
+	}
+}
+
+// check measures once and recycles the browser if it is over its limit.
+func (g *gpuWatch) check(ctx context.Context) {
+	g.checkGroup(ctx, g.br.PID())
+}
+
+// checkGroup measures the browser whose process group is pgid.
+func (g *gpuWatch) checkGroup(ctx context.Context, pgid int) {
+	procs, err := g.procs()
+	if err != nil {
+		g.logger.DebugContext(ctx, "read GPU processes", "err", err)
+		return
+	}
+	used, _ := gpu.GroupMemory(procs, pgid, g.pgrpOf)
+	g.used.Store(int64(used))
+	if g.limit == 0 || used <= g.limit {
+		return
+	}
+	g.logger.WarnContext(ctx, "the browser holds more GPU memory than its share; recycling it after the job in hand",
+		"gpu_memory", used, "limit", g.limit)
+	if err := g.recycle(ctx, "gpu memory"); err != nil && ctx.Err() == nil {
+		g.logger.ErrorContext(ctx, "recycle the browser", "err", err)
+	}
+	g.used.Store(0)
+}
+
+// Used returns the latest measurement in bytes.
+func (g *gpuWatch) Used() int64 {
+	if g == nil {
+		return 0
+	}
+	return g.used.Load()
+}
+
+// processGroup reads the process group of pid from /proc.
+func processGroup(pid int) (int, bool) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0, false
+	}
+	// pid (comm) state ppid pgrp ...: comm may hold spaces and parens.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := bytes.Fields(b[i+1:])
+	if len(f) < 3 {
+		return 0, false
+	}
+	g, err := strconv.Atoi(string(f[2]))
+	return g, err == nil
+}
+
+// gpuReport is what a worker adds to its health reports about its GPU.
+type gpuReport struct {
+	backend gpu.Backend
+	limit   uint64
+	watch   *gpuWatch
+	lane    func() string
+	w       interface{ GPUDegraded() string }
+
+	mu       sync.Mutex
+	renderer string
+}
+
+func (g *gpuReport) setRenderer(r string) {
+	g.mu.Lock()
+	g.renderer = r
+	g.mu.Unlock()
+}
+
+// fill adds the GPU fields to r.
+func (g *gpuReport) fill(r *empplay.Report) {
+	if r.Done != nil && r.Done.Renderer != "" {
+		// The last job's renderer is the browser's latest word.
+		g.setRenderer(r.Done.Renderer)
+	}
+	g.mu.Lock()
+	r.Renderer = g.renderer
+	g.mu.Unlock()
+	r.Backend = string(g.backend)
+	r.Lane = g.lane()
+	r.GPUDegraded = g.w.GPUDegraded()
+	r.GPUMemory = g.watch.Used()
+	r.GPUMemoryLimit = int64(g.limit)
+}
