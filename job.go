@@ -35,6 +35,12 @@ const (
 	MaxJobBytes  = 8 << 20 // the whole payload
 	maxBlobName  = 1024    // Azure's limit on a blob name
 	maxIDLen     = 200     // an id is part of Redis keys
+
+	MaxDeviceScaleFactor = 4
+	MaxOutputSide        = 8192   // pixels per side of the output: size x deviceScaleFactor
+	MaxCaptureFrames     = 100000 // captureFrames
+	MaxCaptureDelayMs    = 600000 // captureDelayMs
+	maxSelectorLen       = 500
 )
 
 // Job is one render request as producers push it onto the queue. The JSON
@@ -68,8 +74,20 @@ type Job struct {
 
 	// extensions
 	P5Version string `json:"p5Version,omitempty"` // "1" (default) or "2"
-	TimeoutMs int    `json:"timeoutMs,omitempty"` // per-job render deadline; capped by the worker's BROWSER_TIMEOUT
-	ReplyTo   string `json:"replyTo,omitempty"`   // a Redis list the result is also pushed to
+	// When the picture is taken (p5 and js; see render's package doc). At
+	// most one of CaptureFrames and CaptureDelayMs.
+	CaptureFrames   int    `json:"captureFrames,omitempty"`   // p5: after the draw() that ends frame N
+	CaptureDelayMs  int    `json:"captureDelayMs,omitempty"`  // this long after setup() (p5) or the load event (js)
+	CaptureSelector string `json:"captureSelector,omitempty"` // p5: CSS selector of the canvas to capture
+	// DeviceScaleFactor is window.devicePixelRatio (and so p5's default
+	// pixelDensity): 1 (the default) to MaxDeviceScaleFactor. The PNG is
+	// width x height times it.
+	DeviceScaleFactor float64 `json:"deviceScaleFactor,omitempty"`
+	// AllowBlank accepts a picture whose pixels are all the same colour,
+	// which otherwise fails with blank_canvas.
+	AllowBlank bool   `json:"allowBlank,omitempty"`
+	TimeoutMs  int    `json:"timeoutMs,omitempty"` // per-job render deadline; capped by the worker's BROWSER_TIMEOUT
+	ReplyTo    string `json:"replyTo,omitempty"`   // a Redis list the result is also pushed to
 
 	// Raw is the exact payload the job was parsed from.
 	Raw []byte `json:"-"`
@@ -224,7 +242,39 @@ func (j *Job) Validate() error {
 	if j.TimeoutMs < 0 {
 		return Errorf(CodeInvalidField, "field \"timeoutMs\" must not be negative")
 	}
+	return j.checkCapture()
+}
+
+// checkCapture checks the capture extension fields.
+func (j *Job) checkCapture() error {
+	switch {
+	case j.CaptureFrames < 0 || j.CaptureFrames > MaxCaptureFrames:
+		return Errorf(CodeInvalidField, "field \"captureFrames\" must be 1-%d, got %d", MaxCaptureFrames, j.CaptureFrames)
+	case j.CaptureDelayMs < 0 || j.CaptureDelayMs > MaxCaptureDelayMs:
+		return Errorf(CodeInvalidField, "field \"captureDelayMs\" must be 0-%d, got %d", MaxCaptureDelayMs, j.CaptureDelayMs)
+	case j.CaptureFrames > 0 && j.CaptureDelayMs > 0:
+		return Errorf(CodeInvalidField, "fields \"captureFrames\" and \"captureDelayMs\" are exclusive: give one")
+	case j.CaptureFrames > 0 && j.Type != TypeP5:
+		return Errorf(CodeInvalidField, "field \"captureFrames\" is for p5 jobs")
+	case len(j.CaptureSelector) > maxSelectorLen:
+		return Errorf(CodeInvalidField, "field \"captureSelector\" is longer than %d bytes", maxSelectorLen)
+	case j.CaptureSelector != "" && j.Type != TypeP5:
+		return Errorf(CodeInvalidField, "field \"captureSelector\" is for p5 jobs")
+	case j.DeviceScaleFactor != 0 && (j.DeviceScaleFactor < 1 || j.DeviceScaleFactor > MaxDeviceScaleFactor):
+		return Errorf(CodeInvalidField, "field \"deviceScaleFactor\" must be 1-%d, got %v", MaxDeviceScaleFactor, j.DeviceScaleFactor)
+	}
+	if f := j.ScaleFactor(); float64(j.Width)*f > MaxOutputSide || float64(j.Height)*f > MaxOutputSide {
+		return Errorf(CodeSizeOutOfRange, "%dx%d at device scale factor %v is over %d pixels per side", j.Width, j.Height, f, MaxOutputSide)
+	}
 	return nil
+}
+
+// ScaleFactor is the job's device scale factor: DeviceScaleFactor, or 1.
+func (j *Job) ScaleFactor() float64 {
+	if j.DeviceScaleFactor == 0 {
+		return 1
+	}
+	return j.DeviceScaleFactor
 }
 
 func checkSize(name string, v int) error {

@@ -17,6 +17,9 @@ type Output struct {
 	// Trigger says what told the renderer the picture was ready
 	// ("draw", "frames", "capture", "deadline", ...).
 	Trigger string
+	// TriggerMs is when the trigger fired, in milliseconds from the start
+	// of the job's code.
+	TriggerMs float64
 	// Renderer is the WebGL renderer string, when the page used WebGL.
 	Renderer string
 }

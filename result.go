@@ -12,17 +12,20 @@ type Result struct {
 	MimeType string `json:"mimeType,omitempty"`
 	Error    string `json:"error,omitempty"`
 
-	ID        string  `json:"id"`
-	ErrorCode Code    `json:"errorCode,omitempty"`
-	Retryable bool    `json:"retryable,omitempty"` // the failure was transient but attempts ran out
-	Attempts  int     `json:"attempts,omitempty"`
-	Type      string  `json:"type,omitempty"`
-	Worker    string  `json:"worker,omitempty"`
-	Bytes     int64   `json:"bytes,omitempty"`
-	SHA256    string  `json:"sha256,omitempty"` // of the uploaded output
-	Width     int     `json:"width,omitempty"`  // of the output image, in pixels
-	Height    int     `json:"height,omitempty"`
-	Trigger   string  `json:"trigger,omitempty"` // what told the renderer the picture was ready
+	ID        string `json:"id"`
+	ErrorCode Code   `json:"errorCode,omitempty"`
+	Retryable bool   `json:"retryable,omitempty"` // the failure was transient but attempts ran out
+	Attempts  int    `json:"attempts,omitempty"`
+	Type      string `json:"type,omitempty"`
+	Worker    string `json:"worker,omitempty"`
+	Bytes     int64  `json:"bytes,omitempty"`
+	SHA256    string `json:"sha256,omitempty"` // of the uploaded output
+	Width     int    `json:"width,omitempty"`  // of the output image, in pixels
+	Height    int    `json:"height,omitempty"`
+	Trigger   string `json:"trigger,omitempty"` // what told the renderer the picture was ready
+	// TriggerMs is when the trigger fired, in milliseconds from the start
+	// of the job's code.
+	TriggerMs float64 `json:"triggerMs,omitempty"`
 	Renderer  string  `json:"renderer,omitempty"`
 	Timings   Timings `json:"timings"`
 	// FinishedAt is when the worker wrote the result.

@@ -110,6 +110,7 @@ type browserFlags struct {
 	timeoutMs    int
 	profileDir   string
 	recycleAfter int
+	recycleMiB   int
 }
 
 func (b *browserFlags) register(fs *pflag.FlagSet) {
@@ -117,10 +118,12 @@ func (b *browserFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&b.timeoutMs, "browser-timeout", 30000, "render deadline of one job in milliseconds")
 	fs.StringVar(&b.profileDir, "profile-dir", "", "directory for Chromium's per-browser profile directories (default: the system temp dir)")
 	fs.IntVar(&b.recycleAfter, "recycle-after", 200, "restart Chromium after this many jobs")
+	fs.IntVar(&b.recycleMiB, "recycle-memory", 1536, "restart Chromium after a job when its processes use more than this many MiB (PSS)")
 	bindEnv(fs, "chromium", "CHROMIUM_PATH")
 	bindEnv(fs, "browser-timeout", "BROWSER_TIMEOUT")
 	bindEnv(fs, "profile-dir", "EMPPLAY_PROFILE_DIR")
 	bindEnv(fs, "recycle-after", "BROWSER_RECYCLE_AFTER")
+	bindEnv(fs, "recycle-memory", "BROWSER_RECYCLE_MEMORY_MB")
 }
 
 func (b *browserFlags) timeout() time.Duration { return time.Duration(b.timeoutMs) * time.Millisecond }
@@ -150,6 +153,7 @@ func (b *browserFlags) start(ctx context.Context, logger *slog.Logger) (*render.
 		ProfileDir:     b.profileDir,
 		DefaultTimeout: b.timeout(),
 		RecycleAfter:   b.recycleAfter,
+		RecycleMemory:  int64(b.recycleMiB) << 20,
 	}, assets.Embedded(), logger)
 	if err := br.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start Chromium: %w", err)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/empplay/empplay/assets"
 	"github.com/empplay/empplay/gpu"
+	"github.com/empplay/empplay/internal/procstat"
 )
 
 // Defaults of [Options].
@@ -28,6 +29,7 @@ const (
 	DefaultStartTimeout   = 20 * time.Second
 	DefaultRenderTimeout  = 30 * time.Second
 	DefaultRecycleAfter   = 200
+	DefaultRecycleMemory  = 1536 << 20 // bytes
 	healthTimeout         = 2 * time.Second
 	gracefulCloseTimeout  = 3 * time.Second
 	profileRemoveDeadline = 5 * time.Second
@@ -68,6 +70,10 @@ type Options struct {
 	// RecycleAfter restarts Chromium after this many jobs, to bound the
 	// memory a long-lived browser accumulates. Default 200.
 	RecycleAfter int
+	// RecycleMemory restarts Chromium after a job when all its processes
+	// together use more than this many bytes (proportional set size).
+	// Default 1.5 GiB.
+	RecycleMemory int64
 }
 
 func (o Options) withDefaults() Options {
@@ -85,6 +91,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RecycleAfter <= 0 {
 		o.RecycleAfter = DefaultRecycleAfter
+	}
+	if o.RecycleMemory <= 0 {
+		o.RecycleMemory = DefaultRecycleMemory
 	}
 	return o
 }
@@ -108,9 +117,11 @@ type Browser struct {
 	cur    *instance // nil when no Chromium runs
 	jobs   int       // jobs given to cur
 	closed bool
-	spare  *tab          // a tab of cur opened ahead of the next job
-	next   string        // what spare loads: the last job's p5 major, "" after a js job
-	bg     chan struct{} // closed when the last job's cleanup is done
+	spare  *tab   // a tab of cur opened ahead of the next job
+	next   string // what spare loads: the last job's p5 major, "" after a js job
+	// recycle, when set, is why cur must be restarted before the next job.
+	recycle string
+	bg      chan struct{} // closed when the last job's cleanup is done
 
 	restarts chan string // why Chromium was restarted or killed, for metrics
 }
@@ -209,6 +220,21 @@ func (b *Browser) Healthy(ctx context.Context) error {
 	if in == nil || !in.alive() {
 		return ErrNotRunning
 	}
+	return b.healthyCtx(ctx, in)
+}
+
+// healthy is Healthy for browser in, between jobs.
+func (b *Browser) healthy(in *instance) error {
+	return b.healthyCtx(context.Background(), in)
+}
+
+// memory is what all of browser in's processes use together (summed
+// proportional set size, bytes).
+func (b *Browser) memory(in *instance) int64 {
+	return procstat.GroupMemory(in.pid)
+}
+
+func (b *Browser) healthyCtx(ctx context.Context, in *instance) error {
 	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
 	defer cancel()
 	if _, err := cdp.Call(ctx, in.cdp, browser.GetVersion, cdp.Empty{}); err != nil {
@@ -248,7 +274,8 @@ func (b *Browser) ensure(ctx context.Context, forJob bool) (*instance, error) {
 	b.lifeMu.Lock()
 	defer b.lifeMu.Unlock()
 	b.mu.Lock()
-	closed, in, jobs := b.closed, b.cur, b.jobs
+	closed, in, jobs, recycle := b.closed, b.cur, b.jobs, b.recycle
+	b.recycle = ""
 	b.mu.Unlock()
 	if closed {
 		return nil, ErrClosed
@@ -260,6 +287,8 @@ func (b *Browser) ensure(ctx context.Context, forJob bool) (*instance, error) {
 			reason = "the DevTools connection was lost"
 		case jobs >= b.opts.RecycleAfter:
 			reason = "recycle after " + strconv.Itoa(jobs) + " jobs"
+		case recycle != "":
+			reason = "recycle: " + recycle
 		}
 		if reason != "" {
 			b.logger.InfoContext(ctx, "restarting chromium", "pid", in.pid, "reason", reason)

@@ -193,7 +193,7 @@ func TestBrowserProcesses(t *testing.T) {
 		t.Errorf("--no-sandbox must be there exactly when running as root: %q", args)
 	}
 	// Render something, so that renderer and GPU processes exist too.
-	if _, err := render(t, b, job("function setup() { createCanvas(10, 10, WEBGL); }", 10, 10)); err != nil {
+	if _, err := render(t, b, flatJob("function setup() { createCanvas(10, 10, WEBGL); }", 10, 10)); err != nil {
 		t.Fatal(err)
 	}
 	procs := testenv.ProcessesUsing(dir)
@@ -240,7 +240,7 @@ func TestBrowserProcesses(t *testing.T) {
 
 func TestBrowserRecycle(t *testing.T) {
 	b := newTestBrowser(t, Options{RecycleAfter: 2})
-	ok := job("function setup() { createCanvas(10, 10); background(0, 255, 0); }", 10, 10)
+	ok := flatJob("function setup() { createCanvas(10, 10); background(0, 255, 0); }", 10, 10)
 	var pids []int
 	var dirs []string
 	for range 5 {
@@ -283,6 +283,11 @@ func TestBrowserRecycle(t *testing.T) {
 func TestBrowserCrash(t *testing.T) {
 	b := newTestBrowser(t, Options{})
 	pid, dir := b.PID(), b.ProfileDir()
+	// The next job's tab is being prepared: let it be, so that the kill
+	// below lands in the middle of the job, not before it.
+	if err := b.settle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	// Kill our own Chromium's process group in the middle of a job.
 	timer := time.AfterFunc(700*time.Millisecond, func() { _ = syscall.Kill(-pid, syscall.SIGKILL) })
 	defer timer.Stop()
@@ -297,7 +302,7 @@ func TestBrowserCrash(t *testing.T) {
 		t.Errorf("took %v to notice the crash", elapsed)
 	}
 	// The next job starts a new browser.
-	_, img := mustRender(t, b, job("function setup() { createCanvas(10, 10); background(0, 255, 0); }", 10, 10))
+	_, img := mustRender(t, b, flatJob("function setup() { createCanvas(10, 10); background(0, 255, 0); }", 10, 10))
 	checkPixels(t, img, []px{{5, 5, green}})
 	if b.PID() == pid || b.PID() == 0 {
 		t.Errorf("pid %d after the crash of %d", b.PID(), pid)
@@ -389,5 +394,27 @@ func TestUsesDir(t *testing.T) {
 		if got := usesDir([][]byte{[]byte("chromium"), []byte(tc.arg)}, dir); got != tc.want {
 			t.Errorf("usesDir(%q) = %v, want %v", tc.arg, got, tc.want)
 		}
+	}
+}
+
+// TestBrowserRecycleOnMemory restarts Chromium after a job once it uses
+// more memory than RecycleMemory (here: any).
+func TestBrowserRecycleOnMemory(t *testing.T) {
+	b := newTestBrowser(t, Options{RecycleMemory: 1})
+	ok := flatJob("function setup() { createCanvas(10, 10); background(0, 255, 0); }", 10, 10)
+	first := b.PID()
+	mustRender(t, b, ok)
+	_, img := mustRender(t, b, ok)
+	checkPixels(t, img, []px{{5, 5, green}})
+	if b.PID() == first {
+		t.Errorf("chromium %d was not restarted though it was over its memory limit", first)
+	}
+	select {
+	case reason := <-b.Restarts():
+		if reason != "recycled" {
+			t.Errorf("restart reason %q, want recycled", reason)
+		}
+	default:
+		t.Error("no restart reported")
 	}
 }

@@ -7,16 +7,38 @@
 // unique profile directory, which also holds Chromium's XDG config and
 // cache directories (so the crashpad handlers, which leave the process
 // group, are found and removed with it). Each job runs in a fresh incognito
-// browser context with a viewport of the job's width and height at device
-// scale factor 1, and the context is disposed of after the job, whatever
-// happened. Chromium restarts after a crash (on the next job) and every
-// [Options.RecycleAfter] jobs.
+// browser context with a viewport of the job's width and height at the
+// job's device scale factor (1 unless it says), and the context is disposed
+// of after the job, whatever happened.
 //
 // Render returns as soon as the picture is taken. Closing the job's page
-// and opening the next job's tab (a new, never used browser context) happen
-// in the background, while the caller uploads; the next Render waits for
-// them. That keeps per-job isolation and takes its fixed cost (about half
-// of a small job) off the critical path.
+// happens in the background, while the caller uploads, and the tab for the
+// next job is prepared while this one renders (in its own renderer
+// process, so on another core): a new, never used browser context whose
+// page has already loaded p5 (see "Warm pages"). The next Render waits for
+// both. That keeps per-job isolation and takes most of the per-job fixed
+// cost (the context, the tab, parsing and running p5.js) off the job's
+// path.
+//
+// Chromium is restarted after [Options.RecycleAfter] jobs, when its
+// processes use more than [Options.RecycleMemory] after a job, when its
+// health check (Browser.getVersion, 2 s) fails after a job, and after a
+// crash or a lost connection.
+//
+// # Warm pages
+//
+// Every p5 page of one p5 major version is the same document (the shell):
+// p5.js, the prelude with the settings every page shares, then two
+// scripts: https://empplay.invalid/job.js, which hands the prelude the
+// job's settings (hash, variables, size, capture settings, the fxhash URL)
+// and https://empplay.invalid/sketch.js, the job's code. A prepared tab
+// loads the shell of the p5 version the last job used before its job is
+// known, and the Fetch interception holds its requests for job.js and
+// sketch.js until the job's page takes the tab over. The parser waits on
+// them, so the document's load event still comes after the sketch has
+// run, exactly as on a page loaded for the job: global mode, window.onload
+// and fxhash's snippet work unchanged. A job of another p5 version or a js
+// job gets a fresh tab and a page loaded for it.
 //
 // # The page
 //
@@ -94,23 +116,42 @@
 // The prelude hooks p5 itself, so global and instance mode both work:
 // p5 1.x through p5.prototype.registerMethod ('post' after each draw(),
 // 'afterSetup'), p5 2.x through p5.registerAddon lifecycles (postdraw,
-// postsetup). The picture is the main canvas, encoded as PNG (alpha kept)
-// right after the first draw() (trigger "draw"), or after setup() for a
-// sketch without draw() (trigger "setup"), in the same task, so that WebGL
-// canvases are not blank. Code that starts no p5 sketch but draws a canvas
-// is captured after the load event (trigger "load"). A looping sketch is
-// stopped with noLoop() once captured.
+// postsetup). The picture is the main canvas (p5's, else the first canvas
+// laid out), or the canvas job.captureSelector (a CSS selector) picks,
+// encoded as PNG (alpha kept) in the same task as the draw that made it,
+// so that WebGL canvases are not blank. The trigger that fired is
+// reported in [empplay.Output.Trigger], and when, in milliseconds from
+// job.js, in TriggerMs:
 //
-// A sketch can say when the picture is ready instead: $fx.preview() (or
-// the legacy fxpreview(), or a "fxhash-preview" window event, which
-// fxhash's own snippet dispatches) captures the main canvas at that moment
-// with trigger "fxpreview", empplay.capture() with trigger "capture". When
-// the job's code (for a js job its html or javascript) contains a call of
-// one of them (a plain text scan: "$fx.preview(", "fxpreview(" other than
-// "function fxpreview(", "empplay.capture("), the default captures above
-// are off and the sketch must make the call before the deadline, else the
-// job fails with render_timeout. Without such a call in the code, a call
-// still captures if it comes first.
+//   - "draw": after the first draw() (the default).
+//   - "setup": after setup(), for a sketch without draw().
+//   - "frames": job.captureFrames = N: after the draw() that ends frame N
+//     (frameCount == N). A sketch that stops looping before is captured
+//     after its last draw, with trigger "draw".
+//   - "delay": job.captureDelayMs = D: D ms after setup(), at the end of
+//     the next draw() of a looping sketch, at once for one that does not
+//     loop (p5 keeps its canvases' drawing buffers). A js page: D ms after
+//     it is ready.
+//   - "load": code that starts no p5 sketch but draws a canvas, after the
+//     load event (and a grace of 100 ms for a sketch to start).
+//   - "fxpreview", "capture": the sketch called $fx.preview() (or the
+//     legacy fxpreview(), or a "fxhash-preview" window event, which
+//     fxhash's own snippet dispatches), or empplay.capture(). When the
+//     job's code (for a js job its html or javascript) contains a call of
+//     one of them (a plain text scan: "$fx.preview(", "fxpreview(" other
+//     than "function fxpreview(", "empplay.capture("), the triggers above
+//     are off and only the call captures. Without such a call in the code,
+//     a call still captures if it comes first.
+//   - "deadline": a fifth of the job's time (at most a second) before its
+//     deadline, the renderer asks the page to capture what it has if it
+//     has drawn something (a p5 sketch that finished setup() or a draw();
+//     other code: a canvas exists), every 100 ms until the deadline while
+//     it has not. A page that does not answer (an infinite loop) or drew
+//     nothing fails with render_timeout.
+//
+// A looping sketch is stopped with noLoop() once captured. A picture whose
+// pixels are all the same colour, or all fully transparent, fails with
+// blank_canvas unless the job has allowBlank.
 //
 // # js jobs
 //
@@ -129,7 +170,7 @@
 // The outputs, by outputType:
 //
 //   - png (or none): a PNG screenshot of the viewport (Page.captureScreenshot
-//     clipped to width x height at device scale factor 1), at the job's
+//     clipped to width x height at the job's device scale factor), at the job's
 //     blob name (prefix/filename).
 //   - html: one self-contained HTML file at the job's blob name, MIME type
 //     "text/html": the document built as above with the css and javascript
@@ -144,13 +185,26 @@
 //
 // # Failures
 //
-// An uncaught exception or unhandled rejection before the picture is taken
-// fails the job with sketch_error and the sketch's line; no canvas to
-// capture (noCanvas(), or no sketch at all) with no_canvas. A p5 1.x
-// preload() whose file failed to load (it would wait forever) fails after a
-// second. A job that is not done by its deadline (the earliest of the
-// caller's context, job.TimeoutMs and [Options.DefaultTimeout]) fails with
-// render_timeout; its page is stopped with Runtime.terminateExecution, so an
-// infinite loop does not wedge the browser. These are permanent. A crashed
-// page or a lost DevTools connection is a transient browser_error.
+// Before the picture is taken, these fail the job, all permanent:
+//
+//   - sketch_error: an uncaught exception or unhandled rejection, with
+//     the sketch's line.
+//   - network_blocked: any of these failures when the page made a request
+//     that was blocked; the message lists the URLs. A p5 1.x preload()
+//     whose file failed to load (it would wait forever) fails a second
+//     after the load's console.error.
+//   - missing_addon: an error that says a name of a known add-on or
+//     library does not exist (p5.sound's loadSound or p5.Oscillator, ml5,
+//     p5.collide2D, three.js, Tone.js, ...; see addons.go).
+//   - webgl_unavailable: an error, or no canvas, after the page asked for
+//     a WebGL context and got none.
+//   - no_canvas: nothing to capture (noCanvas(), no sketch at all, or a
+//     captureSelector that matches no canvas).
+//   - render_timeout: nothing drawn by the deadline (the earliest of the
+//     caller's context, job.TimeoutMs and [Options.DefaultTimeout]); the
+//     page is stopped with Runtime.terminateExecution, so an infinite loop
+//     does not wedge the browser.
+//
+// A crashed page (out of memory, say) or a lost DevTools connection is a
+// transient browser_error.
 package render

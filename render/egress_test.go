@@ -151,7 +151,7 @@ async function setup() {
   createCanvas(10, 10);
   background(0, 255, 0);
 }`)
-	j := job(code, 10, 10)
+	j := flatJob(code, 10, 10)
 	j.P5Version = "2"
 	_, img := mustRender(t, b, j)
 	checkPixels(t, img, []px{{5, 5, green}})

@@ -210,8 +210,8 @@ setTimeout(function () {
 
 	t.Run("blocked request", func(t *testing.T) {
 		_, err := render(t, b, jsJob(`<p>x</p>`, "", `fetch('https://example.com/data.json').then(function (r) { return r.json(); })`, 10, 10, ""))
-		if empplay.ErrorCode(err) != empplay.CodeSketchError || !strings.Contains(fmt.Sprint(err), "https://example.com/data.json") {
-			t.Errorf("error %v, want sketch_error naming the blocked URL", err)
+		if empplay.ErrorCode(err) != empplay.CodeNetworkBlocked || !strings.Contains(fmt.Sprint(err), "https://example.com/data.json") {
+			t.Errorf("error %v, want network_blocked naming the blocked URL", err)
 		}
 	})
 }

@@ -49,6 +49,10 @@ const bindingName = "__empplayReport"
 // prelude.js). The prelude deletes it on that call, before the sketch runs.
 const startName = "__empplayStart"
 
+// deadlineName is the function the renderer calls at a job's deadline to
+// capture what the page has drawn (see prelude.js).
+const deadlineName = "__empplayDeadline"
+
 // Grace periods of the prelude, see prelude.js.
 const (
 	// noSketchGrace is how long after the load event the page waits for a
@@ -130,6 +134,12 @@ type pageConfig struct {
 	SketchURL string `json:"sketchURL"`
 	// StartName is the start function of a p5 page (see startName).
 	StartName string `json:"startName,omitempty"`
+	// DeadlineName is the page's deadline capture (see deadlineName).
+	DeadlineName string `json:"deadlineName"`
+	// The job's capture settings (see empplay.Job).
+	CaptureFrames   int    `json:"captureFrames"`
+	CaptureDelayMs  int    `json:"captureDelayMs"`
+	CaptureSelector string `json:"captureSelector"`
 	// URL is the document's URL with fxhash's query (see pageURL), which a
 	// shell page takes with history.replaceState when its job starts.
 	URL string `json:"url,omitempty"`
@@ -193,6 +203,10 @@ func newConfig(job *empplay.Job, mode string) pageConfig {
 	cfg := pageConfig{
 		Binding:         bindingName,
 		SketchURL:       sketchURL,
+		DeadlineName:    deadlineName,
+		CaptureFrames:   job.CaptureFrames,
+		CaptureDelayMs:  job.CaptureDelayMs,
+		CaptureSelector: job.CaptureSelector,
 		Mode:            mode,
 		Hash:            DefaultHash,
 		TokenID:         "0",
@@ -279,6 +293,7 @@ func shellConfig() pageConfig {
 		Binding:         bindingName,
 		SketchURL:       sketchURL,
 		StartName:       startName,
+		DeadlineName:    deadlineName,
 		Mode:            modeP5,
 		Variables:       json.RawMessage("null"),
 		Components:      json.RawMessage("null"),

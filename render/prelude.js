@@ -10,14 +10,16 @@
 // followed by a newline and the PNG in base64 (kept out of the JSON, which
 // would only escape and unescape megabytes):
 //
-//   {"type":"done", "trigger":"draw"|"setup"|"load"|"capture"|"fxpreview",
-//    "width", "height", "renderer", "p5ReadyMs", "startMs", "encodeMs",
-//    "doneMs"}
+//   {"type":"done", "trigger":"draw"|"setup"|"load"|"frames"|"delay"|
+//    "capture"|"fxpreview"|"deadline", "width", "height", "renderer",
+//    "p5ReadyMs", "startMs", "triggerMs", "encodeMs", "doneMs"}
 //    "\n" base64                             p5: the canvas is captured
-//   {"type":"ready", "trigger":"load"|"capture"|"fxpreview", "p5ReadyMs",
-//    "doneMs"}                              js: take the screenshot now
-//   {"type":"error", "message", "line"}     uncaught exception or rejection
-//   {"type":"nocanvas", "message"}          nothing to capture
+//   {"type":"ready", "trigger":"load"|"delay"|"capture"|"fxpreview"|
+//    "deadline", "p5ReadyMs", "triggerMs", "doneMs"}
+//                                           js: take the screenshot now
+//   {"type":"error", "message", "line", "webglFailed"}
+//                                           uncaught exception or rejection
+//   {"type":"nocanvas", "message", "webglFailed"}   nothing to capture
 //
 // Before any code of the job runs it replaces Math.random with a PRNG
 // seeded from the job's hash and defines the globals the sketch may read:
@@ -46,8 +48,12 @@
   var requestFrame = window.requestAnimationFrame.bind(window);
   var hasOwn = Object.prototype.hasOwnProperty;
   var finished = false;
+  var lateError = false; // a js page may report one error after "ready"
   function report(msg, tail) {
-    if (finished) return;
+    if (finished) {
+      if (cfg.mode !== 'js' || msg.type !== 'error' || lateError) return;
+      lateError = true;
+    }
     finished = true;
     binding(tail === undefined ? stringify(msg) : stringify(msg) + '\n' + tail);
   }
@@ -182,7 +188,8 @@
   }
   // ready tells the renderer to take the screenshot of a js page.
   function ready(trigger) {
-    report({ type: 'ready', trigger: trigger, p5ReadyMs: p5Ready, doneMs: performance.now() });
+    var now = performance.now();
+    report({ type: 'ready', trigger: trigger, p5ReadyMs: p5Ready, triggerMs: now, doneMs: now });
   }
   // afterFrames calls cb after two animation frames, each bounded by
   // frameGraceMs in case frames do not tick.
@@ -215,8 +222,38 @@
     try { return String(v); } catch (e) { return Object.prototype.toString.call(v); }
   }
   function fail(message, line) {
-    report({ type: 'error', message: message, line: line | 0 });
+    report({ type: 'error', message: message, line: line | 0, webglFailed: webglFailed });
   }
+
+  // A WebGL context the page asked for and did not get: p5 then throws a
+  // generic error, which the renderer reports as webgl_unavailable.
+  var webglFailed = false;
+  var getContext = HTMLCanvasElement.prototype.getContext;
+  HTMLCanvasElement.prototype.getContext = function (type) {
+    var ctx = getContext.apply(this, arguments);
+    if (ctx === null && /webgl/i.test(String(type))) webglFailed = true;
+    return ctx;
+  };
+
+  // drawn: the page has a picture worth taking at the deadline (a p5 sketch
+  // finished setup() or a draw(); other code: a canvas exists).
+  var drawn = false;
+  // At the deadline the renderer calls this (its name is in the settings):
+  // capture what there is, unless the picture is taken already or nothing
+  // was drawn. It returns what it did.
+  Object.defineProperty(window, cfg.deadlineName, {
+    configurable: true,
+    value: function () {
+      if (finished) return 'finished';
+      if (cfg.mode === 'js') {
+        ready('deadline');
+        return 'captured';
+      }
+      if (!drawn && !(startMs && !started && mainCanvas(null))) return 'nothing';
+      capture(current, 'deadline');
+      return 'captured';
+    }
+  });
 
   window.addEventListener('error', function (ev) {
     // Errors of <img>/<script> elements do not bubble to window, so this is
@@ -235,6 +272,11 @@
   // document (noCanvas() removes it), else the first canvas that is laid out
   // (p5.Graphics canvases are display:none).
   function mainCanvas(inst) {
+    if (cfg.captureSelector) {
+      var picked = null;
+      try { picked = document.querySelector(cfg.captureSelector); } catch (e) { /* an invalid selector picks nothing */ }
+      return picked && picked.tagName === 'CANVAS' ? picked : null;
+    }
     var c = inst && inst.canvas;
     if (c && c.isConnected) return c;
     var all = document.getElementsByTagName('canvas');
@@ -263,7 +305,13 @@
     if (finished) return;
     var c = mainCanvas(inst);
     if (!c) {
-      report({ type: 'nocanvas', message: 'the sketch has no canvas to capture (did it call noCanvas()?)' });
+      report({
+        type: 'nocanvas',
+        webglFailed: webglFailed,
+        message: cfg.captureSelector
+          ? 'captureSelector ' + stringify(cfg.captureSelector) + ' matches no canvas'
+          : 'the sketch has no canvas to capture (did it call noCanvas()?)'
+      });
       return;
     }
     var url;
@@ -285,6 +333,7 @@
       renderer: webglRenderer(c),
       p5ReadyMs: p5Ready,
       startMs: startMs,
+      triggerMs: encodeStart - startMs,
       encodeMs: performance.now() - encodeStart,
       doneMs: performance.now()
     }, url.slice(url.indexOf(',') + 1));
@@ -296,7 +345,15 @@
     // animation frames have passed, unless it says so itself.
     if (!cfg.waitSignal) {
       window.addEventListener('load', function () {
-        var loaded = function () { afterFrames(function () { signal('load'); }); };
+        var loaded = function () {
+          afterFrames(function () {
+            if (cfg.captureDelayMs > 0) {
+              setTimeout(function () { signal('delay'); }, cfg.captureDelayMs);
+            } else {
+              signal('load');
+            }
+          });
+        };
         var fonts = document.fonts && document.fonts.ready;
         if (fonts && typeof fonts.then === 'function') {
           fonts.then(loaded, loaded);
@@ -347,6 +404,50 @@
   // picture.
   function byDefault() { return !cfg.waitSignal; }
 
+  // afterSetup and afterDraw decide, for every p5 instance, when the
+  // picture is taken (see render/doc.go): after the first draw(), after
+  // setup() for a sketch without draw(), after frame captureFrames, or
+  // captureDelayMs after setup().
+  var delayDue = false;
+  function afterSetup(inst) {
+    drawn = true;
+    if (!byDefault()) return;
+    if (cfg.captureDelayMs > 0) {
+      setTimeout(function () {
+        delayDue = true;
+        // A sketch that no longer loops draws no frame to capture after.
+        if (!hasDraw(inst) || !isLooping(inst)) capture(inst, 'delay');
+      }, cfg.captureDelayMs);
+      return;
+    }
+    if (!hasDraw(inst)) capture(inst, 'setup');
+  }
+  function afterDraw(inst) {
+    drawn = true;
+    if (!byDefault()) return;
+    if (cfg.captureDelayMs > 0) {
+      if (delayDue) capture(inst, 'delay');
+      return;
+    }
+    if (cfg.captureFrames > 0) {
+      if (frameOf(inst) >= cfg.captureFrames) {
+        capture(inst, 'frames');
+      } else if (!isLooping(inst)) {
+        // noLoop(): frame captureFrames will never come.
+        capture(inst, 'draw');
+      }
+      return;
+    }
+    capture(inst, 'draw');
+  }
+  function frameOf(inst) {
+    var ctx = inst && inst._isGlobal ? window : inst;
+    return ctx ? ctx.frameCount | 0 : 0;
+  }
+  function isLooping(inst) {
+    try { return typeof inst.isLooping === 'function' ? !!inst.isLooping() : !!inst._loop; } catch (e) { return true; }
+  }
+
   if (typeof P.registerAddon === 'function' && P.lifecycleHooks) {
     // p5 2.x: lifecycle hooks run with this = the p5 instance, in global and
     // instance mode. postdraw runs right after each draw() (before the frame
@@ -357,12 +458,8 @@
         if (!current) current = this;
         seedP5(this);
       };
-      lifecycles.postsetup = function () {
-        if (byDefault() && !hasDraw(this)) capture(this, 'setup');
-      };
-      lifecycles.postdraw = function () {
-        if (byDefault()) capture(this, 'draw');
-      };
+      lifecycles.postsetup = function () { afterSetup(this); };
+      lifecycles.postdraw = function () { afterDraw(this); };
     });
   } else if (P.prototype && typeof P.prototype.registerMethod === 'function') {
     // p5 1.x: methods registered on the prototype before an instance exists
@@ -377,13 +474,8 @@
       if (!current) current = inst;
       seedP5(inst);
     });
-    P.prototype.registerMethod('afterSetup', function () {
-      var inst = instanceOf(this);
-      if (byDefault() && !hasDraw(inst)) capture(inst, 'setup');
-    });
-    P.prototype.registerMethod('post', function () {
-      if (byDefault()) capture(instanceOf(this), 'draw');
-    });
+    P.prototype.registerMethod('afterSetup', function () { afterSetup(instanceOf(this)); });
+    P.prototype.registerMethod('post', function () { afterDraw(instanceOf(this)); });
 
     // A p5 1.x load function in preload() that fails without an error
     // callback only calls console.error, and preload() then never ends. The
@@ -414,7 +506,11 @@
     setTimeout(function () {
       if (started || finished || !byDefault()) return;
       if (mainCanvas(null)) {
-        capture(null, 'load');
+        if (cfg.captureDelayMs > 0) {
+          setTimeout(function () { capture(null, 'delay'); }, cfg.captureDelayMs);
+        } else {
+          capture(null, 'load');
+        }
         return;
       }
       report({ type: 'nocanvas', message: 'the sketch defines no setup() or draw() function and creates no canvas' });

@@ -19,6 +19,14 @@ import (
 	"github.com/empplay/empplay"
 )
 
+// deadlineRetry is how often the renderer looks again for something to
+// capture when a page had drawn nothing at its first deadline capture.
+const deadlineRetry = 100 * time.Millisecond
+
+// lateErrorWait is how long a js page that made a blocked request has to
+// fail after it said it was ready, before its screenshot is taken.
+const lateErrorWait = 300 * time.Millisecond
+
 // terminateTimeout bounds Runtime.terminateExecution, which interrupts V8
 // from the DevTools IO thread and normally answers in a millisecond.
 const terminateTimeout = 2 * time.Second
@@ -131,6 +139,11 @@ type message struct {
 	Renderer string `json:"renderer"`
 	Message  string `json:"message"`
 	Line     int    `json:"line"`
+	// WebGLFailed: the page asked for a WebGL context and got none.
+	WebGLFailed bool `json:"webglFailed"`
+	// TriggerMs is when the trigger fired: from job.js for a p5 page, from
+	// navigation for a js page.
+	TriggerMs float64 `json:"triggerMs"`
 	// Milliseconds from navigation start to the end of p5.js's evaluation
 	// and to the capture, for debug logs.
 	P5ReadyMs float64 `json:"p5ReadyMs"`
@@ -155,8 +168,8 @@ func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, d
 		case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
 			return fmt.Errorf("render: %w", ctx.Err())
 		case jctx.Err() != nil && in.alive():
-			return empplay.Errorf(empplay.CodeRenderTimeout, "%s", t.explain(fmt.Sprintf(
-				"render timeout: the page did not load within %v", deadline.Sub(start).Round(time.Millisecond))))
+			return t.failure(empplay.CodeRenderTimeout, fmt.Sprintf(
+				"render timeout: the page did not load within %v", deadline.Sub(start).Round(time.Millisecond)))
 		}
 		if !in.alive() {
 			broken = "the DevTools connection was lost"
@@ -164,7 +177,7 @@ func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, d
 		return empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %s: %w", stage, err))
 	}
 	if _, err := cdp.Call(jctx, target, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
-		Width: int64(job.Width), Height: int64(job.Height), DeviceScaleFactor: 1,
+		Width: int64(job.Width), Height: int64(job.Height), DeviceScaleFactor: job.ScaleFactor(),
 	}); err != nil {
 		return nil, broken, failed("set the viewport", err)
 	}
@@ -183,12 +196,37 @@ func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, d
 	}
 	navigated := time.Now()
 
+	// A little before the deadline, a page that has drawn something is
+	// captured as it is (trigger "deadline"), if it still responds.
+	soft := time.NewTimer(time.Until(deadline.Add(-fallbackGrace(deadline.Sub(start)))))
+	defer soft.Stop()
+wait:
 	select {
+	case <-soft.C:
+		res, err := t.deadlineCapture(jctx)
+		log.Debug("deadline capture", "result", res, "err", err)
+		if err == nil && (res == "nothing" || res == "gone") {
+			// Nothing drawn yet (or the page is still loading): look again
+			// shortly, until the deadline.
+			soft.Reset(deadlineRetry)
+		}
+		goto wait
 	case payload := <-t.reports:
 		out, m, err := t.result(job, payload)
 		log.Debug("page reported", "type", m.Type, "trigger", m.Trigger, "setup_ms", navigated.Sub(start).Milliseconds(),
 			"page_ms", time.Since(navigated).Milliseconds(), "p5_ready_ms", int(m.P5ReadyMs),
 			"start_ms", int(m.StartMs), "encode_ms", int(m.EncodeMs), "done_ms", int(m.DoneMs), "png_bytes", len(m.PNG))
+		if err == nil && m.Type == "ready" && t.blockedAny() {
+			// A page whose request was blocked often fails a moment later,
+			// when the rejection arrives: give it that moment.
+			select {
+			case late := <-t.reports:
+				if _, _, lerr := t.result(job, late); lerr != nil {
+					return nil, "", lerr
+				}
+			case <-time.After(lateErrorWait):
+			}
+		}
 		if err == nil && m.Type == "ready" {
 			shot := time.Now()
 			if out, err = t.pageOutput(jctx, job, pg, m); err != nil {
@@ -228,8 +266,36 @@ func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, d
 	if err := ctx.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return nil, broken, fmt.Errorf("render: %w", err)
 	}
-	return nil, broken, empplay.Errorf(empplay.CodeRenderTimeout, "%s", t.explain(fmt.Sprintf(
-		"render timeout: %s within %v", pg.waitingFor(), deadline.Sub(start).Round(time.Millisecond))))
+	return nil, broken, t.failure(empplay.CodeRenderTimeout, fmt.Sprintf(
+		"render timeout: %s within %v", pg.waitingFor(), deadline.Sub(start).Round(time.Millisecond)))
+}
+
+// fallbackGrace is how long before a job's deadline the renderer captures
+// what the page has drawn: a fifth of the job's time, at most a second.
+func fallbackGrace(total time.Duration) time.Duration {
+	return min(total/5, time.Second)
+}
+
+// deadlineCapture asks the page to capture what it has drawn now (see
+// prelude.js). Its report, if any, arrives as any other. ctx bounds the
+// wait for a page that does not respond (an infinite loop).
+func (t *tab) deadlineCapture(ctx context.Context) (string, error) {
+	byValue := true
+	res, err := cdp.Call(ctx, t.target.Load(), runtime.Evaluate, runtime.EvaluateParams{
+		Expression:    "typeof window." + deadlineName + " === 'function' ? window." + deadlineName + "() : 'gone'",
+		ReturnByValue: &byValue,
+	})
+	switch {
+	case err != nil:
+		return "", err
+	case res.ExceptionDetails != nil:
+		return "", errors.New(res.ExceptionDetails.Text)
+	}
+	var v string
+	if res.Result != nil {
+		_ = json.Unmarshal(res.Result.Value, &v)
+	}
+	return v, nil
 }
 
 // pageOutput is the output of a js page that reported ready: a screenshot
@@ -238,7 +304,7 @@ func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, d
 // both. The PNG is at the job's blob name; the HTML too for html, and at
 // [htmlName] of it for both.
 func (t *tab) pageOutput(ctx context.Context, job *empplay.Job, pg *page, m *message) (*empplay.Output, error) {
-	out := &empplay.Output{Trigger: m.Trigger}
+	out := &empplay.Output{Trigger: m.Trigger, TriggerMs: m.TriggerMs}
 	if job.OutputType != empplay.OutputHTML {
 		res, err := cdp.Call(ctx, t.target.Load(), cdppage.CaptureScreenshot, cdppage.CaptureScreenshotParams{
 			Format: cdppage.CaptureScreenshotFormatPng,
@@ -288,6 +354,13 @@ func (t *tab) decide(job *empplay.Job, payload string, m *message) (*empplay.Out
 		if err != nil {
 			return nil, fmt.Errorf("render: the canvas capture is not a PNG: %w", err)
 		}
+		if !job.AllowBlank {
+			if what, blank := blankPicture(m.PNG, cfg.Width, cfg.Height); blank {
+				return nil, empplay.Errorf(empplay.CodeBlankCanvas, "%s", t.explain(fmt.Sprintf(
+					"blank canvas: every pixel of the %dx%d picture (trigger %q) is %s; set allowBlank to accept it",
+					cfg.Width, cfg.Height, m.Trigger, what)))
+			}
+		}
 		return &empplay.Output{
 			Artifacts: []empplay.Artifact{{
 				Name:     job.BlobName(),
@@ -296,8 +369,9 @@ func (t *tab) decide(job *empplay.Job, payload string, m *message) (*empplay.Out
 				Width:    cfg.Width,
 				Height:   cfg.Height,
 			}},
-			Trigger:  m.Trigger,
-			Renderer: m.Renderer,
+			Trigger:   m.Trigger,
+			TriggerMs: m.TriggerMs,
+			Renderer:  m.Renderer,
 		}, nil
 	case "ready":
 		// A js page: the caller takes the screenshot.
@@ -307,9 +381,21 @@ func (t *tab) decide(job *empplay.Job, payload string, m *message) (*empplay.Out
 		if m.Line > 0 {
 			msg += fmt.Sprintf(" (line %d)", m.Line)
 		}
-		return nil, empplay.Errorf(empplay.CodeSketchError, "%s", t.explain(msg))
+		if m.WebGLFailed {
+			return nil, empplay.Errorf(empplay.CodeNoWebGL, "%s", t.explain(
+				"WebGL unavailable: the browser could not create the WebGL context the sketch asked for; "+msg))
+		}
+		if name, symbol, ok := missingAddon(m.Message); ok {
+			return nil, empplay.Errorf(empplay.CodeMissingAddon, "%s", t.explain(fmt.Sprintf(
+				"missing add-on: the sketch uses %s (%s), which is not available: only p5.js itself is loaded; %s", name, symbol, msg)))
+		}
+		return nil, t.failure(empplay.CodeSketchError, msg)
 	case "nocanvas":
-		return nil, empplay.Errorf(empplay.CodeNoCanvas, "%s", t.explain("no canvas: "+m.Message))
+		if m.WebGLFailed {
+			return nil, empplay.Errorf(empplay.CodeNoWebGL, "%s", t.explain(
+				"WebGL unavailable: the browser could not create the WebGL context the sketch asked for"))
+		}
+		return nil, t.failure(empplay.CodeNoCanvas, "no canvas: "+m.Message)
 	}
 	return nil, fmt.Errorf("render: unknown report %q from the page", m.Type)
 }

@@ -349,6 +349,7 @@ function draw() {
 		t.Run(tc.name, func(t *testing.T) {
 			j := withHash(job(tc.code, 40, 40), hash)
 			j.P5Version = tc.version
+			j.AllowBlank = true
 			out, img := mustRender(t, b, j)
 			if out.Trigger != tc.trigger {
 				t.Errorf("trigger %q, want %q", out.Trigger, tc.trigger)

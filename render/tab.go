@@ -11,12 +11,17 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/css"
+	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/inspector"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/empplay/empplay"
 )
 
 const (
@@ -84,6 +89,14 @@ func (b *Browser) openTab(ctx context.Context, in *instance) (*tab, error) {
 		})
 		if err == nil {
 			_, err = cdp.Call(octx, target, runtime.AddBinding, runtime.AddBindingParams{Name: bindingName})
+		}
+		// chromedp enables the DOM, CSS and Log domains on every tab; the
+		// renderer then reports every node, style sheet and console line
+		// of the page, which costs it time and nobody reads. Best effort.
+		if err == nil {
+			_, _ = cdp.Call(octx, target, css.Disable, cdp.Empty{})
+			_, _ = cdp.Call(octx, target, dom.Disable, cdp.Empty{})
+			_, _ = cdp.Call(octx, target, cdplog.Disable, cdp.Empty{})
 		}
 	}
 	if err == nil && !watchdog() {
@@ -277,10 +290,20 @@ func (b *Browser) finish(t *tab, broken string) {
 			return
 		}
 		t.logger.Debug("tab closed", "duration_ms", time.Since(start).Milliseconds())
+		if err := b.healthy(t.in); err != nil {
+			b.discard(t.in, "health check failed: "+err.Error())
+			return
+		}
+		mem := b.memory(t.in)
 		b.mu.Lock()
-		due := b.cur == t.in && b.jobs >= b.opts.RecycleAfter && !b.closed
+		due := b.cur == t.in && !b.closed && (b.jobs >= b.opts.RecycleAfter || mem > b.opts.RecycleMemory)
 		b.mu.Unlock()
 		in := t.in
+		if due && mem > b.opts.RecycleMemory {
+			b.mu.Lock()
+			b.recycle = fmt.Sprintf("memory %d MiB over %d MiB", mem>>20, b.opts.RecycleMemory>>20)
+			b.mu.Unlock()
+		}
 		if due {
 			var err error
 			if in, err = b.ensure(context.Background(), false); err != nil {
@@ -364,7 +387,9 @@ func (t *tab) serve(ev *fetch.EventRequestPaused) {
 // attempt records a request the page made to anything but its own
 // resources. Every such request fails.
 func (t *tab) attempt(method, url string) {
-	if url == faviconURL || strings.HasPrefix(url, "data:") || strings.HasPrefix(url, "blob:") {
+	if url == faviconURL || url == jobURL || url == sketchURL || strings.HasPrefix(url, "data:") || strings.HasPrefix(url, "blob:") {
+		// The browser's own request, or the page's own scripts, requested
+		// by a shell page before its job's page is in place.
 		return
 	}
 	if _, ok := t.page.Load().resource(url); ok && (method == "GET" || method == "") {
@@ -388,6 +413,25 @@ func (t *tab) attempt(method, url string) {
 	if len(t.blocked) < maxBlocked {
 		t.blocked = append(t.blocked, url)
 	}
+}
+
+// blockedAny reports whether the page made a request that was blocked.
+func (t *tab) blockedAny() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.seen) > 0
+}
+
+// failure is a permanent failure of the job with code, or with
+// network_blocked when the page made requests that were blocked: a sketch
+// that fails after one most likely failed because of it. The message
+// lists them (see explain).
+func (t *tab) failure(code empplay.Code, msg string) error {
+	if t.blockedAny() {
+		code = empplay.CodeNetworkBlocked
+		msg = "network blocked: " + msg
+	}
+	return empplay.Errorf(code, "%s", t.explain(msg))
 }
 
 // explain adds the blocked requests, if any, to an error message: a sketch

@@ -323,7 +323,7 @@ func (w *Worker) Process(ctx context.Context, d *empplay.Delivery) (res *empplay
 	if len(out.Artifacts) == 0 {
 		return fail(res, empplay.Errorf(empplay.CodeInternal, "renderer produced no output"))
 	}
-	res.Trigger, res.Renderer = out.Trigger, out.Renderer
+	res.Trigger, res.TriggerMs, res.Renderer = out.Trigger, out.TriggerMs, out.Renderer
 	if err := w.gpuVerify(ctx, d.ID, job, out.Renderer); err != nil {
 		return fail(res, err)
 	}
@@ -428,6 +428,6 @@ func jobType(raw []byte) string {
 
 func fail(res *empplay.Result, err error) *empplay.Result {
 	f := empplay.Failed(res.ID, err)
-	f.Type, f.Timings, f.Trigger, f.Renderer = res.Type, res.Timings, res.Trigger, res.Renderer
+	f.Type, f.Timings, f.Trigger, f.TriggerMs, f.Renderer = res.Type, res.Timings, res.Trigger, res.TriggerMs, res.Renderer
 	return f
 }

@@ -41,7 +41,7 @@ const (
 var chaosAOF = []string{"--appendonly", "yes", "--appendfsync", "always"}
 
 // chaosSketch busy-waits (so kills land mid-render), then draws once.
-const chaosSketch = `function setup(){ createCanvas(64,64); const t=Date.now(); while(Date.now()-t<%d){} background(%d,%d,%d); noLoop(); }`
+const chaosSketch = `function setup(){ createCanvas(64,64); const t=Date.now(); while(Date.now()-t<%d){} background(%d,%d,%d); fill(255); noStroke(); rect(0,0,4,4); noLoop(); }`
 
 // poisonSketch fills the V8 heap with arrays of doubles until the renderer
 // dies of it (about 4 GiB and 6-10 s on a CPU host). Chromium reports

@@ -369,7 +369,7 @@ func TestWorkerOnce(t *testing.T) {
 		raw      string
 		wantExit int
 	}{
-		{"success exits 0", job(t, map[string]any{"code": `function setup(){createCanvas(20,20);background(0,255,0);}`, "filename": "once.png"}), 0},
+		{"success exits 0", job(t, map[string]any{"code": `function setup(){createCanvas(20,20);background(0,255,0);}`, "filename": "once.png", "allowBlank": true}), 0},
 		{"failure exits 1", `not json`, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -442,7 +442,7 @@ func TestRenderCommand(t *testing.T) {
 	dir := t.TempDir()
 	sketch := filepath.Join(dir, "s.js")
 	if err := os.WriteFile(sketch, []byte(`function setup(){ createCanvas(90,60); noLoop(); }
-function draw(){ background(empplay.hash === "0xabc" ? color(0,255,0) : color(255,0,0)); }`), 0o644); err != nil {
+function draw(){ background(empplay.hash === "0xabc" ? color(0,255,0) : color(255,0,0)); fill(255); noStroke(); rect(0,0,4,4); }`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {

@@ -107,7 +107,7 @@ func (r *superviseRun) waitReady(t *testing.T, n int, timeout time.Duration) rea
 	return z
 }
 
-const slowSketch = `function setup(){ createCanvas(64,64); const t=Date.now(); while(Date.now()-t<%d){} background(0,128,255); noLoop(); }`
+const slowSketch = `function setup(){ createCanvas(64,64); const t=Date.now(); while(Date.now()-t<%d){} background(0,128,255); fill(255); noStroke(); rect(0,0,4,4); noLoop(); }`
 
 // The real supervisor with 2 workers against real Redis, Azurite and
 // Chromium: kill -9 a worker mid-job and the job still completes and the
