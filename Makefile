@@ -27,8 +27,14 @@ bench: ## empplay vs the peers in ../shared/peers: jobs/s, p50/p90, ratios (COUN
 bench-worker: ## per-job time of one warm worker on examples/ (median of 20)
 	scripts/bench-worker.sh 20
 
+bench-video: ## video jobs: fps and ratio to real time, 2D and WEBGL at 800x800 and 1920x1080 (median of 3)
+	scripts/bench-video.sh $(or $(VIDEO_SECONDS),10) $(or $(VIDEO_FPS),30) $(or $(VIDEO_RUNS),3)
+
 bench-supervise: ## supervisor cold start, restart latency after kill -9, idle memory
 	scripts/bench-supervise.sh 5 2
+
+gpu-check: ## on an NVIDIA host: WEBGL and 2D sketches with GPU and CPU flags, renderers and timings (exit 3: no GPU)
+	scripts/gpu-check.sh
 
 lint: ## gofmt and go vet only
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -36,8 +42,5 @@ lint: ## gofmt and go vet only
 
 clean: ## remove build outputs (keeps node_modules)
 	rm -rf bin out
-gpu-check: ## on an NVIDIA host: WEBGL and 2D sketches with GPU and CPU flags, renderers and timings (exit 3: no GPU)
-	scripts/gpu-check.sh
 
-
-.PHONY: help setup build assets demo test bench-worker bench-supervise lint clean
+.PHONY: help setup build assets demo test bench bench-worker bench-video bench-supervise lint clean

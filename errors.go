@@ -36,6 +36,7 @@ const (
 	CodeBrowserError Code = "browser_error" // Chromium crashed or the DevTools connection failed
 	CodeStorageError Code = "storage_error" // the upload to Azure Blob Storage failed
 	CodeCDNError     Code = "cdn_error"     // the CDN did not serve the uploaded file in time
+	CodeEncoderError Code = "encoder_error" // ffmpeg is missing or failed to make a video
 	CodeInternal     Code = "internal_error"
 
 	// The queue gave up on the job.

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -43,6 +45,25 @@ const (
 	maxSelectorLen       = 500
 )
 
+// Limits of a video job, applied by [Parse] (see [Job.CheckVideo]).
+const (
+	DefaultVideoFPS  = 30
+	MinVideoFPS      = 1
+	MaxVideoFPS      = 60
+	MaxVideoDuration = 120  // seconds
+	MaxVideoFrames   = 3600 // duration x fps
+	MaxVideoPixels   = 3840 * 2160
+	MaxGIFFPS        = 50 // browsers slow down GIF frames shorter than 2/100 s
+	MaxGIFFrames     = 600
+)
+
+// Video formats, the `format` field of a video job.
+const (
+	FormatMP4  = "mp4"
+	FormatWebM = "webm"
+	FormatGIF  = "gif"
+)
+
 // Job is one render request as producers push it onto the queue. The JSON
 // names are the platform's (camelCase) and are fixed; unknown fields are
 // ignored. Fields after the comment "extensions" are empplay's own optional
@@ -69,8 +90,9 @@ type Job struct {
 	JavaScript string `json:"javascript,omitempty"`
 	OutputType string `json:"outputType,omitempty"`
 	// video
-	Duration float64 `json:"duration,omitempty"`
-	FPS      float64 `json:"fps,omitempty"`
+	Duration float64 `json:"duration,omitempty"` // seconds
+	FPS      float64 `json:"fps,omitempty"`      // frames per second; 0 means DefaultVideoFPS
+	Format   string  `json:"format,omitempty"`   // extension: mp4 (default), webm or gif
 
 	// extensions
 	P5Version string `json:"p5Version,omitempty"` // "1" (default) or "2"
@@ -226,6 +248,11 @@ func (j *Job) Validate() error {
 			return Errorf(CodeInvalidField, "field \"outputType\" must be png, html or both, got %q", j.OutputType)
 		}
 	}
+	if j.Type == TypeVideo {
+		if err := j.CheckVideo(); err != nil {
+			return err
+		}
+	}
 	switch j.GPUComplexity {
 	case "", "low", "medium", "high":
 	default:
@@ -275,6 +302,86 @@ func (j *Job) ScaleFactor() float64 {
 		return 1
 	}
 	return j.DeviceScaleFactor
+}
+
+// VideoFPS is the frame rate of a video job: FPS, or DefaultVideoFPS when
+// it is not set.
+func (j *Job) VideoFPS() float64 {
+	if j.FPS == 0 {
+		return DefaultVideoFPS
+	}
+	return j.FPS
+}
+
+// VideoFrames is the number of frames of a video job: duration x fps,
+// rounded to the nearest whole frame.
+func (j *Job) VideoFrames() int {
+	return int(math.Round(j.Duration * j.VideoFPS()))
+}
+
+// VideoFrameBudget is the render time a video job gets per frame on top
+// of the render deadline of a still image (see [Job.RenderTimeout]): it
+// allows for a machine that records 10 frames a second. A GIF gets
+// GIFFrameBudget: its frames are decoded twice more and dithered.
+const (
+	VideoFrameBudget = 100 * time.Millisecond
+	GIFFrameBudget   = 300 * time.Millisecond
+)
+
+// RenderTimeout is the render deadline of the job given base, the deadline
+// of a still image: base for p5 and js jobs, base plus VideoFrameBudget
+// (GIFFrameBudget) per frame for a video, so that a long video gets the
+// time it needs.
+func (j *Job) RenderTimeout(base time.Duration) time.Duration {
+	if j.Type != TypeVideo {
+		return base
+	}
+	per := VideoFrameBudget
+	if j.Format == FormatGIF {
+		per = GIFFrameBudget
+	}
+	return base + time.Duration(j.VideoFrames())*per
+}
+
+// CheckVideo checks the fields of a video job: duration, fps, format and
+// the limits on frames and picture size.
+func (j *Job) CheckVideo() error {
+	if j.Duration == 0 {
+		return Errorf(CodeMissingField, "field \"duration\" is required for a video job (seconds)")
+	}
+	if math.IsNaN(j.Duration) || j.Duration < 0 || j.Duration > MaxVideoDuration {
+		return Errorf(CodeInvalidField, "field \"duration\" is %v; it must be more than 0 and at most %d seconds", j.Duration, MaxVideoDuration)
+	}
+	fps := j.VideoFPS()
+	if math.IsNaN(fps) || fps < MinVideoFPS || fps > MaxVideoFPS {
+		return Errorf(CodeInvalidField, "field \"fps\" is %v; it must be between %d and %d", j.FPS, MinVideoFPS, MaxVideoFPS)
+	}
+	if fps != math.Trunc(fps) && fps*1000 != math.Trunc(fps*1000) {
+		return Errorf(CodeInvalidField, "field \"fps\" is %v; it may have at most 3 decimals", j.FPS)
+	}
+	n := j.VideoFrames()
+	if n < 1 {
+		return Errorf(CodeInvalidField, "duration %vs at %v fps is less than one frame", j.Duration, fps)
+	}
+	if n > MaxVideoFrames {
+		return Errorf(CodeInvalidField, "duration %vs at %v fps is %d frames; the limit is %d", j.Duration, fps, n, MaxVideoFrames)
+	}
+	if j.Width*j.Height > MaxVideoPixels {
+		return Errorf(CodeSizeOutOfRange, "a video of %dx%d is %d pixels a frame; the limit is %d (3840x2160)", j.Width, j.Height, j.Width*j.Height, MaxVideoPixels)
+	}
+	switch j.Format {
+	case "", FormatMP4, FormatWebM:
+	case FormatGIF:
+		if fps > MaxGIFFPS {
+			return Errorf(CodeInvalidField, "field \"fps\" is %v; a GIF can have at most %d", fps, MaxGIFFPS)
+		}
+		if n > MaxGIFFrames {
+			return Errorf(CodeInvalidField, "a GIF of %d frames is over the limit of %d", n, MaxGIFFrames)
+		}
+	default:
+		return Errorf(CodeInvalidField, "field \"format\" must be mp4, webm or gif, got %q", j.Format)
+	}
+	return nil
 }
 
 func checkSize(name string, v int) error {

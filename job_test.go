@@ -3,11 +3,13 @@ package empplay
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParse(t *testing.T) {
 	t.Parallel()
 	const ok = `"type":"p5","code":"function setup(){createCanvas(10,10)}","width":10,"height":10,"bucket":"renders","prefix":"a/b","filename":"x.png"`
+	const vid = `"type":"video","code":"function draw(){}","duration":2,"fps":30,"width":10,"height":10,"bucket":"renders","prefix":"a","filename":"v.mp4"`
 	big := strings.Repeat("a", MaxCodeBytes+1)
 	for _, tc := range []struct {
 		name string
@@ -19,8 +21,6 @@ func TestParse(t *testing.T) {
 		{"valid with context and unknown fields", `{` + ok + `,"context":{"hash":"0xabc","variables":{"a":1}},"futureField":[1,2]}`, "", ""},
 		{"valid js", `{"type":"js","html":"<p>hi</p>","width":10,"height":10,"bucket":"renders","prefix":"","filename":"x.png","outputType":"both"}`, "", ""},
 		{"empty prefix", `{"type":"p5","code":"x","width":10,"height":10,"bucket":"renders","filename":"x.png"}`, "", ""},
-		{"not json", `hello`, CodeInvalidJSON, "not a JSON object"},
-		{"truncated json", `{"type":"p5"`, CodeInvalidJSON, "not valid JSON"},
 		{"capture settings", `{` + ok + `,"captureFrames":30,"captureSelector":"#main","deviceScaleFactor":2,"allowBlank":true}`, "", ""},
 		{"capture delay", `{` + ok + `,"captureDelayMs":500}`, "", ""},
 		{"capture frames and delay", `{` + ok + `,"captureFrames":3,"captureDelayMs":500}`, CodeInvalidField, "exclusive"},
@@ -32,6 +32,8 @@ func TestParse(t *testing.T) {
 		{"scale factor too small", `{` + ok + `,"deviceScaleFactor":0.5}`, CodeInvalidField, `"deviceScaleFactor"`},
 		{"scale factor too big", `{` + ok + `,"deviceScaleFactor":5}`, CodeInvalidField, `"deviceScaleFactor"`},
 		{"scaled output too big", `{` + ok + `,"width":4096,"deviceScaleFactor":3}`, CodeSizeOutOfRange, "8192"},
+		{"not json", `hello`, CodeInvalidJSON, "not a JSON object"},
+		{"truncated json", `{"type":"p5"`, CodeInvalidJSON, "not valid JSON"},
 		{"json array", `[1,2]`, CodeInvalidJSON, "not a JSON object"},
 		{"empty", ``, CodeInvalidJSON, "not a JSON object"},
 		{"unknown type", `{"type":"pdf","width":10,"height":10}`, CodeUnknownType, `"pdf"`},
@@ -64,6 +66,24 @@ func TestParse(t *testing.T) {
 		{"bad p5Version", `{` + ok + `,"p5Version":"3"}`, CodeInvalidField, "p5Version"},
 		{"bad gpuComplexity", `{` + ok + `,"gpuComplexity":"extreme"}`, CodeInvalidField, "gpuComplexity"},
 		{"id with space", `{` + ok + `,"id":"a b"}`, CodeInvalidField, `"id"`},
+		{"valid video", `{` + vid + `}`, "", ""},
+		{"valid video without fps", `{"type":"video","code":"x","duration":2,"width":10,"height":10,"bucket":"renders","filename":"v.mp4"}`, "", ""},
+		{"valid webm", `{` + vid + `,"format":"webm"}`, "", ""},
+		{"valid gif", `{` + vid + `,"format":"gif","fps":25}`, "", ""},
+		{"valid fractional fps", `{` + vid + `,"fps":29.97}`, "", ""},
+		{"video without duration", `{"type":"video","code":"x","fps":30,"width":10,"height":10,"bucket":"renders","filename":"v.mp4"}`, CodeMissingField, `"duration"`},
+		{"video negative duration", `{` + vid + `,"duration":-1}`, CodeInvalidField, `"duration"`},
+		{"video too long", `{` + vid + `,"duration":121}`, CodeInvalidField, "120 seconds"},
+		{"video fps too high", `{` + vid + `,"fps":61}`, CodeInvalidField, `"fps"`},
+		{"video fps too low", `{` + vid + `,"fps":0.5}`, CodeInvalidField, `"fps"`},
+		{"video fps too precise", `{` + vid + `,"fps":29.9701}`, CodeInvalidField, "decimals"},
+		{"video fps as string", `{` + vid + `,"fps":"30"}`, CodeInvalidField, `"fps" must be a number`},
+		{"video too many frames", `{` + vid + `,"duration":100,"fps":60}`, CodeInvalidField, "limit is 3600"},
+		{"video under one frame", `{` + vid + `,"duration":0.001}`, CodeInvalidField, "less than one frame"},
+		{"video too big", `{` + vid + `,"width":4096,"height":4096}`, CodeSizeOutOfRange, "3840x2160"},
+		{"video bad format", `{` + vid + `,"format":"avi"}`, CodeInvalidField, `"format"`},
+		{"gif fps too high", `{` + vid + `,"format":"gif","fps":60}`, CodeInvalidField, "GIF"},
+		{"gif too many frames", `{` + vid + `,"format":"gif","duration":30,"fps":25}`, CodeInvalidField, "GIF"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -125,6 +145,44 @@ func TestBlobName(t *testing.T) {
 		j := Job{Prefix: tc.prefix, Filename: tc.file}
 		if got := j.BlobName(); got != tc.want {
 			t.Errorf("BlobName(%q,%q) = %q; want %q", tc.prefix, tc.file, got, tc.want)
+		}
+	}
+}
+
+func TestVideoFrames(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		duration, fps float64
+		want          int
+	}{
+		{2, 30, 60},
+		{1, 0, DefaultVideoFPS},
+		{0.5, 25, 13}, // 12.5 rounds half away from zero
+		{10, 29.97, 300},
+		{1.0 / 30, 30, 1},
+	} {
+		j := Job{Duration: tc.duration, FPS: tc.fps}
+		if got := j.VideoFrames(); got != tc.want {
+			t.Errorf("VideoFrames(%v s at %v fps) = %d; want %d", tc.duration, tc.fps, got, tc.want)
+		}
+	}
+}
+
+func TestRenderTimeout(t *testing.T) {
+	t.Parallel()
+	base := 30 * time.Second
+	for _, tc := range []struct {
+		job  Job
+		want time.Duration
+	}{
+		{Job{Type: TypeP5}, base},
+		{Job{Type: TypeJS}, base},
+		{Job{Type: TypeVideo, Duration: 10, FPS: 30}, base + 300*VideoFrameBudget},
+		{Job{Type: TypeVideo, Duration: 10}, base + 300*VideoFrameBudget},
+		{Job{Type: TypeVideo, Duration: 2, FPS: 25, Format: FormatGIF}, base + 50*GIFFrameBudget},
+	} {
+		if got := tc.job.RenderTimeout(base); got != tc.want {
+			t.Errorf("RenderTimeout(%+v) = %v; want %v", tc.job, got, tc.want)
 		}
 	}
 }

@@ -27,6 +27,9 @@ type Result struct {
 	// of the job's code.
 	TriggerMs float64 `json:"triggerMs,omitempty"`
 	Renderer  string  `json:"renderer,omitempty"`
+	PosterSrc string  `json:"posterSrc,omitempty"` // video: the poster frame, a PNG beside the video
+	Duration  float64 `json:"duration,omitempty"`  // video: length in seconds
+	Frames    int     `json:"frames,omitempty"`    // video: number of frames
 	Timings   Timings `json:"timings"`
 	// FinishedAt is when the worker wrote the result.
 	FinishedAt time.Time `json:"finishedAt"`

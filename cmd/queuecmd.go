@@ -134,11 +134,22 @@ func newQueueCmd(env *Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			prog, err := a.Progress(c.Context(), args[0])
+			if err != nil {
+				return err
+			}
 			if asJSON {
-				return printJSON(env.Stdout, j)
+				return printJSON(env.Stdout, struct {
+					*queue.Job
+					Progress *queue.Progress `json:"progress,omitempty"`
+				}{j, prog})
 			}
 			w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintf(w, "id\t%s\nwhere\t%s\n", j.ID, j.Where)
+			if prog != nil && prog.Total > 0 {
+				fmt.Fprintf(w, "progress\t%d/%d frames (%d%%), updated %s by %s\n", prog.Done, prog.Total,
+					prog.Done*100/prog.Total, time.UnixMilli(prog.UpdatedAt).UTC().Format(time.RFC3339), prog.Worker)
+			}
 			if j.Where == "pending" {
 				fmt.Fprintf(w, "position\t%d (0 = next)\n", j.Position)
 			}

@@ -46,7 +46,12 @@
 // can never resolve), with fxhash's query parameters (see below): for a p5
 // job p5.js of the job's major version, the prelude, and the sketch as its
 // own script (https://empplay.invalid/sketch.js, so that error lines are
-// lines of the sketch); for a js job see "js jobs". Every other request
+// lines of the sketch); for a js job see "js jobs". p5.js itself is
+// served from the worker's loopback asset server (the Fetch interception
+// continues the page's request for it to http://assets.empplay.invalid,
+// the one name the host resolver maps, to the server's port): fulfilling
+// it through the DevTools protocol would send a megabyte of base64 per job.
+// Every other request
 // the page makes is failed by the DevTools Fetch interception, and the host
 // resolver maps every name, IP literals included, to nothing, which also
 // closes WebSocket and WebRTC. No request leaves the browser. The URLs of
@@ -207,4 +212,39 @@
 //
 // A crashed page (out of memory, say) or a lost DevTools connection is a
 // transient browser_error.
+//
+// # Video jobs
+//
+// A video job ([Browser.RenderVideo], or Render with a video job) loads
+// p5, a video prelude (video.js) and the sketch; the prelude seeds and
+// defines the globals as above (empplay also has video: {fps, frames,
+// duration}) and puts the page on a virtual clock: performance.now, Date
+// (which starts at 2025-01-01T00:00:00Z), requestAnimationFrame,
+// setTimeout and setInterval stand still while the sketch loads and sets
+// up, then advance by exactly 1/fps per frame. Frame k (from 0) is the main
+// canvas after the timers due by k/fps and the animation frame at k/fps
+// have run, so in its draw() frameCount is k+1, millis() is k*1000/fps and
+// deltaTime is 1000/fps (p5 1.x and 2.x; a sketch with a slower frameRate()
+// draws every few frames), however slow the machine: the same job gives the
+// same frames. A canvas of another size than the job is scaled to it.
+// WebGL contexts get preserveDrawingBuffer.
+//
+// Each frame is copied out of the canvas in a dedicated worker, handed to
+// WebCodecs as RGBX tagged BT.709 limited range (odd sizes padded to even
+// by repeating the last column and row, transparency composited over
+// white), and encoded there: H.264 High (OpenH264) for mp4 and gif, VP9 for
+// webm, at [BitsPerPixel] bits per pixel per frame, a keyframe every 2 s.
+// The encoded frames come back through a DevTools binding as base64 (a
+// few KiB a frame) and stream into ffmpeg (package video) as they arrive.
+// The output is the video at the job's blob name, then the poster frame
+// (frame 0 as a PNG, transparency kept) at [PosterName] of it. Progress
+// (frames done of total) goes to the [video.ProgressFunc] of the context.
+//
+// An exception fails the job with sketch_error and the frame it was thrown
+// at ("at frame 5 (t=0.167s)", or "in setup"); no canvas with no_canvas;
+// ffmpeg missing or failing, or the browser's encoder failing, with
+// encoder_error (retryable). The deadline is DefaultTimeout plus
+// [empplay.VideoFrameBudget] per frame (see [empplay.Job.RenderTimeout]),
+// lowered by job.TimeoutMs and the caller's context; a timeout says how
+// many frames were done.
 package render

@@ -42,8 +42,8 @@ const (
 
 // Render runs one job in a fresh incognito browser context and returns its
 // output: for a p5 job the PNG of its canvas, for a js job a screenshot of
-// the page and/or the page as one HTML file (see the package doc). Video
-// jobs are not supported. Errors are [*empplay.Error]s: sketch failures are
+// the page and/or the page as one HTML file (see the package doc); for a
+// video job see [Browser.RenderVideo]. Errors are [*empplay.Error]s: sketch failures are
 // permanent (sketch_error, render_timeout, no_canvas), browser failures
 // transient (browser_error), after which the next Render starts a new
 // Chromium. A cancelled ctx returns its error unclassified.
@@ -52,6 +52,9 @@ const (
 // tab for the next job is prepared meanwhile; the next Render waits for
 // both.
 func (b *Browser) Render(ctx context.Context, job *empplay.Job) (*empplay.Output, error) {
+	if job.Type == empplay.TypeVideo {
+		return b.renderVideo(ctx, job)
+	}
 	if job.Type != empplay.TypeP5 && job.Type != empplay.TypeJS {
 		return nil, empplay.Errorf(empplay.CodeUnsupported, "job type %q is not supported by the renderer yet", job.Type)
 	}

@@ -212,7 +212,7 @@ func (w *Worker) fetch(ctx context.Context) (*empplay.Delivery, error) {
 func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Result, bool) {
 	start := time.Now()
 	w.mu.Lock()
-	w.current, w.deadline = d.ID, start.Add(w.jobBudget())
+	w.current, w.deadline = d.ID, start.Add(w.budgetFor(d.Raw))
 	w.mu.Unlock()
 	defer func() {
 		w.mu.Lock()
@@ -359,19 +359,25 @@ func (w *Worker) Process(ctx context.Context, d *empplay.Delivery) (res *empplay
 		if a.MimeType == "text/html" {
 			res.HTMLSrc = url
 		}
+		if i == 1 && job.Type == empplay.TypeVideo {
+			res.PosterSrc = url
+		}
 	}
+	videoResult(job, res)
 	res.Timings.VerifyMs = empplay.Ms(time.Since(t))
 	res.Success = true
 	return res
 }
 
 func (w *Worker) render(ctx context.Context, job *empplay.Job, res *empplay.Result) (*empplay.Output, error) {
-	timeout := w.cfg.RenderTimeout
+	timeout := job.RenderTimeout(w.cfg.RenderTimeout) // longer for a long video
 	if job.TimeoutMs > 0 {
 		timeout = min(timeout, time.Duration(job.TimeoutMs)*time.Millisecond)
 	}
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	rctx, stop := w.trackProgress(rctx, job, res.ID)
+	defer stop()
 	t := time.Now()
 	out, err := w.r.Render(rctx, job)
 	res.Timings.RenderMs = empplay.Ms(time.Since(t))

@@ -1,0 +1,526 @@
+package render
+
+import (
+	"context"
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/video"
+)
+
+//go:embed video.js
+var videoJS string
+
+//go:embed video_worker.js
+var videoWorkerJS string
+
+// TriggerVideo is the trigger of a video job's output.
+const TriggerVideo = "video"
+
+// Settings of the video page (see video.js).
+const (
+	// videoBinding is the DevTools binding a video page reports through.
+	videoBinding = "__empplayVideo"
+	// videoEpoch is what Date says at the start of every video: fixed, so
+	// that the same job gives the same frames.
+	videoEpoch = 1735689600000 // 2025-01-01T00:00:00Z, in ms
+	// videoInFlight is how many frames may wait for the encoder.
+	videoInFlight = 4
+	// videoYieldEvery makes the driver give the page's own tasks a turn
+	// every few frames even when the encoder keeps up.
+	videoYieldEvery = 8
+	// keyframeSeconds is the distance between keyframes (for seeking).
+	keyframeSeconds = 2
+	// BitsPerPixel is the default bitrate of MP4 and WebM, in bits per
+	// pixel per frame: 0.2 is 3.8 Mbit/s at 800x800 and 30 fps, where
+	// WebCodecs' H.264 matched libx264's defaults in SSIM on the
+	// benchmark sketch (see scripts/bench-video.sh).
+	BitsPerPixel = 0.2
+	// gifBitsPerPixel is the bitrate of the H.264 a GIF is made from: high,
+	// since it is encoded once more.
+	gifBitsPerPixel = 1.0
+)
+
+// VideoOptions tunes [Browser.RenderVideo]. The zero value is what
+// [Browser.Render] uses.
+type VideoOptions struct {
+	// FFmpeg is the ffmpeg binary; "" finds "ffmpeg" in PATH.
+	FFmpeg string
+	// TempDir holds the encoder's work directory; "" is os.TempDir().
+	TempDir string
+	// Bitrate of MP4 and WebM in bits per second; 0 is BitsPerPixel per
+	// pixel per frame.
+	Bitrate int
+}
+
+// videoConfig is the settings video.js reads (the EMPPLAY_VIDEO_CONFIG
+// marker).
+type videoConfig struct {
+	Binding    string          `json:"binding"`
+	SketchURL  string          `json:"sketchURL"`
+	Hash       string          `json:"hash"`
+	Seed       [8]uint32       `json:"seed"`
+	TokenID    string          `json:"tokenId"`
+	Minter     string          `json:"minter"`
+	Iteration  int64           `json:"iteration"`
+	Variables  json.RawMessage `json:"variables"`
+	Components json.RawMessage `json:"components"`
+	// Width and Height are the picture; CodedWidth and CodedHeight the
+	// encoded frames (even, for H.264 and VP9 4:2:0).
+	Width       int     `json:"width"`
+	Height      int     `json:"height"`
+	CodedWidth  int     `json:"codedWidth"`
+	CodedHeight int     `json:"codedHeight"`
+	FPS         float64 `json:"fps"`
+	Frames      int     `json:"frames"`
+	// Codec is the WebCodecs codec string ("avc1.640028", "vp09.00.41.08").
+	Codec           string `json:"codec"`
+	Bitrate         int    `json:"bitrate"`
+	KeyEvery        int    `json:"keyEvery"`
+	PosterFrame     int    `json:"posterFrame"`
+	InFlight        int    `json:"inFlight"`
+	YieldEvery      int    `json:"yieldEvery"`
+	EpochMs         int64  `json:"epochMs"`
+	NoSketchGraceMs int64  `json:"noSketchGraceMs"`
+	WorkerSource    string `json:"workerSource"`
+}
+
+// videoMessage is what video.js reports.
+type videoMessage struct {
+	Type         string `json:"type"`
+	First        int    `json:"first"`
+	Count        int    `json:"count"`
+	Sizes        []int  `json:"sizes"`
+	Keys         []bool `json:"keys"`
+	Done         int    `json:"done"`
+	Total        int    `json:"total"`
+	Width        int    `json:"width"`
+	Height       int    `json:"height"`
+	Frames       int    `json:"frames"`
+	Renderer     string `json:"renderer"`
+	CanvasWidth  int    `json:"canvasWidth"`
+	CanvasHeight int    `json:"canvasHeight"`
+	// DriveMs and WaitMs: how long the page recorded, and how much of
+	// that it waited for the encoder (real time, for debug logs).
+	DriveMs float64 `json:"driveMs"`
+	WaitMs  float64 `json:"waitMs"`
+	Message string  `json:"message"`
+	Line    int     `json:"line"`
+	Frame   int     `json:"frame"`
+}
+
+// renderVideo is Render for a video job.
+func (b *Browser) renderVideo(ctx context.Context, job *empplay.Job) (*empplay.Output, error) {
+	return b.RenderVideo(ctx, job, VideoOptions{})
+}
+
+// RenderVideo records a video job: its sketch runs on a virtual clock,
+// frame by frame, each frame is encoded in the page as it is drawn and
+// streamed into ffmpeg (see the package doc, "Video jobs"). The output is
+// the video at the job's blob name, then the poster frame, a PNG, at
+// [PosterName] of it. Progress goes to the [video.ProgressFunc] of ctx, if
+// any. Errors are classified as Render's, plus encoder_error when ffmpeg is
+// missing or fails.
+func (b *Browser) RenderVideo(ctx context.Context, job *empplay.Job, opts VideoOptions) (*empplay.Output, error) {
+	if job.Type != empplay.TypeVideo {
+		return nil, empplay.Errorf(empplay.CodeUnsupported, "RenderVideo got a %q job", job.Type)
+	}
+	if job.Width < empplay.MinSize || job.Width > empplay.MaxSize || job.Height < empplay.MinSize || job.Height > empplay.MaxSize {
+		return nil, empplay.Errorf(empplay.CodeSizeOutOfRange, "size %dx%d is outside %d-%d", job.Width, job.Height, empplay.MinSize, empplay.MaxSize)
+	}
+	if err := job.CheckVideo(); err != nil {
+		return nil, err
+	}
+	format, err := video.ParseFormat(job.Format)
+	if err != nil {
+		return nil, empplay.Errorf(empplay.CodeInvalidField, "%v", err)
+	}
+	if opts.FFmpeg, err = video.LookFFmpeg(opts.FFmpeg); err != nil {
+		return nil, err
+	}
+	p5, err := b.p5.P5(job.P5Version)
+	if err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	cfg := newVideoConfig(job, format, opts.Bitrate)
+	pg, err := newVideoPage(job, p5, cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	b.jobMu.Lock()
+	defer b.jobMu.Unlock()
+	if err := b.settle(ctx); err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	in, err := b.ensure(ctx, true)
+	if err != nil {
+		if errors.Is(err, ErrClosed) || ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, empplay.Transient(empplay.CodeBrowserError, err)
+	}
+	t, err := b.takeTab(ctx, in)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("render: %w", ctx.Err())
+		}
+		if in.alive() {
+			b.discard(in, err.Error())
+		}
+		return nil, empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %w", err))
+	}
+	rec := &recording{t: t, job: job, cfg: cfg, format: format, opts: opts}
+	out, broken, err := rec.run(ctx, pg, b.videoDeadline(ctx, job))
+	b.finish(t, broken)
+	return out, err
+}
+
+// videoDeadline is the earliest of the caller's deadline, the job's
+// TimeoutMs and DefaultTimeout scaled to the video's length (see
+// [empplay.Job.RenderTimeout]), counted from now.
+func (b *Browser) videoDeadline(ctx context.Context, job *empplay.Job) time.Time {
+	now := time.Now()
+	d := now.Add(job.RenderTimeout(b.opts.DefaultTimeout))
+	if job.TimeoutMs > 0 {
+		if t := now.Add(time.Duration(job.TimeoutMs) * time.Millisecond); t.Before(d) {
+			d = t
+		}
+	}
+	if cd, ok := ctx.Deadline(); ok && cd.Before(d) {
+		d = cd
+	}
+	return d
+}
+
+// newVideoConfig is video.js's settings for job.
+func newVideoConfig(job *empplay.Job, format video.Format, bitrate int) videoConfig {
+	seeding := newConfig(job, modeP5)
+	fps := job.VideoFPS()
+	cfg := videoConfig{
+		Binding: videoBinding, SketchURL: sketchURL,
+		Hash: seeding.Hash, Seed: seeding.Seed, TokenID: seeding.TokenID, Minter: seeding.Minter,
+		Iteration: seeding.Iteration, Variables: seeding.Variables, Components: seeding.Components,
+		Width: job.Width, Height: job.Height,
+		CodedWidth: (job.Width + 1) &^ 1, CodedHeight: (job.Height + 1) &^ 1,
+		FPS: fps, Frames: job.VideoFrames(),
+		KeyEvery:   max(1, int(fps*keyframeSeconds)),
+		InFlight:   videoInFlight,
+		YieldEvery: videoYieldEvery,
+		EpochMs:    videoEpoch,
+		// The same grace the still-image prelude gives code without p5.
+		NoSketchGraceMs: noSketchGrace.Milliseconds(),
+		WorkerSource:    videoWorkerJS,
+	}
+	bpp := BitsPerPixel
+	if format == video.GIF {
+		bpp = gifBitsPerPixel
+	}
+	if bitrate <= 0 || format == video.GIF {
+		bitrate = int(bpp * float64(cfg.CodedWidth*cfg.CodedHeight) * fps)
+	}
+	cfg.Bitrate = bitrate
+	if format.Codec() == "vp9" {
+		cfg.Codec = "vp09.00.41.08" // profile 0 (4:2:0, 8 bits), level 4.1
+	} else {
+		cfg.Codec = avcCodec(cfg.CodedWidth, cfg.CodedHeight, fps)
+	}
+	return cfg
+}
+
+// avcLevels are H.264's levels with their limits (Table A-1): frame size
+// in macroblocks and macroblocks per second.
+var avcLevels = []struct {
+	level        int
+	frameMBs     int
+	mbsPerSec    int
+	maxDimension int // sqrt(8 * frameMBs) macroblocks, the longest side
+}{
+	{30, 1620, 40500, 113}, {31, 3600, 108000, 169}, {32, 5120, 216000, 202},
+	{40, 8192, 245760, 256}, {42, 8704, 522240, 263}, {50, 22080, 589824, 420},
+	{51, 36864, 983040, 543}, {52, 36864, 2073600, 543},
+}
+
+// avcCodec is the WebCodecs codec string of H.264 High profile at the
+// lowest level that fits the size and frame rate.
+func avcCodec(w, h int, fps float64) string {
+	mbw, mbh := (w+15)/16, (h+15)/16
+	level := 52
+	for _, l := range avcLevels {
+		if mbw*mbh <= l.frameMBs && float64(mbw*mbh)*fps <= float64(l.mbsPerSec) && max(mbw, mbh) <= l.maxDimension {
+			level = l.level
+			break
+		}
+	}
+	return fmt.Sprintf("avc1.6400%02x", level)
+}
+
+// newVideoPage builds the document of a video job: a style reset, p5, the
+// video prelude and the sketch.
+func newVideoPage(job *empplay.Job, p5 []byte, cfg videoConfig) (*page, error) {
+	conf, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, empplay.Errorf(empplay.CodeInvalidField, "job context is not valid JSON: %v", err)
+	}
+	pre := strings.Replace(videoJS, "/*EMPPLAY_VIDEO_CONFIG*/null", string(conf), 1)
+	src := p5URL(job.P5Version)
+	var doc strings.Builder
+	doc.WriteString(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>empplay</title>
+<style>html,body{margin:0;padding:0;overflow:hidden}canvas{display:block}</style>
+`)
+	fmt.Fprintf(&doc, "<script src=%q></script>\n<script>\n%s</script>\n</head>\n<body>\n<script src=%q></script>\n</body>\n</html>\n", src, pre, sketchURL)
+	u := docURL + "video"
+	return &page{url: u, mode: modeP5, resources: map[string]resource{
+		u:         {mime: "text/html; charset=utf-8", body: []byte(doc.String())},
+		src:       {mime: "text/javascript; charset=utf-8", body: p5},
+		sketchURL: {mime: "text/javascript; charset=utf-8", body: []byte(job.Code)},
+	}}, nil
+}
+
+// PosterName is the blob name of a video's poster frame: the video's name
+// with its extension replaced by ".poster.png".
+func PosterName(blob string) string {
+	return strings.TrimSuffix(blob, path.Ext(path.Base(blob))) + ".poster.png"
+}
+
+// recording is one video job in its tab.
+type recording struct {
+	t      *tab
+	job    *empplay.Job
+	cfg    videoConfig
+	format video.Format
+	opts   VideoOptions
+
+	mu     sync.Mutex
+	queue  []string      // the page's messages, in order
+	notify chan struct{} // a message was queued
+
+	enc              *video.Encoder
+	last             videoMessage // the page's "done"
+	poster           []byte
+	posterW, posterH int
+}
+
+// listen runs on chromedp's event loop: it only queues.
+func (r *recording) listen(ev any) {
+	if ev, ok := ev.(*runtime.EventBindingCalled); ok && ev.Name == videoBinding {
+		r.mu.Lock()
+		r.queue = append(r.queue, ev.Payload)
+		r.mu.Unlock()
+		select {
+		case r.notify <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (r *recording) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	q := r.queue
+	r.queue = nil
+	return q
+}
+
+// run loads the job's page and records it until the page is done, fails
+// or runs out of time. broken is set when the browser can no longer be
+// trusted.
+func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out *empplay.Output, broken string, err error) {
+	start := time.Now()
+	t := r.t
+	target := t.target.Load()
+	in := t.in
+	log := t.logger.With("blob", r.job.BlobName(), "frames", r.cfg.Frames)
+	jctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	failed := func(stage string, err error) error {
+		switch {
+		case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
+			return fmt.Errorf("render: %w", ctx.Err())
+		case jctx.Err() != nil && in.alive():
+			return empplay.Errorf(empplay.CodeRenderTimeout, "%s", t.explain(fmt.Sprintf(
+				"render timeout: the page did not load within %v", deadline.Sub(start).Round(time.Millisecond))))
+		}
+		if !in.alive() {
+			broken = "the DevTools connection was lost"
+		}
+		return empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %s: %w", stage, err))
+	}
+
+	r.enc, err = video.Start(jctx, video.Options{
+		FFmpeg: r.opts.FFmpeg, Format: r.format, TempDir: r.opts.TempDir,
+		Width: r.cfg.CodedWidth, Height: r.cfg.CodedHeight, OutWidth: r.job.Width, OutHeight: r.job.Height,
+		FPS: r.cfg.FPS,
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	defer r.enc.Close()
+
+	r.notify = make(chan struct{}, 1)
+	lctx, lcancel := context.WithCancel(t.ctx)
+	defer lcancel()
+	if err := chromedp.Listen(lctx, r.listen); err != nil {
+		return nil, broken, failed("listen to the page", err)
+	}
+	if _, err := cdp.Call(jctx, target, runtime.AddBinding, runtime.AddBindingParams{Name: videoBinding}); err != nil {
+		return nil, broken, failed("add the video binding", err)
+	}
+	if _, err := cdp.Call(jctx, target, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+		Width: int64(r.job.Width), Height: int64(r.job.Height), DeviceScaleFactor: 1,
+	}); err != nil {
+		return nil, broken, failed("set the viewport", err)
+	}
+	t.page.Store(pg)
+	nav, err := cdp.Call(jctx, target, cdppage.Navigate, cdppage.NavigateParams{URL: pg.url})
+	if err != nil {
+		return nil, broken, failed("navigate", err)
+	}
+	if nav.ErrorText != "" {
+		return nil, "", empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: navigate: %s", nav.ErrorText))
+	}
+	video.ReportProgress(ctx, 0, r.cfg.Frames)
+
+	for {
+		select {
+		case <-r.notify:
+			for _, payload := range r.take() {
+				out, done, err := r.handle(jctx, payload)
+				if err != nil && jctx.Err() != nil {
+					// ffmpeg was still at work when time ran out.
+					if cerr := ctx.Err(); cerr != nil && !errors.Is(cerr, context.DeadlineExceeded) {
+						return nil, "", fmt.Errorf("render: %w", cerr)
+					}
+					return nil, "", empplay.Errorf(empplay.CodeRenderTimeout, "render timeout: %d of %d frames were done but encoding the %s did not finish within %v",
+						r.enc.Frames(), r.cfg.Frames, r.format, deadline.Sub(start).Round(time.Millisecond))
+				}
+				if err != nil || done {
+					if err == nil {
+						log.Debug("video recorded", "ms", time.Since(start).Milliseconds(), "record_ms", int(r.last.DriveMs),
+							"encoder_wait_ms", int(r.last.WaitMs), "bytes", len(out.Artifacts[0].Body))
+					}
+					return out, "", err
+				}
+				video.ReportProgress(ctx, r.enc.Frames(), r.cfg.Frames)
+			}
+			continue
+		case <-t.crashed:
+			return nil, "", empplay.Transient(empplay.CodeBrowserError, errors.New("render: the page crashed (out of memory?)"))
+		case <-in.cdp.LostConnection:
+			return nil, "the DevTools connection was lost",
+				empplay.Transient(empplay.CodeBrowserError, errors.New("render: lost the connection to chromium"))
+		case <-jctx.Done():
+		}
+		break
+	}
+
+	// Out of time, or the caller gave up: stop the page.
+	tctx, tcancel := context.WithTimeout(t.ctx, terminateTimeout)
+	_, terr := cdp.Call(tctx, target, runtime.TerminateExecution, cdp.Empty{})
+	tcancel()
+	if terr != nil {
+		broken = "could not stop a runaway page: " + terr.Error()
+	}
+	if err := ctx.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return nil, broken, fmt.Errorf("render: %w", err)
+	}
+	what := "the sketch did not start"
+	if n := r.enc.Frames(); n > 0 {
+		what = fmt.Sprintf("%d of %d frames were done", n, r.cfg.Frames)
+	}
+	return nil, broken, empplay.Errorf(empplay.CodeRenderTimeout, "%s", t.explain(fmt.Sprintf(
+		"render timeout: %s within %v", what, deadline.Sub(start).Round(time.Millisecond))))
+}
+
+// handle takes one message of the page: frames go to the encoder; the end
+// of the video or a failure ends the recording (done or err).
+func (r *recording) handle(ctx context.Context, payload string) (out *empplay.Output, done bool, err error) {
+	header, data, _ := strings.Cut(payload, "\n")
+	var m videoMessage
+	if err := json.Unmarshal([]byte(header), &m); err != nil {
+		return nil, false, fmt.Errorf("render: decode the page's report: %w", err)
+	}
+	switch m.Type {
+	case "chunks":
+		if m.First != r.enc.Frames() || len(m.Sizes) != m.Count {
+			return nil, false, fmt.Errorf("render: the page sent frames %d-%d after %d frames", m.First, m.First+m.Count-1, r.enc.Frames())
+		}
+		// Each frame is base64 of its own (padding and all), one after
+		// the other.
+		for _, n := range m.Sizes {
+			el := base64.StdEncoding.EncodedLen(n)
+			if n < 0 || el > len(data) {
+				return nil, false, fmt.Errorf("render: the page's frame sizes do not add up")
+			}
+			raw, err := base64.StdEncoding.DecodeString(data[:el])
+			if err != nil || len(raw) != n {
+				return nil, false, fmt.Errorf("render: decode frame %d: %v", r.enc.Frames(), err)
+			}
+			data = data[el:]
+			if err := r.enc.WriteFrame(raw); err != nil {
+				return nil, false, err
+			}
+		}
+		return nil, false, nil
+	case "poster":
+		if r.poster, err = base64.StdEncoding.DecodeString(data); err != nil {
+			return nil, false, fmt.Errorf("render: decode the poster: %w", err)
+		}
+		r.posterW, r.posterH = m.Width, m.Height
+		return nil, false, nil
+	case "done":
+		r.last = m
+		if n := r.enc.Frames(); n != r.cfg.Frames {
+			return nil, true, fmt.Errorf("render: the encoder gave %d frames of %d", n, r.cfg.Frames)
+		}
+		res, err := r.enc.Finish(ctx)
+		if err != nil {
+			return nil, true, err
+		}
+		if r.poster == nil {
+			return nil, true, errors.New("render: the page sent no poster frame")
+		}
+		return &empplay.Output{
+			Artifacts: []empplay.Artifact{
+				{Name: r.job.BlobName(), MimeType: res.MimeType, Body: res.Body, Width: res.Width, Height: res.Height},
+				{Name: PosterName(r.job.BlobName()), MimeType: "image/png", Body: r.poster, Width: r.posterW, Height: r.posterH},
+			},
+			Trigger:  TriggerVideo,
+			Renderer: m.Renderer,
+		}, true, nil
+	case "error":
+		when := "in setup"
+		if m.Frame >= 0 {
+			when = fmt.Sprintf("at frame %d (t=%.3fs)", m.Frame, float64(m.Frame)/r.cfg.FPS)
+		}
+		msg := fmt.Sprintf("sketch error %s: %s", when, m.Message)
+		if m.Line > 0 {
+			msg += fmt.Sprintf(" (line %d)", m.Line)
+		}
+		return nil, true, empplay.Errorf(empplay.CodeSketchError, "%s", r.t.explain(msg))
+	case "nocanvas":
+		return nil, true, empplay.Errorf(empplay.CodeNoCanvas, "%s", r.t.explain("no canvas: "+m.Message))
+	case "encoder":
+		return nil, true, &empplay.Error{Code: empplay.CodeEncoderError, Retryable: true,
+			Msg: fmt.Sprintf("the browser's video encoder failed at frame %d: %s", m.Frame, m.Message)}
+	}
+	return nil, true, fmt.Errorf("render: unknown report %q from the video page", m.Type)
+}

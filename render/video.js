@@ -1,0 +1,486 @@
+// The empplay video prelude. video.go puts it in a video job's page, after
+// p5.js and before the sketch, with the job's settings in place of the
+// EMPPLAY_VIDEO_CONFIG marker. It
+//
+//   - replaces the page's clocks with a virtual one (performance.now, Date,
+//     requestAnimationFrame, setTimeout, setInterval and their clear
+//     functions), which stands still while the sketch loads and sets up and
+//     then advances by exactly 1/fps per frame, so p5's millis(),
+//     frameCount and deltaTime do too, however slow the machine;
+//   - seeds Math.random and p5 and defines the globals a sketch may read,
+//     as the still-image prelude does (doc.go, "Seeding");
+//   - once the sketch has set up, drives it frame by frame: frame k is the main canvas after the timers due by k/fps
+//     and the animation frame at k/fps have run;
+//   - hands each frame to a dedicated worker (video_worker.js, started from
+//     a blob: URL), which encodes it with WebCodecs (H.264 or VP9) as
+//     BT.709 limited range, odd sizes padded, off the sketch's thread;
+//   - reports to the renderer through the DevTools binding, one message a
+//     call: a JSON header, then a newline and base64 data where there is
+//     some:
+//
+//       {"type":"chunks", "first", "count", "sizes":[...], "keys":[...],
+//        "done", "total"} "\n" base64    encoded frames first..first+count-1
+//       {"type":"poster", "width", "height"} "\n" base64     the poster PNG
+//       {"type":"done", "frames", "renderer", "canvasWidth", "canvasHeight",
+//        "driveMs", "waitMs"}   (real ms: recording, waiting for the encoder)
+//       {"type":"error", "message", "line", "frame"}   frame -1: before frame 0
+//       {"type":"encoder", "message", "frame"}   WebCodecs failed
+//       {"type":"nocanvas", "message"}
+//
+// Keep it free of globals: it runs in the sketch's realm.
+(function () {
+  'use strict';
+  var cfg = /*EMPPLAY_VIDEO_CONFIG*/null;
+  var binding = window[cfg.binding];
+  try { delete window[cfg.binding]; } catch (e) { /* keep going */ }
+
+  // What the driver needs, kept before the sketch can redefine it.
+  var stringify = JSON.stringify;
+  var realSetTimeout = window.setTimeout.bind(window);
+  var RealDate = Date;
+  var VideoFrameCtor = window.VideoFrame;
+  var realNow = performance.now.bind(performance);
+  var hasOwn = Object.prototype.hasOwnProperty;
+  var finished = false;
+  function send(msg, data) {
+    binding(data === undefined ? stringify(msg) : stringify(msg) + '\n' + data);
+  }
+  function finish(msg) {
+    if (finished) return;
+    finished = true;
+    send(msg);
+  }
+
+  // ---- Virtual time.
+  var now = 0;         // ms since the page started, as the sketch sees it
+  var frame = -1;      // the frame being made, -1 before frame 0
+  var timers = [];     // {id, due, seq, fn, args, every}
+  var frames = [];     // requestAnimationFrame callbacks: {id, cb}
+  var nextID = 1, seq = 0;
+
+  try {
+    Object.defineProperty(performance, 'now', { value: function () { return now; }, configurable: true, writable: true });
+  } catch (e) { /* keep the real one */ }
+  function VDate() {
+    var args = Array.prototype.slice.call(arguments);
+    if (!new.target) return new RealDate(cfg.epochMs + now).toString();
+    if (args.length === 0) return new RealDate(cfg.epochMs + now);
+    return new (Function.prototype.bind.apply(RealDate, [null].concat(args)))();
+  }
+  VDate.prototype = RealDate.prototype;
+  VDate.now = function () { return Math.floor(cfg.epochMs + now); };
+  VDate.parse = RealDate.parse;
+  VDate.UTC = RealDate.UTC;
+  window.Date = VDate;
+
+  function addTimer(fn, delay, args, repeat) {
+    if (typeof fn !== 'function') {
+      var src = String(fn);
+      fn = function () { (0, eval)(src); };
+    }
+    // Nothing runs at the same virtual instant it was scheduled: a chain
+    // of zero timeouts advances time instead of spinning.
+    var d = Math.max(1, +delay || 0);
+    var t = { id: nextID++, start: now, runs: 0, due: now + d, seq: seq++, fn: fn, args: args, every: repeat ? d : 0 };
+    timers.push(t);
+    return t.id;
+  }
+  function clearTimer(id) {
+    for (var i = 0; i < timers.length; i++) {
+      if (timers[i].id === id) { timers.splice(i, 1); return; }
+    }
+  }
+  window.setTimeout = function (fn, delay) { return addTimer(fn, delay, Array.prototype.slice.call(arguments, 2), false); };
+  window.setInterval = function (fn, delay) { return addTimer(fn, delay, Array.prototype.slice.call(arguments, 2), true); };
+  window.clearTimeout = clearTimer;
+  window.clearInterval = clearTimer;
+  window.requestAnimationFrame = function (cb) {
+    var id = nextID++;
+    frames.push({ id: id, cb: cb });
+    return id;
+  };
+  window.cancelAnimationFrame = function (id) {
+    for (var i = 0; i < frames.length; i++) {
+      if (frames[i].id === id) { frames.splice(i, 1); return; }
+    }
+  };
+  // WebGL canvases keep their picture after the frame is presented, so the
+  // driver can read it in a later task.
+  var getContext = HTMLCanvasElement.prototype.getContext;
+  HTMLCanvasElement.prototype.getContext = function (type, attrs) {
+    if (/webgl/.test(String(type))) {
+      var a = {};
+      for (var k in attrs) if (hasOwn.call(attrs, k)) a[k] = attrs[k];
+      a.preserveDrawingBuffer = true;
+      return getContext.call(this, type, a);
+    }
+    return getContext.apply(this, arguments);
+  };
+
+  // EPSILON absorbs floating-point error: a timer due at 200.00000000000003
+  // ms runs in the frame at 200 ms.
+  var EPSILON = 1e-6;
+  // advance runs the timers due by t, in order, then the animation frame
+  // callbacks at t. An exception fails the job at the current frame.
+  function advance(t) {
+    for (var guard = 0; ; guard++) {
+      var next = null;
+      for (var i = 0; i < timers.length; i++) {
+        var c = timers[i];
+        if (c.due <= t + EPSILON && (!next || c.due < next.due || (c.due === next.due && c.seq < next.seq))) next = c;
+      }
+      if (!next) break;
+      if (guard > 100000) throw new Error('more than 100000 timer callbacks in one frame');
+      now = Math.min(t, Math.max(now, next.due));
+      if (next.every) {
+        // start + n * every, not a running sum: no drift against k/fps.
+        next.runs++;
+        next.due = next.start + next.every * (next.runs + 1);
+        next.seq = seq++;
+      } else {
+        clearTimer(next.id);
+      }
+      next.fn.apply(window, next.args);
+    }
+    now = t;
+    var due = frames;
+    frames = [];
+    for (var j = 0; j < due.length; j++) due[j].cb(t);
+  }
+
+  // ---- Seeding and the platforms' globals (as prelude.js, see doc.go).
+  function sfc32(a, b, c, d) {
+    return function () {
+      a |= 0; b |= 0; c |= 0; d |= 0;
+      var t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t) | 0;
+      return (t >>> 0) / 4294967296;
+    };
+  }
+  function generator(seeds) {
+    var next;
+    function rand() { return next(); }
+    rand.reset = function () { next = sfc32(seeds[0], seeds[1], seeds[2], seeds[3]); };
+    rand.reset();
+    return rand;
+  }
+  var B58 = '123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ';
+  function fxSeeds(str, start) {
+    var s = String(str).slice(start);
+    var n = s.length >> 2;
+    var out = [];
+    for (var i = 0; i < 4; i++) {
+      var p = 0;
+      for (var j = i * n; j < (i + 1) * n; j++) p = (p * 58 + B58.indexOf(s.charAt(j))) | 0;
+      out.push(p);
+    }
+    return out;
+  }
+  Math.random = sfc32(cfg.seed[0], cfg.seed[1], cfg.seed[2], cfg.seed[3]);
+  var vars = cfg.variables !== null && typeof cfg.variables === 'object' ? cfg.variables : {};
+  var given = vars.params !== null && typeof vars.params === 'object' ? vars.params : {};
+  var fx = {
+    _version: 'empplay',
+    _features: undefined,
+    _params: undefined,
+    _rawValues: {},
+    _paramValues: {},
+    hash: cfg.hash,
+    rand: generator(fxSeeds(cfg.hash, 2)),
+    minter: cfg.minter,
+    randminter: generator(fxSeeds(cfg.minter, 3)),
+    iteration: cfg.iteration,
+    context: 'capture',
+    isPreview: true,
+    preview: function () {},
+    features: function (f) { fx._features = f; },
+    getFeature: function (id) { return fx._features ? fx._features[id] : undefined; },
+    getFeatures: function () { return fx._features; },
+    params: function (defs) {
+      var values = {};
+      fx._params = defs;
+      for (var i = 0; defs && i < defs.length; i++) {
+        var d = defs[i];
+        if (!d || d.id === undefined) continue;
+        values[d.id] = hasOwn.call(given, d.id) ? given[d.id] : d['default'];
+      }
+      fx._rawValues = values;
+      fx._paramValues = values;
+    },
+    getParam: function (id) { return fx._paramValues[id]; },
+    getParams: function () { return fx._paramValues; },
+    getRawParam: function (id) { return fx._rawValues[id]; },
+    getRawParams: function () { return fx._rawValues; },
+    getDefinitions: function () { return fx._params; },
+    on: function () { return function () {}; },
+    emit: function () {}
+  };
+  window.$fx = fx;
+  window.fxhash = fx.hash;
+  window.fxrand = fx.rand;
+  window.fxminter = fx.minter;
+  window.fxrandminter = fx.randminter;
+  window.fxpreview = fx.preview;
+  window.isFxpreview = true;
+  window.tokenData = { hash: cfg.hash, tokenId: cfg.tokenId };
+  window.empplay = {
+    hash: cfg.hash,
+    seed: cfg.seed.slice(),
+    variables: cfg.variables,
+    components: cfg.components,
+    width: cfg.width,
+    height: cfg.height,
+    capture: function () {},
+    video: { fps: cfg.fps, frames: cfg.frames, duration: cfg.frames / cfg.fps }
+  };
+
+  // ---- Errors.
+  var sketchFrame = /\/sketch\.js:(\d+):\d+/;
+  function lineOf(err, filename, lineno) {
+    if (filename && filename === cfg.sketchURL && lineno) return lineno;
+    var stack = err && typeof err === 'object' ? String(err.stack || '') : '';
+    var m = sketchFrame.exec(stack);
+    return m ? +m[1] : 0;
+  }
+  function describe(v) {
+    if (v instanceof Error) return v.name + ': ' + v.message;
+    if (v && typeof v === 'object' && typeof v.type === 'string' && v.target !== undefined) {
+      return 'an "' + v.type + '" event';
+    }
+    try { return String(v); } catch (e) { return Object.prototype.toString.call(v); }
+  }
+  function fail(message, line) {
+    finish({ type: 'error', message: message, line: line | 0, frame: frame });
+  }
+  window.addEventListener('error', function (ev) {
+    var msg = ev.error !== undefined && ev.error !== null ? describe(ev.error) : String(ev.message || 'unknown error');
+    fail(msg, lineOf(ev.error, ev.filename, ev.lineno));
+  });
+  window.addEventListener('unhandledrejection', function (ev) {
+    var r = ev.reason;
+    fail(r instanceof Error ? describe(r) : 'unhandled promise rejection: ' + describe(r), lineOf(r));
+  });
+
+  // ---- The sketch.
+  var P = window.p5;
+  if (typeof P !== 'function') {
+    fail('p5.js did not load', 0);
+    return;
+  }
+  var started = false, setupDone = false, current = null, driving = false;
+  function hasDraw(inst) {
+    var ctx = inst && inst._isGlobal ? window : inst;
+    return !!ctx && typeof ctx.draw === 'function';
+  }
+  function seedP5(inst) {
+    try {
+      inst.randomSeed(cfg.seed[4]);
+      inst.noiseSeed(cfg.seed[5]);
+    } catch (e) { /* not a p5 instance after all */ }
+  }
+  // ready starts the driver once the sketch has set up, in a task of its
+  // own (by then p5 1.x has drawn frame 0; p5 2.x draws it when the driver
+  // runs the animation frame at t = 0).
+  function ready() {
+    if (driving || finished) return;
+    driving = true;
+    realSetTimeout(drive, 0);
+  }
+  // afterSetup makes p5 draw its first frame at t = 0, as if it had drawn
+  // one frame (of the video, or of the sketch's frameRate() when slower)
+  // before: p5 skips a frame that comes sooner than 1/frameRate after the
+  // last (p5 1.x and 2.x keep that time in _lastTargetFrameTime).
+  function afterSetup(inst) {
+    setupDone = true;
+    frame = 0;
+    if (inst && typeof inst._lastTargetFrameTime === 'number') {
+      var every = 1000 / cfg.fps;
+      if (inst._targetFrameRate > 0) every = Math.max(every, 1000 / inst._targetFrameRate);
+      inst._lastTargetFrameTime = now - every;
+      inst._lastRealFrameTime = now - every;
+    }
+    ready();
+  }
+  if (typeof P.registerAddon === 'function' && P.lifecycleHooks) {
+    P.registerAddon(function (p5, fn, lifecycles) {
+      lifecycles.presetup = function () {
+        started = true;
+        if (!current) current = this;
+        seedP5(this);
+      };
+      lifecycles.postsetup = function () { afterSetup(this); };
+    });
+  } else if (P.prototype && typeof P.prototype.registerMethod === 'function') {
+    var instanceOf = function (self) { return self instanceof P ? self : P.instance; };
+    P.prototype.registerMethod('init', function () {
+      var inst = instanceOf(this);
+      started = true;
+      if (!current) current = inst;
+      seedP5(inst);
+    });
+    P.prototype.registerMethod('afterSetup', function () { afterSetup(instanceOf(this)); });
+  }
+  // Code that starts no p5 sketch (a canvas drawn by hand, animated with
+  // requestAnimationFrame) is driven from its load event.
+  window.addEventListener('load', function () {
+    realSetTimeout(function () {
+      if (started || driving || finished) return;
+      setupDone = true;
+      driving = true;
+      drive();
+    }, cfg.noSketchGraceMs);
+  });
+
+  function mainCanvas() {
+    var c = current && current.canvas;
+    if (c && c.isConnected) return c;
+    var all = document.getElementsByTagName('canvas');
+    for (var i = 0; i < all.length; i++) {
+      if (all[i].getClientRects().length > 0) return all[i];
+    }
+    return null;
+  }
+  function webglRenderer(c) {
+    try {
+      var gl = c.getContext('webgl2') || c.getContext('webgl');
+      if (!gl) return '';
+      var ext = gl.getExtension('WEBGL_debug_renderer_info');
+      return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    } catch (e) {
+      return '';
+    }
+  }
+
+  // A macrotask without timer clamping: lets microtasks (p5 2.x draws
+  // asynchronously), the worker's messages and the encoder run.
+  var channel = new MessageChannel();
+  var yielded = [];
+  channel.port1.onmessage = function () { var f = yielded.shift(); if (f) f(); };
+  function yieldTask() {
+    return new Promise(function (resolve) { yielded.push(resolve); channel.port2.postMessage(0); });
+  }
+
+  async function drive() {
+    var canvas = mainCanvas();
+    if (!canvas) {
+      finish({ type: 'nocanvas', message: 'the sketch has no canvas to record (did it call noCanvas()?)' });
+      return;
+    }
+    var W = cfg.width, H = cfg.height;
+    // A canvas of another size than the video is scaled to it.
+    var scaler = null, sctx = null;
+    var worker;
+    try {
+      worker = new Worker(URL.createObjectURL(new Blob([cfg.workerSource], { type: 'text/javascript' })));
+    } catch (e) {
+      finish({ type: 'encoder', message: 'could not start the encoder: ' + describe(e), frame: -1 });
+      return;
+    }
+    var encoded = 0, wake = null, broken = '';
+    var pending = [];
+    worker.onmessage = function (ev) {
+      var m = ev.data;
+      if (m.error) broken = m.error;
+      if (m.chunks) {
+        encoded += m.chunks.length;
+        pending.push(m);
+      }
+      if (m.flushed) encoded = Infinity;
+      if (wake) { var w = wake; wake = null; w(); }
+    };
+    worker.onerror = function (ev) { broken = 'the encoder failed: ' + (ev.message || 'unknown error'); if (wake) { var w = wake; wake = null; w(); } };
+    worker.postMessage({ init: {
+      width: W, height: H, codedWidth: cfg.codedWidth, codedHeight: cfg.codedHeight,
+      codec: cfg.codec, bitrate: cfg.bitrate, fps: cfg.fps, keyEvery: cfg.keyEvery
+    } });
+    function flushChunks() {
+      if (!pending.length) return;
+      var sizes = [], keys = [], data = '', first = pending[0].first, count = 0;
+      for (var i = 0; i < pending.length; i++) {
+        var m = pending[i];
+        for (var j = 0; j < m.chunks.length; j++) {
+          sizes.push(m.sizes[j]);
+          keys.push(m.keys[j]);
+        }
+        data += m.chunks.join('');
+        count += m.chunks.length;
+      }
+      pending = [];
+      send({ type: 'chunks', first: first, count: count, sizes: sizes, keys: keys, done: first + count, total: cfg.frames }, data);
+    }
+    function until(cond) {
+      return new Promise(function (resolve) {
+        (function check() {
+          if (cond() || broken) { resolve(); return; }
+          wake = check;
+        })();
+      });
+    }
+
+    var dt = 1000 / cfg.fps;
+    var started = realNow(), waited = 0;
+    for (var k = 0; k < cfg.frames; k++) {
+      frame = k;
+      try {
+        advance(k * dt);
+      } catch (e) {
+        fail(describe(e), lineOf(e));
+        worker.terminate();
+        return;
+      }
+      // Let a p5 2.x draw (a promise) finish, and errors surface.
+      await yieldTask();
+      if (finished) { worker.terminate(); return; }
+      if (!canvas.isConnected) canvas = mainCanvas() || canvas;
+      var src = canvas;
+      if (canvas.width !== W || canvas.height !== H) {
+        if (!scaler) {
+          scaler = document.createElement('canvas');
+          scaler.width = W;
+          scaler.height = H;
+          sctx = scaler.getContext('2d');
+        }
+        sctx.clearRect(0, 0, W, H);
+        sctx.drawImage(canvas, 0, 0, W, H);
+        src = scaler;
+      }
+      var vf;
+      try {
+        vf = new VideoFrameCtor(src, { timestamp: Math.round(k * 1e6 / cfg.fps), duration: Math.round(1e6 / cfg.fps) });
+      } catch (e) {
+        fail('could not read the canvas at frame ' + k + ': ' + describe(e), 0);
+        worker.terminate();
+        return;
+      }
+      worker.postMessage({ frame: vf, k: k }, [vf]);
+      if (k === cfg.posterFrame) {
+        var url = src.toDataURL('image/png');
+        send({ type: 'poster', width: src.width, height: src.height }, url.slice(url.indexOf(',') + 1));
+      }
+      flushChunks();
+      // Keep a few frames in flight: enough to keep the encoder busy,
+      // few enough that memory stays flat.
+      var w0 = realNow();
+      await until(function () { return k + 1 - encoded <= cfg.inFlight; });
+      waited += realNow() - w0;
+      if (broken) break;
+      if (k === 0 || k % cfg.yieldEvery === 0) await yieldTask();
+    }
+    if (!broken && !finished) {
+      worker.postMessage({ flush: true });
+      await until(function () { return encoded === Infinity; });
+    }
+    flushChunks();
+    worker.terminate();
+    if (broken) {
+      finish({ type: 'encoder', message: broken, frame: frame });
+      return;
+    }
+    finish({ type: 'done', frames: cfg.frames, renderer: webglRenderer(canvas), canvasWidth: canvas.width, canvasHeight: canvas.height,
+      driveMs: realNow() - started, waitMs: waited });
+  }
+})();

@@ -1,0 +1,154 @@
+package video
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/testenv"
+)
+
+func TestParseFormat(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in    string
+		want  Format
+		mime  string
+		codec string
+		bad   bool
+	}{
+		{"", MP4, "video/mp4", "avc", false},
+		{"mp4", MP4, "video/mp4", "avc", false},
+		{"webm", WebM, "video/webm", "vp9", false},
+		{"gif", GIF, "image/gif", "avc", false},
+		{"avi", "", "", "", true},
+		{"MP4", "", "", "", true},
+	} {
+		f, err := ParseFormat(tc.in)
+		if tc.bad {
+			if err == nil {
+				t.Errorf("ParseFormat(%q) = %q; want an error", tc.in, f)
+			}
+			continue
+		}
+		if err != nil || f != tc.want || f.MimeType() != tc.mime || f.Codec() != tc.codec {
+			t.Errorf("ParseFormat(%q) = %q (%s, %s), %v; want %q (%s, %s)", tc.in, f, f.MimeType(), f.Codec(), err, tc.want, tc.mime, tc.codec)
+		}
+	}
+}
+
+func TestRate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		fps      float64
+		rate     string
+		num, den uint32
+	}{
+		{30, "30/1", 1, 30},
+		{24, "24/1", 1, 24},
+		{29.97, "29970/1000", 1000, 29970},
+		{12.5, "12500/1000", 1000, 12500},
+	} {
+		num, den := timeBase(tc.fps)
+		if got := rate(tc.fps); got != tc.rate || num != tc.num || den != tc.den {
+			t.Errorf("fps %v: rate %s, time base %d/%d; want %s, %d/%d", tc.fps, got, num, den, tc.rate, tc.num, tc.den)
+		}
+	}
+}
+
+func TestIVFWriter(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	w, err := NewIVFWriter(&buf, "VP90", 320, 240, 1, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range [][]byte{[]byte("abc"), []byte("de")} {
+		if err := w.WriteFrame(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := buf.Bytes()
+	if len(b) != 32+12+3+12+2 {
+		t.Fatalf("%d bytes; want %d", len(b), 32+12+3+12+2)
+	}
+	le := binary.LittleEndian
+	if string(b[:4]) != "DKIF" || le.Uint16(b[6:]) != 32 || string(b[8:12]) != "VP90" ||
+		le.Uint16(b[12:]) != 320 || le.Uint16(b[14:]) != 240 || le.Uint32(b[16:]) != 30 || le.Uint32(b[20:]) != 1 {
+		t.Errorf("bad file header % x", b[:32])
+	}
+	second := b[32+12+3:]
+	if le.Uint32(second) != 2 || le.Uint64(second[4:]) != 1 || string(second[12:]) != "de" {
+		t.Errorf("bad second frame % x", second)
+	}
+	if _, err := NewIVFWriter(&buf, "VP9", 1, 1, 1, 1); err == nil {
+		t.Error("a 3-byte fourcc was accepted")
+	}
+}
+
+func TestEncoderErrors(t *testing.T) {
+	t.Parallel()
+	opts := Options{Format: MP4, Width: 64, Height: 64, FPS: 30, TempDir: t.TempDir()}
+
+	missing := opts
+	missing.FFmpeg = filepath.Join(t.TempDir(), "no-ffmpeg")
+	if _, err := Start(context.Background(), missing); empplay.ErrorCode(err) != empplay.CodeEncoderError ||
+		!empplay.IsRetryable(err) || !strings.Contains(err.Error(), "ffmpeg not found") {
+		t.Errorf("missing ffmpeg: %v; want a retryable encoder_error that says ffmpeg was not found", err)
+	}
+	bad := opts
+	bad.FPS = 0
+	if _, err := Start(context.Background(), bad); err == nil {
+		t.Error("fps 0 was accepted")
+	}
+	bad = opts
+	bad.Format = "avi"
+	if _, err := Start(context.Background(), bad); err == nil {
+		t.Error("format avi was accepted")
+	}
+
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		testenv.Missing(t, "ffmpeg")
+	}
+	for _, format := range []Format{MP4, WebM, GIF} {
+		t.Run(string(format), func(t *testing.T) {
+			t.Parallel()
+			ctx := testenv.Context(t, time.Minute)
+			o := opts
+			o.Format = format
+			e, err := Start(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			if _, err := e.Finish(ctx); empplay.ErrorCode(err) != empplay.CodeEncoderError {
+				t.Errorf("Finish without frames: %v; want encoder_error", err)
+			}
+			if format == WebM {
+				return // -c copy of IVF does not look into the frames
+			}
+			e2, err := Start(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e2.Close()
+			for range 5 {
+				if err := e2.WriteFrame([]byte("this is not a video frame")); err != nil {
+					break // ffmpeg may already have given up
+				}
+			}
+			_, err = e2.Finish(ctx)
+			if empplay.ErrorCode(err) != empplay.CodeEncoderError || !strings.Contains(err.Error(), "ffmpeg") {
+				t.Errorf("Finish after garbage: %v; want an encoder_error with ffmpeg's message", err)
+			}
+			e2.Close()
+			e2.Close() // idempotent
+		})
+	}
+}
