@@ -123,7 +123,8 @@ type Browser struct {
 	recycle string
 	bg      chan struct{} // closed when the last job's cleanup is done
 
-	restarts chan string // why Chromium was restarted or killed, for metrics
+	restarts chan string  // why Chromium was restarted or killed, for metrics
+	assets   *assetServer // serves p5.js to the browser, started with the first Chromium
 }
 
 // Restarts delivers the reason of every restart or kill of Chromium after
@@ -205,13 +206,19 @@ func (b *Browser) Close() error {
 	b.lifeMu.Lock()
 	defer b.lifeMu.Unlock()
 	b.mu.Lock()
-	in := b.cur
-	b.cur, b.spare = nil, nil
+	in, assets := b.cur, b.assets
+	b.cur, b.spare, b.assets = nil, nil, nil
 	b.mu.Unlock()
-	if in == nil {
-		return nil
+	var err error
+	if in != nil {
+		err = b.stop(in, true)
 	}
-	return b.stop(in, true)
+	if assets != nil {
+		if aerr := assets.close(); aerr != nil && err == nil {
+			err = fmt.Errorf("render: stop the asset server: %w", aerr)
+		}
+	}
+	return err
 }
 
 // Healthy asks Chromium for its version, with a 2 second limit.
@@ -397,6 +404,12 @@ func chromiumSwitches(backend gpu.Backend, extra []string, root bool) ([]chromiu
 		// Every host name resolves to nothing, IP literals included. This is
 		// what closes WebSocket, which Fetch interception does not see.
 		{"host-resolver-rules", "MAP * ~NOTFOUND"},
+		// p5.js comes from the worker's loopback asset server (see
+		// assetServer), which Local Network Access would refuse to a public
+		// https page. Sketches cannot reach loopback anyway: the resolver
+		// maps every other name, IP literals included, to nothing, and the
+		// Fetch interception fails every request that is not the page's.
+		{"disable-features", "LocalNetworkAccessChecks"},
 		// WebRTC may not send UDP (STUN) outside a proxy, and there is none.
 		{"webrtc-ip-handling-policy", "disable_non_proxied_udp"},
 	}
@@ -447,7 +460,21 @@ func (b *Browser) launch(ctx context.Context) (*instance, error) {
 	if b.opts.ChromiumPath == "" {
 		return nil, errors.New("render: Options.ChromiumPath is empty; set it to the Chromium binary (/usr/lib/chromium/chromium on Debian)")
 	}
-	switches, err := chromiumSwitches(b.opts.Backend, b.opts.ExtraFlags, os.Geteuid() == 0)
+	b.mu.Lock()
+	assets := b.assets
+	if assets == nil {
+		var err error
+		if assets, err = startAssets(b.p5.P5); err != nil {
+			b.mu.Unlock()
+			return nil, err
+		}
+		b.assets = assets
+	}
+	b.mu.Unlock()
+	// The asset server's name is the one name that resolves (see
+	// assetServer); the job's ExtraFlags may still replace the rule.
+	extra := append([]string{"--host-resolver-rules=" + assets.resolverRule() + ", MAP * ~NOTFOUND"}, b.opts.ExtraFlags...)
+	switches, err := chromiumSwitches(b.opts.Backend, extra, os.Geteuid() == 0)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -183,7 +184,9 @@ func TestBrowserProcesses(t *testing.T) {
 		t.Errorf("chromium %d is not the leader of its own process group", pid)
 	}
 	args := cmdline(t, pid)
-	for _, want := range []string{"--headless=new", "--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND",
+	// One name resolves, to the asset server; every other name to nothing.
+	rules := fmt.Sprintf("--host-resolver-rules=MAP %s 127.0.0.1:%d, MAP * ~NOTFOUND", assetHost, b.assets.port())
+	for _, want := range []string{"--headless=new", "--disable-gpu", rules, "--disable-features=LocalNetworkAccessChecks",
 		"--user-data-dir=" + dir, "--lang=en-US", "--remote-debugging-pipe"} {
 		if !slices.Contains(args, want) {
 			t.Errorf("chromium runs without %s: %q", want, args)

@@ -43,8 +43,9 @@ const (
 // Render runs one job in a fresh incognito browser context and returns its
 // output: for a p5 job the PNG of its canvas, for a js job a screenshot of
 // the page and/or the page as one HTML file (see the package doc); for a
-// video job see [Browser.RenderVideo]. Errors are [*empplay.Error]s: sketch failures are
-// permanent (sketch_error, render_timeout, no_canvas), browser failures
+// video job see [Browser.RenderVideo]. Errors are [*empplay.Error]s: sketch
+// failures are permanent (sketch_error, network_blocked, missing_addon,
+// webgl_unavailable, blank_canvas, render_timeout, no_canvas), browser failures
 // transient (browser_error), after which the next Render starts a new
 // Chromium. A cancelled ctx returns its error unclassified.
 //

@@ -429,6 +429,9 @@ async function setup() {
   window.leaked = 'a';
   await new Promise(function (resolve) { indexedDB.open('leak', 1).onsuccess = resolve; });
   await (await caches.open('leak')).put('/leak', new Response('a'));
+  // A service worker cannot even be fetched (every request but the page's
+  // own fails), but try.
+  try { await navigator.serviceWorker.register('/sw.js'); } catch (e) { /* blocked */ }
   createCanvas(10, 10);
 }`, 10, 10)
 	a.P5Version = "2"
@@ -446,6 +449,7 @@ async function setup() {
   if (window.leaked !== undefined) found.push('window');
   if ((await indexedDB.databases()).length > 0) found.push('indexedDB');
   if ((await caches.keys()).length > 0) found.push('caches');
+  if ((await navigator.serviceWorker.getRegistrations()).length > 0) found.push('serviceWorker');
   if (found.length) throw new Error('leaked: ' + found.join(' '));
   background(0, 255, 0);
 }`, 10, 10)

@@ -47,6 +47,8 @@ type tab struct {
 	reports chan string   // the prelude's one report
 	crashed chan struct{} // the renderer process died
 
+	assets *assetServer // serves p5.js (nil: p5 is fulfilled from memory)
+
 	// warm is the p5 major version of the shell page (see warmPage) the
 	// tab loaded ahead of its job, "" for a tab that has not navigated.
 	warm string
@@ -65,7 +67,11 @@ func (b *Browser) openTab(ctx context.Context, in *instance) (*tab, error) {
 	// the tab must outlive a cancelled job long enough to be closed.
 	life, kill := context.WithCancel(in.ctx)
 	tabCtx, _ := chromedp.NewContext(life, chromedp.WithNewBrowserContext())
+	b.mu.Lock()
+	assets := b.assets
+	b.mu.Unlock()
 	t := &tab{
+		assets:  assets,
 		in:      in,
 		ctx:     tabCtx,
 		kill:    kill,
@@ -361,6 +367,12 @@ func (t *tab) serve(ev *fetch.EventRequestPaused) {
 		// The browser's own request, not the sketch's.
 		_, err = cdp.Call(t.ctx, target, fetch.FulfillRequest, fetch.FulfillRequestParams{
 			RequestID: ev.RequestID, ResponseCode: 404,
+		})
+	case ok && ev.Request.Method == "GET" && t.assets.url(url) != "":
+		// p5.js: from the asset server, without its megabyte going
+		// through the DevTools protocol.
+		_, err = cdp.Call(t.ctx, target, fetch.ContinueRequest, fetch.ContinueRequestParams{
+			RequestID: ev.RequestID, URL: t.assets.url(url),
 		})
 	case ok && ev.Request.Method == "GET":
 		_, err = cdp.Call(t.ctx, target, fetch.FulfillRequest, fetch.FulfillRequestParams{
