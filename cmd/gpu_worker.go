@@ -61,13 +61,7 @@ func (b *browserFlags) startOn(ctx context.Context, backend gpu.Backend, logger 
 	if err := b.check(); err != nil {
 		return nil, err
 	}
-	br := render.New(render.Options{
-		ChromiumPath:   b.chromium,
-		Backend:        backend,
-		ProfileDir:     b.profileDir,
-		DefaultTimeout: b.timeout(),
-		RecycleAfter:   b.recycleAfter,
-	}, assets.Embedded(), logger)
+	br := render.New(b.options(backend), assets.Embedded(), logger)
 	if err := br.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start Chromium (%s backend): %w", backend, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -15,6 +16,7 @@ import (
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/assets"
 	"github.com/empplay/empplay/cdn"
+	"github.com/empplay/empplay/gpu"
 	"github.com/empplay/empplay/queue"
 	"github.com/empplay/empplay/render"
 	"github.com/empplay/empplay/storage"
@@ -111,6 +113,7 @@ type browserFlags struct {
 	profileDir   string
 	recycleAfter int
 	recycleMiB   int
+	extra        string
 }
 
 func (b *browserFlags) register(fs *pflag.FlagSet) {
@@ -123,10 +126,26 @@ func (b *browserFlags) register(fs *pflag.FlagSet) {
 	bindEnv(fs, "browser-timeout", "BROWSER_TIMEOUT")
 	bindEnv(fs, "profile-dir", "EMPPLAY_PROFILE_DIR")
 	bindEnv(fs, "recycle-after", "BROWSER_RECYCLE_AFTER")
+	fs.StringVar(&b.extra, "chromium-flags", "", "extra Chromium switches, space-separated (--name or --name=value); they replace empplay's value of the same switch")
 	bindEnv(fs, "recycle-memory", "BROWSER_RECYCLE_MEMORY_MB")
+	bindEnv(fs, "chromium-flags", "CHROMIUM_FLAGS")
 }
 
 func (b *browserFlags) timeout() time.Duration { return time.Duration(b.timeoutMs) * time.Millisecond }
+
+// options are the renderer's settings for a browser on backend ("" is the
+// CPU).
+func (b *browserFlags) options(backend gpu.Backend) render.Options {
+	return render.Options{
+		ChromiumPath:   b.chromium,
+		Backend:        backend,
+		ExtraFlags:     strings.Fields(b.extra),
+		ProfileDir:     b.profileDir,
+		DefaultTimeout: b.timeout(),
+		RecycleAfter:   b.recycleAfter,
+		RecycleMemory:  int64(b.recycleMiB) << 20,
+	}
+}
 
 // check validates the browser settings without starting anything: a
 // missing binary or p5 build is a configuration error.
@@ -148,13 +167,7 @@ func (b *browserFlags) start(ctx context.Context, logger *slog.Logger) (*render.
 	if err := b.check(); err != nil {
 		return nil, err
 	}
-	br := render.New(render.Options{
-		ChromiumPath:   b.chromium,
-		ProfileDir:     b.profileDir,
-		DefaultTimeout: b.timeout(),
-		RecycleAfter:   b.recycleAfter,
-		RecycleMemory:  int64(b.recycleMiB) << 20,
-	}, assets.Embedded(), logger)
+	br := render.New(b.options(""), assets.Embedded(), logger)
 	if err := br.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start Chromium: %w", err)
 	}
