@@ -114,6 +114,7 @@ type browserFlags struct {
 	recycleAfter int
 	recycleMiB   int
 	extra        string
+	ffmpeg       string
 }
 
 func (b *browserFlags) register(fs *pflag.FlagSet) {
@@ -129,6 +130,8 @@ func (b *browserFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&b.extra, "chromium-flags", "", "extra Chromium switches, space-separated (--name or --name=value); they replace empplay's value of the same switch")
 	bindEnv(fs, "recycle-memory", "BROWSER_RECYCLE_MEMORY_MB")
 	bindEnv(fs, "chromium-flags", "CHROMIUM_FLAGS")
+	fs.StringVar(&b.ffmpeg, "ffmpeg", "", "ffmpeg binary for video jobs (default: ffmpeg in PATH)")
+	bindEnv(fs, "ffmpeg", "FFMPEG_PATH")
 }
 
 func (b *browserFlags) timeout() time.Duration { return time.Duration(b.timeoutMs) * time.Millisecond }
@@ -140,6 +143,7 @@ func (b *browserFlags) options(backend gpu.Backend) render.Options {
 		ChromiumPath:   b.chromium,
 		Backend:        backend,
 		ExtraFlags:     strings.Fields(b.extra),
+		FFmpegPath:     b.ffmpeg,
 		ProfileDir:     b.profileDir,
 		DefaultTimeout: b.timeout(),
 		RecycleAfter:   b.recycleAfter,

@@ -67,6 +67,9 @@ type Options struct {
 	// DefaultTimeout is the render deadline of a job when neither its
 	// TimeoutMs nor the caller's context sets an earlier one. Default 30s.
 	DefaultTimeout time.Duration
+	// FFmpegPath is the ffmpeg binary video jobs use; "" finds "ffmpeg"
+	// in PATH.
+	FFmpegPath string
 	// RecycleAfter restarts Chromium after this many jobs, to bound the
 	// memory a long-lived browser accumulates. Default 200.
 	RecycleAfter int

@@ -125,7 +125,7 @@ type videoMessage struct {
 
 // renderVideo is Render for a video job.
 func (b *Browser) renderVideo(ctx context.Context, job *empplay.Job) (*empplay.Output, error) {
-	return b.RenderVideo(ctx, job, VideoOptions{})
+	return b.RenderVideo(ctx, job, VideoOptions{FFmpeg: b.opts.FFmpegPath})
 }
 
 // RenderVideo records a video job: its sketch runs on a virtual clock,

@@ -474,3 +474,14 @@ function draw(){background(colorOf(n))}`,
 		})
 	}
 }
+
+// TestVideoFFmpegPathOption: Render (the worker's path) uses
+// Options.FFmpegPath.
+func TestVideoFFmpegPathOption(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-ffmpeg")
+	b := newTestBrowser(t, Options{FFmpegPath: missing})
+	_, err := b.Render(testenv.Context(t, time.Minute), videoJob(`function setup(){createCanvas(64,64)} function draw(){background(frameCount % 255)}`, 64, 64, 1, 30, ""))
+	if empplay.ErrorCode(err) != empplay.CodeEncoderError || !strings.Contains(fmt.Sprint(err), missing) {
+		t.Errorf("error %v; want encoder_error naming %s", err, missing)
+	}
+}
