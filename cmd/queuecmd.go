@@ -55,8 +55,8 @@ func newQueueCmd(env *Env) *cobra.Command {
 				return printJSON(env.Stdout, s)
 			}
 			w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintf(w, "queue\t%s\npending\t%d\noldest pending\t%v\nretrying\t%d\ndead\t%d\nworkers\t%d\n",
-				s.Queue, s.Pending, time.Duration(s.OldestPendingAgeMs)*time.Millisecond, s.Retrying, s.Dead, len(s.Workers))
+			fmt.Fprintf(w, "queue\t%s\npending\t%d\noldest pending\t%v\nretrying\t%d\ndead\t%d\ngpu lane\t%d (%d GPU workers)\nworkers\t%d\n",
+				s.Queue, s.Pending, time.Duration(s.OldestPendingAgeMs)*time.Millisecond, s.Retrying, s.Dead, s.GPULane, s.GPUWorkers, len(s.Workers))
 			if len(s.Workers) > 0 {
 				fmt.Fprintln(w, "\nWORKER\tIN FLIGHT\tHEARTBEAT")
 				for _, wk := range s.Workers {

@@ -348,6 +348,12 @@ function draw(){ background(240); for (let i=0;i<200;i++){ fill(random(255),rand
 		if st.Pending != 0 || st.Dead != 0 || len(st.Workers) != 1 || !st.Workers[0].Registered {
 			t.Errorf("queue stats %+v; want an empty queue and one registered worker", st)
 		}
+		text := string(s.run(t, "queue", "stats"))
+		for _, want := range []string{"pending", "dead", "gpu lane", "0 (0 GPU workers)"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("queue stats text lacks %q:\n%s", want, text)
+			}
+		}
 		out = s.run(t, "queue", "inspect", res.ID, "--json")
 		var j queue.Job
 		if err := json.Unmarshal(out, &j); err != nil {
