@@ -78,6 +78,18 @@ const (
 //go:embed prelude.js
 var preludeJS string
 
+// globalsJS is the seeding and the platforms' globals that prelude.js and
+// video.js share (see withGlobals).
+//
+//go:embed globals.js
+var globalsJS string
+
+// withGlobals puts globals.js in place of the EMPPLAY_GLOBALS marker of a
+// page script.
+func withGlobals(script string) string {
+	return strings.Replace(script, "/*EMPPLAY_GLOBALS*/", globalsJS, 1)
+}
+
 // resource is one response the page can get.
 type resource struct {
 	mime string
@@ -147,18 +159,11 @@ type pageConfig struct {
 	// HTML/CSS/JS page, captured by a screenshot once the prelude reports
 	// it ready).
 	Mode string `json:"mode"`
-	// Hash is the effective hash: context.hash, or DefaultHash.
-	Hash string `json:"hash"`
-	// Seed is SHA-256(Hash) as eight big-endian 32-bit words (see
-	// seedWords).
-	Seed       [8]uint32       `json:"seed"`
-	TokenID    string          `json:"tokenId"`
-	Minter     string          `json:"minter"`
-	Iteration  int64           `json:"iteration"`
-	Variables  json.RawMessage `json:"variables"`
-	Components json.RawMessage `json:"components"`
-	Width      int             `json:"width"`
-	Height     int             `json:"height"`
+	// token is what the sketch knows of its token (in JSON, its fields
+	// are the config's own).
+	token
+	Width  int `json:"width"`
+	Height int `json:"height"`
 	// WaitSignal: the code calls $fx.preview(), fxpreview() or
 	// empplay.capture(), so the page is captured only when it does.
 	WaitSignal      bool  `json:"waitSignal"`
@@ -198,9 +203,76 @@ func waitsForSignal(texts ...string) bool {
 	return false
 }
 
+// token is what a page tells the sketch about the token it renders: the
+// seeding and the platforms' globals (see the package doc). Still images
+// and videos share it.
+type token struct {
+	// Hash is the effective hash: context.hash, or DefaultHash.
+	Hash string `json:"hash"`
+	// Seed is SHA-256(Hash) as eight big-endian 32-bit words (see
+	// seedWords).
+	Seed       [8]uint32       `json:"seed"`
+	TokenID    string          `json:"tokenId"`
+	Minter     string          `json:"minter"`
+	Iteration  int64           `json:"iteration"`
+	Variables  json.RawMessage `json:"variables"`
+	Components json.RawMessage `json:"components"`
+}
+
+// newToken is the token of job: its context, with the defaults.
+func newToken(job *empplay.Job) token {
+	tk := token{
+		Hash:       DefaultHash,
+		TokenID:    "0",
+		Minter:     DefaultMinter,
+		Iteration:  1,
+		Variables:  json.RawMessage("null"),
+		Components: json.RawMessage("null"),
+	}
+	if c := job.Context; c != nil {
+		if c.Hash != "" {
+			tk.Hash = c.Hash
+		}
+		if len(c.Variables) > 0 {
+			tk.Variables = c.Variables
+		}
+		if len(c.Components) > 0 {
+			tk.Components = c.Components
+		}
+	}
+	tk.Seed = seedWords(tk.Hash)
+
+	// tokenId, minter and iteration come from the variables when they are
+	// an object that has them with the right type.
+	var vars map[string]json.RawMessage
+	d := json.NewDecoder(bytes.NewReader(tk.Variables))
+	d.UseNumber()
+	if d.Decode(&vars) == nil {
+		var s string
+		var n json.Number
+		if v, ok := vars["tokenId"]; ok {
+			if json.Unmarshal(v, &s) == nil && s != "" {
+				tk.TokenID = s
+			} else if json.Unmarshal(v, &n) == nil {
+				tk.TokenID = n.String()
+			}
+		}
+		s = ""
+		if v, ok := vars["minter"]; ok && json.Unmarshal(v, &s) == nil && s != "" {
+			tk.Minter = s
+		}
+		if v, ok := vars["iteration"]; ok && json.Unmarshal(v, &n) == nil {
+			if i, err := n.Int64(); err == nil && i >= 1 {
+				tk.Iteration = i
+			}
+		}
+	}
+	return tk
+}
+
 // newConfig is the prelude's settings for job.
 func newConfig(job *empplay.Job, mode string) pageConfig {
-	cfg := pageConfig{
+	return pageConfig{
 		Binding:         bindingName,
 		SketchURL:       sketchURL,
 		DeadlineName:    deadlineName,
@@ -208,57 +280,13 @@ func newConfig(job *empplay.Job, mode string) pageConfig {
 		CaptureDelayMs:  job.CaptureDelayMs,
 		CaptureSelector: job.CaptureSelector,
 		Mode:            mode,
-		Hash:            DefaultHash,
-		TokenID:         "0",
-		Minter:          DefaultMinter,
-		Iteration:       1,
-		Variables:       json.RawMessage("null"),
-		Components:      json.RawMessage("null"),
+		token:           newToken(job),
 		Width:           job.Width,
 		Height:          job.Height,
 		NoSketchGraceMs: noSketchGrace.Milliseconds(),
 		PreloadGraceMs:  preloadGrace.Milliseconds(),
 		FrameGraceMs:    frameGrace.Milliseconds(),
 	}
-	if c := job.Context; c != nil {
-		if c.Hash != "" {
-			cfg.Hash = c.Hash
-		}
-		if len(c.Variables) > 0 {
-			cfg.Variables = c.Variables
-		}
-		if len(c.Components) > 0 {
-			cfg.Components = c.Components
-		}
-	}
-	cfg.Seed = seedWords(cfg.Hash)
-
-	// tokenId, minter and iteration come from the variables when they are
-	// an object that has them with the right type.
-	var vars map[string]json.RawMessage
-	d := json.NewDecoder(bytes.NewReader(cfg.Variables))
-	d.UseNumber()
-	if d.Decode(&vars) == nil {
-		var s string
-		var n json.Number
-		if v, ok := vars["tokenId"]; ok {
-			if json.Unmarshal(v, &s) == nil && s != "" {
-				cfg.TokenID = s
-			} else if json.Unmarshal(v, &n) == nil {
-				cfg.TokenID = n.String()
-			}
-		}
-		s = ""
-		if v, ok := vars["minter"]; ok && json.Unmarshal(v, &s) == nil && s != "" {
-			cfg.Minter = s
-		}
-		if v, ok := vars["iteration"]; ok && json.Unmarshal(v, &n) == nil {
-			if i, err := n.Int64(); err == nil && i >= 1 {
-				cfg.Iteration = i
-			}
-		}
-	}
-	return cfg
 }
 
 // prelude returns the prelude with cfg in it. json.Marshal escapes <, >
@@ -270,7 +298,7 @@ func prelude(cfg pageConfig) (string, error) {
 	if err != nil {
 		return "", empplay.Errorf(empplay.CodeInvalidField, "job context is not valid JSON: %v", err)
 	}
-	return strings.Replace(preludeJS, "/*EMPPLAY_CONFIG*/null", string(conf), 1), nil
+	return strings.Replace(withGlobals(preludeJS), "/*EMPPLAY_CONFIG*/null", string(conf), 1), nil
 }
 
 // pageURL is the document's URL: docURL with the query fxhash's own
@@ -295,8 +323,7 @@ func shellConfig() pageConfig {
 		StartName:       startName,
 		DeadlineName:    deadlineName,
 		Mode:            modeP5,
-		Variables:       json.RawMessage("null"),
-		Components:      json.RawMessage("null"),
+		token:           token{Variables: json.RawMessage("null"), Components: json.RawMessage("null")},
 		NoSketchGraceMs: noSketchGrace.Milliseconds(),
 		PreloadGraceMs:  preloadGrace.Milliseconds(),
 		FrameGraceMs:    frameGrace.Milliseconds(),

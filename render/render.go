@@ -59,8 +59,8 @@ func (b *Browser) Render(ctx context.Context, job *empplay.Job) (*empplay.Output
 	if job.Type != empplay.TypeP5 && job.Type != empplay.TypeJS {
 		return nil, empplay.Errorf(empplay.CodeUnsupported, "job type %q is not supported by the renderer yet", job.Type)
 	}
-	if job.Width < empplay.MinSize || job.Width > empplay.MaxSize || job.Height < empplay.MinSize || job.Height > empplay.MaxSize {
-		return nil, empplay.Errorf(empplay.CodeSizeOutOfRange, "size %dx%d is outside %d-%d", job.Width, job.Height, empplay.MinSize, empplay.MaxSize)
+	if err := checkSize(job); err != nil {
+		return nil, err
 	}
 	var pg *page
 	if job.Type == empplay.TypeJS {
@@ -85,29 +85,12 @@ func (b *Browser) Render(ctx context.Context, job *empplay.Job) (*empplay.Output
 
 	b.jobMu.Lock()
 	defer b.jobMu.Unlock()
-	if err := b.settle(ctx); err != nil {
-		return nil, fmt.Errorf("render: %w", err)
-	}
-	in, err := b.ensure(ctx, true)
-	if err != nil {
-		if errors.Is(err, ErrClosed) || ctx.Err() != nil {
-			return nil, err
-		}
-		return nil, empplay.Transient(empplay.CodeBrowserError, err)
-	}
 	b.mu.Lock()
 	b.next = pg.major // the next job probably looks like this one
 	b.mu.Unlock()
-	t, err := b.takeWarm(ctx, in, pg.major)
+	in, t, err := b.acquire(ctx, pg.major)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("render: %w", ctx.Err())
-		}
-		if in.alive() {
-			// A browser that cannot open a tab is no use.
-			b.discard(in, err.Error())
-		}
-		return nil, empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %w", err))
+		return nil, err
 	}
 	// Prepare the next job's tab while this one renders: it runs in its own
 	// renderer process, on the other core if there is one.
@@ -117,11 +100,51 @@ func (b *Browser) Render(ctx context.Context, job *empplay.Job) (*empplay.Output
 	return out, err
 }
 
+// acquire returns a running browser and a tab for the next job: the
+// prewarmed one when it loaded the shell of p5 major version major ("" for
+// a blank tab), else a new blank one. Failures are transient
+// browser_errors (a browser that cannot open a tab is killed), except a
+// closed Browser or a cancelled ctx. The caller holds b.jobMu.
+func (b *Browser) acquire(ctx context.Context, major string) (*instance, *tab, error) {
+	if err := b.settle(ctx); err != nil {
+		return nil, nil, fmt.Errorf("render: %w", err)
+	}
+	in, err := b.ensure(ctx, true)
+	if err != nil {
+		if errors.Is(err, ErrClosed) || ctx.Err() != nil {
+			return nil, nil, err
+		}
+		return nil, nil, empplay.Transient(empplay.CodeBrowserError, err)
+	}
+	t, err := b.takeWarm(ctx, in, major)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, fmt.Errorf("render: %w", ctx.Err())
+		}
+		if in.alive() {
+			// A browser that cannot open a tab is no use.
+			b.discard(in, err.Error())
+		}
+		return nil, nil, empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %w", err))
+	}
+	return in, t, nil
+}
+
+// checkSize fails a job whose viewport is outside the limits.
+func checkSize(job *empplay.Job) error {
+	if job.Width < empplay.MinSize || job.Width > empplay.MaxSize || job.Height < empplay.MinSize || job.Height > empplay.MaxSize {
+		return empplay.Errorf(empplay.CodeSizeOutOfRange, "size %dx%d is outside %d-%d", job.Width, job.Height, empplay.MinSize, empplay.MaxSize)
+	}
+	return nil
+}
+
 // deadline is the earliest of the caller's deadline, the job's TimeoutMs
-// and DefaultTimeout, counted from now (the page is ready to load).
+// and DefaultTimeout (for a video, scaled to its length: see
+// [empplay.Job.RenderTimeout]), counted from now (the page is ready to
+// load).
 func (b *Browser) deadline(ctx context.Context, job *empplay.Job) time.Time {
 	now := time.Now()
-	d := now.Add(b.opts.DefaultTimeout)
+	d := now.Add(job.RenderTimeout(b.opts.DefaultTimeout))
 	if job.TimeoutMs > 0 {
 		if t := now.Add(time.Duration(job.TimeoutMs) * time.Millisecond); t.Before(d) {
 			d = t

@@ -222,12 +222,6 @@ func (b *Browser) prewarm(in *instance) {
 	}
 }
 
-// takeTab returns a tab of browser in that has not navigated yet: the
-// prewarmed one when it is blank and live, else a new one.
-func (b *Browser) takeTab(ctx context.Context, in *instance) (*tab, error) {
-	return b.takeWarm(ctx, in, "")
-}
-
 // takeWarm returns the prewarmed tab of browser in when it is live and
 // loaded the shell page of p5 major version major ("" for a blank tab),
 // else a new blank tab.

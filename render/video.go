@@ -70,15 +70,10 @@ type VideoOptions struct {
 // videoConfig is the settings video.js reads (the EMPPLAY_VIDEO_CONFIG
 // marker).
 type videoConfig struct {
-	Binding    string          `json:"binding"`
-	SketchURL  string          `json:"sketchURL"`
-	Hash       string          `json:"hash"`
-	Seed       [8]uint32       `json:"seed"`
-	TokenID    string          `json:"tokenId"`
-	Minter     string          `json:"minter"`
-	Iteration  int64           `json:"iteration"`
-	Variables  json.RawMessage `json:"variables"`
-	Components json.RawMessage `json:"components"`
+	Binding   string `json:"binding"`
+	SketchURL string `json:"sketchURL"`
+	// token is the seeding and globals, as on a still image's page.
+	token
 	// Width and Height are the picture; CodedWidth and CodedHeight the
 	// encoded frames (even, for H.264 and VP9 4:2:0).
 	Width       int     `json:"width"`
@@ -139,8 +134,8 @@ func (b *Browser) RenderVideo(ctx context.Context, job *empplay.Job, opts VideoO
 	if job.Type != empplay.TypeVideo {
 		return nil, empplay.Errorf(empplay.CodeUnsupported, "RenderVideo got a %q job", job.Type)
 	}
-	if job.Width < empplay.MinSize || job.Width > empplay.MaxSize || job.Height < empplay.MinSize || job.Height > empplay.MaxSize {
-		return nil, empplay.Errorf(empplay.CodeSizeOutOfRange, "size %dx%d is outside %d-%d", job.Width, job.Height, empplay.MinSize, empplay.MaxSize)
+	if err := checkSize(job); err != nil {
+		return nil, err
 	}
 	if err := job.CheckVideo(); err != nil {
 		return nil, err
@@ -164,57 +159,22 @@ func (b *Browser) RenderVideo(ctx context.Context, job *empplay.Job, opts VideoO
 
 	b.jobMu.Lock()
 	defer b.jobMu.Unlock()
-	if err := b.settle(ctx); err != nil {
-		return nil, fmt.Errorf("render: %w", err)
-	}
-	in, err := b.ensure(ctx, true)
+	_, t, err := b.acquire(ctx, "")
 	if err != nil {
-		if errors.Is(err, ErrClosed) || ctx.Err() != nil {
-			return nil, err
-		}
-		return nil, empplay.Transient(empplay.CodeBrowserError, err)
-	}
-	t, err := b.takeTab(ctx, in)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("render: %w", ctx.Err())
-		}
-		if in.alive() {
-			b.discard(in, err.Error())
-		}
-		return nil, empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %w", err))
+		return nil, err
 	}
 	rec := &recording{t: t, job: job, cfg: cfg, format: format, opts: opts}
-	out, broken, err := rec.run(ctx, pg, b.videoDeadline(ctx, job))
+	out, broken, err := rec.run(ctx, pg, b.deadline(ctx, job))
 	b.finish(t, broken)
 	return out, err
 }
 
-// videoDeadline is the earliest of the caller's deadline, the job's
-// TimeoutMs and DefaultTimeout scaled to the video's length (see
-// [empplay.Job.RenderTimeout]), counted from now.
-func (b *Browser) videoDeadline(ctx context.Context, job *empplay.Job) time.Time {
-	now := time.Now()
-	d := now.Add(job.RenderTimeout(b.opts.DefaultTimeout))
-	if job.TimeoutMs > 0 {
-		if t := now.Add(time.Duration(job.TimeoutMs) * time.Millisecond); t.Before(d) {
-			d = t
-		}
-	}
-	if cd, ok := ctx.Deadline(); ok && cd.Before(d) {
-		d = cd
-	}
-	return d
-}
-
 // newVideoConfig is video.js's settings for job.
 func newVideoConfig(job *empplay.Job, format video.Format, bitrate int) videoConfig {
-	seeding := newConfig(job, modeP5)
 	fps := job.VideoFPS()
 	cfg := videoConfig{
 		Binding: videoBinding, SketchURL: sketchURL,
-		Hash: seeding.Hash, Seed: seeding.Seed, TokenID: seeding.TokenID, Minter: seeding.Minter,
-		Iteration: seeding.Iteration, Variables: seeding.Variables, Components: seeding.Components,
+		token: newToken(job),
 		Width: job.Width, Height: job.Height,
 		CodedWidth: (job.Width + 1) &^ 1, CodedHeight: (job.Height + 1) &^ 1,
 		FPS: fps, Frames: job.VideoFrames(),
@@ -276,7 +236,7 @@ func newVideoPage(job *empplay.Job, p5 []byte, cfg videoConfig) (*page, error) {
 	if err != nil {
 		return nil, empplay.Errorf(empplay.CodeInvalidField, "job context is not valid JSON: %v", err)
 	}
-	pre := strings.Replace(videoJS, "/*EMPPLAY_VIDEO_CONFIG*/null", string(conf), 1)
+	pre := strings.Replace(withGlobals(videoJS), "/*EMPPLAY_VIDEO_CONFIG*/null", string(conf), 1)
 	src := p5URL(job.P5Version)
 	var doc strings.Builder
 	doc.WriteString(`<!DOCTYPE html>

@@ -148,95 +148,11 @@
     for (var j = 0; j < due.length; j++) due[j].cb(t);
   }
 
-  // ---- Seeding and the platforms' globals (as prelude.js, see doc.go).
-  function sfc32(a, b, c, d) {
-    return function () {
-      a |= 0; b |= 0; c |= 0; d |= 0;
-      var t = (((a + b) | 0) + d) | 0;
-      d = (d + 1) | 0;
-      a = b ^ (b >>> 9);
-      b = (c + (c << 3)) | 0;
-      c = (c << 21) | (c >>> 11);
-      c = (c + t) | 0;
-      return (t >>> 0) / 4294967296;
-    };
-  }
-  function generator(seeds) {
-    var next;
-    function rand() { return next(); }
-    rand.reset = function () { next = sfc32(seeds[0], seeds[1], seeds[2], seeds[3]); };
-    rand.reset();
-    return rand;
-  }
-  var B58 = '123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ';
-  function fxSeeds(str, start) {
-    var s = String(str).slice(start);
-    var n = s.length >> 2;
-    var out = [];
-    for (var i = 0; i < 4; i++) {
-      var p = 0;
-      for (var j = i * n; j < (i + 1) * n; j++) p = (p * 58 + B58.indexOf(s.charAt(j))) | 0;
-      out.push(p);
-    }
-    return out;
-  }
-  Math.random = sfc32(cfg.seed[0], cfg.seed[1], cfg.seed[2], cfg.seed[3]);
-  var vars = cfg.variables !== null && typeof cfg.variables === 'object' ? cfg.variables : {};
-  var given = vars.params !== null && typeof vars.params === 'object' ? vars.params : {};
-  var fx = {
-    _version: 'empplay',
-    _features: undefined,
-    _params: undefined,
-    _rawValues: {},
-    _paramValues: {},
-    hash: cfg.hash,
-    rand: generator(fxSeeds(cfg.hash, 2)),
-    minter: cfg.minter,
-    randminter: generator(fxSeeds(cfg.minter, 3)),
-    iteration: cfg.iteration,
-    context: 'capture',
-    isPreview: true,
-    preview: function () {},
-    features: function (f) { fx._features = f; },
-    getFeature: function (id) { return fx._features ? fx._features[id] : undefined; },
-    getFeatures: function () { return fx._features; },
-    params: function (defs) {
-      var values = {};
-      fx._params = defs;
-      for (var i = 0; defs && i < defs.length; i++) {
-        var d = defs[i];
-        if (!d || d.id === undefined) continue;
-        values[d.id] = hasOwn.call(given, d.id) ? given[d.id] : d['default'];
-      }
-      fx._rawValues = values;
-      fx._paramValues = values;
-    },
-    getParam: function (id) { return fx._paramValues[id]; },
-    getParams: function () { return fx._paramValues; },
-    getRawParam: function (id) { return fx._rawValues[id]; },
-    getRawParams: function () { return fx._rawValues; },
-    getDefinitions: function () { return fx._params; },
-    on: function () { return function () {}; },
-    emit: function () {}
-  };
-  window.$fx = fx;
-  window.fxhash = fx.hash;
-  window.fxrand = fx.rand;
-  window.fxminter = fx.minter;
-  window.fxrandminter = fx.randminter;
-  window.fxpreview = fx.preview;
-  window.isFxpreview = true;
-  window.tokenData = { hash: cfg.hash, tokenId: cfg.tokenId };
-  window.empplay = {
-    hash: cfg.hash,
-    seed: cfg.seed.slice(),
-    variables: cfg.variables,
-    components: cfg.components,
-    width: cfg.width,
-    height: cfg.height,
-    capture: function () {},
-    video: { fps: cfg.fps, frames: cfg.frames, duration: cfg.frames / cfg.fps }
-  };
+  // ---- Seeding and the platforms' globals (globals.js, see doc.go). A
+  // video has no single picture to signal: $fx.preview() and
+  // empplay.capture() do nothing.
+  /*EMPPLAY_GLOBALS*/
+  installGlobals(cfg, function () {}).video = { fps: cfg.fps, frames: cfg.frames, duration: cfg.frames / cfg.fps };
 
   // ---- Errors.
   var sketchFrame = /\/sketch\.js:(\d+):\d+/;

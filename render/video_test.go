@@ -380,7 +380,7 @@ func TestVideoDeadlineScales(t *testing.T) {
 	short := videoJob("x", 64, 64, 1, 30, "")
 	long := videoJob("x", 64, 64, 60, 30, "")
 	ctx := context.Background()
-	ds, dl := time.Until(b.videoDeadline(ctx, short)), time.Until(b.videoDeadline(ctx, long))
+	ds, dl := time.Until(b.deadline(ctx, short)), time.Until(b.deadline(ctx, long))
 	if ds < 12*time.Second || ds > 14*time.Second {
 		t.Errorf("1 s video: deadline in %v; want 10s + 30 frames x 100ms", ds)
 	}
@@ -388,7 +388,7 @@ func TestVideoDeadlineScales(t *testing.T) {
 		t.Errorf("60 s video: deadline in %v; want 10s + 1800 frames x 100ms", dl)
 	}
 	long.TimeoutMs = 5000
-	if d := time.Until(b.videoDeadline(ctx, long)); d > 5*time.Second {
+	if d := time.Until(b.deadline(ctx, long)); d > 5*time.Second {
 		t.Errorf("timeoutMs 5000: deadline in %v", d)
 	}
 }
