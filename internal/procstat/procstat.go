@@ -77,23 +77,52 @@ func pss(root string, pid int, fallback int64) int64 {
 	return fallback
 }
 
-func groupMemory(root string, pgid int) int64 {
+// GroupMemoryOver reports whether the processes of group pgid use more
+// than limit bytes, as GroupMemory counts them, and their memory. It reads
+// only /proc/PID/stat when the group's resident sizes add up to no more
+// than limit (a proportional set size is never above the resident size),
+// which costs a fraction of reading every process's smaps_rollup.
+func GroupMemoryOver(pgid int, limit int64) (int64, bool) {
+	return groupMemoryOver("/proc", pgid, limit)
+}
+
+func groupMemoryOver(root string, pgid int, limit int64) (int64, bool) {
+	if rss := groupRSS(root, pgid); rss <= limit {
+		return rss, false
+	}
+	m := groupMemory(root, pgid)
+	return m, m > limit
+}
+
+// groupRSS is the sum of the resident sizes of group pgid's processes.
+func groupRSS(root string, pgid int) int64 {
+	var total int64
+	eachInGroup(root, pgid, func(_ int, s stat) { total += s.rss })
+	return total
+}
+
+// eachInGroup calls f for every process of group pgid.
+func eachInGroup(root string, pgid int, f func(pid int, s stat)) {
 	if pgid <= 0 {
-		return 0
+		return
 	}
 	ents, err := os.ReadDir(root)
 	if err != nil {
-		return 0
+		return
 	}
-	var total int64
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
 		if s, ok := readStat(root, pid); ok && s.pgrp == pgid {
-			total += pss(root, pid, s.rss)
+			f(pid, s)
 		}
 	}
+}
+
+func groupMemory(root string, pgid int) int64 {
+	var total int64
+	eachInGroup(root, pgid, func(pid int, s stat) { total += pss(root, pid, s.rss) })
 	return total
 }
