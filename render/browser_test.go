@@ -217,9 +217,17 @@ func TestBrowserProcesses(t *testing.T) {
 		}
 	}
 	t.Logf("%d processes use the profile directory, %d of them crashpad handlers", len(procs), crashpad)
+	// Chromium's singleton socket lives outside the profile, in $TMPDIR.
+	sock, err := os.Readlink(filepath.Join(dir, "SingletonSocket"))
+	if err != nil {
+		t.Fatalf("no SingletonSocket link in the profile: %v", err)
+	}
 
 	if err := b.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
+	}
+	if _, err := os.Stat(filepath.Dir(sock)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Chromium's socket directory %s still there after Close: %v", filepath.Dir(sock), err)
 	}
 	if left := testenv.ProcessesUsing(dir); len(left) > 0 {
 		t.Errorf("processes left after Close: %v", left)
