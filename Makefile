@@ -27,6 +27,9 @@ bench: ## empplay vs the peers in ../shared/peers: jobs/s, p50/p90, ratios (COUN
 bench-worker: ## per-job time of one warm worker on examples/ (median of 20)
 	scripts/bench-worker.sh 20
 
+bench-cpu: ## CPU per job by Chromium process type and jobs/s of one browser, both isolation modes (30 jobs)
+	scripts/setup.sh >/dev/null && go test ./render -run '^$$' -bench CPUPerJob -benchtime $(or $(COUNT),30)x
+
 bench-video: ## video jobs: fps and ratio to real time, 2D and WEBGL at 800x800 and 1920x1080 (median of 3)
 	scripts/bench-video.sh $(or $(VIDEO_SECONDS),10) $(or $(VIDEO_FPS),30) $(or $(VIDEO_RUNS),3)
 
@@ -43,4 +46,4 @@ lint: ## gofmt and go vet only
 clean: ## remove build outputs (keeps node_modules)
 	rm -rf bin out
 
-.PHONY: help setup build assets demo test bench bench-worker bench-video bench-supervise lint clean
+.PHONY: help setup build assets demo test bench bench-cpu bench-worker bench-video bench-supervise lint clean

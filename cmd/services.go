@@ -115,6 +115,7 @@ type browserFlags struct {
 	recycleMiB   int
 	extra        string
 	ffmpeg       string
+	isolation    string
 }
 
 func (b *browserFlags) register(fs *pflag.FlagSet) {
@@ -132,6 +133,8 @@ func (b *browserFlags) register(fs *pflag.FlagSet) {
 	bindEnv(fs, "chromium-flags", "CHROMIUM_FLAGS")
 	fs.StringVar(&b.ffmpeg, "ffmpeg", "", "ffmpeg binary for video jobs (default: ffmpeg in PATH)")
 	bindEnv(fs, "ffmpeg", "FFMPEG_PATH")
+	fs.StringVar(&b.isolation, "isolation", render.IsolateOrigin, "how jobs are kept apart: origin (each job's page at an origin and site of its own, in reused tabs of one incognito context) or context (a new incognito context and tab per job; about twice the CPU)")
+	bindEnv(fs, "isolation", "BROWSER_ISOLATION")
 }
 
 func (b *browserFlags) timeout() time.Duration { return time.Duration(b.timeoutMs) * time.Millisecond }
@@ -141,6 +144,7 @@ func (b *browserFlags) timeout() time.Duration { return time.Duration(b.timeoutM
 func (b *browserFlags) options(backend gpu.Backend) render.Options {
 	return render.Options{
 		ChromiumPath:   b.chromium,
+		Isolation:      b.isolation,
 		Backend:        backend,
 		ExtraFlags:     strings.Fields(b.extra),
 		FFmpegPath:     b.ffmpeg,
@@ -156,6 +160,9 @@ func (b *browserFlags) options(backend gpu.Backend) render.Options {
 func (b *browserFlags) check() error {
 	if b.timeoutMs <= 0 {
 		return empplay.ConfigError(fmt.Errorf("--browser-timeout (BROWSER_TIMEOUT) must be positive, got %d", b.timeoutMs))
+	}
+	if b.isolation != render.IsolateOrigin && b.isolation != render.IsolateContext {
+		return empplay.ConfigError(fmt.Errorf("--isolation (BROWSER_ISOLATION) must be %s or %s, got %q", render.IsolateOrigin, render.IsolateContext, b.isolation))
 	}
 	if _, err := os.Stat(b.chromium); err != nil {
 		return empplay.ConfigError(fmt.Errorf("--chromium (CHROMIUM_PATH) %s: %w; install Debian's chromium package (make setup)", b.chromium, err))

@@ -115,6 +115,7 @@ func (f *superviseFlags) childEnv(g *globalFlags) []string {
 	set("CHROMIUM_PATH", f.browser.chromium)
 	set("BROWSER_TIMEOUT", strconv.Itoa(f.browser.timeoutMs))
 	set("BROWSER_RECYCLE_AFTER", strconv.Itoa(f.browser.recycleAfter))
+	set("BROWSER_ISOLATION", f.browser.isolation)
 	set("MAX_ATTEMPTS", strconv.Itoa(f.maxAttempts))
 	set("DRAIN_TIMEOUT", f.drain.String())
 	set("SERVICE_ID", f.serviceID)

@@ -46,6 +46,8 @@ func startAssets(body func(major string) ([]byte, error)) (*assetServer, error) 
 		}
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
+		// Pages load p5 with CORS (see p5Tag), from their own origins.
+		w.Header().Set("Access-Control-Allow-Origin", "*")
 		_, _ = w.Write(b)
 	})
 	s := &assetServer{ln: ln, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
@@ -59,10 +61,10 @@ func (s *assetServer) port() int { return s.ln.Addr().(*net.TCPAddr).Port }
 // url is where the browser gets the asset a page knows as pageURL (one of
 // the page's p5URL), "" for any other URL.
 func (s *assetServer) url(pageURL string) string {
-	if s == nil || !strings.HasPrefix(pageURL, origin+"/p5@") {
+	if s == nil || !strings.HasPrefix(pageURL, assetOrigin+"/p5@") {
 		return ""
 	}
-	return fmt.Sprintf("http://%s:%d%s", assetHost, s.port(), strings.TrimPrefix(pageURL, origin))
+	return fmt.Sprintf("http://%s:%d%s", assetHost, s.port(), strings.TrimPrefix(pageURL, assetOrigin))
 }
 
 // resolverRule maps assetHost to the server, ahead of the rule that maps

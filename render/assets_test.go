@@ -30,7 +30,7 @@ func TestAssetServer(t *testing.T) {
 	}{
 		{p5URL("1"), base + "/p5@1.min.js"},
 		{p5URL("2"), base + "/p5@2.min.js"},
-		{sketchURL, ""},
+		{"https://j0123456789abcdef.invalid" + sketchPath, ""},
 		{"https://example.com/p5@1.min.js", ""},
 	} {
 		if got := s.url(tc.pageURL); got != tc.want {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/empplay/empplay/assets"
@@ -45,8 +46,25 @@ var ErrClosed = errors.New("render: browser is closed")
 // ErrNotRunning is returned by [Browser.Healthy] when no Chromium runs.
 var ErrNotRunning = errors.New("render: chromium is not running")
 
+// Isolation levels between the jobs of one browser (see [Options.Isolation]
+// and the package doc).
+const (
+	// IsolateOrigin gives every job's page an origin and site of its own
+	// in one incognito browser context that the browser's tabs share and
+	// reuse; after each job the browser forgets everything stored for the
+	// job's origin. It is the default.
+	IsolateOrigin = "origin"
+	// IsolateContext gives every job a new incognito browser context and
+	// tab, with a renderer process of its own, closed after the job. It
+	// costs about twice the CPU per job.
+	IsolateContext = "context"
+)
+
 // Options configures a [Browser]. Zero values get the defaults below.
 type Options struct {
+	// Isolation is how jobs are kept apart: [IsolateOrigin] (the default)
+	// or [IsolateContext].
+	Isolation string
 	// ChromiumPath is the Chromium binary. It is required. On Debian use
 	// /usr/lib/chromium/chromium, not the /usr/bin/chromium wrapper script.
 	ChromiumPath string
@@ -80,6 +98,9 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
+	if o.Isolation == "" {
+		o.Isolation = IsolateOrigin
+	}
 	if o.Backend == "" {
 		o.Backend = gpu.CPU
 	}
@@ -153,9 +174,88 @@ type instance struct {
 	cdp         *chromedp.Browser
 	pid         int
 	dir         string
+	// shared is the incognito browser context every tab opens in under
+	// IsolateOrigin, "" under IsolateContext.
+	shared cdp.BrowserContextID
+
+	mu   sync.Mutex
+	tabs map[target.ID]*tab // every open tab
+	idle []*tab             // parked tabs (see Browser.park), at most maxIdle
 
 	stopOnce sync.Once
 	stopErr  error
+}
+
+// maxIdle is how many parked tabs a browser keeps: a job's tab and the next
+// job's are all it ever needs.
+const maxIdle = 2
+
+func (in *instance) addTab(t *tab) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.tabs == nil {
+		in.tabs = make(map[target.ID]*tab)
+	}
+	if tg := t.target.Load(); tg != nil {
+		in.tabs[tg.TargetID] = t
+	}
+}
+
+func (in *instance) dropTab(t *tab) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if tg := t.target.Load(); tg != nil {
+		delete(in.tabs, tg.TargetID)
+	}
+}
+
+// takeIdle returns a parked tab, nil when there is none.
+func (in *instance) takeIdle() *tab {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	n := len(in.idle)
+	if n == 0 {
+		return nil
+	}
+	t := in.idle[n-1]
+	in.idle = in.idle[:n-1]
+	return t
+}
+
+// putIdle keeps a parked tab for a later job; false means there are enough
+// and the caller closes it.
+func (in *instance) putIdle(t *tab) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if len(in.idle) >= maxIdle {
+		return false
+	}
+	in.idle = append(in.idle, t)
+	return true
+}
+
+// closeStrays closes every page in the shared browser context that is not
+// one of the browser's tabs: windows a job's page opened.
+func (in *instance) closeStrays(ctx context.Context) error {
+	res, err := cdp.Call(ctx, in.cdp, target.GetTargets, target.GetTargetsParams{})
+	if err != nil {
+		return fmt.Errorf("list the targets: %w", err)
+	}
+	for _, ti := range res.TargetInfos {
+		if ti.BrowserContextID != in.shared || ti.Type != "page" {
+			continue
+		}
+		in.mu.Lock()
+		_, ours := in.tabs[ti.TargetID]
+		in.mu.Unlock()
+		if ours {
+			continue
+		}
+		if _, err := cdp.Call(ctx, in.cdp, target.CloseTarget, target.CloseTargetParams{TargetID: ti.TargetID}); err != nil {
+			return fmt.Errorf("close a window a page opened: %w", err)
+		}
+	}
+	return nil
 }
 
 // alive reports whether the DevTools connection is still up.
@@ -238,10 +338,14 @@ func (b *Browser) healthy(in *instance) error {
 	return b.healthyCtx(context.Background(), in)
 }
 
-// memory is what all of browser in's processes use together (summed
-// proportional set size, bytes).
+// memory is what all of browser in's processes use together, in bytes:
+// their summed proportional set size when that may be over RecycleMemory,
+// else their summed resident size (which is never less), because reading
+// every process's smaps_rollup after every job cost more CPU than the
+// worker's own work.
 func (b *Browser) memory(in *instance) int64 {
-	return procstat.GroupMemory(in.pid)
+	m, _ := procstat.GroupMemoryOver(in.pid, b.opts.RecycleMemory)
+	return m
 }
 
 func (b *Browser) healthyCtx(ctx context.Context, in *instance) error {
@@ -412,7 +516,7 @@ func chromiumSwitches(backend gpu.Backend, extra []string, root bool) ([]chromiu
 		// https page. Sketches cannot reach loopback anyway: the resolver
 		// maps every other name, IP literals included, to nothing, and the
 		// Fetch interception fails every request that is not the page's.
-		{"disable-features", "LocalNetworkAccessChecks"},
+		{"disable-features", "LocalNetworkAccessChecks,BackForwardCache"},
 		// WebRTC may not send UDP (STUN) outside a proxy, and there is none.
 		{"webrtc-ip-handling-policy", "disable_non_proxied_udp"},
 	}
@@ -462,6 +566,9 @@ func args(list []chromiumSwitch) []string {
 func (b *Browser) launch(ctx context.Context) (*instance, error) {
 	if b.opts.ChromiumPath == "" {
 		return nil, errors.New("render: Options.ChromiumPath is empty; set it to the Chromium binary (/usr/lib/chromium/chromium on Debian)")
+	}
+	if b.opts.Isolation != IsolateOrigin && b.opts.Isolation != IsolateContext {
+		return nil, fmt.Errorf("render: unknown isolation %q: want %s or %s", b.opts.Isolation, IsolateOrigin, IsolateContext)
 	}
 	b.mu.Lock()
 	assets := b.assets
@@ -539,6 +646,19 @@ func (b *Browser) launch(ctx context.Context) (*instance, error) {
 	in := &instance{ctx: bctx, cancel: bcancel, allocCancel: allocCancel, cdp: c.Browser, dir: dir}
 	if p := c.Browser.Process(); p != nil {
 		in.pid = p.Pid
+	}
+	if b.opts.Isolation == IsolateOrigin {
+		// One incognito context for every tab (see IsolateOrigin). It is
+		// disposed of with the browser.
+		keep := false
+		cctx, cancel := context.WithTimeout(ctx, openTimeout)
+		res, err := cdp.Call(cctx, c.Browser, target.CreateBrowserContext, target.CreateBrowserContextParams{DisposeOnDetach: &keep})
+		cancel()
+		if err != nil {
+			_ = b.stop(in, false)
+			return nil, fmt.Errorf("render: create a browser context: %w", err)
+		}
+		in.shared = res.BrowserContextID
 	}
 	b.logger.InfoContext(ctx, "chromium started", "pid", in.pid, "backend", b.opts.Backend, "profile_dir", dir,
 		"duration_ms", time.Since(start).Milliseconds())

@@ -116,16 +116,16 @@ func TestNewPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := string(pg.resources[pg.url].body)
+	doc := string(pg.resources[pg.path].body)
 	if n := strings.Count(doc, "</script>"); n != 4 {
 		t.Errorf("the document has %d </script> tags, want 4 (p5, prelude, job, sketch):\n%s", n, doc)
 	}
-	for _, want := range []string{`<meta charset="utf-8">`, `src="` + origin + `/p5@2.min.js"`, `src="` + jobURL + `"`, `src="` + sketchURL + `"`} {
+	for _, want := range []string{`<meta charset="utf-8">`, `src="https://p5.empplay.invalid/p5@2.min.js" crossorigin="anonymous"`, `src="` + jobPath + `"`, `src="` + sketchPath + `"`} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("the document lacks %s", want)
 		}
 	}
-	order := []string{"p5@2.min.js", "window.empplay", `src="` + jobURL, `src="` + sketchURL}
+	order := []string{"p5@2.min.js", "window.empplay", `src="` + jobPath, `src="` + sketchPath}
 	for i := 1; i < len(order); i++ {
 		if strings.Index(doc, order[i-1]) > strings.Index(doc, order[i]) {
 			t.Errorf("want p5, then the prelude, then job.js, then the sketch")
@@ -133,16 +133,16 @@ func TestNewPage(t *testing.T) {
 	}
 	// The document is the shell every p5 2.x job shares; the job's
 	// settings are in job.js.
-	if shell := string(warmPage("2", nil).resources[docURL].body); shell != doc {
+	if shell := string(warmPage("2", nil).resources[docPath].body); shell != doc {
 		t.Errorf("the job's document is not the shell page")
 	}
-	start := string(pg.resources[jobURL].body)
-	for _, want := range []string{startName, `"width":10`, `"height":20`, `"url":"https://empplay.invalid/?fxcontext=capture`} {
+	start := string(pg.resources[jobPath].body)
+	for _, want := range []string{startName, `"width":10`, `"height":20`, `"url":"/?fxcontext=capture`} {
 		if !strings.Contains(start, want) {
 			t.Errorf("job.js lacks %s:\n%s", want, start)
 		}
 	}
-	if got := string(pg.resources[sketchURL].body); got != j.Code {
+	if got := string(pg.resources[sketchPath].body); got != j.Code {
 		t.Errorf("sketch.js = %q", got)
 	}
 	if got := string(pg.resources[p5URL("2")].body); got != "/* p5 */" {
@@ -186,7 +186,7 @@ func TestBrowserProcesses(t *testing.T) {
 	args := cmdline(t, pid)
 	// One name resolves, to the asset server; every other name to nothing.
 	rules := fmt.Sprintf("--host-resolver-rules=MAP %s 127.0.0.1:%d, MAP * ~NOTFOUND", assetHost, b.assets.port())
-	for _, want := range []string{"--headless=new", "--disable-gpu", rules, "--disable-features=LocalNetworkAccessChecks",
+	for _, want := range []string{"--headless=new", "--disable-gpu", rules, "--disable-features=LocalNetworkAccessChecks,BackForwardCache",
 		"--user-data-dir=" + dir, "--lang=en-US", "--remote-debugging-pipe"} {
 		if !slices.Contains(args, want) {
 			t.Errorf("chromium runs without %s: %q", want, args)

@@ -6,19 +6,45 @@
 // (see chromiumSwitches in browser.go) in its own process group and with a
 // unique profile directory, which also holds Chromium's XDG config and
 // cache directories (so the crashpad handlers, which leave the process
-// group, are found and removed with it). Each job runs in a fresh incognito
-// browser context with a viewport of the job's width and height at the
-// job's device scale factor (1 unless it says), and the context is disposed
-// of after the job, whatever happened.
+// group, are found and removed with it). Each job's page gets a viewport
+// of the job's width and height at the job's device scale factor (1
+// unless it says), and an origin of its own (see "Isolation").
 //
-// Render returns as soon as the picture is taken. Closing the job's page
+// Render returns as soon as the picture is taken. Leaving the job's page
 // happens in the background, while the caller uploads, and the tab for the
-// next job is prepared while this one renders (in its own renderer
-// process, so on another core): a new, never used browser context whose
-// page has already loaded p5 (see "Warm pages"). The next Render waits for
-// both. That keeps per-job isolation and takes most of the per-job fixed
-// cost (the context, the tab, parsing and running p5.js) off the job's
-// path.
+// next job is prepared ahead of it: its page has already loaded p5 (see
+// "Warm pages"). The next Render waits for both. That takes most of the
+// per-job fixed cost (a tab, a renderer, parsing and running p5.js) off
+// the job's path.
+//
+// # Isolation
+//
+// Nothing a job's page does is visible to the next job's: not its globals,
+// storage (local, session, IndexedDB, Cache Storage, the origin private
+// file system), cookies, HTTP cache, service workers or broadcast
+// channels. [Options.Isolation] chooses how:
+//
+//   - [IsolateOrigin] (the default): every page is loaded at a fresh
+//     origin, https://j<16 random hex digits>.invalid, which is a site of
+//     its own (no two share a registrable domain, so not even a
+//     Domain=invalid cookie is shared: the browser refuses it). Everything
+//     the browser keeps is keyed by origin or site, so the next page cannot
+//     reach it, and with site isolation each page runs in a renderer
+//     process of its own. The browser's tabs share one incognito browser
+//     context and are reused: after a job its tab moves on to the next
+//     shell page (the back/forward cache is off, so the job's page is gone
+//     for good), the browser is told to clear everything stored for the
+//     job's origin (Storage.clearDataForOrigin), windows the page opened
+//     are closed and the tab's history is reset. The prelude clears
+//     window.name, the one thing a page leaves on its tab across sites.
+//     Opening and closing a tab and a browser context per job was most of
+//     the browser's CPU per job; this costs about half as much.
+//   - [IsolateContext]: every job gets a new incognito browser context and
+//     tab, disposed of after the job (the design of the peers in
+//     ../shared/peers).
+//
+// TestRenderIsolation proves it for both: a job writes everywhere it can,
+// and the next three jobs, one of them in the same tab, find nothing.
 //
 // Chromium is restarted after [Options.RecycleAfter] jobs, when its
 // processes use more than [Options.RecycleMemory] after a job, when its
@@ -29,33 +55,36 @@
 //
 // Every p5 page of one p5 major version is the same document (the shell):
 // p5.js, the prelude with the settings every page shares, then two
-// scripts: https://empplay.invalid/job.js, which hands the prelude the
-// job's settings (hash, variables, size, capture settings, the fxhash URL)
-// and https://empplay.invalid/sketch.js, the job's code. A prepared tab
-// loads the shell of the p5 version the last job used before its job is
-// known, and the Fetch interception holds its requests for job.js and
-// sketch.js until the job's page takes the tab over. The parser waits on
-// them, so the document's load event still comes after the sketch has
-// run, exactly as on a page loaded for the job: global mode, window.onload
-// and fxhash's snippet work unchanged. A job of another p5 version or a js
-// job gets a fresh tab and a page loaded for it.
+// scripts: /job.js, which hands the prelude the job's settings (hash,
+// variables, size, capture settings, the fxhash URL) and /sketch.js, the
+// job's code. A prepared tab loads the shell of the p5 version the last
+// job used before its job is known, and the Fetch interception holds its
+// requests for job.js and sketch.js until the job's page takes the tab
+// over. The parser waits on them, so the document's load event still comes
+// after the sketch has run, exactly as on a page loaded for the job:
+// global mode, window.onload and fxhash's snippet work unchanged. A job of
+// another p5 version, a js job or a video gets its page loaded for it, at
+// a fresh origin.
 //
 // # The page
 //
-// The page is served from memory at https://empplay.invalid/ (a name that
-// can never resolve), with fxhash's query parameters (see below): for a p5
-// job p5.js of the job's major version, the prelude, and the sketch as its
-// own script (https://empplay.invalid/sketch.js, so that error lines are
-// lines of the sketch); for a js job see "js jobs". p5.js itself is
+// The page is served from memory at its origin (a name that can never
+// resolve), with fxhash's query parameters (see below): for a p5 job p5.js
+// of the job's major version, the prelude, and the sketch as its own
+// script (/sketch.js, so that error lines are lines of the sketch); for a
+// js job see "js jobs". Every page loads p5.js from one URL,
+// https://p5.empplay.invalid/p5@<major>.min.js, whatever the page's own
+// origin, and with CORS (crossorigin="anonymous"), so that an exception
+// thrown through p5's code keeps its message and line. It is
 // served from the worker's loopback asset server (the Fetch interception
 // continues the page's request for it to http://assets.empplay.invalid,
 // the one name the host resolver maps, to the server's port): fulfilling
 // it through the DevTools protocol would send a megabyte of base64 per job.
-// Every other request
-// the page makes is failed by the DevTools Fetch interception, and the host
-// resolver maps every name, IP literals included, to nothing, which also
-// closes WebSocket and WebRTC. No request leaves the browser. The URLs of
-// blocked requests are added to the message of a failed job.
+// Every other request the page makes is failed by the DevTools Fetch
+// interception, and the host resolver maps every name, IP literals
+// included, to nothing, which also closes WebSocket and WebRTC. No request
+// leaves the browser. The URLs of blocked requests are added to the
+// message of a failed job.
 //
 // The sketch can read its job's context as
 //

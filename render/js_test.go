@@ -75,15 +75,15 @@ func TestNewJSPage(t *testing.T) {
 	if !pg.waitSignal || pg.mode != modeJS {
 		t.Errorf("mode %q waitSignal %v, want js true", pg.mode, pg.waitSignal)
 	}
-	if want := docURL + "?fxcontext=capture&fxhash=oo%26x%3D1&fxiteration=1&fxminter=" + DefaultMinter + "&preview=1"; pg.url != want {
-		t.Errorf("url %s, want %s", pg.url, want)
+	if want := docPath + "?fxcontext=capture&fxhash=oo%26x%3D1&fxiteration=1&fxminter=" + DefaultMinter + "&preview=1"; pg.path != want {
+		t.Errorf("path %s, want %s", pg.path, want)
 	}
-	doc := string(pg.resources[pg.url].body)
-	iPrelude, iHTML, iScript := strings.Index(doc, "window.empplay"), strings.Index(doc, "<p>x</p>"), strings.Index(doc, `<script src="`+sketchURL+`"></script>`)
+	doc := string(pg.resources[pg.path].body)
+	iPrelude, iHTML, iScript := strings.Index(doc, "window.empplay"), strings.Index(doc, "<p>x</p>"), strings.Index(doc, `<script src="`+sketchPath+`"></script>`)
 	if iPrelude < 0 || iHTML < iPrelude || iScript < iHTML {
 		t.Errorf("want the prelude, the html, then the script:\n%s", doc)
 	}
-	if got := string(pg.resources[sketchURL].body); got != j.JavaScript {
+	if got := string(pg.resources[sketchPath].body); got != j.JavaScript {
 		t.Errorf("sketch.js = %q", got)
 	}
 	if string(pg.export) != exportJS(j) {

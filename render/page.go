@@ -2,9 +2,11 @@ package render
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -17,20 +19,40 @@ import (
 	"github.com/empplay/empplay"
 )
 
-// The page lives at an origin that can never resolve (.invalid is reserved
-// by RFC 6761), and every request to it is answered from memory by the
-// Fetch interception in render.go. HTTPS makes the page a secure context,
-// as it would be on the platform, so APIs such as crypto.subtle work.
+// Every page lives at an origin of its own that can never resolve (.invalid
+// is reserved by RFC 6761; see newOrigin), and every request to it is
+// answered from memory by the Fetch interception in tab.go. HTTPS makes
+// the page a secure context, as it would be on the platform, so APIs such
+// as crypto.subtle work. Documents name their own resources by path, so
+// one document serves at any origin.
 const (
-	origin    = "https://empplay.invalid"
-	docURL    = origin + "/"
-	sketchURL = origin + "/sketch.js"
-	// jobURL is the script of a p5 page that hands the prelude its job's
+	docPath = "/"
+	// sketchPath is the job's code: a p5 sketch, or a js job's javascript.
+	sketchPath = "/sketch.js"
+	// jobPath is the script of a p5 page that hands the prelude its job's
 	// settings, right before the sketch.
-	jobURL = origin + "/job.js"
-	// faviconURL is requested by the browser itself; it gets a 404.
-	faviconURL = origin + "/favicon.ico"
+	jobPath = "/job.js"
+	// faviconPath is requested by the browser itself; it gets a 404.
+	faviconPath = "/favicon.ico"
+	// assetOrigin is where every page loads p5.js from, whatever its own
+	// origin, with CORS so that errors thrown through p5 keep their
+	// message (see p5Tag).
+	assetOrigin = "https://p5.empplay.invalid"
 )
+
+// pageOrigin matches the URLs at origins newOrigin makes.
+var pageOrigin = regexp.MustCompile(`^https://j[0-9a-f]{16}\.invalid(/|$)`)
+
+// newOrigin is a fresh origin for one page: https://j<16 random hex
+// digits>.invalid. Each is a site of its own (no two share a registrable
+// domain), so everything the browser keeps per origin or per site
+// (storage, cookies, caches, service workers) is out of reach of the next
+// job's page (see the package doc).
+func newOrigin() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return "https://j" + hex.EncodeToString(b[:]) + ".invalid"
+}
 
 // DefaultHash is the hash a job without context.hash is rendered with, so
 // that its output is deterministic too: the SHA-256 of the ASCII string
@@ -98,9 +120,11 @@ type resource struct {
 
 // page is everything one job's document is made of, keyed by URL.
 type page struct {
-	// url is the document's URL, what the tab navigates to: docURL with
+	// path is the document's path and query, what the tab navigates to at
+	// its origin: docPath with
 	// fxhash's query parameters.
-	url       string
+	path string
+	// resources are keyed by path for the page's own, by URL for p5.js.
 	resources map[string]resource
 	// export is the self-contained HTML of a js job (see exportJS), nil
 	// for p5 jobs.
@@ -135,9 +159,9 @@ func p5Major(v string) string {
 	return v
 }
 
-// p5URL is where the page loads p5 of the given major version from.
+// p5URL is where a page loads p5 of the given major version from.
 func p5URL(major string) string {
-	return origin + "/p5@" + p5Major(major) + ".min.js"
+	return assetOrigin + "/p5@" + p5Major(major) + ".min.js"
 }
 
 // pageConfig is the settings the prelude reads (the EMPPLAY_CONFIG marker).
@@ -274,7 +298,7 @@ func newToken(job *empplay.Job) token {
 func newConfig(job *empplay.Job, mode string) pageConfig {
 	return pageConfig{
 		Binding:         bindingName,
-		SketchURL:       sketchURL,
+		SketchURL:       sketchPath,
 		DeadlineName:    deadlineName,
 		CaptureFrames:   job.CaptureFrames,
 		CaptureDelayMs:  job.CaptureDelayMs,
@@ -301,17 +325,17 @@ func prelude(cfg pageConfig) (string, error) {
 	return strings.Replace(withGlobals(preludeJS), "/*EMPPLAY_CONFIG*/null", string(conf), 1), nil
 }
 
-// pageURL is the document's URL: docURL with the query fxhash's own
+// pagePath is the document's path and query: docPath with the query fxhash's own
 // snippet reads (fxhash, fxminter, fxiteration, fxcontext, preview), so a
 // page that brings its own copy of it gets the job's hash too.
-func pageURL(cfg pageConfig) string {
+func pagePath(cfg pageConfig) string {
 	q := url.Values{}
 	q.Set("fxhash", cfg.Hash)
 	q.Set("fxminter", cfg.Minter)
 	q.Set("fxiteration", strconv.FormatInt(cfg.Iteration, 10))
 	q.Set("fxcontext", "capture")
 	q.Set("preview", "1")
-	return docURL + "?" + q.Encode()
+	return docPath + "?" + q.Encode()
 }
 
 // shellConfig is the prelude's settings on every p5 page: only what does
@@ -319,7 +343,7 @@ func pageURL(cfg pageConfig) string {
 func shellConfig() pageConfig {
 	return pageConfig{
 		Binding:         bindingName,
-		SketchURL:       sketchURL,
+		SketchURL:       sketchPath,
 		StartName:       startName,
 		DeadlineName:    deadlineName,
 		Mode:            modeP5,
@@ -348,9 +372,18 @@ func shellDocument(major string) []byte {
 <title>empplay</title>
 <style>html,body{margin:0;padding:0;overflow:hidden}canvas{display:block}</style>
 `)
-	fmt.Fprintf(&doc, "<script src=%q></script>\n<script>\n%s</script>\n</head>\n<body>\n<script src=%q></script>\n<script src=%q></script>\n</body>\n</html>\n",
-		p5URL(major), pre, jobURL, sketchURL)
+	fmt.Fprintf(&doc, "%s<script>\n%s</script>\n</head>\n<body>\n<script src=%q></script>\n<script src=%q></script>\n</body>\n</html>\n",
+		p5Tag(major), pre, jobPath, sketchPath)
 	return []byte(doc.String())
+}
+
+// p5Tag is the script element that loads p5 of major version major. It
+// is a cross-origin script (see assetOrigin), fetched with CORS: without
+// it, an exception that reaches the page through p5's own code (a draw()
+// that throws, called by p5's animation loop) would reach the error event
+// as "Script error." with no message or line.
+func p5Tag(major string) string {
+	return fmt.Sprintf("<script src=%q crossorigin=\"anonymous\"></script>\n", p5URL(major))
 }
 
 // warmPage is the shell of a p5 page, loaded in a tab before its job: the
@@ -358,8 +391,8 @@ func shellDocument(major string) []byte {
 // page (see [tab.adopt]).
 func warmPage(major string, p5 []byte) *page {
 	major = p5Major(major)
-	return &page{url: docURL, mode: modeP5, major: major, shell: true, resources: map[string]resource{
-		docURL:       {mime: "text/html; charset=utf-8", body: shellDocument(major)},
+	return &page{path: docPath, mode: modeP5, major: major, shell: true, resources: map[string]resource{
+		docPath:      {mime: "text/html; charset=utf-8", body: shellDocument(major)},
 		p5URL(major): {mime: "text/javascript; charset=utf-8", body: p5},
 	}}
 }
@@ -371,18 +404,18 @@ func newPage(job *empplay.Job, p5 []byte) (*page, error) {
 	cfg := newConfig(job, modeP5)
 	cfg.WaitSignal = waitsForSignal(job.Code)
 	cfg.StartName = startName
-	cfg.URL = pageURL(cfg)
+	cfg.URL = pagePath(cfg)
 	conf, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, empplay.Errorf(empplay.CodeInvalidField, "job context is not valid JSON: %v", err)
 	}
 	start := fmt.Sprintf("window[%q](%s);\n", startName, conf)
 	major := p5Major(job.P5Version)
-	return &page{url: cfg.URL, mode: modeP5, major: major, waitSignal: cfg.WaitSignal, resources: map[string]resource{
+	return &page{path: cfg.URL, mode: modeP5, major: major, waitSignal: cfg.WaitSignal, resources: map[string]resource{
 		cfg.URL:      {mime: "text/html; charset=utf-8", body: shellDocument(major)},
 		p5URL(major): {mime: "text/javascript; charset=utf-8", body: p5},
-		jobURL:       {mime: "text/javascript; charset=utf-8", body: []byte(start)},
-		sketchURL:    {mime: "text/javascript; charset=utf-8", body: []byte(job.Code)},
+		jobPath:      {mime: "text/javascript; charset=utf-8", body: []byte(start)},
+		sketchPath:   {mime: "text/javascript; charset=utf-8", body: []byte(job.Code)},
 	}}, nil
 }
 
@@ -399,15 +432,15 @@ func newJSPage(job *empplay.Job) (*page, error) {
 	}
 	script := ""
 	if job.JavaScript != "" {
-		script = fmt.Sprintf("<script src=%q></script>\n", sketchURL)
+		script = fmt.Sprintf("<script src=%q></script>\n", sketchPath)
 	}
 	doc := jsDocument(job.HTML, "<script>\n"+pre+"</script>\n", job.CSS, script)
-	u := pageURL(cfg)
+	u := pagePath(cfg)
 	return &page{
-		url: u,
+		path: u,
 		resources: map[string]resource{
-			u:         {mime: "text/html; charset=utf-8", body: []byte(doc)},
-			sketchURL: {mime: "text/javascript; charset=utf-8", body: []byte(job.JavaScript)},
+			u:          {mime: "text/html; charset=utf-8", body: []byte(doc)},
+			sketchPath: {mime: "text/javascript; charset=utf-8", body: []byte(job.JavaScript)},
 		},
 		export:     []byte(exportJS(job)),
 		mode:       modeJS,
@@ -533,10 +566,14 @@ func htmlName(blob string) string {
 	return name
 }
 
-// resource returns the response for url. A nil page has none.
-func (p *page) resource(url string) (resource, bool) {
+// resource returns the response for url when the page is at origin. A
+// nil page has none.
+func (p *page) resource(origin, url string) (resource, bool) {
 	if p == nil {
 		return resource{}, false
+	}
+	if rest, ok := strings.CutPrefix(url, origin); ok && strings.HasPrefix(rest, "/") {
+		url = rest
 	}
 	r, ok := p.resources[url]
 	return r, ok

@@ -34,6 +34,10 @@
   var p5Ready = performance.now();
   var startMs = 0; // when the job's settings arrived
   var cfg = /*EMPPLAY_CONFIG*/null;
+  // A tab serves many jobs (see render.IsolateOrigin), and the window's
+  // name is the one thing a page sets that outlives it in the tab, even
+  // across sites when the browser navigates: start without one.
+  window.name = '';
 
   // The binding is installed by Runtime.addBinding before the page loads.
   // Keep a private reference and remove the global, so that the sketch can
@@ -108,8 +112,10 @@
   // sketch.js frame of the stack (an exception thrown inside p5 on behalf of
   // the sketch).
   var sketchFrame = /\/sketch\.js:(\d+):\d+/;
+  // The sketch's URL at this page's origin (cfg.sketchURL is its path).
+  var sketchHref = location.origin + cfg.sketchURL;
   function lineOf(err, filename, lineno) {
-    if (filename && filename === cfg.sketchURL && lineno) return lineno;
+    if (filename && filename === sketchHref && lineno) return lineno;
     var stack = err && typeof err === 'object' ? String(err.stack || '') : '';
     var m = sketchFrame.exec(stack);
     return m ? +m[1] : 0;

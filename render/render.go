@@ -211,15 +211,11 @@ func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, d
 	if t.warm != "" {
 		// The shell page is loaded (or loading): hand it the job.
 		t.adopt(pg)
-	} else {
-		t.page.Store(pg)
-		nav, err := cdp.Call(jctx, target, cdppage.Navigate, cdppage.NavigateParams{URL: pg.url})
-		if err != nil {
-			return nil, broken, failed("navigate", err)
+	} else if err := t.load(jctx, pg); err != nil {
+		if _, ok := err.(navError); ok {
+			return nil, "", empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: navigate: %w", err))
 		}
-		if nav.ErrorText != "" {
-			return nil, "", empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: navigate: %s", nav.ErrorText))
-		}
+		return nil, broken, failed("navigate", err)
 	}
 	navigated := time.Now()
 

@@ -417,53 +417,93 @@ func TestRenderCancelled(t *testing.T) {
 	checkPixels(t, img, []px{{5, 5, green}})
 }
 
+// TestRenderIsolation: job A leaves traces everywhere a page can, then the
+// next jobs look for them and report what they find as an error: a green
+// picture means clean. Under IsolateOrigin the jobs run in the same two
+// reused tabs, so the later jobs include one in A's own tab.
 func TestRenderIsolation(t *testing.T) {
-	b := sharedBrowser(t)
-	// Job A leaves traces everywhere a page can; job B reports what it
-	// finds as colours: green means clean.
-	a := job(`
+	for _, mode := range []string{IsolateOrigin, IsolateContext} {
+		t.Run(mode, func(t *testing.T) {
+			var b *Browser
+			if mode == IsolateOrigin {
+				b = sharedBrowser(t)
+			} else {
+				b = newTestBrowser(t, Options{Isolation: mode})
+			}
+			a := flatJob(`
 async function setup() {
   localStorage.setItem('leak', 'a');
   sessionStorage.setItem('leak', 'a');
   document.cookie = 'leak=a; max-age=3600';
+  // A cookie for every host under .invalid, if the browser took it.
+  document.cookie = 'wide=a; max-age=3600; domain=invalid';
   window.leaked = 'a';
+  window.name = 'leak';
+  history.pushState(null, '', '?leak');
   await new Promise(function (resolve) { indexedDB.open('leak', 1).onsuccess = resolve; });
   await (await caches.open('leak')).put('/leak', new Response('a'));
+  var dir = await navigator.storage.getDirectory();
+  await dir.getFileHandle('leak', { create: true });
   // A service worker cannot even be fetched (every request but the page's
   // own fails), but try.
   try { await navigator.serviceWorker.register('/sw.js'); } catch (e) { /* blocked */ }
+  new BroadcastChannel('leak').postMessage('a');
   createCanvas(10, 10);
 }`, 10, 10)
-	a.P5Version = "2"
-	a.AllowBlank = true
-	if _, err := render(t, b, a); err != nil {
-		t.Fatalf("job A: %v", err)
-	}
-	bj := job(`
+			a.P5Version = "2"
+			if _, err := render(t, b, a); err != nil {
+				t.Fatalf("job A: %v", err)
+			}
+			look := flatJob(`
 async function setup() {
   createCanvas(10, 10);
   var found = [];
-  if (localStorage.getItem('leak') !== null) found.push('localStorage');
-  if (sessionStorage.getItem('leak') !== null) found.push('sessionStorage');
-  if (document.cookie.indexOf('leak') >= 0) found.push('cookie');
+  var bc = new BroadcastChannel('leak');
+  bc.onmessage = function () { found.push('broadcast'); };
+  if (localStorage.length > 0) found.push('localStorage');
+  if (sessionStorage.length > 0) found.push('sessionStorage');
+  if (document.cookie !== '') found.push('cookie ' + document.cookie);
   if (window.leaked !== undefined) found.push('window');
+  if (window.name !== '') found.push('window.name');
+  if (history.length > 2) found.push('history ' + history.length);
   if ((await indexedDB.databases()).length > 0) found.push('indexedDB');
   if ((await caches.keys()).length > 0) found.push('caches');
+  var dir = await navigator.storage.getDirectory();
+  for await (var name of dir.keys()) found.push('OPFS ' + name);
   if ((await navigator.serviceWorker.getRegistrations()).length > 0) found.push('serviceWorker');
-  if (found.length) throw new Error('leaked: ' + found.join(' '));
+  await new Promise(function (r) { setTimeout(r, 50); });
+  if (found.length) throw new Error('leaked: ' + found.join(', '));
   background(0, 255, 0);
 }`, 10, 10)
-	bj.P5Version = "2"
-	bj.AllowBlank = true
-	out, err := render(t, b, bj)
-	if err != nil {
-		t.Fatalf("job B: %v", err)
+			look.P5Version = "2"
+			tabs := map[string]bool{}
+			for i := range 3 {
+				out, err := render(t, b, look)
+				if err != nil {
+					t.Fatalf("job %d after A: %v", i+1, err)
+				}
+				img, err := png.Decode(bytes.NewReader(out.Artifacts[0].Body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkPixels(t, img, []px{{5, 5, green}})
+				if err := b.settle(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				b.mu.Lock()
+				if b.spare != nil {
+					tabs[string(b.spare.target.Load().TargetID)] = true
+				}
+				b.mu.Unlock()
+			}
+			if mode == IsolateOrigin && len(tabs) != 2 {
+				t.Errorf("the jobs ran in %d tabs, want the same 2 reused", len(tabs))
+			}
+			if mode == IsolateContext && len(tabs) != 3 {
+				t.Errorf("the jobs ran in %d tabs, want a new one each (3)", len(tabs))
+			}
+		})
 	}
-	img, err := png.Decode(bytes.NewReader(out.Artifacts[0].Body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkPixels(t, img, []px{{5, 5, green}})
 }
 
 func TestRenderKeepsBrowserBetweenJobs(t *testing.T) {

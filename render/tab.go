@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
 
 	"github.com/empplay/empplay"
@@ -33,9 +34,13 @@ const (
 	maxBlockedURL = 200
 )
 
-// tab is one page in its own incognito browser context, used for exactly
-// one job. It is opened ahead of the job when the browser is idle (see
-// [Browser.prewarm]) and closed, with its browser context, after it.
+// tab is one page of the browser. Each job's page is loaded at a fresh
+// origin (see newOrigin), usually ahead of the job (see [Browser.prewarm]).
+// Under [IsolateOrigin] the browser's tabs share one incognito browser
+// context and are reused: after a job the tab leaves the job's page and
+// the browser forgets the job's origin (see [Browser.park]). Under
+// [IsolateContext] every tab has an incognito browser context of its own
+// and is closed, context and all, after its one job.
 type tab struct {
 	in     *instance
 	ctx    context.Context // the tab's chromedp context
@@ -46,6 +51,11 @@ type tab struct {
 
 	reports chan string   // the prelude's one report
 	crashed chan struct{} // the renderer process died
+	// gone is set when the renderer process died: the tab is not reused.
+	gone atomic.Bool
+	// once marks a tab that is closed after its job rather than reused (a
+	// video's, which adds a binding of its own).
+	once bool
 
 	assets *assetServer // serves p5.js (nil: p5 is fulfilled from memory)
 
@@ -54,19 +64,25 @@ type tab struct {
 	warm string
 
 	mu      sync.Mutex
+	origin  string                      // of the page the tab loads or shows, "" before the first
 	blocked []string                    // the first maxBlocked, in order
 	seen    map[string]bool             // every URL recorded
 	held    []*fetch.EventRequestPaused // a shell's requests for job.js and the sketch
 }
 
-// openTab makes a new incognito browser context with one tab in browser
-// in, intercepting every request and with the prelude's binding in place,
+// openTab opens a tab in browser in (in the browser's shared context, or in
+// a new incognito browser context of its own: see [Options.Isolation]),
+// intercepting every request and with the prelude's binding in place,
 // ready to navigate. ctx bounds the opening, not the tab's life.
 func (b *Browser) openTab(ctx context.Context, in *instance) (*tab, error) {
 	// The tab's life is bound to the browser, never to a job's context:
 	// the tab must outlive a cancelled job long enough to be closed.
 	life, kill := context.WithCancel(in.ctx)
-	tabCtx, _ := chromedp.NewContext(life, chromedp.WithNewBrowserContext())
+	where := chromedp.WithNewBrowserContext()
+	if in.shared != "" {
+		where = chromedp.WithExistingBrowserContext(in.shared)
+	}
+	tabCtx, _ := chromedp.NewContext(life, where)
 	b.mu.Lock()
 	assets := b.assets
 	b.mu.Unlock()
@@ -112,15 +128,126 @@ func (b *Browser) openTab(ctx context.Context, in *instance) (*tab, error) {
 		_ = t.close()
 		return nil, fmt.Errorf("open a tab: %w", err)
 	}
+	in.addTab(t)
 	return t, nil
 }
 
-// close closes the tab and disposes of its browser context, storage and
-// all, and waits for that.
+// close closes the tab (and disposes of its browser context, storage and
+// all, when it has its own) and waits for that.
 func (t *tab) close() error {
+	t.in.dropTab(t)
 	err := chromedp.Cancel(t.ctx)
 	t.kill()
 	return err
+}
+
+// currentOrigin is the origin of the page the tab loads or shows.
+func (t *tab) currentOrigin() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.origin
+}
+
+// load navigates the tab to pg at a fresh origin (see newOrigin) and
+// returns once the navigation has committed. An error that Chromium gave
+// as the navigation's result is a navError.
+func (t *tab) load(ctx context.Context, pg *page) error {
+	o := newOrigin()
+	t.mu.Lock()
+	t.origin = o
+	t.held = nil // a shell page's, which the navigation cancels
+	t.mu.Unlock()
+	select {
+	case <-t.reports: // the page the tab leaves reported after all
+	default:
+	}
+	t.page.Store(pg)
+	return t.navigate(ctx, o+pg.path)
+}
+
+// navError is a navigation that Chromium answered with an error.
+type navError string
+
+func (e navError) Error() string { return string(e) }
+
+// usable reports whether t can take a job: its browser is in, it is open
+// and its renderer lives.
+func (t *tab) usable(in *instance) bool {
+	return t.in == in && t.ctx.Err() == nil && !t.gone.Load()
+}
+
+// park makes a used tab of the shared browser context ready for another
+// job (see [IsolateOrigin]): it leaves the job's page for the shell page of
+// the p5 version the last job used, at a fresh origin (or for about:blank
+// after a js job), so that nothing the page ran survives it (the
+// back/forward cache is off); then it has the browser forget everything
+// stored for the job's origin, closes any window the page opened, and
+// resets the tab's history. When it fails the caller closes the tab.
+func (b *Browser) park(t *tab) error {
+	ctx, cancel := context.WithTimeout(t.ctx, openTimeout)
+	defer cancel()
+	old := t.currentOrigin()
+	t.mu.Lock()
+	t.held, t.blocked, t.seen = nil, nil, nil
+	t.warm = ""
+	t.mu.Unlock()
+	b.mu.Lock()
+	next := b.next
+	b.mu.Unlock()
+	if next != "" {
+		p5, err := b.p5.P5(next)
+		if err != nil {
+			return err
+		}
+		if err := t.load(ctx, warmPage(next, p5)); err != nil {
+			return fmt.Errorf("load the p5 %s page: %w", next, err)
+		}
+		t.warm = p5Major(next)
+	} else {
+		t.page.Store(nil)
+		t.mu.Lock()
+		t.origin = ""
+		t.mu.Unlock()
+		if err := t.navigate(ctx, "about:blank"); err != nil {
+			return fmt.Errorf("leave the page: %w", err)
+		}
+	}
+	// Whatever the old page did while it was being left is not the next
+	// job's.
+	t.mu.Lock()
+	t.blocked, t.seen = nil, nil
+	t.mu.Unlock()
+	for _, ch := range []chan string{t.reports} {
+		select {
+		case <-ch:
+		default:
+		}
+	}
+	target := t.target.Load()
+	if old != "" {
+		if _, err := cdp.Call(ctx, target, storage.ClearDataForOrigin, storage.ClearDataForOriginParams{
+			Origin: old, StorageTypes: "all",
+		}); err != nil {
+			return fmt.Errorf("clear the storage of %s: %w", old, err)
+		}
+	}
+	if err := t.in.closeStrays(ctx); err != nil {
+		return err
+	}
+	// The tab's history would tell the next page how many jobs it served,
+	// and lead back to them. The command fails while the navigation is
+	// still settling in, so try a few times.
+	for i := 0; ; i++ {
+		_, err := cdp.Call(ctx, target, cdppage.ResetNavigationHistory, cdp.Empty{})
+		if err == nil {
+			break
+		}
+		if i == 10 || ctx.Err() != nil {
+			return fmt.Errorf("reset the history: %w", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
 }
 
 // warmTab opens a tab and loads the shell page of p5 major version major
@@ -131,16 +258,18 @@ func (b *Browser) warmTab(ctx context.Context, in *instance, major string) (*tab
 	if err != nil {
 		return nil, err
 	}
-	t, err := b.openTab(ctx, in)
+	t, err := b.idleTab(ctx, in)
 	if err != nil {
 		return nil, err
+	}
+	if t.warm == p5Major(major) {
+		return t, nil // parked on that shell page
 	}
 	octx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
 	pg := warmPage(major, p5)
-	t.page.Store(pg)
 	t.warm = pg.major
-	err = t.navigate(octx, pg.url)
+	err = t.load(octx, pg)
 	if err != nil {
 		_ = t.close()
 		return nil, fmt.Errorf("load the p5 %s page: %w", major, err)
@@ -153,7 +282,7 @@ func (b *Browser) warmTab(ctx context.Context, in *instance, major string) (*tab
 func (t *tab) navigate(ctx context.Context, url string) error {
 	nav, err := cdp.Call(ctx, t.target.Load(), cdppage.Navigate, cdppage.NavigateParams{URL: url})
 	if err == nil && nav.ErrorText != "" {
-		err = errors.New(nav.ErrorText)
+		err = navError(nav.ErrorText)
 	}
 	return err
 }
@@ -161,11 +290,11 @@ func (t *tab) navigate(ctx context.Context, url string) error {
 // hold keeps a shell page's request for job.js or the sketch until the
 // job's page takes the tab over (see adopt); it reports whether it did.
 func (t *tab) hold(ev *fetch.EventRequestPaused) bool {
-	if u := ev.Request.URL; u != jobURL && u != sketchURL {
-		return false
-	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if u := ev.Request.URL; u != t.origin+jobPath && u != t.origin+sketchPath {
+		return false
+	}
 	if pg := t.page.Load(); pg == nil || !pg.shell {
 		return false
 	}
@@ -205,7 +334,7 @@ func (b *Browser) prewarm(in *instance) {
 	if next != "" {
 		t, err = b.warmTab(context.Background(), in, next)
 	} else {
-		t, err = b.openTab(context.Background(), in)
+		t, err = b.idleTab(context.Background(), in)
 	}
 	if err != nil {
 		b.logger.Debug("prewarm a tab", "err", err)
@@ -224,19 +353,40 @@ func (b *Browser) prewarm(in *instance) {
 
 // takeWarm returns the prewarmed tab of browser in when it is live and
 // loaded the shell page of p5 major version major ("" for a blank tab),
-// else a new blank tab.
+// else a tab that the job's page must be loaded into: the prewarmed one
+// all the same (it loaded nothing of any job), an idle one or a new one.
 func (b *Browser) takeWarm(ctx context.Context, in *instance, major string) (*tab, error) {
 	b.mu.Lock()
 	t := b.spare
 	b.spare = nil
 	b.mu.Unlock()
 	if t != nil {
-		if t.in == in && t.ctx.Err() == nil && t.warm == major {
+		if t.usable(in) {
+			if t.warm != major || len(t.reports) > 0 {
+				// Another p5 version, or a shell page that reported
+				// before its job (p5.js failed to load): load the job's
+				// page afresh.
+				t.warm = ""
+			}
 			return t, nil
 		}
 		b.background(func() { _ = t.close() })
 	}
-	return b.openTab(ctx, in)
+	return b.idleTab(ctx, in)
+}
+
+// idleTab returns a parked tab of browser in (see park), or a new one.
+func (b *Browser) idleTab(ctx context.Context, in *instance) (*tab, error) {
+	for {
+		t := in.takeIdle()
+		if t == nil {
+			return b.openTab(ctx, in)
+		}
+		if t.usable(in) {
+			return t, nil
+		}
+		_ = t.close()
+	}
 }
 
 // background runs f, the cleanup of a job or the preparation of the next,
@@ -285,11 +435,22 @@ func (b *Browser) finish(t *tab, broken string) {
 			return
 		}
 		start := time.Now()
-		if err := t.close(); err != nil {
-			b.discard(t.in, "closing a page failed: "+err.Error())
-			return
+		reuse := t.in.shared != "" && !t.once && t.usable(t.in)
+		if reuse {
+			if err := b.park(t); err != nil {
+				t.logger.Debug("park a tab", "err", err)
+				reuse = false
+			}
 		}
-		t.logger.Debug("tab closed", "duration_ms", time.Since(start).Milliseconds())
+		if !reuse {
+			if err := t.close(); err != nil {
+				b.discard(t.in, "closing a page failed: "+err.Error())
+				return
+			}
+		} else if !t.in.putIdle(t) {
+			_ = t.close()
+		}
+		t.logger.Debug("tab done", "parked", reuse, "duration_ms", time.Since(start).Milliseconds())
 		if err := b.healthy(t.in); err != nil {
 			b.discard(t.in, "health check failed: "+err.Error())
 			return
@@ -337,6 +498,7 @@ func (t *tab) listen(ev any) {
 	case *network.EventWebSocketCreated:
 		t.attempt("", ev.URL)
 	case *inspector.EventTargetCrashed:
+		t.gone.Store(true)
 		select {
 		case t.crashed <- struct{}{}:
 		default:
@@ -352,12 +514,12 @@ func (t *tab) serve(ev *fetch.EventRequestPaused) {
 		return
 	}
 	target, pg := t.target.Load(), t.page.Load()
-	url := ev.Request.URL
+	url, origin := ev.Request.URL, t.currentOrigin()
 	var err error
-	switch r, ok := pg.resource(url); {
+	switch r, ok := pg.resource(origin, url); {
 	case target == nil:
 		return
-	case url == faviconURL:
+	case url == origin+faviconPath:
 		// The browser's own request, not the sketch's.
 		_, err = cdp.Call(t.ctx, target, fetch.FulfillRequest, fetch.FulfillRequestParams{
 			RequestID: ev.RequestID, ResponseCode: 404,
@@ -369,16 +531,24 @@ func (t *tab) serve(ev *fetch.EventRequestPaused) {
 			RequestID: ev.RequestID, URL: t.assets.url(url),
 		})
 	case ok && ev.Request.Method == "GET":
+		headers := []*fetch.HeaderEntry{
+			{Name: "Content-Type", Value: r.mime},
+			{Name: "Cache-Control", Value: "no-store"},
+		}
+		if strings.HasPrefix(url, assetOrigin+"/") {
+			// p5.js, loaded with CORS (see p5Tag).
+			headers = append(headers, &fetch.HeaderEntry{Name: "Access-Control-Allow-Origin", Value: "*"})
+		}
 		_, err = cdp.Call(t.ctx, target, fetch.FulfillRequest, fetch.FulfillRequestParams{
-			RequestID:    ev.RequestID,
-			ResponseCode: 200,
-			ResponseHeaders: []*fetch.HeaderEntry{
-				{Name: "Content-Type", Value: r.mime},
-				{Name: "Cache-Control", Value: "no-store"},
-			},
-			Body: r.body,
+			RequestID:       ev.RequestID,
+			ResponseCode:    200,
+			ResponseHeaders: headers,
+			Body:            r.body,
 		})
 	default:
+		if strings.HasPrefix(url, assetOrigin+"/") {
+			t.logger.Debug("p5.js request refused", "url", url, "page", pg != nil, "origin", origin)
+		}
 		t.attempt(ev.Request.Method, url)
 		_, err = cdp.Call(t.ctx, target, fetch.FailRequest, fetch.FailRequestParams{
 			RequestID:   ev.RequestID,
@@ -393,12 +563,21 @@ func (t *tab) serve(ev *fetch.EventRequestPaused) {
 // attempt records a request the page made to anything but its own
 // resources. Every such request fails.
 func (t *tab) attempt(method, url string) {
-	if url == faviconURL || url == jobURL || url == sketchURL || strings.HasPrefix(url, "data:") || strings.HasPrefix(url, "blob:") {
+	origin := t.currentOrigin()
+	switch {
+	case strings.HasPrefix(url, "data:"), strings.HasPrefix(url, "blob:"), url == "about:blank":
+		return // no request at all
+	case url == origin+faviconPath || url == origin+jobPath || url == origin+sketchPath:
 		// The browser's own request, or the page's own scripts, requested
 		// by a shell page before its job's page is in place.
 		return
+	case pageOrigin.MatchString(url) && url != origin && !strings.HasPrefix(url, origin+"/"),
+		strings.HasPrefix(url, assetOrigin+"/"):
+		// A request of a page the tab has left, still in flight (p5.js of
+		// another version, say).
+		return
 	}
-	if _, ok := t.page.Load().resource(url); ok && (method == "GET" || method == "") {
+	if _, ok := t.page.Load().resource(origin, url); ok && (method == "GET" || method == "") {
 		return
 	}
 	if len(url) > maxBlockedURL {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
-	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -163,6 +162,9 @@ func (b *Browser) RenderVideo(ctx context.Context, job *empplay.Job, opts VideoO
 	if err != nil {
 		return nil, err
 	}
+	// The recording adds a binding of its own to the tab: it is not
+	// reused.
+	t.once = true
 	rec := &recording{t: t, job: job, cfg: cfg, format: format, opts: opts}
 	out, broken, err := rec.run(ctx, pg, b.deadline(ctx, job))
 	b.finish(t, broken)
@@ -173,7 +175,7 @@ func (b *Browser) RenderVideo(ctx context.Context, job *empplay.Job, opts VideoO
 func newVideoConfig(job *empplay.Job, format video.Format, bitrate int) videoConfig {
 	fps := job.VideoFPS()
 	cfg := videoConfig{
-		Binding: videoBinding, SketchURL: sketchURL,
+		Binding: videoBinding, SketchURL: sketchPath,
 		token: newToken(job),
 		Width: job.Width, Height: job.Height,
 		CodedWidth: (job.Width + 1) &^ 1, CodedHeight: (job.Height + 1) &^ 1,
@@ -246,12 +248,12 @@ func newVideoPage(job *empplay.Job, p5 []byte, cfg videoConfig) (*page, error) {
 <title>empplay</title>
 <style>html,body{margin:0;padding:0;overflow:hidden}canvas{display:block}</style>
 `)
-	fmt.Fprintf(&doc, "<script src=%q></script>\n<script>\n%s</script>\n</head>\n<body>\n<script src=%q></script>\n</body>\n</html>\n", src, pre, sketchURL)
-	u := docURL + "video"
-	return &page{url: u, mode: modeP5, resources: map[string]resource{
-		u:         {mime: "text/html; charset=utf-8", body: []byte(doc.String())},
-		src:       {mime: "text/javascript; charset=utf-8", body: p5},
-		sketchURL: {mime: "text/javascript; charset=utf-8", body: []byte(job.Code)},
+	fmt.Fprintf(&doc, "%s<script>\n%s</script>\n</head>\n<body>\n<script src=%q></script>\n</body>\n</html>\n", p5Tag(job.P5Version), pre, sketchPath)
+	u := docPath + "video"
+	return &page{path: u, mode: modeP5, resources: map[string]resource{
+		u:          {mime: "text/html; charset=utf-8", body: []byte(doc.String())},
+		src:        {mime: "text/javascript; charset=utf-8", body: p5},
+		sketchPath: {mime: "text/javascript; charset=utf-8", body: []byte(job.Code)},
 	}}, nil
 }
 
@@ -349,13 +351,11 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 	}); err != nil {
 		return nil, broken, failed("set the viewport", err)
 	}
-	t.page.Store(pg)
-	nav, err := cdp.Call(jctx, target, cdppage.Navigate, cdppage.NavigateParams{URL: pg.url})
-	if err != nil {
+	if err := t.load(jctx, pg); err != nil {
+		if _, ok := err.(navError); ok {
+			return nil, "", empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: navigate: %w", err))
+		}
 		return nil, broken, failed("navigate", err)
-	}
-	if nav.ErrorText != "" {
-		return nil, "", empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: navigate: %s", nav.ErrorText))
 	}
 	video.ReportProgress(ctx, 0, r.cfg.Frames)
 

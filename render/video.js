@@ -31,6 +31,10 @@
 (function () {
   'use strict';
   var cfg = /*EMPPLAY_VIDEO_CONFIG*/null;
+  // A tab serves many jobs (see render.IsolateOrigin), and the window's
+  // name is the one thing a page sets that outlives it in the tab, even
+  // across sites when the browser navigates: start without one.
+  window.name = '';
   var binding = window[cfg.binding];
   try { delete window[cfg.binding]; } catch (e) { /* keep going */ }
 
@@ -156,8 +160,10 @@
 
   // ---- Errors.
   var sketchFrame = /\/sketch\.js:(\d+):\d+/;
+  // The sketch's URL at this page's origin (cfg.sketchURL is its path).
+  var sketchHref = location.origin + cfg.sketchURL;
   function lineOf(err, filename, lineno) {
-    if (filename && filename === cfg.sketchURL && lineno) return lineno;
+    if (filename && filename === sketchHref && lineno) return lineno;
     var stack = err && typeof err === 'object' ? String(err.stack || '') : '';
     var m = sketchFrame.exec(stack);
     return m ? +m[1] : 0;

@@ -423,6 +423,7 @@ func TestConfigErrorsExit2(t *testing.T) {
 		{"bad log level", []string{"worker"}, []string{"LOG_LEVEL=loud"}, "LOG_LEVEL"},
 		{"missing chromium", []string{"worker", "--chromium", "/nonexistent/chromium"}, nil, "CHROMIUM_PATH"},
 		{"bad BROWSER_TIMEOUT", []string{"worker"}, []string{"BROWSER_TIMEOUT=soon"}, "BROWSER_TIMEOUT"},
+		{"bad BROWSER_ISOLATION", []string{"worker"}, []string{"BROWSER_ISOLATION=none"}, "BROWSER_ISOLATION"},
 		{"bad redis url", []string{"submit", "-", "--redis-url", "http://x"}, nil, "REDIS_URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,104 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// groupCPU is the CPU time, by process type, of every process in process
+// group pgid, reaped children included.
+func groupCPU(pgid int) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(stat, ')')
+		f := strings.Fields(string(stat[i+1:]))
+		if pg, _ := strconv.Atoi(f[2]); pg != pgid {
+			continue
+		}
+		var ticks int64
+		for _, k := range []int{11, 12, 13, 14} {
+			v, _ := strconv.ParseInt(f[k], 10, 64)
+			ticks += v
+		}
+		cmd, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		kind := "browser"
+		if j := bytes.Index(cmd, []byte("--type=")); j >= 0 {
+			kind = string(cmd[j+7:])
+			if k := strings.IndexAny(kind, " \x00"); k >= 0 {
+				kind = kind[:k]
+			}
+		}
+		if kind == "utility" && bytes.Contains(cmd, []byte("network")) {
+			kind = "network"
+		}
+		out[kind] += time.Duration(ticks) * 10 * time.Millisecond
+	}
+	return out
+}
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkCPUPerJob renders the peers' static sketch (a copy of
+// ../shared/peers/sketches/static-2000-ellipses.js) back to back, under
+// each isolation mode, and reports the CPU time per job of the browser's
+// processes by type (renderers that have exited count in the zygote's) and
+// of this process (the worker's share), and jobs/s.
+func BenchmarkCPUPerJob(b *testing.B) {
+	for _, mode := range []string{IsolateOrigin, IsolateContext} {
+		b.Run(mode, func(b *testing.B) {
+			code, err := os.ReadFile("../examples/bench/static-2d.js")
+			if err != nil {
+				b.Fatal(err)
+			}
+			br := newTestBrowser(b, Options{Isolation: mode})
+			j := job(string(code), 800, 800)
+			ctx := context.Background()
+			for range 3 { // warm up
+				if _, err := br.Render(ctx, j); err != nil {
+					b.Fatal(err)
+				}
+			}
+			_ = br.settle(ctx)
+			pg := br.PID()
+			c0, s0, n := groupCPU(pg), selfCPU(), 0
+			start := time.Now()
+			for b.Loop() {
+				if _, err := br.Render(ctx, j); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			_ = br.settle(ctx)
+			wall := time.Since(start)
+			c1, s1 := groupCPU(pg), selfCPU()
+			var total time.Duration
+			for k, v := range c1 {
+				d := v - c0[k]
+				total += d
+				b.ReportMetric(float64(d.Milliseconds())/float64(n), k+"-ms/job")
+			}
+			b.ReportMetric(float64((s1-s0).Milliseconds())/float64(n), "go-ms/job")
+			b.ReportMetric(float64((total+s1-s0).Milliseconds())/float64(n), "cpu-ms/job")
+			b.ReportMetric(float64(n)/wall.Seconds(), "jobs/s")
+		})
+	}
+}
