@@ -20,6 +20,7 @@ import (
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/storage"
+	cdptarget "github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/empplay/empplay"
@@ -119,6 +120,12 @@ func (b *Browser) openTab(ctx context.Context, in *instance) (*tab, error) {
 			_, _ = cdp.Call(octx, target, css.Disable, cdp.Empty{})
 			_, _ = cdp.Call(octx, target, dom.Disable, cdp.Empty{})
 			_, _ = cdp.Call(octx, target, cdplog.Disable, cdp.Empty{})
+			// Likewise its lifecycle events (a dozen per navigation) and
+			// target discovery (every navigation of every tab, to every
+			// tab): chromedp needs neither for what we ask of it. Together
+			// about 10% of the CPU of a job (BenchmarkCPUPerJob).
+			_, _ = cdp.Call(octx, target, cdppage.SetLifecycleEventsEnabled, cdppage.SetLifecycleEventsEnabledParams{Enabled: false})
+			_, _ = cdp.Call(octx, target, cdptarget.SetDiscoverTargets, cdptarget.SetDiscoverTargetsParams{Discover: false})
 		}
 	}
 	if err == nil && !watchdog() {
