@@ -1,8 +1,10 @@
 package render
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"image/png"
 	"testing"
 	"time"
 
@@ -105,5 +107,61 @@ func TestParkForgetsTheJob(t *testing.T) {
 	}
 	if n := eval(`String(history.length)`); n != "1" {
 		t.Errorf("history.length = %s after park, want 1", n)
+	}
+}
+
+// TestRenderWindows: a page that opens windows, or closes its own, leaves
+// nothing behind for the next job: the windows are closed (headless
+// Chromium's popup blocker refuses window.open without a user gesture, so
+// the page's canvas says how many it got: park closes any there are, see
+// TestParkForgetsTheJob), and the next job renders (in a tab of its own if
+// the page closed the one it had).
+func TestRenderWindows(t *testing.T) {
+	b := newTestBrowser(t, Options{})
+	for _, tc := range []struct {
+		name string
+		code string
+	}{
+		{"opens windows", `function setup() {
+  createCanvas(10, 10);
+  var opened = 0;
+  for (var i = 0; i < 3; i++) {
+    var w = window.open('about:blank', 'w' + i);
+    if (w) { opened++; w.eval("setInterval(function () { localStorage.x = Date.now(); }, 10)"); }
+  }
+  background(opened * 80);
+}`},
+		{"closes itself", `function setup() { createCanvas(10, 10); background(255, 0, 0); window.close(); }`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// It may fail: its window may be gone.
+			if out, err := render(t, b, flatJob(tc.code, 10, 10)); err == nil && tc.name == "opens windows" {
+				if img, err := png.Decode(bytes.NewReader(out.Artifacts[0].Body)); err == nil {
+					r, _, _, _ := img.At(5, 5).RGBA()
+					t.Logf("the page's canvas says %d windows opened", (r>>8)/80)
+				}
+			}
+			_, img := mustRender(t, b, flatJob("function setup() { createCanvas(10, 10); background(0, 255, 0); }", 10, 10))
+			checkPixels(t, img, []px{{5, 5, green}})
+			if err := b.settle(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			in := b.current()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			res, err := cdp.Call(ctx, in.cdp, target.GetTargets, target.GetTargetsParams{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages := 0
+			for _, ti := range res.TargetInfos {
+				if ti.BrowserContextID == in.shared && ti.Type == "page" {
+					pages++
+				}
+			}
+			if pages > maxIdle+1 {
+				t.Errorf("%d pages open in the shared context after the jobs; want at most the browser's %d tabs", pages, maxIdle+1)
+			}
+		})
 	}
 }
