@@ -27,6 +27,9 @@ func reportFD(getenv func(string) string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), "report"), nil
 }
 
+// memoryEvery is how often a worker's report measures its memory.
+const memoryEvery = 10 * time.Second
+
 // browserInfo is what the reporter needs of the browser.
 type browserInfo interface {
 	PID() int
@@ -38,6 +41,12 @@ type browserInfo interface {
 // when set, adds to each report (the GPU fields).
 func report(ctx context.Context, out *os.File, wid string, w *worker.Worker, br browserInfo, fill func(*empplay.Report)) {
 	enc := json.NewEncoder(out)
+	// The memory figure (a metric) sums the PSS of the worker and every
+	// Chromium process, which costs tens of milliseconds of CPU: it is
+	// measured every memoryEvery, not with every report.
+	var mem int64
+	var memAt time.Time
+	var memPID int
 	send := func(r empplay.Report) {
 		st := w.Status()
 		r.Worker = wid
@@ -53,7 +62,10 @@ func report(ctx context.Context, out *os.File, wid string, w *worker.Worker, br 
 		}
 		r.LastFetch = st.LastFetch.UnixMilli()
 		r.BrowserPID = br.PID()
-		r.RSS = procstat.PSS(os.Getpid()) + procstat.GroupMemory(r.BrowserPID)
+		if now := time.Now(); now.Sub(memAt) >= memoryEvery || memPID != r.BrowserPID {
+			mem, memAt, memPID = procstat.PSS(os.Getpid())+procstat.GroupMemory(r.BrowserPID), now, r.BrowserPID
+		}
+		r.RSS = mem
 		if fill != nil {
 			fill(&r)
 		}
