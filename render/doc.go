@@ -239,8 +239,8 @@
 //     page is stopped with Runtime.terminateExecution, so an infinite loop
 //     does not wedge the browser.
 //
-// A crashed page (out of memory, say) or a lost DevTools connection is a
-// transient browser_error.
+// A crashed page (out of memory, say), a lost DevTools connection or a page
+// in which p5.js did not load is a transient browser_error.
 //
 // # Video jobs
 //

@@ -20,6 +20,7 @@
 //   {"type":"error", "message", "line", "webglFailed"}
 //                                           uncaught exception or rejection
 //   {"type":"nocanvas", "message", "webglFailed"}   nothing to capture
+//   {"type":"nop5"}                         p5.js did not load (the renderer's fault)
 //
 // Before any code of the job runs it replaces Math.random with a PRNG
 // seeded from the job's hash and defines the globals the sketch may read:
@@ -289,7 +290,8 @@
 
   var P = window.p5;
   if (typeof P !== 'function') {
-    fail('p5.js did not load', 0);
+    // Not the sketch's doing: nothing of the job has run yet.
+    report({ type: 'nop5' });
     return;
   }
   var started = false; // a p5 sketch exists (global or instance mode)

@@ -156,6 +156,12 @@ func (b *Browser) deadline(ctx context.Context, job *empplay.Job) time.Time {
 	return d
 }
 
+// errNoP5 is the error of a page in which p5.js did not load: the
+// renderer's failure, not the sketch's, so the job may be retried.
+func errNoP5() error {
+	return empplay.Transient(empplay.CodeBrowserError, errors.New("render: p5.js did not load in the page"))
+}
+
 // message is what the prelude reports (see prelude.js).
 type message struct {
 	Type     string `json:"type"`
@@ -413,6 +419,8 @@ func (t *tab) decide(job *empplay.Job, payload string, m *message) (*empplay.Out
 				"missing add-on: the sketch uses %s (%s), which is not available: only p5.js itself is loaded; %s", name, symbol, msg)))
 		}
 		return nil, t.failure(empplay.CodeSketchError, msg)
+	case "nop5":
+		return nil, errNoP5()
 	case "nocanvas":
 		if m.WebGLFailed {
 			return nil, empplay.Errorf(empplay.CodeNoWebGL, "%s", t.explain(

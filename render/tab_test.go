@@ -4,14 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"image/png"
+	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/cdproto/target"
+
+	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/assets"
+	"github.com/empplay/empplay/internal/testenv"
 )
 
 // TestParkForgetsTheJob: parking a tab of the shared context leaves the
@@ -163,5 +170,30 @@ func TestRenderWindows(t *testing.T) {
 				t.Errorf("%d pages open in the shared context after the jobs; want at most the browser's %d tabs", pages, maxIdle+1)
 			}
 		})
+	}
+}
+
+// TestRenderP5DidNotLoad: a page in which p5.js did not load (here a
+// broken build) fails its job as a retryable browser_error, not as the
+// sketch's error, for stills and videos.
+func TestRenderP5DidNotLoad(t *testing.T) {
+	broken := assets.FromFS(fstest.MapFS{
+		"p5/p5-1.min.js": {Data: []byte("throw new Error('broken build');")},
+		"p5/p5-2.min.js": {Data: []byte("throw new Error('broken build');")},
+	})
+	b := New(Options{ChromiumPath: testenv.ChromiumPath(t), ProfileDir: testRoot}, broken, testLogger())
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	still := job("function setup() { createCanvas(10, 10); background(0); }", 10, 10)
+	vid := videoJob(still.Code, 16, 16, 0.2, 10, "")
+	for _, j := range []*empplay.Job{still, still, vid} {
+		_, err := render(t, b, j)
+		var e *empplay.Error
+		if !errors.As(err, &e) || e.Code != empplay.CodeBrowserError || !e.Retryable || !strings.Contains(err.Error(), "p5.js did not load") {
+			t.Errorf("%s job: %v; want a retryable browser_error saying p5.js did not load", j.Type, err)
+		}
 	}
 }

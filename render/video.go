@@ -476,6 +476,8 @@ func (r *recording) handle(ctx context.Context, payload string) (out *empplay.Ou
 			msg += fmt.Sprintf(" (line %d)", m.Line)
 		}
 		return nil, true, empplay.Errorf(empplay.CodeSketchError, "%s", r.t.explain(msg))
+	case "nop5":
+		return nil, true, errNoP5()
 	case "nocanvas":
 		return nil, true, empplay.Errorf(empplay.CodeNoCanvas, "%s", r.t.explain("no canvas: "+m.Message))
 	case "encoder":

@@ -190,7 +190,8 @@
   // ---- The sketch.
   var P = window.p5;
   if (typeof P !== 'function') {
-    fail('p5.js did not load', 0);
+    // Not the sketch's doing: nothing of the job has run yet.
+    finish({ type: 'nop5' });
     return;
   }
   var started = false, setupDone = false, current = null, driving = false;
