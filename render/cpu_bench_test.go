@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/empplay/empplay/internal/procstat"
 )
 
 // groupCPU is the CPU time, by process type, of every process in process
@@ -61,7 +63,8 @@ func selfCPU() time.Duration {
 // ../shared/peers/sketches/static-2000-ellipses.js) back to back, under
 // each isolation mode, and reports the CPU time per job of the browser's
 // processes by type (renderers that have exited count in the zygote's) and
-// of this process (the worker's share), and jobs/s.
+// of this process (the worker's share), jobs/s, and the browser's memory
+// after the jobs and its growth over them.
 func BenchmarkCPUPerJob(b *testing.B) {
 	for _, mode := range []string{IsolateOrigin, IsolateContext} {
 		b.Run(mode, func(b *testing.B) {
@@ -79,6 +82,7 @@ func BenchmarkCPUPerJob(b *testing.B) {
 			}
 			_ = br.settle(ctx)
 			pg := br.PID()
+			m0 := procstat.GroupMemory(pg)
 			c0, s0, n := groupCPU(pg), selfCPU(), 0
 			start := time.Now()
 			for b.Loop() {
@@ -99,6 +103,13 @@ func BenchmarkCPUPerJob(b *testing.B) {
 			b.ReportMetric(float64((s1-s0).Milliseconds())/float64(n), "go-ms/job")
 			b.ReportMetric(float64((total+s1-s0).Milliseconds())/float64(n), "cpu-ms/job")
 			b.ReportMetric(float64(n)/wall.Seconds(), "jobs/s")
+			// What the browser holds after the jobs, and how much more than
+			// before them (summed PSS; the same browser throughout).
+			if br.PID() == pg {
+				m1 := procstat.GroupMemory(pg)
+				b.ReportMetric(float64(m1)/(1<<20), "pss-MiB")
+				b.ReportMetric(float64(m1-m0)/(1<<20), "pss-growth-MiB")
+			}
 		})
 	}
 }
