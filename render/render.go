@@ -209,6 +209,9 @@ func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, d
 		}
 		return empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %s: %w", stage, err))
 	}
+	if err := t.show(jctx, true); err != nil {
+		return nil, broken, failed("show the tab", err)
+	}
 	if _, err := cdp.Call(jctx, target, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
 		Width: int64(job.Width), Height: int64(job.Height), DeviceScaleFactor: job.ScaleFactor(),
 	}); err != nil {

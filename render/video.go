@@ -346,6 +346,9 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 	if _, err := cdp.Call(jctx, target, runtime.AddBinding, runtime.AddBindingParams{Name: videoBinding}); err != nil {
 		return nil, broken, failed("add the video binding", err)
 	}
+	if err := t.show(jctx, true); err != nil {
+		return nil, broken, failed("show the tab", err)
+	}
 	if _, err := cdp.Call(jctx, target, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
 		Width: int64(r.job.Width), Height: int64(r.job.Height), DeviceScaleFactor: 1,
 	}); err != nil {
