@@ -63,8 +63,8 @@ func selfCPU() time.Duration {
 // ../shared/peers/sketches/static-2000-ellipses.js) back to back, under
 // each isolation mode, and reports the CPU time per job of the browser's
 // processes by type (renderers that have exited count in the zygote's) and
-// of this process (the worker's share), jobs/s, and the browser's memory
-// after the jobs and its growth over them.
+// of this process (the worker's share), jobs/s, the browser's memory after
+// the jobs and its growth over them, and its CPU while it then waits.
 func BenchmarkCPUPerJob(b *testing.B) {
 	for _, mode := range []string{IsolateOrigin, IsolateContext} {
 		b.Run(mode, func(b *testing.B) {
@@ -104,8 +104,18 @@ func BenchmarkCPUPerJob(b *testing.B) {
 			b.ReportMetric(float64((total+s1-s0).Milliseconds())/float64(n), "cpu-ms/job")
 			b.ReportMetric(float64(n)/wall.Seconds(), "jobs/s")
 			// What the browser holds after the jobs, and how much more than
-			// before them (summed PSS; the same browser throughout).
+			// before them (summed PSS; the same browser throughout), and
+			// the CPU it spends waiting for the next job (its tabs
+			// prepared).
 			if br.PID() == pg {
+				time.Sleep(time.Second)
+				i0 := groupCPU(pg)
+				time.Sleep(2 * time.Second)
+				var idle time.Duration
+				for k, v := range groupCPU(pg) {
+					idle += v - i0[k]
+				}
+				b.ReportMetric(float64(idle.Milliseconds())/2, "idle-cpu-ms/s")
 				m1 := procstat.GroupMemory(pg)
 				b.ReportMetric(float64(m1)/(1<<20), "pss-MiB")
 				b.ReportMetric(float64(m1-m0)/(1<<20), "pss-growth-MiB")
