@@ -22,6 +22,7 @@ import (
 
 	"github.com/empplay/empplay/assets"
 	"github.com/empplay/empplay/gpu"
+	"github.com/empplay/empplay/internal/chromiumtmp"
 	"github.com/empplay/empplay/internal/procstat"
 )
 
@@ -827,7 +828,7 @@ func killUsing(dir string) {
 // removeProfile removes a profile directory, retrying for a while: a dying
 // Chromium child can still write into it.
 func removeProfile(dir string) error {
-	removeSingletonDir(dir)
+	chromiumtmp.RemoveSingletonDir(dir)
 	deadline := time.Now().Add(profileRemoveDeadline)
 	for {
 		err := os.RemoveAll(dir)
@@ -839,23 +840,6 @@ func removeProfile(dir string) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// removeSingletonDir removes the directory in which a browser with profile
-// dir made its process-singleton socket: Chromium makes it in $TMPDIR
-// (org.chromium.Chromium.XXXXXX, a Unix socket path must be short) and
-// links it from the profile as SingletonSocket, and only a browser that
-// exits cleanly removes it. Nothing but such a directory is removed.
-func removeSingletonDir(dir string) {
-	link, err := os.Readlink(filepath.Join(dir, "SingletonSocket"))
-	if err != nil || filepath.Base(link) != "SingletonSocket" {
-		return
-	}
-	sock := filepath.Dir(link)
-	if !strings.HasPrefix(filepath.Base(sock), "org.chromium.Chromium.") {
-		return
-	}
-	_ = os.RemoveAll(sock)
 }
 
 // debugLog forwards chromedp's log functions and Chromium's output to the

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/chromiumtmp"
 )
 
 // ReportFDEnv is the environment variable that tells a child which file
@@ -312,6 +313,9 @@ func (s *Supervisor) reap(ctx context.Context, c *child, out outcome) Exit {
 	c.logs.Close()
 	<-drained
 
+	// The worker's browsers may have died with it, leaving their
+	// singleton sockets' directories in $TMPDIR.
+	chromiumtmp.RemoveSingletonDirs(c.slot.ProfileDir)
 	if err := os.RemoveAll(c.slot.ProfileDir); err != nil {
 		s.log.WarnContext(ctx, "remove profile dir", "slot", c.slot.Index, "dir", c.slot.ProfileDir, "err", err)
 	}
