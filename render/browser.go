@@ -123,8 +123,9 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Browser is one Chromium process that renders jobs one at a time, each in
-// a fresh incognito browser context. It starts Chromium lazily (or with
+// Browser is one Chromium process that renders jobs one at a time, each
+// page at an origin of its own (see [Options.Isolation] and the package
+// doc). It starts Chromium lazily (or with
 // [Browser.Start]), restarts it after a crash or every
 // [Options.RecycleAfter] jobs, and never leaves a process or a profile
 // directory behind after [Browser.Close].

@@ -40,18 +40,19 @@ const (
 	TriggerFxPreview = "fxpreview" // the sketch called $fx.preview() (or fxpreview())
 )
 
-// Render runs one job in a fresh incognito browser context and returns its
-// output: for a p5 job the PNG of its canvas, for a js job a screenshot of
-// the page and/or the page as one HTML file (see the package doc); for a
-// video job see [Browser.RenderVideo]. Errors are [*empplay.Error]s: sketch
-// failures are permanent (sketch_error, network_blocked, missing_addon,
-// webgl_unavailable, blank_canvas, render_timeout, no_canvas), browser failures
-// transient (browser_error), after which the next Render starts a new
-// Chromium. A cancelled ctx returns its error unclassified.
+// Render runs one job, its page at a fresh origin (see [Options.Isolation]),
+// and returns its output: for a p5 job the PNG of its canvas, for a js job
+// a screenshot of the page and/or the page as one HTML file (see the
+// package doc); for a video job see [Browser.RenderVideo]. Errors are
+// [*empplay.Error]s: sketch failures are permanent (sketch_error,
+// network_blocked, missing_addon, webgl_unavailable, blank_canvas,
+// render_timeout, no_canvas), browser failures transient (browser_error),
+// after which the next Render starts a new Chromium. A cancelled ctx
+// returns its error unclassified.
 //
-// The job's page is closed after Render returns, in the background, and a
-// tab for the next job is prepared meanwhile; the next Render waits for
-// both.
+// The job's page is left (and its tab made ready for a later job, or
+// closed) after Render returns, in the background, and a tab for the next
+// job is prepared meanwhile; the next Render waits for both.
 func (b *Browser) Render(ctx context.Context, job *empplay.Job) (*empplay.Output, error) {
 	if job.Type == empplay.TypeVideo {
 		return b.renderVideo(ctx, job)
