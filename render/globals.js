@@ -1,7 +1,8 @@
-// Seeding and the platforms' globals, shared by prelude.js (still images)
-// and video.js (videos): page.go and video.go put this file in place of the
-// EMPPLAY_GLOBALS marker inside their function, so it sees their scope but
-// defines nothing global of its own. doc.go defines what it installs.
+// What prelude.js (still images) and video.js (videos) share: seeding and
+// the platforms' globals, error reporting, and p5's hooks. page.go and
+// video.go put this file in place of the EMPPLAY_GLOBALS marker inside their
+// function, after their cfg, so it sees their scope but defines nothing
+// global of its own. doc.go defines what it installs.
   // sfc32 (Chris Doty-Humphrey's Small Fast Counter, 32-bit), exactly as
   // fxhash's snippet has it: a float in [0, 1) per call.
   function sfc32(a, b, c, d) {
@@ -111,4 +112,86 @@
       capture: function () { signal('capture'); }
     };
     return window.empplay;
+  }
+
+  // lineOf finds the line in sketch.js where err was thrown: the error
+  // event's own position when it points into the sketch, else the first
+  // sketch.js frame of the stack (an exception thrown inside p5 on behalf of
+  // the sketch).
+  var sketchFrame = /\/sketch\.js:(\d+):\d+/;
+  // The sketch's URL at this page's origin (cfg.sketchURL is its path).
+  var sketchHref = location.origin + cfg.sketchURL;
+  function lineOf(err, filename, lineno) {
+    if (filename && filename === sketchHref && lineno) return lineno;
+    var stack = err && typeof err === 'object' ? String(err.stack || '') : '';
+    var m = sketchFrame.exec(stack);
+    return m ? +m[1] : 0;
+  }
+  function describe(v) {
+    if (v instanceof Error) return v.name + ': ' + v.message;
+    if (v && typeof v === 'object' && typeof v.type === 'string' && v.target !== undefined) {
+      return 'an "' + v.type + '" event';
+    }
+    try { return String(v); } catch (e) { return Object.prototype.toString.call(v); }
+  }
+  // reportErrors calls fail(message, line) for every uncaught exception and
+  // unhandled rejection of the page.
+  function reportErrors(fail) {
+    window.addEventListener('error', function (ev) {
+      // Errors of <img>/<script> elements do not bubble to window, so this
+      // is an uncaught exception (or a syntax error in the sketch).
+      var msg = ev.error !== undefined && ev.error !== null ? describe(ev.error) : String(ev.message || 'unknown error');
+      fail(msg, lineOf(ev.error, ev.filename, ev.lineno));
+    });
+    window.addEventListener('unhandledrejection', function (ev) {
+      // p5 runs setup() and draw() in promises (always in 2.x), so an
+      // exception there arrives as a rejection: report it as the exception.
+      var r = ev.reason;
+      fail(r instanceof Error ? describe(r) : 'unhandled promise rejection: ' + describe(r), lineOf(r));
+    });
+  }
+
+  function hasDraw(inst) {
+    var ctx = inst && inst._isGlobal ? window : inst;
+    return !!ctx && typeof ctx.draw === 'function';
+  }
+  // seedP5 seeds p5's random() and noise() of a new instance, before its
+  // preload() and setup(): randomSeed(seed[4]), noiseSeed(seed[5]).
+  function seedP5(inst) {
+    try {
+      inst.randomSeed(cfg.seed[4]);
+      inst.noiseSeed(cfg.seed[5]);
+    } catch (e) { /* not a p5 instance after all */ }
+  }
+  // hookP5 calls hooks.init(inst) when a p5 instance starts (before its
+  // preload() and setup()), hooks.afterSetup(inst) when setup() is done
+  // and, when given, hooks.afterDraw(inst) after each draw(), in global and
+  // instance mode, and returns the p5 major version it hooked (0: neither
+  // API is there).
+  function hookP5(P, hooks) {
+    if (typeof P.registerAddon === 'function' && P.lifecycleHooks) {
+      // p5 2.x: lifecycle hooks run with this = the p5 instance, in global
+      // and instance mode. postdraw runs right after each draw() (before
+      // the frame is presented), postsetup after setup() when setup is
+      // complete.
+      P.registerAddon(function (p5, fn, lifecycles) {
+        lifecycles.presetup = function () { hooks.init(this); };
+        lifecycles.postsetup = function () { hooks.afterSetup(this); };
+        if (hooks.afterDraw) lifecycles.postdraw = function () { hooks.afterDraw(this); };
+      });
+      return 2;
+    }
+    if (P.prototype && typeof P.prototype.registerMethod === 'function') {
+      // p5 1.x: methods registered on the prototype before an instance
+      // exists are copied into every instance. They run with this = window
+      // in global mode and the instance in instance mode. 'post' runs after
+      // each draw() inside redraw(); 'afterSetup' at the end of _setup(),
+      // before the first draw.
+      var instanceOf = function (self) { return self instanceof P ? self : P.instance; };
+      P.prototype.registerMethod('init', function () { hooks.init(instanceOf(this)); });
+      P.prototype.registerMethod('afterSetup', function () { hooks.afterSetup(instanceOf(this)); });
+      if (hooks.afterDraw) P.prototype.registerMethod('post', function () { hooks.afterDraw(instanceOf(this)); });
+      return 1;
+    }
+    return 0;
   }

@@ -108,26 +108,6 @@
     frame(function () { frame(cb); });
   }
 
-  // lineOf finds the line in sketch.js where err was thrown: the error
-  // event's own position when it points into the sketch, else the first
-  // sketch.js frame of the stack (an exception thrown inside p5 on behalf of
-  // the sketch).
-  var sketchFrame = /\/sketch\.js:(\d+):\d+/;
-  // The sketch's URL at this page's origin (cfg.sketchURL is its path).
-  var sketchHref = location.origin + cfg.sketchURL;
-  function lineOf(err, filename, lineno) {
-    if (filename && filename === sketchHref && lineno) return lineno;
-    var stack = err && typeof err === 'object' ? String(err.stack || '') : '';
-    var m = sketchFrame.exec(stack);
-    return m ? +m[1] : 0;
-  }
-  function describe(v) {
-    if (v instanceof Error) return v.name + ': ' + v.message;
-    if (v && typeof v === 'object' && typeof v.type === 'string' && v.target !== undefined) {
-      return 'an "' + v.type + '" event';
-    }
-    try { return String(v); } catch (e) { return Object.prototype.toString.call(v); }
-  }
   function fail(message, line) {
     report({ type: 'error', message: message, line: line | 0, webglFailed: webglFailed });
   }
@@ -162,18 +142,8 @@
     }
   });
 
-  window.addEventListener('error', function (ev) {
-    // Errors of <img>/<script> elements do not bubble to window, so this is
-    // an uncaught exception (or a syntax error in the sketch).
-    var msg = ev.error !== undefined && ev.error !== null ? describe(ev.error) : String(ev.message || 'unknown error');
-    fail(msg, lineOf(ev.error, ev.filename, ev.lineno));
-  });
-  window.addEventListener('unhandledrejection', function (ev) {
-    // p5 runs setup() and draw() in promises (always in 2.x), so an
-    // exception there arrives as a rejection: report it as the exception.
-    var r = ev.reason;
-    fail(r instanceof Error ? describe(r) : 'unhandled promise rejection: ' + describe(r), lineOf(r));
-  });
+
+  reportErrors(fail);
 
   // mainCanvas is the canvas to capture: p5's main canvas while it is in the
   // document (noCanvas() removes it), else the first canvas that is laid out
@@ -296,18 +266,6 @@
   }
   var started = false; // a p5 sketch exists (global or instance mode)
   var current = null;   // the p5 instance that started first
-  function hasDraw(inst) {
-    var ctx = inst && inst._isGlobal ? window : inst;
-    return !!ctx && typeof ctx.draw === 'function';
-  }
-  // seedP5 seeds p5's random() and noise() of a new instance, before its
-  // preload() and setup(): randomSeed(seed[4]), noiseSeed(seed[5]).
-  function seedP5(inst) {
-    try {
-      inst.randomSeed(cfg.seed[4]);
-      inst.noiseSeed(cfg.seed[5]);
-    } catch (e) { /* not a p5 instance after all */ }
-  }
   // With waitSignal, only $fx.preview() or empplay.capture() take the
   // picture.
   function byDefault() { return !cfg.waitSignal; }
@@ -356,35 +314,16 @@
     try { return typeof inst.isLooping === 'function' ? !!inst.isLooping() : !!inst._loop; } catch (e) { return true; }
   }
 
-  if (typeof P.registerAddon === 'function' && P.lifecycleHooks) {
-    // p5 2.x: lifecycle hooks run with this = the p5 instance, in global and
-    // instance mode. postdraw runs right after each draw() (before the frame
-    // is presented), postsetup after setup() when setup is complete.
-    P.registerAddon(function (p5, fn, lifecycles) {
-      lifecycles.presetup = function () {
-        started = true;
-        if (!current) current = this;
-        seedP5(this);
-      };
-      lifecycles.postsetup = function () { afterSetup(this); };
-      lifecycles.postdraw = function () { afterDraw(this); };
-    });
-  } else if (P.prototype && typeof P.prototype.registerMethod === 'function') {
-    // p5 1.x: methods registered on the prototype before an instance exists
-    // are copied into every instance. They run with this = window in global
-    // mode and the instance in instance mode. 'post' runs after each draw()
-    // inside redraw(); 'afterSetup' at the end of _setup(), before the first
-    // draw.
-    var instanceOf = function (self) { return self instanceof P ? self : P.instance; };
-    P.prototype.registerMethod('init', function () {
-      var inst = instanceOf(this);
+  var major = hookP5(P, {
+    init: function (inst) {
       started = true;
       if (!current) current = inst;
       seedP5(inst);
-    });
-    P.prototype.registerMethod('afterSetup', function () { afterSetup(instanceOf(this)); });
-    P.prototype.registerMethod('post', function () { afterDraw(instanceOf(this)); });
-
+    },
+    afterSetup: afterSetup,
+    afterDraw: afterDraw
+  });
+  if (major === 1) {
     // A p5 1.x load function in preload() that fails without an error
     // callback only calls console.error, and preload() then never ends. The
     // only loads that can fail here are the ones the renderer blocks, so turn

@@ -159,33 +159,10 @@
   installGlobals(cfg, function () {}).video = { fps: cfg.fps, frames: cfg.frames, duration: cfg.frames / cfg.fps };
 
   // ---- Errors.
-  var sketchFrame = /\/sketch\.js:(\d+):\d+/;
-  // The sketch's URL at this page's origin (cfg.sketchURL is its path).
-  var sketchHref = location.origin + cfg.sketchURL;
-  function lineOf(err, filename, lineno) {
-    if (filename && filename === sketchHref && lineno) return lineno;
-    var stack = err && typeof err === 'object' ? String(err.stack || '') : '';
-    var m = sketchFrame.exec(stack);
-    return m ? +m[1] : 0;
-  }
-  function describe(v) {
-    if (v instanceof Error) return v.name + ': ' + v.message;
-    if (v && typeof v === 'object' && typeof v.type === 'string' && v.target !== undefined) {
-      return 'an "' + v.type + '" event';
-    }
-    try { return String(v); } catch (e) { return Object.prototype.toString.call(v); }
-  }
   function fail(message, line) {
     finish({ type: 'error', message: message, line: line | 0, frame: frame });
   }
-  window.addEventListener('error', function (ev) {
-    var msg = ev.error !== undefined && ev.error !== null ? describe(ev.error) : String(ev.message || 'unknown error');
-    fail(msg, lineOf(ev.error, ev.filename, ev.lineno));
-  });
-  window.addEventListener('unhandledrejection', function (ev) {
-    var r = ev.reason;
-    fail(r instanceof Error ? describe(r) : 'unhandled promise rejection: ' + describe(r), lineOf(r));
-  });
+  reportErrors(fail);
 
   // ---- The sketch.
   var P = window.p5;
@@ -195,16 +172,6 @@
     return;
   }
   var started = false, setupDone = false, current = null, driving = false;
-  function hasDraw(inst) {
-    var ctx = inst && inst._isGlobal ? window : inst;
-    return !!ctx && typeof ctx.draw === 'function';
-  }
-  function seedP5(inst) {
-    try {
-      inst.randomSeed(cfg.seed[4]);
-      inst.noiseSeed(cfg.seed[5]);
-    } catch (e) { /* not a p5 instance after all */ }
-  }
   // ready starts the driver once the sketch has set up, in a task of its
   // own (by then p5 1.x has drawn frame 0; p5 2.x draws it when the driver
   // runs the animation frame at t = 0).
@@ -228,25 +195,14 @@
     }
     ready();
   }
-  if (typeof P.registerAddon === 'function' && P.lifecycleHooks) {
-    P.registerAddon(function (p5, fn, lifecycles) {
-      lifecycles.presetup = function () {
-        started = true;
-        if (!current) current = this;
-        seedP5(this);
-      };
-      lifecycles.postsetup = function () { afterSetup(this); };
-    });
-  } else if (P.prototype && typeof P.prototype.registerMethod === 'function') {
-    var instanceOf = function (self) { return self instanceof P ? self : P.instance; };
-    P.prototype.registerMethod('init', function () {
-      var inst = instanceOf(this);
+  hookP5(P, {
+    init: function (inst) {
       started = true;
       if (!current) current = inst;
       seedP5(inst);
-    });
-    P.prototype.registerMethod('afterSetup', function () { afterSetup(instanceOf(this)); });
-  }
+    },
+    afterSetup: afterSetup
+  });
   // Code that starts no p5 sketch (a canvas drawn by hand, animated with
   // requestAnimationFrame) is driven from its load event.
   window.addEventListener('load', function () {
