@@ -364,6 +364,13 @@ func shellDocument(major string) []byte {
 	if err != nil {
 		panic("render: the shell prelude: " + err.Error()) // constant input
 	}
+	return p5Document(major, pre, jobPath, sketchPath)
+}
+
+// p5Document is a page of p5 of major version major: a style reset, p5,
+// the prelude (prelude.js or video.js with its settings) inline, then each
+// of scripts, by path, in the body.
+func p5Document(major, prelude string, scripts ...string) []byte {
 	var doc strings.Builder
 	doc.WriteString(`<!DOCTYPE html>
 <html lang="en">
@@ -372,8 +379,11 @@ func shellDocument(major string) []byte {
 <title>empplay</title>
 <style>html,body{margin:0;padding:0;overflow:hidden}canvas{display:block}</style>
 `)
-	fmt.Fprintf(&doc, "%s<script>\n%s</script>\n</head>\n<body>\n<script src=%q></script>\n<script src=%q></script>\n</body>\n</html>\n",
-		p5Tag(major), pre, jobPath, sketchPath)
+	fmt.Fprintf(&doc, "%s<script>\n%s</script>\n</head>\n<body>\n", p5Tag(major), prelude)
+	for _, src := range scripts {
+		fmt.Fprintf(&doc, "<script src=%q></script>\n", src)
+	}
+	doc.WriteString("</body>\n</html>\n")
 	return []byte(doc.String())
 }
 

@@ -240,18 +240,10 @@ func newVideoPage(job *empplay.Job, p5 []byte, cfg videoConfig) (*page, error) {
 	}
 	pre := strings.Replace(withGlobals(videoJS), "/*EMPPLAY_VIDEO_CONFIG*/null", string(conf), 1)
 	src := p5URL(job.P5Version)
-	var doc strings.Builder
-	doc.WriteString(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>empplay</title>
-<style>html,body{margin:0;padding:0;overflow:hidden}canvas{display:block}</style>
-`)
-	fmt.Fprintf(&doc, "%s<script>\n%s</script>\n</head>\n<body>\n<script src=%q></script>\n</body>\n</html>\n", p5Tag(job.P5Version), pre, sketchPath)
+	doc := p5Document(job.P5Version, pre, sketchPath)
 	u := docPath + "video"
 	return &page{path: u, mode: modeP5, resources: map[string]resource{
-		u:          {mime: "text/html; charset=utf-8", body: []byte(doc.String())},
+		u:          {mime: "text/html; charset=utf-8", body: doc},
 		src:        {mime: "text/javascript; charset=utf-8", body: p5},
 		sketchPath: {mime: "text/javascript; charset=utf-8", body: []byte(job.Code)},
 	}}, nil
