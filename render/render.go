@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/emulation"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 
@@ -191,7 +190,6 @@ type message struct {
 func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, deadline time.Time) (out *empplay.Output, broken string, err error) {
 	start := time.Now()
 	log := t.logger.With("blob", job.BlobName(), "warm", t.warm != "")
-	target := t.target.Load()
 	in := t.in
 	// The sketch's time: the deadline, or the caller giving up.
 	jctx, cancel := context.WithDeadline(ctx, deadline)
@@ -210,21 +208,13 @@ func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, d
 		}
 		return empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %s: %w", stage, err))
 	}
-	if err := t.show(jctx, true); err != nil {
-		return nil, broken, failed("show the tab", err)
-	}
-	if _, err := cdp.Call(jctx, target, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
-		Width: int64(job.Width), Height: int64(job.Height), DeviceScaleFactor: job.ScaleFactor(),
-	}); err != nil {
-		return nil, broken, failed("set the viewport", err)
+	if err := t.present(jctx, job.Width, job.Height, job.ScaleFactor()); err != nil {
+		return nil, broken, failed("prepare the tab", err)
 	}
 	if t.warm != "" {
 		// The shell page is loaded (or loading): hand it the job.
 		t.adopt(pg)
 	} else if err := t.load(jctx, pg); err != nil {
-		if _, ok := err.(navError); ok {
-			return nil, "", empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: navigate: %w", err))
-		}
 		return nil, broken, failed("navigate", err)
 	}
 	navigated := time.Now()
@@ -288,14 +278,8 @@ wait:
 		}
 	}
 
-	// Out of time, or the caller gave up: stop whatever the page runs, an
-	// infinite loop included, so that it can be closed.
-	tctx, tcancel := context.WithTimeout(t.ctx, terminateTimeout)
-	_, terr := cdp.Call(tctx, target, runtime.TerminateExecution, cdp.Empty{})
-	tcancel()
-	if terr != nil {
-		broken = "could not stop a runaway page: " + terr.Error()
-	}
+	// Out of time, or the caller gave up.
+	broken = t.stop()
 	if err := ctx.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return nil, broken, fmt.Errorf("render: %w", err)
 	}

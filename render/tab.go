@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/css"
 	"github.com/chromedp/cdproto/dom"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/inspector"
 	cdplog "github.com/chromedp/cdproto/log"
@@ -186,6 +187,32 @@ func (t *tab) show(ctx context.Context, visible bool) error {
 	return nil
 }
 
+// present shows the tab and sets its viewport to w x h CSS pixels at
+// device scale factor scale, for a job's page.
+func (t *tab) present(ctx context.Context, w, h int, scale float64) error {
+	if err := t.show(ctx, true); err != nil {
+		return err
+	}
+	if _, err := cdp.Call(ctx, t.target.Load(), emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+		Width: int64(w), Height: int64(h), DeviceScaleFactor: scale,
+	}); err != nil {
+		return fmt.Errorf("set the viewport: %w", err)
+	}
+	return nil
+}
+
+// stop stops whatever the page runs, an infinite loop included, so that it
+// can be left or closed. It returns why the browser can no longer be
+// trusted when that fails, else "".
+func (t *tab) stop() string {
+	ctx, cancel := context.WithTimeout(t.ctx, terminateTimeout)
+	defer cancel()
+	if _, err := cdp.Call(ctx, t.target.Load(), runtime.TerminateExecution, cdp.Empty{}); err != nil {
+		return "could not stop a runaway page: " + err.Error()
+	}
+	return ""
+}
+
 // currentOrigin is the origin of the page the tab loads or shows.
 func (t *tab) currentOrigin() string {
 	t.mu.Lock()
@@ -194,8 +221,7 @@ func (t *tab) currentOrigin() string {
 }
 
 // load navigates the tab to pg at a fresh origin (see newOrigin) and
-// returns once the navigation has committed. An error that Chromium gave
-// as the navigation's result is a navError.
+// returns once the navigation has committed.
 func (t *tab) load(ctx context.Context, pg *page) error {
 	o := newOrigin()
 	t.mu.Lock()
@@ -209,11 +235,6 @@ func (t *tab) load(ctx context.Context, pg *page) error {
 	t.page.Store(pg)
 	return t.navigate(ctx, o+pg.path)
 }
-
-// navError is a navigation that Chromium answered with an error.
-type navError string
-
-func (e navError) Error() string { return string(e) }
 
 // usable reports whether t can take a job: its browser is in, it is open
 // and its renderer lives.
@@ -240,14 +261,9 @@ func (b *Browser) park(t *tab) error {
 	next := b.next
 	b.mu.Unlock()
 	if next != "" {
-		p5, err := b.p5.P5(next)
-		if err != nil {
+		if err := b.loadShell(ctx, t, next); err != nil {
 			return err
 		}
-		if err := t.load(ctx, warmPage(next, p5)); err != nil {
-			return fmt.Errorf("load the p5 %s page: %w", next, err)
-		}
-		t.warm = p5Major(next)
 	} else {
 		t.page.Store(nil)
 		t.mu.Lock()
@@ -262,11 +278,9 @@ func (b *Browser) park(t *tab) error {
 	t.mu.Lock()
 	t.blocked, t.seen = nil, nil
 	t.mu.Unlock()
-	for _, ch := range []chan string{t.reports} {
-		select {
-		case <-ch:
-		default:
-		}
+	select {
+	case <-t.reports:
+	default:
 	}
 	target := t.target.Load()
 	if old != "" {
@@ -299,10 +313,6 @@ func (b *Browser) park(t *tab) error {
 // in it (see warmPage): p5.js is parsed and run, and the page waits for its
 // job's settings and sketch.
 func (b *Browser) warmTab(ctx context.Context, in *instance, major string) (*tab, error) {
-	p5, err := b.p5.P5(major)
-	if err != nil {
-		return nil, err
-	}
 	t, err := b.idleTab(ctx, in)
 	if err != nil {
 		return nil, err
@@ -312,17 +322,29 @@ func (b *Browser) warmTab(ctx context.Context, in *instance, major string) (*tab
 	}
 	octx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
-	pg := warmPage(major, p5)
-	t.warm = pg.major
-	err = t.load(octx, pg)
+	err = b.loadShell(octx, t, major)
 	if err == nil {
 		err = t.show(octx, false)
 	}
 	if err != nil {
 		_ = t.close()
-		return nil, fmt.Errorf("load the p5 %s page: %w", major, err)
+		return nil, err
 	}
 	return t, nil
+}
+
+// loadShell loads the shell page of p5 major version major into t, at a
+// fresh origin.
+func (b *Browser) loadShell(ctx context.Context, t *tab, major string) error {
+	p5, err := b.p5.P5(major)
+	if err != nil {
+		return err
+	}
+	if err := t.load(ctx, warmPage(major, p5)); err != nil {
+		return fmt.Errorf("load the p5 %s page: %w", major, err)
+	}
+	t.warm = p5Major(major)
+	return nil
 }
 
 // navigate loads url in the tab and returns once the navigation has
@@ -330,7 +352,7 @@ func (b *Browser) warmTab(ctx context.Context, in *instance, major string) (*tab
 func (t *tab) navigate(ctx context.Context, url string) error {
 	nav, err := cdp.Call(ctx, t.target.Load(), cdppage.Navigate, cdppage.NavigateParams{URL: url})
 	if err == nil && nav.ErrorText != "" {
-		err = navError(nav.ErrorText)
+		err = errors.New(nav.ErrorText)
 	}
 	return err
 }

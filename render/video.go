@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -338,18 +337,10 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 	if _, err := cdp.Call(jctx, target, runtime.AddBinding, runtime.AddBindingParams{Name: videoBinding}); err != nil {
 		return nil, broken, failed("add the video binding", err)
 	}
-	if err := t.show(jctx, true); err != nil {
-		return nil, broken, failed("show the tab", err)
-	}
-	if _, err := cdp.Call(jctx, target, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
-		Width: int64(r.job.Width), Height: int64(r.job.Height), DeviceScaleFactor: 1,
-	}); err != nil {
-		return nil, broken, failed("set the viewport", err)
+	if err := t.present(jctx, r.job.Width, r.job.Height, 1); err != nil {
+		return nil, broken, failed("prepare the tab", err)
 	}
 	if err := t.load(jctx, pg); err != nil {
-		if _, ok := err.(navError); ok {
-			return nil, "", empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: navigate: %w", err))
-		}
 		return nil, broken, failed("navigate", err)
 	}
 	video.ReportProgress(ctx, 0, r.cfg.Frames)
@@ -387,13 +378,8 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 		break
 	}
 
-	// Out of time, or the caller gave up: stop the page.
-	tctx, tcancel := context.WithTimeout(t.ctx, terminateTimeout)
-	_, terr := cdp.Call(tctx, target, runtime.TerminateExecution, cdp.Empty{})
-	tcancel()
-	if terr != nil {
-		broken = "could not stop a runaway page: " + terr.Error()
-	}
+	// Out of time, or the caller gave up.
+	broken = t.stop()
 	if err := ctx.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return nil, broken, fmt.Errorf("render: %w", err)
 	}
