@@ -504,32 +504,7 @@ function draw() {
   $fx.features({ Density: 40 });
   $fx.preview();
 }`
-	const artBlocksSketch = `
-class Random {
-  constructor() {
-    const sfc32 = function (hex) {
-      let a = parseInt(hex.substring(0, 8), 16), b = parseInt(hex.substring(8, 16), 16);
-      let c = parseInt(hex.substring(16, 24), 16), d = parseInt(hex.substring(24, 32), 16);
-      return function () {
-        a |= 0; b |= 0; c |= 0; d |= 0;
-        const t = (((a + b) | 0) + d) | 0;
-        d = (d + 1) | 0;
-        a = b ^ (b >>> 9);
-        b = (c + (c << 3)) | 0;
-        c = (c << 21) | (c >>> 11);
-        c = (c + t) | 0;
-        return (t >>> 0) / 4294967296;
-      };
-    };
-    this.useA = false;
-    this.prngA = sfc32(tokenData.hash.substring(2, 34));
-    this.prngB = sfc32(tokenData.hash.substring(34, 66));
-    for (let i = 0; i < 1e5; i += 2) { this.prngA(); this.prngB(); }
-  }
-  random_dec() { this.useA = !this.useA; return this.useA ? this.prngA() : this.prngB(); }
-  random_num(a, b) { return a + (b - a) * this.random_dec(); }
-}
-let R;
+	const artBlocksSketch = artBlocksRandom + `let R;
 function setup() {
   R = new Random();
   createCanvas(64, 64);

@@ -244,10 +244,9 @@ function setup() {
 	}
 }
 
-func TestRenderArtBlocksStyle(t *testing.T) {
-	b := sharedBrowser(t)
-	// An Art Blocks sketch brings its own PRNG, seeded from tokenData.hash.
-	j := job(`
+// artBlocksRandom is the Random class of Art Blocks' project template: two
+// sfc32 generators seeded from the halves of tokenData.hash, alternated.
+const artBlocksRandom = `
 class Random {
   constructor() {
     this.useA = false;
@@ -272,7 +271,14 @@ class Random {
     for (let i = 0; i < 1e6; i += 2) { this.prngA(); this.prngB(); }
   }
   random_dec() { this.useA = !this.useA; return this.useA ? this.prngA() : this.prngB(); }
+  random_num(a, b) { return a + (b - a) * this.random_dec(); }
 }
+`
+
+func TestRenderArtBlocksStyle(t *testing.T) {
+	b := sharedBrowser(t)
+	// An Art Blocks sketch brings its own PRNG, seeded from tokenData.hash.
+	j := job(artBlocksRandom+`
 let R;
 function setup() {
   R = new Random();
