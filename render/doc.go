@@ -3,7 +3,7 @@
 // self-contained HTML files.
 //
 // A [Browser] owns one Chromium process, started with a fixed set of flags
-// (see chromiumSwitches in browser.go) in its own process group and with a
+// (see chromiumSwitches in flags.go) in its own process group and with a
 // unique profile directory, which also holds Chromium's XDG config and
 // cache directories (so the crashpad handlers, which leave the process
 // group, are found and removed with it). Each job's page gets a viewport

@@ -110,32 +110,3 @@ func (b *Browser) ProbeWebGL(ctx context.Context) (WebGLInfo, error) {
 	info.Ms = float64(time.Since(start).Microseconds()) / 1000
 	return info, nil
 }
-
-// Recycle replaces the running Chromium with a new one, between jobs: it
-// waits for the job in hand to finish, stops the browser (gracefully),
-// reports reason on [Browser.Restarts], and starts the next one. A GPU
-// worker calls it when its browser holds more GPU memory than its share.
-func (b *Browser) Recycle(ctx context.Context, reason string) error {
-	b.jobMu.Lock()
-	if err := b.settle(ctx); err != nil {
-		b.jobMu.Unlock()
-		return fmt.Errorf("render: recycle: %w", err)
-	}
-	b.lifeMu.Lock()
-	b.mu.Lock()
-	in := b.cur
-	b.cur, b.spare = nil, nil
-	b.mu.Unlock()
-	var stopErr error
-	if in != nil {
-		b.logger.InfoContext(ctx, "restarting chromium", "pid", in.pid, "reason", reason)
-		b.noteRestart(reason)
-		stopErr = b.stop(in, true)
-	}
-	b.lifeMu.Unlock()
-	b.jobMu.Unlock()
-	if stopErr != nil {
-		b.logger.WarnContext(ctx, "stopping chromium", "pid", in.pid, "err", stopErr)
-	}
-	return b.Start(ctx)
-}

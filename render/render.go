@@ -1,19 +1,10 @@
 package render
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"image/png"
-	"strings"
 	"time"
-
-	"github.com/chromedp/cdproto/cdp"
-	cdppage "github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 
 	"github.com/empplay/empplay"
 )
@@ -162,29 +153,6 @@ func errNoP5() error {
 	return empplay.Transient(empplay.CodeBrowserError, errors.New("render: p5.js did not load in the page"))
 }
 
-// message is what the prelude reports (see prelude.js).
-type message struct {
-	Type     string `json:"type"`
-	Trigger  string `json:"trigger"`
-	PNG      []byte `json:"-"` // after the JSON, in base64
-	Width    int    `json:"width"`
-	Height   int    `json:"height"`
-	Renderer string `json:"renderer"`
-	Message  string `json:"message"`
-	Line     int    `json:"line"`
-	// WebGLFailed: the page asked for a WebGL context and got none.
-	WebGLFailed bool `json:"webglFailed"`
-	// TriggerMs is when the trigger fired: from job.js for a p5 page, from
-	// navigation for a js page.
-	TriggerMs float64 `json:"triggerMs"`
-	// Milliseconds from navigation start to the end of p5.js's evaluation
-	// and to the capture, for debug logs.
-	P5ReadyMs float64 `json:"p5ReadyMs"`
-	StartMs   float64 `json:"startMs"`  // when job.js ran (p5 pages)
-	EncodeMs  float64 `json:"encodeMs"` // the canvas's PNG encoding
-	DoneMs    float64 `json:"doneMs"`
-}
-
 // run loads the job's page in t and waits for its report or its deadline.
 // broken is set when the browser can no longer be trusted.
 func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, deadline time.Time) (out *empplay.Output, broken string, err error) {
@@ -285,136 +253,4 @@ wait:
 	}
 	return nil, broken, t.failure(empplay.CodeRenderTimeout, fmt.Sprintf(
 		"render timeout: %s within %v", pg.waitingFor(), deadline.Sub(start).Round(time.Millisecond)))
-}
-
-// fallbackGrace is how long before a job's deadline the renderer captures
-// what the page has drawn: a fifth of the job's time, at most a second.
-func fallbackGrace(total time.Duration) time.Duration {
-	return min(total/5, time.Second)
-}
-
-// deadlineCapture asks the page to capture what it has drawn now (see
-// prelude.js). Its report, if any, arrives as any other. ctx bounds the
-// wait for a page that does not respond (an infinite loop).
-func (t *tab) deadlineCapture(ctx context.Context) (string, error) {
-	byValue := true
-	res, err := cdp.Call(ctx, t.target.Load(), runtime.Evaluate, runtime.EvaluateParams{
-		Expression:    "typeof window." + deadlineName + " === 'function' ? window." + deadlineName + "() : 'gone'",
-		ReturnByValue: &byValue,
-	})
-	switch {
-	case err != nil:
-		return "", err
-	case res.ExceptionDetails != nil:
-		return "", errors.New(res.ExceptionDetails.Text)
-	}
-	var v string
-	if res.Result != nil {
-		_ = json.Unmarshal(res.Result.Value, &v)
-	}
-	return v, nil
-}
-
-// pageOutput is the output of a js page that reported ready: a screenshot
-// of its viewport (the job's width x height at device scale factor 1) for
-// outputType png and both, and the job's self-contained HTML for html and
-// both. The PNG is at the job's blob name; the HTML too for html, and at
-// [htmlName] of it for both.
-func (t *tab) pageOutput(ctx context.Context, job *empplay.Job, pg *page, m *message) (*empplay.Output, error) {
-	out := &empplay.Output{Trigger: m.Trigger, TriggerMs: m.TriggerMs}
-	if job.OutputType != empplay.OutputHTML {
-		res, err := cdp.Call(ctx, t.target.Load(), cdppage.CaptureScreenshot, cdppage.CaptureScreenshotParams{
-			Format: cdppage.CaptureScreenshotFormatPng,
-			Clip:   &cdppage.Viewport{Width: float64(job.Width), Height: float64(job.Height), Scale: 1},
-		})
-		if err != nil {
-			return nil, err
-		}
-		cfg, err := png.DecodeConfig(bytes.NewReader(res.Data))
-		if err != nil {
-			return nil, fmt.Errorf("the screenshot is not a PNG: %w", err)
-		}
-		out.Artifacts = append(out.Artifacts, empplay.Artifact{
-			Name: job.BlobName(), MimeType: "image/png", Body: res.Data, Width: cfg.Width, Height: cfg.Height,
-		})
-	}
-	switch job.OutputType {
-	case empplay.OutputHTML:
-		out.Artifacts = append(out.Artifacts, empplay.Artifact{Name: job.BlobName(), MimeType: "text/html", Body: pg.export})
-	case empplay.OutputBoth:
-		out.Artifacts = append(out.Artifacts, empplay.Artifact{Name: htmlName(job.BlobName()), MimeType: "text/html", Body: pg.export})
-	}
-	return out, nil
-}
-
-// result turns the prelude's report into the job's output or error.
-func (t *tab) result(job *empplay.Job, payload string) (*empplay.Output, *message, error) {
-	m := &message{}
-	out, err := t.decide(job, payload, m)
-	return out, m, err
-}
-
-func (t *tab) decide(job *empplay.Job, payload string, m *message) (*empplay.Output, error) {
-	header, data, _ := strings.Cut(payload, "\n")
-	if err := json.Unmarshal([]byte(header), m); err != nil {
-		return nil, fmt.Errorf("render: decode the page's report: %w", err)
-	}
-	if m.Type == "done" {
-		var err error
-		if m.PNG, err = base64.StdEncoding.DecodeString(data); err != nil {
-			return nil, fmt.Errorf("render: decode the canvas capture: %w", err)
-		}
-	}
-	switch m.Type {
-	case "done":
-		cfg, err := png.DecodeConfig(bytes.NewReader(m.PNG))
-		if err != nil {
-			return nil, fmt.Errorf("render: the canvas capture is not a PNG: %w", err)
-		}
-		if !job.AllowBlank {
-			if what, blank := blankPicture(m.PNG, cfg.Width, cfg.Height); blank {
-				return nil, empplay.Errorf(empplay.CodeBlankCanvas, "%s", t.explain(fmt.Sprintf(
-					"blank canvas: every pixel of the %dx%d picture (trigger %q) is %s; set allowBlank to accept it",
-					cfg.Width, cfg.Height, m.Trigger, what)))
-			}
-		}
-		return &empplay.Output{
-			Artifacts: []empplay.Artifact{{
-				Name:     job.BlobName(),
-				MimeType: "image/png",
-				Body:     m.PNG,
-				Width:    cfg.Width,
-				Height:   cfg.Height,
-			}},
-			Trigger:   m.Trigger,
-			TriggerMs: m.TriggerMs,
-			Renderer:  m.Renderer,
-		}, nil
-	case "ready":
-		// A js page: the caller takes the screenshot.
-		return nil, nil
-	case "error":
-		msg := "sketch error: " + m.Message
-		if m.Line > 0 {
-			msg += fmt.Sprintf(" (line %d)", m.Line)
-		}
-		if m.WebGLFailed {
-			return nil, empplay.Errorf(empplay.CodeNoWebGL, "%s", t.explain(
-				"WebGL unavailable: the browser could not create the WebGL context the sketch asked for; "+msg))
-		}
-		if name, symbol, ok := missingAddon(m.Message); ok {
-			return nil, empplay.Errorf(empplay.CodeMissingAddon, "%s", t.explain(fmt.Sprintf(
-				"missing add-on: the sketch uses %s (%s), which is not available: only p5.js itself is loaded; %s", name, symbol, msg)))
-		}
-		return nil, t.failure(empplay.CodeSketchError, msg)
-	case "nop5":
-		return nil, errNoP5()
-	case "nocanvas":
-		if m.WebGLFailed {
-			return nil, empplay.Errorf(empplay.CodeNoWebGL, "%s", t.explain(
-				"WebGL unavailable: the browser could not create the WebGL context the sketch asked for"))
-		}
-		return nil, t.failure(empplay.CodeNoCanvas, "no canvas: "+m.Message)
-	}
-	return nil, fmt.Errorf("render: unknown report %q from the page", m.Type)
 }

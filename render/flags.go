@@ -1,0 +1,114 @@
+// This file builds Chromium's command line from the GPU backend and the caller's extra switches.
+
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/empplay/empplay/gpu"
+)
+
+// chromiumSwitch is one command-line switch: --name, or --name=value when
+// value is a string.
+type chromiumSwitch struct {
+	name  string
+	value any // string, or true for a switch without a value
+}
+
+// chromiumSwitches is the one place that decides how Chromium runs
+// (DESIGN.md section 4, measured on Chromium 156 on a CPU-only host): the
+// base switches, then the GPU switches of backend (gpu.Flags, where each
+// has its reason; "" is the CPU), then extra. The DevTools pipe, the
+// profile directory and the first about:blank tab are added by chromedp
+// and launch.
+func chromiumSwitches(backend gpu.Backend, extra []string, root bool) ([]chromiumSwitch, error) {
+	if backend == "" {
+		backend = gpu.CPU
+	}
+	backendFlags := gpu.Flags(backend)
+	if backendFlags == nil {
+		return nil, fmt.Errorf("render: unknown GPU backend %q: want %s, %s or %s", backend, gpu.CPU, gpu.NVIDIA, gpu.Mesa)
+	}
+	list := []chromiumSwitch{
+		// The new headless mode is the real browser without a window, so
+		// pages render as in Chrome (old headless is a separate binary now).
+		{"headless", "new"},
+		// Chromium refuses to start as root with its sandbox on. It stays on
+		// for any other user.
+		{"no-sandbox", root},
+		// GPU switches (--disable-gpu on the CPU) come from the backend.
+		// No UDP from the browser: QUIC would bypass nothing we intercept,
+		// but it is one more channel to keep closed.
+		{"disable-quic", true},
+		// No first-run dialogs or welcome tabs in a fresh profile.
+		{"no-first-run", true},
+		// No variations, safe-browsing or other background fetches: the
+		// browser makes no request that a job did not cause.
+		{"disable-background-networking", true},
+		// No component updater downloads (Widevine, CRLSets, ...).
+		{"disable-component-update", true},
+		// No sign-in or sync traffic.
+		{"disable-sync", true},
+		// No extension can run in, or talk out of, a render.
+		{"disable-extensions", true},
+		// Scrollbars would take pixels from the viewport.
+		{"hide-scrollbars", true},
+		// Sketches may play sound; a render host has no one to hear it.
+		{"mute-audio", true},
+		// Colours come out the same on every host, whatever its display
+		// profile.
+		{"force-color-profile", "srgb"},
+		// Every host name resolves to nothing, IP literals included. This is
+		// what closes WebSocket, which Fetch interception does not see.
+		{"host-resolver-rules", "MAP * ~NOTFOUND"},
+		// p5.js comes from the worker's loopback asset server (see
+		// assetServer), which Local Network Access would refuse to a public
+		// https page. Sketches cannot reach loopback anyway: the resolver
+		// maps every other name, IP literals included, to nothing, and the
+		// Fetch interception fails every request that is not the page's.
+		{"disable-features", "LocalNetworkAccessChecks,BackForwardCache"},
+		// WebRTC may not send UDP (STUN) outside a proxy, and there is none.
+		{"webrtc-ip-handling-policy", "disable_non_proxied_udp"},
+	}
+	index := make(map[string]int, len(list))
+	for i, s := range list {
+		index[s.name] = i
+	}
+	for i, f := range append(backendFlags, extra...) {
+		if !strings.HasPrefix(f, "--") || len(f) < 3 {
+			if i < len(backendFlags) {
+				return nil, fmt.Errorf("render: %s backend flag %q must look like --name or --name=value", backend, f)
+			}
+			return nil, fmt.Errorf("render: extra chromium flag %q must look like --name or --name=value", f)
+		}
+		name, value, hasValue := strings.Cut(f[2:], "=")
+		s := chromiumSwitch{name: name, value: true}
+		if hasValue {
+			s.value = value
+		}
+		if i, ok := index[name]; ok {
+			list[i] = s
+			continue
+		}
+		index[name] = len(list)
+		list = append(list, s)
+	}
+	return list, nil
+}
+
+// args renders the switches as command-line arguments.
+func args(list []chromiumSwitch) []string {
+	var out []string
+	for _, s := range list {
+		switch v := s.value.(type) {
+		case string:
+			out = append(out, "--"+s.name+"="+v)
+		case bool:
+			if v {
+				out = append(out, "--"+s.name)
+			}
+		}
+	}
+	return out
+}

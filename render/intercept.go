@@ -1,0 +1,197 @@
+// This file is the request interception of a tab: what a page may load, and the record of what it was refused.
+
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/inspector"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+
+	"github.com/empplay/empplay"
+)
+
+const (
+	// maxBlocked and maxBlockedURL keep error messages readable when a
+	// sketch fires many (or huge) requests.
+	maxBlocked    = 10
+	maxBlockedURL = 200
+)
+
+// hold keeps a shell page's request for job.js or the sketch until the
+// job's page takes the tab over (see adopt); it reports whether it did.
+func (t *tab) hold(ev *fetch.EventRequestPaused) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if u := ev.Request.URL; u != t.origin+jobPath && u != t.origin+sketchPath {
+		return false
+	}
+	if pg := t.page.Load(); pg == nil || !pg.shell {
+		return false
+	}
+	t.held = append(t.held, ev)
+	return true
+}
+
+// listen runs on chromedp's event loop: it must not block or send
+// commands itself.
+func (t *tab) listen(ev any) {
+	switch ev := ev.(type) {
+	case *fetch.EventRequestPaused:
+		go t.serve(ev)
+	case *runtime.EventBindingCalled:
+		if ev.Name == bindingName {
+			select {
+			case t.reports <- ev.Payload:
+			default:
+			}
+		}
+	case *network.EventRequestWillBeSent:
+		// Requests the browser refuses before Fetch sees them (mixed
+		// content from this https page, for one) only show up here.
+		t.attempt(ev.Request.Method, ev.Request.URL)
+	case *network.EventWebSocketCreated:
+		t.attempt("", ev.URL)
+	case *inspector.EventTargetCrashed:
+		t.gone.Store(true)
+		select {
+		case t.crashed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// serve answers one intercepted request: the page's own URLs from memory,
+// everything else fails as blocked by the client, so nothing leaves the
+// browser.
+func (t *tab) serve(ev *fetch.EventRequestPaused) {
+	if t.hold(ev) {
+		return
+	}
+	target, pg := t.target.Load(), t.page.Load()
+	url, origin := ev.Request.URL, t.currentOrigin()
+	var err error
+	switch r, ok := pg.resource(origin, url); {
+	case target == nil:
+		return
+	case url == origin+faviconPath:
+		// The browser's own request, not the sketch's.
+		_, err = cdp.Call(t.ctx, target, fetch.FulfillRequest, fetch.FulfillRequestParams{
+			RequestID: ev.RequestID, ResponseCode: 404,
+		})
+	case ok && ev.Request.Method == "GET" && t.assets.url(url) != "":
+		// p5.js: from the asset server, without its megabyte going
+		// through the DevTools protocol.
+		_, err = cdp.Call(t.ctx, target, fetch.ContinueRequest, fetch.ContinueRequestParams{
+			RequestID: ev.RequestID, URL: t.assets.url(url),
+		})
+	case ok && ev.Request.Method == "GET":
+		headers := []*fetch.HeaderEntry{
+			{Name: "Content-Type", Value: r.mime},
+			{Name: "Cache-Control", Value: "no-store"},
+		}
+		if strings.HasPrefix(url, assetOrigin+"/") {
+			// p5.js, loaded with CORS (see p5Tag).
+			headers = append(headers, &fetch.HeaderEntry{Name: "Access-Control-Allow-Origin", Value: "*"})
+		}
+		_, err = cdp.Call(t.ctx, target, fetch.FulfillRequest, fetch.FulfillRequestParams{
+			RequestID:       ev.RequestID,
+			ResponseCode:    200,
+			ResponseHeaders: headers,
+			Body:            r.body,
+		})
+	default:
+		if strings.HasPrefix(url, assetOrigin+"/") {
+			t.logger.Debug("p5.js request refused", "url", url, "page", pg != nil, "origin", origin)
+		}
+		t.attempt(ev.Request.Method, url)
+		_, err = cdp.Call(t.ctx, target, fetch.FailRequest, fetch.FailRequestParams{
+			RequestID:   ev.RequestID,
+			ErrorReason: network.ErrorReasonBlockedByClient,
+		})
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		t.logger.Debug("answer an intercepted request", "url", url, "err", err)
+	}
+}
+
+// attempt records a request the page made to anything but its own
+// resources. Every such request fails.
+func (t *tab) attempt(method, url string) {
+	origin := t.currentOrigin()
+	switch {
+	case strings.HasPrefix(url, "data:"), strings.HasPrefix(url, "blob:"), url == "about:blank":
+		return // no request at all
+	case url == origin+faviconPath || url == origin+jobPath || url == origin+sketchPath:
+		// The browser's own request, or the page's own scripts, requested
+		// by a shell page before its job's page is in place.
+		return
+	case pageOrigin.MatchString(url) && url != origin && !strings.HasPrefix(url, origin+"/"),
+		strings.HasPrefix(url, assetOrigin+"/"):
+		// A request of a page the tab has left, still in flight (p5.js of
+		// another version, say).
+		return
+	}
+	if _, ok := t.page.Load().resource(origin, url); ok && (method == "GET" || method == "") {
+		return
+	}
+	if len(url) > maxBlockedURL {
+		url = url[:maxBlockedURL] + "..."
+	}
+	if method != "GET" && method != "" {
+		url = method + " " + url
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.seen[url] {
+		return
+	}
+	if t.seen == nil {
+		t.seen = make(map[string]bool)
+	}
+	t.seen[url] = true
+	if len(t.blocked) < maxBlocked {
+		t.blocked = append(t.blocked, url)
+	}
+}
+
+// blockedAny reports whether the page made a request that was blocked.
+func (t *tab) blockedAny() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.seen) > 0
+}
+
+// failure is a permanent failure of the job with code, or with
+// network_blocked when the page made requests that were blocked: a sketch
+// that fails after one most likely failed because of it. The message
+// lists them (see explain).
+func (t *tab) failure(code empplay.Code, msg string) error {
+	if t.blockedAny() {
+		code = empplay.CodeNetworkBlocked
+		msg = "network blocked: " + msg
+	}
+	return empplay.Errorf(code, "%s", t.explain(msg))
+}
+
+// explain adds the blocked requests, if any, to an error message: a sketch
+// that waits for a file it cannot get fails or times out, and the URL is
+// what its author needs to see.
+func (t *tab) explain(msg string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.seen) == 0 {
+		return msg
+	}
+	list := strings.Join(t.blocked, ", ")
+	if more := len(t.seen) - len(t.blocked); more > 0 {
+		list += fmt.Sprintf(" and %d more", more)
+	}
+	return msg + "; sketches run without network access, and these requests were blocked: " + list
+}

@@ -1,0 +1,174 @@
+// This file starts and stops the Chromium process and removes its profile.
+
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+
+	"github.com/empplay/empplay/internal/chromiumtmp"
+)
+
+// launch starts one Chromium with a new unique profile directory.
+func (b *Browser) launch(ctx context.Context) (*instance, error) {
+	if b.opts.ChromiumPath == "" {
+		return nil, errors.New("render: Options.ChromiumPath is empty; set it to the Chromium binary (/usr/lib/chromium/chromium on Debian)")
+	}
+	if b.opts.Isolation != IsolateOrigin && b.opts.Isolation != IsolateContext {
+		return nil, fmt.Errorf("render: unknown isolation %q: want %s or %s", b.opts.Isolation, IsolateOrigin, IsolateContext)
+	}
+	b.mu.Lock()
+	assets := b.assets
+	if assets == nil {
+		var err error
+		if assets, err = startAssets(b.p5.P5); err != nil {
+			b.mu.Unlock()
+			return nil, err
+		}
+		b.assets = assets
+	}
+	b.mu.Unlock()
+	// The asset server's name is the one name that resolves (see
+	// assetServer); the job's ExtraFlags may still replace the rule.
+	extra := append([]string{"--host-resolver-rules=" + assets.resolverRule() + ", MAP * ~NOTFOUND"}, b.opts.ExtraFlags...)
+	switches, err := chromiumSwitches(b.opts.Backend, extra, os.Geteuid() == 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(b.opts.ProfileDir, 0o700); err != nil {
+		return nil, fmt.Errorf("render: profile directory: %w", err)
+	}
+	dir, err := os.MkdirTemp(b.opts.ProfileDir, "empplay-chromium-")
+	if err != nil {
+		return nil, fmt.Errorf("render: profile directory: %w", err)
+	}
+
+	dbg := debugLog{b.logger}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(b.opts.ChromiumPath),
+		chromedp.UserDataDir(dir),
+		// Chromium keeps a few things outside the profile: the crashpad
+		// handler (two daemons in sessions of their own, so outside the
+		// process group) writes under $XDG_CONFIG_HOME/chromium, dconf
+		// under $XDG_CACHE_HOME. Inside the unique directory they are
+		// removed with it, and every such process has the directory on its
+		// command line, where killUsing finds it.
+		chromedp.Env("XDG_CONFIG_HOME="+filepath.Join(dir, "xdg-config"), "XDG_CACHE_HOME="+filepath.Join(dir, "xdg-cache")),
+		chromedp.CombinedOutput(dbg),
+		chromedp.ModifyCmdFunc(ownProcessGroup),
+	}
+	for _, s := range switches {
+		opts = append(opts, chromedp.Flag(s.name, s.value))
+	}
+	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctxOpts := []chromedp.ContextOption{chromedp.WithLogf(dbg.printf), chromedp.WithErrorf(dbg.printf)}
+	if b.logger.Enabled(ctx, slog.LevelDebug) {
+		// Protocol traffic: only worth formatting when someone reads it.
+		ctxOpts = append(ctxOpts, chromedp.WithDebugf(dbg.printf))
+	}
+	bctx, bcancel := chromedp.NewContext(allocCtx, ctxOpts...)
+
+	start := time.Now()
+	started := make(chan error, 1)
+	go func() { started <- chromedp.Do(bctx) }()
+	timer := time.NewTimer(b.opts.StartTimeout)
+	defer timer.Stop()
+	select {
+	case err = <-started:
+	case <-timer.C:
+		err = fmt.Errorf("no answer within %v", b.opts.StartTimeout)
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err != nil {
+		// Cancelling kills the process group (see ownProcessGroup) and
+		// waits for the process.
+		bcancel()
+		allocCancel()
+		killUsing(dir)
+		_ = removeProfile(dir)
+		return nil, fmt.Errorf("render: start chromium %s: %w", b.opts.ChromiumPath, err)
+	}
+	c := chromedp.FromContext(bctx)
+	in := &instance{ctx: bctx, cancel: bcancel, allocCancel: allocCancel, cdp: c.Browser, dir: dir}
+	if p := c.Browser.Process(); p != nil {
+		in.pid = p.Pid
+	}
+	if b.opts.Isolation == IsolateOrigin {
+		// One incognito context for every tab (see IsolateOrigin). It is
+		// disposed of with the browser.
+		keep := false
+		cctx, cancel := context.WithTimeout(ctx, openTimeout)
+		res, err := cdp.Call(cctx, c.Browser, target.CreateBrowserContext, target.CreateBrowserContextParams{DisposeOnDetach: &keep})
+		cancel()
+		if err != nil {
+			_ = b.stop(in, false)
+			return nil, fmt.Errorf("render: create a browser context: %w", err)
+		}
+		in.shared = res.BrowserContextID
+	}
+	b.logger.InfoContext(ctx, "chromium started", "pid", in.pid, "backend", b.opts.Backend, "profile_dir", dir,
+		"duration_ms", time.Since(start).Milliseconds())
+	return in, nil
+}
+
+// stop ends a Chromium: a graceful Browser.close first when asked (and the
+// browser still answers), then the process group is killed and every
+// process still using the unique profile directory, and the directory is
+// removed. It runs once per instance.
+func (b *Browser) stop(in *instance, graceful bool) error {
+	in.stopOnce.Do(func() {
+		if graceful && in.alive() {
+			ctx, cancel := context.WithTimeout(in.ctx, gracefulCloseTimeout)
+			if err := chromedp.Cancel(ctx); err != nil {
+				b.logger.Debug("graceful chromium close", "pid", in.pid, "err", err)
+			}
+			cancel()
+		}
+		// If the leader still runs, cancelling kills its whole group (see
+		// ownProcessGroup) before Wait reaps it; then wait for it.
+		in.cancel()
+		in.allocCancel()
+		var errs []error
+		// The leader is reaped now, so its pid may be reused: signal the
+		// group only while members of ours still hold its id.
+		if ours(in.pid, in.dir) {
+			if err := killGroup(in.pid); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		killUsing(in.dir)
+		if err := removeProfile(in.dir); err != nil {
+			errs = append(errs, err)
+		}
+		in.stopErr = errors.Join(errs...)
+		b.logger.Info("chromium stopped", "pid", in.pid)
+	})
+	return in.stopErr
+}
+
+// removeProfile removes a profile directory, retrying for a while: a dying
+// Chromium child can still write into it.
+func removeProfile(dir string) error {
+	chromiumtmp.RemoveSingletonDir(dir)
+	deadline := time.Now().Add(profileRemoveDeadline)
+	for {
+		err := os.RemoveAll(dir)
+		if err == nil || time.Now().After(deadline) {
+			if err != nil {
+				return fmt.Errorf("remove chromium profile: %w", err)
+			}
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

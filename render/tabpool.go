@@ -1,0 +1,281 @@
+// This file is the tab pool: tabs prepared before a job, reused after it, and the background work between jobs.
+
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/storage"
+)
+
+// park makes a used tab of the shared browser context ready for another
+// job (see [IsolateOrigin]): it leaves the job's page for the shell page of
+// the p5 version the last job used, at a fresh origin (or for about:blank
+// after a js job), so that nothing the page ran survives it (the
+// back/forward cache is off); then it has the browser forget everything
+// stored for the job's origin, closes any window the page opened, and
+// resets the tab's history. When it fails the caller closes the tab.
+func (b *Browser) park(t *tab) error {
+	ctx, cancel := context.WithTimeout(t.ctx, openTimeout)
+	defer cancel()
+	old := t.currentOrigin()
+	t.mu.Lock()
+	t.held, t.blocked, t.seen = nil, nil, nil
+	t.warm = ""
+	t.mu.Unlock()
+	b.mu.Lock()
+	next := b.next
+	b.mu.Unlock()
+	if next != "" {
+		if err := b.loadShell(ctx, t, next); err != nil {
+			return err
+		}
+	} else {
+		t.page.Store(nil)
+		t.mu.Lock()
+		t.origin = ""
+		t.mu.Unlock()
+		if err := t.navigate(ctx, "about:blank"); err != nil {
+			return fmt.Errorf("leave the page: %w", err)
+		}
+	}
+	// Whatever the old page did while it was being left is not the next
+	// job's.
+	t.mu.Lock()
+	t.blocked, t.seen = nil, nil
+	t.mu.Unlock()
+	select {
+	case <-t.reports:
+	default:
+	}
+	target := t.target.Load()
+	if old != "" {
+		if _, err := cdp.Call(ctx, target, storage.ClearDataForOrigin, storage.ClearDataForOriginParams{
+			Origin: old, StorageTypes: "all",
+		}); err != nil {
+			return fmt.Errorf("clear the storage of %s: %w", old, err)
+		}
+	}
+	if err := t.in.closeStrays(ctx); err != nil {
+		return err
+	}
+	// The tab's history would tell the next page how many jobs it served,
+	// and lead back to them. The command fails while the navigation is
+	// still settling in, so try a few times.
+	for i := 0; ; i++ {
+		_, err := cdp.Call(ctx, target, cdppage.ResetNavigationHistory, cdp.Empty{})
+		if err == nil {
+			break
+		}
+		if i == 10 || ctx.Err() != nil {
+			return fmt.Errorf("reset the history: %w", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return t.show(ctx, false)
+}
+
+// warmTab opens a tab and loads the shell page of p5 major version major
+// in it (see warmPage): p5.js is parsed and run, and the page waits for its
+// job's settings and sketch.
+func (b *Browser) warmTab(ctx context.Context, in *instance, major string) (*tab, error) {
+	t, err := b.idleTab(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if t.warm == p5Major(major) {
+		return t, nil // parked on that shell page
+	}
+	octx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
+	err = b.loadShell(octx, t, major)
+	if err == nil {
+		err = t.show(octx, false)
+	}
+	if err != nil {
+		_ = t.close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// loadShell loads the shell page of p5 major version major into t, at a
+// fresh origin.
+func (b *Browser) loadShell(ctx context.Context, t *tab, major string) error {
+	p5, err := b.p5.P5(major)
+	if err != nil {
+		return err
+	}
+	if err := t.load(ctx, warmPage(major, p5)); err != nil {
+		return fmt.Errorf("load the p5 %s page: %w", major, err)
+	}
+	t.warm = p5Major(major)
+	return nil
+}
+
+// prewarm prepares the tab for the next job while the caller uploads this
+// one's output: opening one costs a new browser context, a renderer and a
+// dozen DevTools round trips, and loading p5 into it as much again, and
+// none of it depends on the job. The tab loads the shell page of the p5
+// version the last job used, or stays blank after a js job.
+func (b *Browser) prewarm(in *instance) {
+	b.mu.Lock()
+	skip := b.closed || b.cur != in || b.spare != nil || b.jobs >= b.opts.RecycleAfter
+	next := b.next
+	b.mu.Unlock()
+	if skip || !in.alive() {
+		return
+	}
+	var t *tab
+	var err error
+	if next != "" {
+		t, err = b.warmTab(context.Background(), in, next)
+	} else {
+		t, err = b.idleTab(context.Background(), in)
+	}
+	if err != nil {
+		b.logger.Debug("prewarm a tab", "err", err)
+		return
+	}
+	b.mu.Lock()
+	keep := !b.closed && b.cur == in && b.spare == nil
+	if keep {
+		b.spare = t
+	}
+	b.mu.Unlock()
+	if !keep {
+		_ = t.close()
+	}
+}
+
+// takeWarm returns the prewarmed tab of browser in when it is live and
+// loaded the shell page of p5 major version major ("" for a blank tab),
+// else a tab that the job's page must be loaded into: the prewarmed one
+// all the same (it loaded nothing of any job), an idle one or a new one.
+func (b *Browser) takeWarm(ctx context.Context, in *instance, major string) (*tab, error) {
+	b.mu.Lock()
+	t := b.spare
+	b.spare = nil
+	b.mu.Unlock()
+	if t != nil {
+		if t.usable(in) {
+			if t.warm != major || len(t.reports) > 0 {
+				// Another p5 version, or a shell page that reported
+				// before its job (p5.js failed to load): load the job's
+				// page afresh.
+				t.warm = ""
+			}
+			return t, nil
+		}
+		b.background(func() { _ = t.close() })
+	}
+	return b.idleTab(ctx, in)
+}
+
+// idleTab returns a parked tab of browser in (see park), or a new one.
+func (b *Browser) idleTab(ctx context.Context, in *instance) (*tab, error) {
+	for {
+		t := in.takeIdle()
+		if t == nil {
+			return b.openTab(ctx, in)
+		}
+		if t.usable(in) {
+			return t, nil
+		}
+		_ = t.close()
+	}
+}
+
+// background runs f, the cleanup of a job or the preparation of the next,
+// alongside the caller. The next Render, and Close, wait for it and for
+// all background work started before it.
+func (b *Browser) background(f func()) {
+	done := make(chan struct{})
+	b.mu.Lock()
+	prev := b.bg
+	b.bg = done
+	b.mu.Unlock()
+	go func() {
+		defer close(done)
+		f()
+		if prev != nil {
+			<-prev
+		}
+	}()
+}
+
+// settle waits for all background work.
+func (b *Browser) settle(ctx context.Context) error {
+	b.mu.Lock()
+	done := b.bg
+	b.mu.Unlock()
+	if done == nil {
+		return nil
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// finish closes a used tab in the background and kills the browser if the
+// tab left it in doubt (the next job then starts a new one). Otherwise it
+// recycles the browser when it is due and prewarms the next tab (unless
+// Render already did), so that neither costs the next job anything if the
+// caller has other work first.
+func (b *Browser) finish(t *tab, broken string) {
+	b.background(func() {
+		if broken != "" {
+			b.discard(t.in, broken)
+			return
+		}
+		start := time.Now()
+		reuse := t.in.shared != "" && !t.once && t.usable(t.in)
+		if reuse {
+			if err := b.park(t); err != nil {
+				t.logger.Debug("park a tab", "err", err)
+				reuse = false
+			}
+		}
+		if !reuse {
+			if err := t.close(); err != nil {
+				b.discard(t.in, "closing a page failed: "+err.Error())
+				return
+			}
+		} else if !t.in.putIdle(t) {
+			_ = t.close()
+		}
+		t.logger.Debug("tab done", "parked", reuse, "duration_ms", time.Since(start).Milliseconds())
+		if err := b.healthy(t.in); err != nil {
+			b.discard(t.in, "health check failed: "+err.Error())
+			return
+		}
+		mem := b.memory(t.in)
+		b.mu.Lock()
+		due := b.cur == t.in && !b.closed && (b.jobs >= b.opts.RecycleAfter || mem > b.opts.RecycleMemory)
+		b.mu.Unlock()
+		in := t.in
+		if due && mem > b.opts.RecycleMemory {
+			b.mu.Lock()
+			b.recycle = fmt.Sprintf("memory %d MiB over %d MiB", mem>>20, b.opts.RecycleMemory>>20)
+			b.mu.Unlock()
+		}
+		if due {
+			var err error
+			if in, err = b.ensure(context.Background(), false); err != nil {
+				if !errors.Is(err, ErrClosed) {
+					b.logger.Warn("recycling chromium", "err", err)
+				}
+				return
+			}
+		}
+		b.prewarm(in)
+	})
+}
