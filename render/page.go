@@ -61,21 +61,6 @@ const (
 	modeJS = "js"
 )
 
-//go:embed prelude.js
-var preludeJS string
-
-// globalsJS is the seeding and the platforms' globals that prelude.js and
-// video.js share (see withGlobals).
-//
-//go:embed globals.js
-var globalsJS string
-
-// withGlobals puts globals.js in place of the EMPPLAY_GLOBALS marker of a
-// page script.
-func withGlobals(script string) string {
-	return strings.Replace(script, "/*EMPPLAY_GLOBALS*/", globalsJS, 1)
-}
-
 // resource is one response the page can get.
 type resource struct {
 	mime string

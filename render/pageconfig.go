@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/render/js"
 )
 
 // pageConfig is the settings the prelude reads (the EMPPLAY_CONFIG marker).
@@ -72,7 +73,7 @@ func prelude(cfg pageConfig) (string, error) {
 	if err != nil {
 		return "", empplay.Errorf(empplay.CodeInvalidField, "job context is not valid JSON: %v", err)
 	}
-	return strings.Replace(withGlobals(preludeJS), "/*EMPPLAY_CONFIG*/null", string(conf), 1), nil
+	return strings.Replace(js.WithRuntime(js.Prelude), "/*EMPPLAY_CONFIG*/null", string(conf), 1), nil
 }
 
 // pagePath is the document's path and query: docPath with the query fxhash's own

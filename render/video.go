@@ -17,14 +17,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/render/js"
 	"github.com/empplay/empplay/video"
 )
-
-//go:embed video.js
-var videoJS string
-
-//go:embed video_worker.js
-var videoWorkerJS string
 
 // TriggerVideo is the trigger of a video job's output.
 const TriggerVideo = "video"
@@ -185,7 +180,7 @@ func newVideoConfig(job *empplay.Job, format video.Format, bitrate int) videoCon
 		EpochMs:    videoEpoch,
 		// The same grace the still-image prelude gives code without p5.
 		NoSketchGraceMs: noSketchGrace.Milliseconds(),
-		WorkerSource:    videoWorkerJS,
+		WorkerSource:    js.VideoWorker,
 	}
 	bpp := BitsPerPixel
 	if format == video.GIF {
@@ -237,7 +232,7 @@ func newVideoPage(job *empplay.Job, p5 []byte, cfg videoConfig) (*page, error) {
 	if err != nil {
 		return nil, empplay.Errorf(empplay.CodeInvalidField, "job context is not valid JSON: %v", err)
 	}
-	pre := strings.Replace(withGlobals(videoJS), "/*EMPPLAY_VIDEO_CONFIG*/null", string(conf), 1)
+	pre := strings.Replace(js.WithRuntime(js.Video), "/*EMPPLAY_VIDEO_CONFIG*/null", string(conf), 1)
 	src := p5URL(job.P5Version)
 	doc := p5Document(job.P5Version, pre, sketchPath)
 	u := docPath + "video"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing (scripts/setup.sh), checks
-# formatting and vet, then runs every test with the race detector against
+# formatting and vet, runs the page scripts' unit tests under node --test,
+# then runs every test with the race detector against
 # real redis-server, Azurite, Chromium and ffmpeg, which the tests start and
 # stop themselves on free loopback ports.
 set -euo pipefail
@@ -15,6 +16,8 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
+# The page scripts' unit tests (render/js/*.test.js), under Node's own runner.
+node --test render/js/
 
 # Integration tests fail (not skip) when a service binary is missing.
 export EMPPLAY_REQUIRE_INTEGRATION=1

@@ -63,7 +63,13 @@
     binding(tail === undefined ? stringify(msg) : stringify(msg) + '\n' + tail);
   }
 
-  /*EMPPLAY_GLOBALS*/
+  /*EMPPLAY_RUNTIME*/
+  var describe = empplayRuntime.describe;
+  var hookP5 = empplayRuntime.hookP5;
+  var webglRenderer = empplayRuntime.webglRenderer;
+  function hasDraw(inst) { return empplayRuntime.hasDraw(window, inst); }
+  function seedP5(inst) { empplayRuntime.seedP5(cfg.seed, inst); }
+  function mainCanvas(inst) { return empplayRuntime.mainCanvas(document, cfg.captureSelector, inst); }
 
   // begin seeds Math.random and defines the platforms' globals from the
   // job's settings, before any code of the job runs.
@@ -73,7 +79,7 @@
       // the query fxhash's own snippet reads.
       try { history.replaceState(null, '', cfg.url); } catch (e) { /* keep the shell's */ }
     }
-    installGlobals(cfg, signal);
+    empplayRuntime.installGlobals(window, cfg, signal);
     // fxhash's own snippet, when the page brings one, announces its preview()
     // with this event.
     window.addEventListener('fxhash-preview', function () { signal('fxpreview'); });
@@ -143,37 +149,7 @@
   });
 
 
-  reportErrors(fail);
-
-  // mainCanvas is the canvas to capture: p5's main canvas while it is in the
-  // document (noCanvas() removes it), else the first canvas that is laid out
-  // (p5.Graphics canvases are display:none).
-  function mainCanvas(inst) {
-    if (cfg.captureSelector) {
-      var picked = null;
-      try { picked = document.querySelector(cfg.captureSelector); } catch (e) { /* an invalid selector picks nothing */ }
-      return picked && picked.tagName === 'CANVAS' ? picked : null;
-    }
-    var c = inst && inst.canvas;
-    if (c && c.isConnected) return c;
-    var all = document.getElementsByTagName('canvas');
-    for (var i = 0; i < all.length; i++) {
-      if (all[i].getClientRects().length > 0) return all[i];
-    }
-    return null;
-  }
-  function webglRenderer(c) {
-    try {
-      // A canvas keeps the context type it was created with: these return
-      // null for a 2D canvas and create nothing.
-      var gl = c.getContext('webgl2') || c.getContext('webgl');
-      if (!gl) return '';
-      var ext = gl.getExtension('WEBGL_debug_renderer_info');
-      return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
-    } catch (e) {
-      return '';
-    }
-  }
+  empplayRuntime.reportErrors(window, location.origin + cfg.sketchURL, fail);
 
   // capture encodes the canvas at once, in the task of the draw that just
   // finished: a WebGL drawing buffer is only valid until the frame is

@@ -152,17 +152,19 @@
     for (var j = 0; j < due.length; j++) due[j].cb(t);
   }
 
-  // ---- Seeding and the platforms' globals (globals.js, see doc.go). A
+  // ---- Seeding and the platforms' globals (runtime.js, see doc.go). A
   // video has no single picture to signal: $fx.preview() and
   // empplay.capture() do nothing.
-  /*EMPPLAY_GLOBALS*/
-  installGlobals(cfg, function () {}).video = { fps: cfg.fps, frames: cfg.frames, duration: cfg.frames / cfg.fps };
+  /*EMPPLAY_RUNTIME*/
+  var describe = empplayRuntime.describe;
+  function lineOf(err) { return empplayRuntime.lineOf(location.origin + cfg.sketchURL, err); }
+  empplayRuntime.installGlobals(window, cfg, function () {}).video = { fps: cfg.fps, frames: cfg.frames, duration: cfg.frames / cfg.fps };
 
   // ---- Errors.
   function fail(message, line) {
     finish({ type: 'error', message: message, line: line | 0, frame: frame });
   }
-  reportErrors(fail);
+  empplayRuntime.reportErrors(window, location.origin + cfg.sketchURL, fail);
 
   // ---- The sketch.
   var P = window.p5;
@@ -195,11 +197,11 @@
     }
     ready();
   }
-  hookP5(P, {
+  empplayRuntime.hookP5(P, {
     init: function (inst) {
       started = true;
       if (!current) current = inst;
-      seedP5(inst);
+      empplayRuntime.seedP5(cfg.seed, inst);
     },
     afterSetup: afterSetup
   });
@@ -214,25 +216,8 @@
     }, cfg.noSketchGraceMs);
   });
 
-  function mainCanvas() {
-    var c = current && current.canvas;
-    if (c && c.isConnected) return c;
-    var all = document.getElementsByTagName('canvas');
-    for (var i = 0; i < all.length; i++) {
-      if (all[i].getClientRects().length > 0) return all[i];
-    }
-    return null;
-  }
-  function webglRenderer(c) {
-    try {
-      var gl = c.getContext('webgl2') || c.getContext('webgl');
-      if (!gl) return '';
-      var ext = gl.getExtension('WEBGL_debug_renderer_info');
-      return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
-    } catch (e) {
-      return '';
-    }
-  }
+  function mainCanvas() { return empplayRuntime.mainCanvas(document, '', current); }
+  var webglRenderer = empplayRuntime.webglRenderer;
 
   // A macrotask without timer clamping: lets microtasks (p5 2.x draws
   // asynchronously), the worker's messages and the encoder run.

@@ -1,8 +1,13 @@
-// What prelude.js (still images) and video.js (videos) share: seeding and
-// the platforms' globals, error reporting, and p5's hooks. page.go and
-// video.go put this file in place of the EMPPLAY_GLOBALS marker inside their
-// function, after their cfg, so it sees their scope but defines nothing
-// global of its own. doc.go defines what it installs.
+// The runtime a page's sketch sees, shared by prelude.js (still images)
+// and video.js (videos): the seeding, the platforms' globals, error
+// reporting, finding the canvas and p5's hooks. It is a module with
+// explicit inputs and no free variables: the pages' scripts put it inside
+// their own function (at the EMPPLAY_RUNTIME marker), where it defines the
+// local empplayRuntime and nothing global; under Node (the unit tests in
+// runtime.test.js) it is module.exports. render/doc.go defines what it
+// installs.
+var empplayRuntime = (function () {
+  'use strict';
   // sfc32 (Chris Doty-Humphrey's Small Fast Counter, 32-bit), exactly as
   // fxhash's snippet has it: a float in [0, 1) per call.
   function sfc32(a, b, c, d) {
@@ -44,15 +49,15 @@
     return out;
   }
 
-  // installGlobals seeds Math.random and defines window.$fx, fxhash's legacy
-  // globals, tokenData and window.empplay from cfg (the job's token
+  // installGlobals seeds win.Math.random and defines win.$fx, fxhash's
+  // legacy globals, tokenData and win.empplay from cfg (the job's token
   // settings, width and height). signal(trigger) is what $fx.preview()
   // ("fxpreview") and empplay.capture() ("capture") do. It returns
-  // window.empplay.
-  function installGlobals(cfg, signal) {
+  // win.empplay.
+  function installGlobals(win, cfg, signal) {
     var hasOwn = Object.prototype.hasOwnProperty;
     // Math.random: sfc32 seeded with the first four words of SHA-256(hash).
-    Math.random = sfc32(cfg.seed[0], cfg.seed[1], cfg.seed[2], cfg.seed[3]);
+    win.Math.random = sfc32(cfg.seed[0], cfg.seed[1], cfg.seed[2], cfg.seed[3]);
 
     var vars = cfg.variables !== null && typeof cfg.variables === 'object' ? cfg.variables : {};
     var given = vars.params !== null && typeof vars.params === 'object' ? vars.params : {};
@@ -94,15 +99,15 @@
       on: function () { return function () {}; },
       emit: function () {}
     };
-    window.$fx = fx;
-    window.fxhash = fx.hash;
-    window.fxrand = fx.rand;
-    window.fxminter = fx.minter;
-    window.fxrandminter = fx.randminter;
-    window.fxpreview = fx.preview;
-    window.isFxpreview = true;
-    window.tokenData = { hash: cfg.hash, tokenId: cfg.tokenId };
-    window.empplay = {
+    win.$fx = fx;
+    win.fxhash = fx.hash;
+    win.fxrand = fx.rand;
+    win.fxminter = fx.minter;
+    win.fxrandminter = fx.randminter;
+    win.fxpreview = fx.preview;
+    win.isFxpreview = true;
+    win.tokenData = { hash: cfg.hash, tokenId: cfg.tokenId };
+    win.empplay = {
       hash: cfg.hash,
       seed: cfg.seed.slice(),
       variables: cfg.variables,
@@ -111,7 +116,7 @@
       height: cfg.height,
       capture: function () { signal('capture'); }
     };
-    return window.empplay;
+    return win.empplay;
   }
 
   // lineOf finds the line in sketch.js where err was thrown: the error
@@ -119,9 +124,9 @@
   // sketch.js frame of the stack (an exception thrown inside p5 on behalf of
   // the sketch).
   var sketchFrame = /\/sketch\.js:(\d+):\d+/;
-  // The sketch's URL at this page's origin (cfg.sketchURL is its path).
-  var sketchHref = location.origin + cfg.sketchURL;
-  function lineOf(err, filename, lineno) {
+  // sketchHref is the sketch's URL at this page's origin (its path is
+  // sketchURL).
+  function lineOf(sketchHref, err, filename, lineno) {
     if (filename && filename === sketchHref && lineno) return lineno;
     var stack = err && typeof err === 'object' ? String(err.stack || '') : '';
     var m = sketchFrame.exec(stack);
@@ -135,32 +140,33 @@
     try { return String(v); } catch (e) { return Object.prototype.toString.call(v); }
   }
   // reportErrors calls fail(message, line) for every uncaught exception and
-  // unhandled rejection of the page.
-  function reportErrors(fail) {
-    window.addEventListener('error', function (ev) {
+  // unhandled rejection of the page win, whose sketch is at sketchHref.
+  function reportErrors(win, sketchHref, fail) {
+    win.addEventListener('error', function (ev) {
       // Errors of <img>/<script> elements do not bubble to window, so this
       // is an uncaught exception (or a syntax error in the sketch).
       var msg = ev.error !== undefined && ev.error !== null ? describe(ev.error) : String(ev.message || 'unknown error');
-      fail(msg, lineOf(ev.error, ev.filename, ev.lineno));
+      fail(msg, lineOf(sketchHref, ev.error, ev.filename, ev.lineno));
     });
-    window.addEventListener('unhandledrejection', function (ev) {
+    win.addEventListener('unhandledrejection', function (ev) {
       // p5 runs setup() and draw() in promises (always in 2.x), so an
       // exception there arrives as a rejection: report it as the exception.
       var r = ev.reason;
-      fail(r instanceof Error ? describe(r) : 'unhandled promise rejection: ' + describe(r), lineOf(r));
+      fail(r instanceof Error ? describe(r) : 'unhandled promise rejection: ' + describe(r), lineOf(sketchHref, r));
     });
   }
 
-  function hasDraw(inst) {
-    var ctx = inst && inst._isGlobal ? window : inst;
+  // hasDraw: the p5 instance inst (of the page win) has a draw().
+  function hasDraw(win, inst) {
+    var ctx = inst && inst._isGlobal ? win : inst;
     return !!ctx && typeof ctx.draw === 'function';
   }
   // seedP5 seeds p5's random() and noise() of a new instance, before its
   // preload() and setup(): randomSeed(seed[4]), noiseSeed(seed[5]).
-  function seedP5(inst) {
+  function seedP5(seed, inst) {
     try {
-      inst.randomSeed(cfg.seed[4]);
-      inst.noiseSeed(cfg.seed[5]);
+      inst.randomSeed(seed[4]);
+      inst.noiseSeed(seed[5]);
     } catch (e) { /* not a p5 instance after all */ }
   }
   // hookP5 calls hooks.init(inst) when a p5 instance starts (before its
@@ -195,3 +201,54 @@
     }
     return 0;
   }
+
+  // mainCanvas is the canvas to capture in doc: the one selector picks
+  // when given (nothing unless it is a canvas), else p5's main canvas while
+  // it is in the document (noCanvas() removes it), else the first canvas
+  // that is laid out (p5.Graphics canvases are display:none).
+  function mainCanvas(doc, selector, inst) {
+    if (selector) {
+      var picked = null;
+      try { picked = doc.querySelector(selector); } catch (e) { /* an invalid selector picks nothing */ }
+      return picked && picked.tagName === 'CANVAS' ? picked : null;
+    }
+    var c = inst && inst.canvas;
+    if (c && c.isConnected) return c;
+    var all = doc.getElementsByTagName('canvas');
+    for (var i = 0; i < all.length; i++) {
+      if (all[i].getClientRects().length > 0) return all[i];
+    }
+    return null;
+  }
+  // webglRenderer is the GPU renderer string of canvas c's WebGL context,
+  // '' for a 2D canvas.
+  function webglRenderer(c) {
+    try {
+      // A canvas keeps the context type it was created with: these return
+      // null for a 2D canvas and create nothing.
+      var gl = c.getContext('webgl2') || c.getContext('webgl');
+      if (!gl) return '';
+      var ext = gl.getExtension('WEBGL_debug_renderer_info');
+      return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    } catch (e) {
+      return '';
+    }
+  }
+
+  return {
+    sfc32: sfc32,
+    generator: generator,
+    fxSeeds: fxSeeds,
+    B58: B58,
+    installGlobals: installGlobals,
+    lineOf: lineOf,
+    describe: describe,
+    reportErrors: reportErrors,
+    hasDraw: hasDraw,
+    seedP5: seedP5,
+    hookP5: hookP5,
+    mainCanvas: mainCanvas,
+    webglRenderer: webglRenderer
+  };
+})();
+if (typeof module === 'object' && module && typeof window === 'undefined') module.exports = empplayRuntime;

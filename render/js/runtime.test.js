@@ -1,0 +1,236 @@
+// Unit tests of runtime.js under Node's own test runner:
+//   node --test render/js/
+// Expected values come from independent computations (BigInt arithmetic,
+// Node's crypto) or from fxhash's own snippet, never from runtime.js.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const rt = require('./runtime.js');
+
+const B58 = '123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ';
+const FXHASH = 'ooJ5Qq5N1bQ9m9dUuVbPcjJtjBhHqXoLTCdkkXhEtDcYzLzQzTz';
+
+// refSfc32 is sfc32 in BigInt arithmetic on unsigned 32-bit words.
+function refSfc32(a, b, c, d) {
+  const M = (x) => BigInt.asUintN(32, x);
+  let [A, B, C, D] = [a, b, c, d].map((x) => M(BigInt(x)));
+  return () => {
+    const t = M(A + B + D);
+    D = M(D + 1n);
+    A = B ^ (B >> 9n);
+    B = M(C + (C << 3n));
+    C = M((C << 21n) | (C >> 11n));
+    C = M(C + t);
+    return Number(t) / 4294967296;
+  };
+}
+
+// refSeeds is the four base58 words of s.slice(start), in BigInt.
+function refSeeds(s, start) {
+  s = s.slice(start);
+  const n = Math.floor(s.length / 4);
+  const out = [];
+  for (let i = 0; i < 4; i++) {
+    let p = 0n;
+    for (const ch of s.slice(i * n, (i + 1) * n)) p = BigInt.asIntN(32, p * 58n + BigInt(B58.indexOf(ch)));
+    out.push(Number(p));
+  }
+  return out;
+}
+
+// seedWords is SHA-256(hash) as eight big-endian words, as render/seed.go.
+function seedWords(hash) {
+  const sum = crypto.createHash('sha256').update(hash, 'utf8').digest();
+  return Array.from({ length: 8 }, (_, i) => sum.readUInt32BE(4 * i));
+}
+
+// fakeWindow is the little of a window installGlobals touches.
+function fakeWindow() {
+  return { Math: {}, listeners: {}, addEventListener(type, fn) { this.listeners[type] = fn; } };
+}
+
+function config(over) {
+  const hash = (over && over.hash) || FXHASH;
+  return Object.assign({
+    hash, seed: seedWords(hash), minter: 'tz1burnburnburnburnburnburnburjAYjjX', iteration: 1,
+    tokenId: '7', variables: null, components: null, width: 640, height: 480
+  }, over);
+}
+
+test('sfc32 matches a BigInt implementation for 1000 outputs', () => {
+  for (const seeds of [[1, 2, 3, 4], [0xdeadbeef, 0x12345678, 0xffffffff, 0], [-1, -2, 2147483647, -2147483648]]) {
+    const got = rt.sfc32(...seeds);
+    const want = refSfc32(...seeds);
+    for (let i = 0; i < 1000; i++) assert.equal(got(), want(), `seeds ${seeds} output ${i}`);
+  }
+});
+
+test('sfc32 outputs are in [0, 1)', () => {
+  const r = rt.sfc32(0, 0, 0, 0);
+  for (let i = 0; i < 10000; i++) {
+    const v = r();
+    assert.ok(v >= 0 && v < 1, String(v));
+  }
+});
+
+test('fxSeeds is base58 of four equal slices, wrapping to 32 bits', () => {
+  for (const [s, start] of [[FXHASH, 2], ['tz1burnburnburnburnburnburnburjAYjjX', 3], ['0x1b6d7d3b5716b08423674afa46cb18cc4d9e1a275822e32018d418b272d55697', 2], ['abc', 2], ['', 2]]) {
+    assert.deepEqual(rt.fxSeeds(s, start), refSeeds(s, start), s);
+  }
+});
+
+test('fxSeeds counts a character outside the alphabet as -1', () => {
+  // "0", "O", "I" and "l" are not base58; slices of one character each.
+  assert.deepEqual(rt.fxSeeds('xx0OIl', 2), [-1, -1, -1, -1]);
+  assert.deepEqual(rt.fxSeeds('xx1z0Z', 2), [0, B58.indexOf('z'), -1, 57]);
+});
+
+test('the base58 alphabet is bitcoin\'s', () => {
+  assert.equal(rt.B58, B58);
+  assert.equal(rt.B58.length, 58);
+});
+
+test('$fx.rand reproduces fxhash\'s own snippet and reset() starts over', () => {
+  const win = fakeWindow();
+  rt.installGlobals(win, config(), () => {});
+  // Computed by fxhash's snippet.js in node (see render/seed_test.go).
+  const want = [0.11092007718980312, 0.2437259608414024, 0.861223136773333];
+  assert.deepEqual([win.$fx.rand(), win.$fx.rand(), win.$fx.rand()], want);
+  win.$fx.rand.reset();
+  assert.equal(win.fxrand(), want[0]);
+});
+
+test('Math.random is sfc32 seeded with the first four words of SHA-256(hash)', () => {
+  const win = fakeWindow();
+  const cfg = config({ hash: 'any string an artist typed' });
+  rt.installGlobals(win, cfg, () => {});
+  const w = seedWords('any string an artist typed');
+  const want = refSfc32(w[0], w[1], w[2], w[3]);
+  for (let i = 0; i < 10; i++) assert.equal(win.Math.random(), want());
+});
+
+test('fxhash globals: hash, minter, params and features', () => {
+  const win = fakeWindow();
+  rt.installGlobals(win, config({ variables: { params: { size: 9 } } }), () => {});
+  assert.equal(win.fxhash, FXHASH);
+  assert.equal(win.$fx.hash, FXHASH);
+  assert.equal(win.fxminter, 'tz1burnburnburnburnburnburnburjAYjjX');
+  assert.equal(win.isFxpreview, true);
+  assert.equal(win.$fx.context, 'capture');
+  assert.equal(win.$fx.iteration, 1);
+  const mr = rt.fxSeeds('tz1burnburnburnburnburnburnburjAYjjX', 3);
+  assert.equal(win.fxrandminter(), refSfc32(...mr)());
+  win.$fx.params([{ id: 'size', default: 1 }, { id: 'hue', default: 120 }]);
+  assert.deepEqual(win.$fx.getParams(), { size: 9, hue: 120 });
+  assert.equal(win.$fx.getParam('hue'), 120);
+  win.$fx.features({ Shape: 'round' });
+  assert.equal(win.$fx.getFeature('Shape'), 'round');
+});
+
+test('Art Blocks and empplay globals', () => {
+  const win = fakeWindow();
+  const cfg = config({ variables: { a: 1 }, components: [{ id: 1 }] });
+  const em = rt.installGlobals(win, cfg, () => {});
+  assert.deepEqual(win.tokenData, { hash: FXHASH, tokenId: '7' });
+  assert.equal(em, win.empplay);
+  assert.equal(em.hash, FXHASH);
+  assert.deepEqual(em.seed, cfg.seed);
+  assert.notEqual(em.seed, cfg.seed, 'a copy, not the config\'s array');
+  assert.deepEqual(em.variables, { a: 1 });
+  assert.deepEqual(em.components, [{ id: 1 }]);
+  assert.equal(em.width, 640);
+  assert.equal(em.height, 480);
+});
+
+test('$fx.preview(), fxpreview() and empplay.capture() signal their triggers', () => {
+  const win = fakeWindow();
+  const got = [];
+  rt.installGlobals(win, config(), (t) => got.push(t));
+  win.$fx.preview();
+  win.fxpreview();
+  win.empplay.capture();
+  assert.deepEqual(got, ['fxpreview', 'fxpreview', 'capture']);
+});
+
+// stubP5v1 is p5 1.x's registerMethod: methods registered on the
+// prototype run for every instance, with this = the instance.
+function stubP5v1() {
+  function P() { P.instance = this; this.hooks = {}; }
+  P.prototype.registerMethod = function (name, fn) { (P.registered[name] = P.registered[name] || []).push(fn); };
+  P.registered = {};
+  P.run = (inst, name) => (P.registered[name] || []).forEach((fn) => fn.call(inst));
+  return P;
+}
+
+test('hookP5 on p5 1.x: init, afterSetup and post reach the hooks with the instance', () => {
+  const P = stubP5v1();
+  const seen = [];
+  const major = rt.hookP5(P, {
+    init: (i) => seen.push(['init', i]),
+    afterSetup: (i) => seen.push(['setup', i]),
+    afterDraw: (i) => seen.push(['draw', i])
+  });
+  assert.equal(major, 1);
+  const inst = new P();
+  P.run(inst, 'init');
+  P.run(inst, 'afterSetup');
+  P.run(inst, 'post');
+  // Global mode: this = window, the instance is P.instance.
+  P.run({}, 'post');
+  assert.deepEqual(seen.map((s) => s[0]), ['init', 'setup', 'draw', 'draw']);
+  assert.ok(seen.every((s) => s[1] === inst));
+});
+
+test('hookP5 on p5 2.x: lifecycle hooks of registerAddon', () => {
+  const lifecycles = {};
+  const P = function () {};
+  P.lifecycleHooks = {};
+  P.registerAddon = (addon) => addon(P, P.prototype, lifecycles);
+  const seen = [];
+  assert.equal(rt.hookP5(P, { init: (i) => seen.push(['init', i]), afterSetup: (i) => seen.push(['setup', i]) }), 2);
+  assert.equal(lifecycles.postdraw, undefined, 'no afterDraw, no postdraw');
+  const inst = {};
+  lifecycles.presetup.call(inst);
+  lifecycles.postsetup.call(inst);
+  assert.deepEqual(seen, [['init', inst], ['setup', inst]]);
+});
+
+test('hookP5 without either API hooks nothing', () => {
+  assert.equal(rt.hookP5(function () {}, { init() {}, afterSetup() {} }), 0);
+});
+
+test('seedP5 seeds random() with seed[4] and noise() with seed[5]', () => {
+  const calls = [];
+  rt.seedP5([0, 1, 2, 3, 44, 55], { randomSeed: (s) => calls.push(['random', s]), noiseSeed: (s) => calls.push(['noise', s]) });
+  assert.deepEqual(calls, [['random', 44], ['noise', 55]]);
+  rt.seedP5([0, 1, 2, 3, 4, 5], {}); // not a p5 instance: no exception
+});
+
+test('reportErrors reports exceptions and rejections with the sketch line', () => {
+  const win = fakeWindow();
+  const got = [];
+  const href = 'https://x.invalid/sketch.js';
+  rt.reportErrors(win, href, (m, l) => got.push([m, l]));
+  win.listeners.error({ error: new TypeError('boom'), filename: href, lineno: 7 });
+  const err = new Error('late');
+  err.stack = 'Error: late\n    at draw (https://x.invalid/sketch.js:12:3)';
+  win.listeners.unhandledrejection({ reason: err });
+  win.listeners.unhandledrejection({ reason: 'nope' });
+  assert.deepEqual(got, [['TypeError: boom', 7], ['Error: late', 12], ['unhandled promise rejection: nope', 0]]);
+});
+
+test('mainCanvas: selector, then the instance\'s canvas, then the first laid-out canvas', () => {
+  const shown = { tagName: 'CANVAS', getClientRects: () => [1] };
+  const hidden = { tagName: 'CANVAS', getClientRects: () => [] };
+  const doc = {
+    querySelector: (s) => (s === '#c' ? shown : s === '#d' ? { tagName: 'DIV' } : null),
+    getElementsByTagName: () => [hidden, shown]
+  };
+  assert.equal(rt.mainCanvas(doc, '#c', null), shown);
+  assert.equal(rt.mainCanvas(doc, '#d', null), null);
+  const own = { isConnected: true };
+  assert.equal(rt.mainCanvas(doc, '', { canvas: own }), own);
+  assert.equal(rt.mainCanvas(doc, '', { canvas: { isConnected: false } }), shown);
+  assert.equal(rt.mainCanvas({ getElementsByTagName: () => [hidden] }, '', null), null);
+});
