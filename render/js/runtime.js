@@ -50,9 +50,10 @@ var empplayRuntime = (function () {
   }
 
   // installGlobals seeds win.Math.random and defines win.$fx, fxhash's
-  // legacy globals, tokenData and win.empplay from cfg (the job's token
+  // legacy globals, tokenData, the EmProps runtime (installEmProps) and
+  // win.empplay from cfg (the job's token
   // settings, width and height). signal(trigger) is what $fx.preview()
-  // ("fxpreview") and empplay.capture() ("capture") do. It returns
+  // ("fxpreview"), empplay.capture() and capture() ("capture") do. It returns
   // win.empplay.
   function installGlobals(win, cfg, signal) {
     var hasOwn = Object.prototype.hasOwnProperty;
@@ -116,7 +117,105 @@ var empplayRuntime = (function () {
       height: cfg.height,
       capture: function () { signal('capture'); }
     };
+    installEmProps(win, cfg, signal);
     return win.empplay;
+  }
+
+  // define puts value at win[name] as a configurable, writable property:
+  // code that brings its own definition (a top-level const, let, function
+  // or class of that name, as the EmProps API's prelude has) replaces or
+  // shadows it without a SyntaxError, which a var or a non-configurable
+  // property would cause.
+  function define(win, name, value) {
+    Object.defineProperty(win, name, { value: value, writable: true, configurable: true, enumerable: true });
+  }
+
+  // pseudorandomFamily is the EmProps Studio's pseudorandom functions over
+  // one sfc32 generator, seeded from hash the platform's way (fxSeeds of
+  // hash.slice(2)) until the sketch calls pseudorandomSeed.
+  function pseudorandomFamily(hash) {
+    var next;
+    var f = {};
+    f.pseudorandomSeed = function (seed) {
+      var w = fxSeeds(seed, 2);
+      next = sfc32(w[0], w[1], w[2], w[3]);
+    };
+    f.pseudorandom = function (min, max) {
+      if (min === undefined) min = 0;
+      if (max === undefined) max = 1;
+      return min + next() * (max - min);
+    };
+    f.pseudorandoms = function (n, min, max) {
+      var out = [];
+      for (var i = 0; i < n; i++) out.push(f.pseudorandom(min, max));
+      return out;
+    };
+    f.pseudorandomInteger = function (min, max) {
+      return Math.floor(f.pseudorandom(min, max + 1));
+    };
+    f.pseudorandomIntegers = function (n, min, max) {
+      var out = [];
+      for (var i = 0; i < n; i++) out.push(f.pseudorandomInteger(min, max));
+      return out;
+    };
+    f.pseudorandomBoolean = function () { return f.pseudorandom() < 0.5; };
+    f.pseudorandomPick = function (list) {
+      return list[f.pseudorandomInteger(0, list.length - 1)];
+    };
+    f.pseudorandomWeightedPick = function (list, weights) {
+      var total = 0, i;
+      for (i = 0; i < weights.length; i++) total += weights[i];
+      var r = f.pseudorandom(0, total);
+      var sum = 0;
+      i = 0;
+      while (i < weights.length && sum + weights[i] < r) {
+        sum += weights[i];
+        i++;
+      }
+      return list[Math.min(i, list.length - 1)];
+    };
+    f.pseudorandomPickButNot = function (list, excluded) {
+      if (list.length === 1) return list[0];
+      var isExcluded = function (v) {
+        return Array.isArray(excluded) ? excluded.indexOf(v) >= 0 : v === excluded;
+      };
+      for (var tries = 0; tries < 10 * list.length; tries++) {
+        var v = f.pseudorandomPick(list);
+        if (!isExcluded(v)) return v;
+      }
+      return list[0];
+    };
+    f.pseudorandomSeed(hash);
+    return f;
+  }
+
+  // PSEUDORANDOM is the names of the pseudorandom family, in the order the
+  // EmProps Studio documents them.
+  var PSEUDORANDOM = ['pseudorandomSeed', 'pseudorandom', 'pseudorandoms', 'pseudorandomInteger',
+    'pseudorandomIntegers', 'pseudorandomBoolean', 'pseudorandomPick', 'pseudorandomWeightedPick',
+    'pseudorandomPickButNot'];
+
+  // installEmProps defines the EmProps Studio runtime on win: hash,
+  // variables, getVariable, components, getComponentOutput, the
+  // pseudorandom family and capture(), all configurable (see define).
+  // capture() is signal('capture').
+  function installEmProps(win, cfg, signal) {
+    var vars = cfg.variables !== null && typeof cfg.variables === 'object' ? cfg.variables : {};
+    var comps = Array.isArray(cfg.components) ? cfg.components : [];
+    define(win, 'hash', cfg.hash);
+    define(win, 'variables', vars);
+    define(win, 'getVariable', function (name) { return vars[name]; });
+    define(win, 'components', comps);
+    define(win, 'getComponentOutput', function (alias) {
+      for (var i = 0; i < comps.length; i++) {
+        var c = comps[i];
+        if (c && c.nodeAlias === alias) return c.nodeResponse ? c.nodeResponse.src : undefined;
+      }
+      return undefined;
+    });
+    var family = pseudorandomFamily(cfg.hash);
+    for (var i = 0; i < PSEUDORANDOM.length; i++) define(win, PSEUDORANDOM[i], family[PSEUDORANDOM[i]]);
+    define(win, 'capture', function () { signal('capture'); });
   }
 
   // lineOf finds the line in sketch.js where err was thrown: the error
@@ -171,7 +270,8 @@ var empplayRuntime = (function () {
   }
   // hookP5 calls hooks.init(inst) when a p5 instance starts (before its
   // preload() and setup()), hooks.afterSetup(inst) when setup() is done
-  // and, when given, hooks.afterDraw(inst) after each draw(), in global and
+  // and, when given, hooks.beforeDraw(inst) and hooks.afterDraw(inst)
+  // before and after each draw(), in global and
   // instance mode, and returns the p5 major version it hooked (0: neither
   // API is there).
   function hookP5(P, hooks) {
@@ -183,6 +283,7 @@ var empplayRuntime = (function () {
       P.registerAddon(function (p5, fn, lifecycles) {
         lifecycles.presetup = function () { hooks.init(this); };
         lifecycles.postsetup = function () { hooks.afterSetup(this); };
+        if (hooks.beforeDraw) lifecycles.predraw = function () { hooks.beforeDraw(this); };
         if (hooks.afterDraw) lifecycles.postdraw = function () { hooks.afterDraw(this); };
       });
       return 2;
@@ -191,11 +292,12 @@ var empplayRuntime = (function () {
       // p5 1.x: methods registered on the prototype before an instance
       // exists are copied into every instance. They run with this = window
       // in global mode and the instance in instance mode. 'post' runs after
-      // each draw() inside redraw(); 'afterSetup' at the end of _setup(),
+      // each draw() inside redraw() ('pre' before it); 'afterSetup' at the end of _setup(),
       // before the first draw.
       var instanceOf = function (self) { return self instanceof P ? self : P.instance; };
       P.prototype.registerMethod('init', function () { hooks.init(instanceOf(this)); });
       P.prototype.registerMethod('afterSetup', function () { hooks.afterSetup(instanceOf(this)); });
+      if (hooks.beforeDraw) P.prototype.registerMethod('pre', function () { hooks.beforeDraw(instanceOf(this)); });
       if (hooks.afterDraw) P.prototype.registerMethod('post', function () { hooks.afterDraw(instanceOf(this)); });
       return 1;
     }
@@ -241,6 +343,8 @@ var empplayRuntime = (function () {
     fxSeeds: fxSeeds,
     B58: B58,
     installGlobals: installGlobals,
+    pseudorandomFamily: pseudorandomFamily,
+    PSEUDORANDOM: PSEUDORANDOM,
     lineOf: lineOf,
     describe: describe,
     reportErrors: reportErrors,

@@ -234,3 +234,105 @@ test('mainCanvas: selector, then the instance\'s canvas, then the first laid-out
   assert.equal(rt.mainCanvas(doc, '', { canvas: { isConnected: false } }), shown);
   assert.equal(rt.mainCanvas({ getElementsByTagName: () => [hidden] }, '', null), null);
 });
+
+// The EmProps Studio runtime.
+
+const REF_HASH = '0x1b6d7d3b5716b08423674afa46cb18cc4d9e1a275822e32018d418b272d55697';
+const NAMES = ['John', 'Mary', 'Peter', 'George', 'Luis', 'Mario', 'Mitzy'];
+
+// refDraws is the generator the EmProps Studio seeds from hash.
+function refDraws(hash) {
+  return refSfc32(...refSeeds(hash, 2));
+}
+
+test('EmProps reference vector: pseudorandomPick of the names is George', () => {
+  const win = fakeWindow();
+  rt.installGlobals(win, config({ hash: 'something else' }), () => {});
+  win.pseudorandomSeed(REF_HASH);
+  assert.equal(win.pseudorandomPick(NAMES), 'George');
+});
+
+test('EmProps: the generator starts seeded with the job\'s hash', () => {
+  for (const hash of [REF_HASH, FXHASH, '0b6e4b4c-5cf5-4a7b-9a0c-3e7f1d3c6a21', 'typed by hand']) {
+    const win = fakeWindow();
+    rt.installGlobals(win, config({ hash }), () => {});
+    const r = refDraws(hash);
+    assert.equal(win.pseudorandom(), r(), hash);
+    assert.equal(win.pseudorandom(), r(), hash);
+  }
+});
+
+test('EmProps: each pseudorandom function against an independent computation', () => {
+  const win = fakeWindow();
+  rt.installGlobals(win, config({ hash: REF_HASH }), () => {});
+  const r = refDraws(REF_HASH);
+  const between = (min, max) => min + r() * (max - min);
+  assert.equal(win.pseudorandom(), r());
+  assert.equal(win.pseudorandom(10, 20), between(10, 20));
+  assert.equal(win.pseudorandom(-3), -3 + r() * (1 + 3), 'max defaults to 1');
+  assert.deepEqual(win.pseudorandoms(3, 5, 6), [between(5, 6), between(5, 6), between(5, 6)]);
+  assert.equal(win.pseudorandomInteger(1, 6), Math.floor(between(1, 7)));
+  assert.deepEqual(win.pseudorandomIntegers(4, 0, 9), [0, 1, 2, 3].map(() => Math.floor(between(0, 10))));
+  assert.equal(win.pseudorandomBoolean(), r() < 0.5);
+  assert.equal(win.pseudorandomPick(NAMES), NAMES[Math.floor(between(0, NAMES.length))]);
+  // Weighted: one draw in [0, 10); index 0 below 1, 1 below 3, 2 below 10.
+  const d = between(0, 10);
+  assert.equal(win.pseudorandomWeightedPick(['a', 'b', 'c'], [1, 2, 7]), d < 1 ? 'a' : d < 3 ? 'b' : 'c');
+  // PickButNot: draws until the pick is not excluded.
+  let want;
+  do { want = NAMES[Math.floor(between(0, NAMES.length))]; } while (want === 'George' || want === 'Mary');
+  assert.equal(win.pseudorandomPickButNot(NAMES, ['George', 'Mary']), want);
+  // Reseeding starts the platform's sequence over.
+  win.pseudorandomSeed(FXHASH);
+  assert.equal(win.pseudorandom(), refDraws(FXHASH)());
+});
+
+test('EmProps: weighted pick clamps, pickButNot gives up on list[0]', () => {
+  const win = fakeWindow();
+  rt.installGlobals(win, config(), () => {});
+  for (let i = 0; i < 50; i++) assert.equal(win.pseudorandomWeightedPick(['x', 'y'], [0, 0, 5]), 'y');
+  assert.equal(win.pseudorandomPickButNot(['only'], 'only'), 'only');
+  assert.equal(win.pseudorandomPickButNot(['a', 'a'], 'a'), 'a');
+  for (let i = 0; i < 50; i++) assert.notEqual(win.pseudorandomPickButNot(['a', 'b', 'c'], 'b'), 'b');
+});
+
+test('EmProps: hash, variables, getVariable, components, getComponentOutput', () => {
+  const win = fakeWindow();
+  const components = [
+    { id: 1, nodeName: 'image', nodeAlias: 'bg', nodeResponse: { src: 'https://cdn.example/bg.png' } },
+    { id: 2, nodeName: 'text', nodeResponse: { src: 'https://cdn.example/t.txt' } }
+  ];
+  rt.installGlobals(win, config({ hash: REF_HASH, variables: { color: '#ff0000', n: 3 }, components }), () => {});
+  assert.equal(win.hash, REF_HASH);
+  assert.equal(win.variables.color, '#ff0000');
+  assert.equal(win.getVariable('n'), 3);
+  assert.equal(win.getVariable('missing'), undefined);
+  assert.equal(win.components, components);
+  assert.equal(win.getComponentOutput('bg'), 'https://cdn.example/bg.png');
+  assert.equal(win.getComponentOutput('nope'), undefined);
+});
+
+test('EmProps: defaults without variables or components', () => {
+  const win = fakeWindow();
+  rt.installGlobals(win, config(), () => {});
+  assert.deepEqual(win.variables, {});
+  assert.deepEqual(win.components, []);
+  assert.equal(win.getComponentOutput('x'), undefined);
+});
+
+test('EmProps globals are configurable, so a later const of the same name works', () => {
+  const win = fakeWindow();
+  rt.installGlobals(win, config(), () => {});
+  for (const name of ['hash', 'variables', 'getVariable', 'components', 'getComponentOutput', 'capture'].concat(rt.PSEUDORANDOM)) {
+    const d = Object.getOwnPropertyDescriptor(win, name);
+    assert.ok(d && d.configurable && d.writable, name);
+  }
+});
+
+test('capture() signals "capture"', () => {
+  const win = fakeWindow();
+  const got = [];
+  rt.installGlobals(win, config(), (t) => got.push(t));
+  win.capture();
+  assert.deepEqual(got, ['capture']);
+});
