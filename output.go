@@ -22,6 +22,12 @@ type Output struct {
 	TriggerMs float64
 	// Renderer is the WebGL renderer string, when the page used WebGL.
 	Renderer string
+	// Blank: every pixel of the picture is the same colour (a sketch that
+	// only calls background()), or fully transparent with allowBlank.
+	Blank bool
+	// Warnings are the errors that did not stop the sketch, as they had
+	// happened when the picture was taken (at most 20 of 500 characters).
+	Warnings []string
 }
 
 // Delivery is one payload taken from the queue, owned by the worker that

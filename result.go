@@ -27,6 +27,11 @@ type Result struct {
 	// of the job's code.
 	TriggerMs float64 `json:"triggerMs,omitempty"`
 	Renderer  string  `json:"renderer,omitempty"`
+	// Blank: the picture is one colour throughout (see [Output.Blank]).
+	Blank bool `json:"blank,omitempty"`
+	// Warnings are the sketch's errors that did not stop it (see
+	// [Output.Warnings]); the job still succeeded.
+	Warnings []string `json:"warnings,omitempty"`
 	PosterSrc string  `json:"posterSrc,omitempty"` // video: the poster frame, a PNG beside the video
 	Duration  float64 `json:"duration,omitempty"`  // video: length in seconds
 	Frames    int     `json:"frames,omitempty"`    // video: number of frames

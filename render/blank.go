@@ -7,6 +7,13 @@ import (
 	"image/png"
 )
 
+// fullyTransparent is what blankPicture says of a picture without a visible
+// pixel.
+const fullyTransparent = "fully transparent"
+
+// maxWarnings bounds a result's warnings (prelude.js keeps at most 20).
+const maxWarnings = 21
+
 // blankPicture reports whether every pixel of a PNG of w x h pixels is the
 // same colour, or fully transparent, and says which. A picture with that
 // little in it compresses by far more than 20:1 in any encoder, so a larger
@@ -55,7 +62,7 @@ func blankPicture(data []byte, w, h int) (string, bool) {
 	}
 	switch {
 	case clear:
-		return "fully transparent", true
+		return fullyTransparent, true
 	case same:
 		c := image.NewNRGBA(image.Rect(0, 0, 1, 1))
 		c.Set(0, 0, first)

@@ -140,10 +140,151 @@
 //     context.variables.tokenId as a string ("123" for 123 or "123") when
 //     present, else "0". Art Blocks sketches bring their own PRNG seeded
 //     from tokenData.hash.
+//   - EmProps Studio: the pseudorandom family draws from its own sfc32,
+//     seeded the platform's way from the job's hash before any code runs
+//     (fxhash's base58 seeding of the hash without its first 2
+//     characters, the same four words as $fx.rand), and from
+//     pseudorandomSeed(seed)'s argument, the same way, once the sketch
+//     calls it.
 //
 // Same job in, same PNG bytes out on the CPU path, as long as the sketch
 // draws only from these (crypto.getRandomValues, Date and performance.now
 // are not controlled).
+//
+// # Globals
+//
+// Every p5, video and js page defines these before the job's code runs
+// (render/js/runtime.js). The EmProps names are configurable properties
+// of window, not var declarations, so code that brings its own definition
+// (the EmProps API's prelude: const hash, const variables, function
+// getVariable, ...; a sketch's own hash or capture) works unchanged: a
+// top-level const, let, class or function of the same name replaces or
+// shadows the runtime's.
+//
+// EmProps Studio, from the job's context {hash, variables, components}:
+//
+// hash: the effective hash (context.hash, or [DefaultHash]).
+//
+//	let h = hash;
+//	fill(hash.charCodeAt(2) % 255);
+//
+// variables: context.variables, {} when absent (bracket access).
+//
+//	let c = variables["color"];
+//	background(c);
+//
+// getVariable(name): variables[name], undefined when absent.
+//
+//	let n = getVariable("count") || 10;
+//	for (let i = 0; i < n; i++) circle(i * 10, 50, 8);
+//
+// components: context.components, the workflow's earlier steps
+// [{id, nodeName, nodeAlias, nodeResponse}], [] when absent.
+//
+//	let first = components[0];
+//	text(first ? first.nodeName : "none", 10, 20);
+//
+// getComponentOutput(alias): nodeResponse.src of the component whose
+// nodeAlias is alias, else undefined.
+//
+//	let url = getComponentOutput("background");
+//	if (url) img = loadImage(url);
+//
+// pseudorandomSeed(seed): reseeds the family from a hash string.
+//
+//	pseudorandomSeed(hash);
+//	let first = pseudorandom();
+//
+// pseudorandom(min = 0, max = 1): a float in [min, max).
+//
+//	let x = pseudorandom(0, width);
+//	circle(x, 50, 10);
+//
+// pseudorandoms(n, min, max): n of them.
+//
+//	let xs = pseudorandoms(5, 0, width);
+//	xs.forEach((x) => point(x, 50));
+//
+// pseudorandomInteger(min, max): floor(pseudorandom(min, max + 1)),
+// min and max inclusive.
+//
+//	let sides = pseudorandomInteger(3, 8);
+//	polygon(50, 50, 30, sides);
+//
+// pseudorandomIntegers(n, min, max): n of them.
+//
+//	let dice = pseudorandomIntegers(2, 1, 6);
+//	text(dice.join("+"), 10, 20);
+//
+// pseudorandomBoolean(): pseudorandom() < 0.5.
+//
+//	if (pseudorandomBoolean()) stroke(0);
+//	else noStroke();
+//
+// pseudorandomPick(list): list[pseudorandomInteger(0, length - 1)].
+//
+//	let name = pseudorandomPick(["John", "Mary", "George"]);
+//	text(name, 10, 20);
+//
+// pseudorandomWeightedPick(list, weights): one draw r in [0, total),
+// the first index whose running sum plus its weight is not below r
+// (the last one at most).
+//
+//	let shape = pseudorandomWeightedPick(["circle", "square"], [9, 1]);
+//	if (shape === "circle") circle(50, 50, 20);
+//
+// pseudorandomPickButNot(list, excluded): picks again while the pick
+// is excluded (a value, or an array of them); a list of one returns
+// it; after 10 x length tries, list[0].
+//
+//	let bg = pseudorandomPickButNot(palette, fg);
+//	background(bg);
+//
+// capture(): the picture is ready (trigger "capture"; see below).
+//
+//	if (frameCount === 12) capture();
+//	// the picture is this frame
+//
+// With the reference vector of the EmProps Studio, pseudorandomSeed of
+// 0x1b6d7d3b5716b08423674afa46cb18cc4d9e1a275822e32018d418b272d55697 then
+// pseudorandomPick(["John","Mary","Peter","George","Luis","Mario","Mitzy"])
+// is "George".
+//
+// fxhash (see Seeding):
+//
+// $fx: hash, rand(), rand.reset(), minter, randminter(), iteration,
+// context ("capture"), isPreview, preview(), features(), getFeature(),
+// getFeatures(), params(), getParam(), getParams(), getRawParam(),
+// getRawParams(), getDefinitions(), on(), emit().
+//
+//	$fx.features({ Palette: "warm" });
+//	$fx.preview();
+//
+// fxhash, fxrand, fxminter, fxrandminter, fxpreview, isFxpreview: the
+// legacy names of $fx.hash, $fx.rand, $fx.minter, $fx.randminter,
+// $fx.preview, $fx.isPreview.
+//
+//	let x = fxrand() * width;
+//	fxpreview();
+//
+// Art Blocks:
+//
+// tokenData: {hash, tokenId}.
+//
+//	let seed = parseInt(tokenData.hash.slice(0, 16), 16);
+//	let id = Number(tokenData.tokenId);
+//
+// empplay:
+//
+// empplay: {hash, seed (the eight words above), variables, components,
+// width, height (the job's), capture()}, and in a video video: {fps,
+// frames, duration}.
+//
+//	resizeCanvas(empplay.width, empplay.height);
+//	empplay.capture();
+//
+// In a video $fx.preview(), capture() and empplay.capture() do nothing:
+// every frame is recorded.
 //
 // # When the picture is taken
 //
@@ -153,7 +294,9 @@
 // postsetup). The picture is the main canvas (p5's, else the first canvas
 // laid out), or the canvas job.captureSelector (a CSS selector) picks,
 // encoded as PNG (alpha kept) in the same task as the draw that made it,
-// so that WebGL canvases are not blank. The trigger that fired is
+// so that WebGL canvases are not blank. The output's size is the canvas's
+// (p5's default is 100x100 for a sketch that never calls createCanvas);
+// the viewport is the job's width x height. The trigger that fired is
 // reported in [empplay.Output.Trigger], and when, in milliseconds from
 // job.js, in TriggerMs:
 //
@@ -170,12 +313,19 @@
 //     load event (and a grace of 100 ms for a sketch to start).
 //   - "fxpreview", "capture": the sketch called $fx.preview() (or the
 //     legacy fxpreview(), or a "fxhash-preview" window event, which
-//     fxhash's own snippet dispatches), or empplay.capture(). When the
-//     job's code (for a js job its html or javascript) contains a call of
-//     one of them (a plain text scan: "$fx.preview(", "fxpreview(" other
-//     than "function fxpreview(", "empplay.capture("), the triggers above
-//     are off and only the call captures. Without such a call in the code,
-//     a call still captures if it comes first.
+//     fxhash's own snippet dispatches), or capture() or empplay.capture().
+//     When the job's code (for a js job its html or javascript) contains a
+//     call of one of them (a plain text scan: "$fx.preview(", "fxpreview("
+//     other than "function fxpreview(", "empplay.capture(", a bare
+//     "capture(" unless the code declares a capture of its own), the
+//     triggers above are off and only the call captures. Without such a
+//     call in the code, a call still captures if it comes first. The
+//     canvas is captured once the task that made the call has finished,
+//     as fxhash's own capture does, so what the sketch draws after the
+//     call is in the picture: at the end of the setup() or draw() it was
+//     called from ($fx.preview() first in setup(), then drawing), at the
+//     end of the next draw() of a looping sketch when called from a
+//     callback, else in a task of its own. TriggerMs is the call's time.
 //   - "deadline": a fifth of the job's time (at most a second) before its
 //     deadline, the renderer asks the page to capture what it has if it
 //     has drawn something (a p5 sketch that finished setup() or a draw();
@@ -184,8 +334,11 @@
 //     nothing fails with render_timeout.
 //
 // A looping sketch is stopped with noLoop() once captured. A picture whose
-// pixels are all the same colour, or all fully transparent, fails with
-// blank_canvas unless the job has allowBlank.
+// pixels are all the same opaque colour (a sketch that only calls
+// background()) is a picture: it succeeds with [empplay.Output.Blank] set.
+// Only a picture whose pixels are all fully transparent (or no canvas at
+// all, no_canvas) fails, with blank_canvas, unless the job has allowBlank
+// (then it succeeds with Blank set).
 //
 // # js jobs
 //
@@ -217,14 +370,32 @@
 //     with its extension replaced by .html (appended when there is none,
 //     or when the name already ends in .html).
 //
+// # Errors and warnings
+//
+// A job's outcome never depends on when an error arrives. On a p5 page,
+// an uncaught exception or unhandled rejection fails the job only when
+// the sketch cannot have drawn what it meant: before its setup() has
+// finished (in preload() or setup(), or an async setup() that rejects) or
+// inside a draw() (which stops p5's loop). One raised anywhere else once
+// setup() is done (a timer, an event handler, a promise: a fetch of a
+// blocked URL that rejects while draw() keeps running) does not stop the
+// sketch: it becomes an entry of [empplay.Output.Warnings] (the message
+// and line, at most 20 entries of 500 characters), and the picture is
+// taken as usual. A picture that succeeds after blocked requests also has
+// a warning listing them. Warnings are what had happened when the picture
+// was taken; the outcome and the picture are the same in every run. A js
+// page keeps the simpler rule: any error before it is ready fails the
+// job.
+//
 // # Failures
 //
 // Before the picture is taken, these fail the job, all permanent:
 //
-//   - sketch_error: an uncaught exception or unhandled rejection, with
-//     the sketch's line.
+//   - sketch_error: an uncaught exception or unhandled rejection that
+//     stops the sketch (see Errors and warnings), with the sketch's line.
 //   - network_blocked: any of these failures when the page made a request
-//     that was blocked; the message lists the URLs. A p5 1.x preload()
+//     that was blocked; the message lists the URLs. (A sketch that keeps
+//     drawing after a blocked request succeeds, with warnings.) A p5 1.x preload()
 //     whose file failed to load (it would wait forever) fails a second
 //     after the load's console.error.
 //   - missing_addon: an error that says a name of a known add-on or
@@ -232,6 +403,7 @@
 //     p5.collide2D, three.js, Tone.js, ...; see addons.go).
 //   - webgl_unavailable: an error, or no canvas, after the page asked for
 //     a WebGL context and got none.
+//   - blank_canvas: the picture is fully transparent (see above).
 //   - no_canvas: nothing to capture (noCanvas(), no sketch at all, or a
 //     captureSelector that matches no canvas).
 //   - render_timeout: nothing drawn by the deadline (the earliest of the

@@ -802,30 +802,37 @@ function setup() { createCanvas(20, 20); classifier = ml5.imageClassifier('Mobil
 	}
 }
 
-// TestFidelityBlankCanvas renders a canvas of one colour: blank_canvas,
-// unless the job allows it.
+// TestFidelityBlankCanvas renders a canvas of one colour: a picture, with
+// Blank set; a fully transparent one fails as blank_canvas, unless the job
+// allows it.
 func TestFidelityBlankCanvas(t *testing.T) {
 	b := sharedBrowser(t)
 	const code = `function setup() { createCanvas(50, 50); background(200); }`
 	for _, version := range fidMajors {
 		t.Run("p5 "+version, func(t *testing.T) {
-			_, err := render(t, b, fidJob(code, 50, 50, version))
-			fidWantError(t, err, empplay.CodeBlankCanvas)
-		})
-		t.Run("p5 "+version+" allowBlank", func(t *testing.T) {
-			j := fidJob(code, 50, 50, version)
-			j.AllowBlank = true
-			out, img := mustRender(t, b, j)
+			out, img := mustRender(t, b, fidJob(code, 50, 50, version))
 			if out.Trigger != TriggerSetup {
 				t.Errorf("trigger %q, want %q", out.Trigger, TriggerSetup)
+			}
+			if !out.Blank {
+				t.Error("Blank = false for a picture of one colour")
 			}
 			grey := color.NRGBA{200, 200, 200, 255}
 			checkPixels(t, img, []px{{0, 0, grey}, {25, 25, grey}, {49, 49, grey}})
 		})
 	}
+	const clear = `function setup() { createCanvas(50, 50); clear(); }`
 	t.Run("transparent", func(t *testing.T) {
-		_, err := render(t, b, fidJob(`function setup() { createCanvas(50, 50); clear(); }`, 50, 50, "1"))
+		_, err := render(t, b, fidJob(clear, 50, 50, "1"))
 		fidWantError(t, err, empplay.CodeBlankCanvas)
+	})
+	t.Run("transparent allowBlank", func(t *testing.T) {
+		j := fidJob(clear, 50, 50, "1")
+		j.AllowBlank = true
+		out, _ := mustRender(t, b, j)
+		if !out.Blank {
+			t.Error("Blank = false for a transparent picture")
+		}
 	})
 }
 

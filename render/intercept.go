@@ -184,14 +184,23 @@ func (t *tab) failure(code empplay.Code, msg string) error {
 // that waits for a file it cannot get fails or times out, and the URL is
 // what its author needs to see.
 func (t *tab) explain(msg string) string {
+	list := t.blockedList()
+	if list == "" {
+		return msg
+	}
+	return msg + "; sketches run without network access, and these requests were blocked: " + list
+}
+
+// blockedList is the requests blocked so far, "" when none.
+func (t *tab) blockedList() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.seen) == 0 {
-		return msg
+		return ""
 	}
 	list := strings.Join(t.blocked, ", ")
 	if more := len(t.seen) - len(t.blocked); more > 0 {
 		list += fmt.Sprintf(" and %d more", more)
 	}
-	return msg + "; sketches run without network access, and these requests were blocked: " + list
+	return list
 }

@@ -41,6 +41,9 @@ type message struct {
 	StartMs   float64 `json:"startMs"`  // when job.js ran (p5 pages)
 	EncodeMs  float64 `json:"encodeMs"` // the canvas's PNG encoding
 	DoneMs    float64 `json:"doneMs"`
+	// Warnings are the errors that did not stop the sketch (see onError
+	// in prelude.js).
+	Warnings []string `json:"warnings"`
 }
 
 // fallbackGrace is how long before a job's deadline the renderer captures
@@ -127,14 +130,21 @@ func (t *tab) decide(job *empplay.Job, payload string, m *message) (*empplay.Out
 		if err != nil {
 			return nil, fmt.Errorf("render: the canvas capture is not a PNG: %w", err)
 		}
-		if !job.AllowBlank {
-			if what, blank := blankPicture(m.PNG, cfg.Width, cfg.Height); blank {
-				return nil, empplay.Errorf(empplay.CodeBlankCanvas, "%s", t.explain(fmt.Sprintf(
-					"blank canvas: every pixel of the %dx%d picture (trigger %q) is %s; set allowBlank to accept it",
-					cfg.Width, cfg.Height, m.Trigger, what)))
-			}
+		// A picture of one opaque colour is a picture (a sketch that only
+		// calls background()); only a fully transparent one is blank.
+		what, blank := blankPicture(m.PNG, cfg.Width, cfg.Height)
+		if blank && what == fullyTransparent && !job.AllowBlank {
+			return nil, empplay.Errorf(empplay.CodeBlankCanvas, "%s", t.explain(fmt.Sprintf(
+				"blank canvas: every pixel of the %dx%d picture (trigger %q) is %s; set allowBlank to accept it",
+				cfg.Width, cfg.Height, m.Trigger, what)))
+		}
+		warnings := m.Warnings
+		if blocked := t.blockedList(); blocked != "" && len(warnings) < maxWarnings {
+			warnings = append(warnings, "sketches run without network access, and these requests were blocked: "+blocked)
 		}
 		return &empplay.Output{
+			Blank:    blank,
+			Warnings: warnings,
 			Artifacts: []empplay.Artifact{{
 				Name:     job.BlobName(),
 				MimeType: "image/png",

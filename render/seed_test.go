@@ -134,6 +134,15 @@ func TestWaitsForSignal(t *testing.T) {
 		"window.$fx = { preview: fxpreview }":               false,
 		"function setup() { createCanvas(10, 10); }":        false,
 		"myfxpreview()": false,
+		"function draw() { if (frameCount === 12) capture(); }": true,
+		"capture()":               true,
+		"if (done)\n  capture();": true,
+		"else capture()":          true,
+		"let capture; capture = createCapture(VIDEO); capture.hide();": false,
+		"function capture() {} capture()":                              false,
+		"createCapture(VIDEO)":                                         false,
+		"P5Capture.capture()":                                          false,
+		"recapture()":                                                  false,
 	} {
 		if got := waitsForSignal(code); got != want {
 			t.Errorf("waitsForSignal(%q) = %v, want %v", code, got, want)
@@ -327,7 +336,10 @@ function draw() {
   fill(c, $fx.getFeatures().Palette === 'warm' ? 255 : 0, 0);
   rect(0, 0, 10, 10);
   $fx.preview();
-  background(0);
+  // Drawn after the call, in the same draw(): in the picture, as with
+  // fxhash's own capture, which runs once the task is done.
+  fill(0, 0, 255);
+  rect(30, 0, 10, 10);
 }`, hash)
 	for _, tc := range []struct {
 		name, version, code string
@@ -335,9 +347,9 @@ function draw() {
 		pixels              []px
 	}{
 		{name: "fxhash p5 1", code: fxhashSketch, trigger: TriggerFxPreview,
-			pixels: []px{{30, 30, color.NRGBA{0, 255, 255, 255}}, {5, 5, color.NRGBA{first, 255, 0, 255}}}},
+			pixels: []px{{30, 30, color.NRGBA{0, 255, 255, 255}}, {5, 5, color.NRGBA{first, 255, 0, 255}}, {35, 5, blue}}},
 		{name: "fxhash p5 2", version: "2", code: fxhashSketch, trigger: TriggerFxPreview,
-			pixels: []px{{30, 30, color.NRGBA{0, 255, 255, 255}}, {5, 5, color.NRGBA{first, 255, 0, 255}}}},
+			pixels: []px{{30, 30, color.NRGBA{0, 255, 255, 255}}, {5, 5, color.NRGBA{first, 255, 0, 255}}, {35, 5, blue}}},
 		{name: "legacy fxhash", code: `
 function setup() { createCanvas(20, 20); }
 function draw() {

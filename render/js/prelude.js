@@ -85,17 +85,33 @@
     window.addEventListener('fxhash-preview', function () { signal('fxpreview'); });
   }
 
-  // signal is the sketch saying the picture is ready: $fx.preview() or
-  // empplay.capture(). A p5 canvas is captured at once, in the same task;
-  // for a js page the renderer takes a screenshot as soon as it hears of
-  // it (the screenshot renders a fresh frame of the page as it is then).
+  // signal is the sketch saying the picture is ready: $fx.preview(),
+  // capture() or empplay.capture(). For a js page the renderer takes a
+  // screenshot as soon as it hears of it (the screenshot renders a fresh
+  // frame of the page as it is then). A p5 canvas is captured once the
+  // task that asked has finished, as fxhash's own capture does, so that
+  // what the sketch draws after the call is in the picture: at the end of
+  // the setup() or draw() it was called from, at the end of the next
+  // draw() of a looping sketch, else in a task of its own. The trigger's
+  // time is the call's.
+  var pending = null; // {trigger, at}: the capture asked for
   function signal(trigger) {
-    if (finished) return;
+    if (finished || pending) return;
     if (cfg.mode === 'js') {
       ready(trigger);
-    } else {
-      capture(current, trigger);
+      return;
     }
+    pending = { trigger: trigger, at: performance.now() };
+    if (inSetup || inDraw) return; // afterSetup or afterDraw takes it
+    if (started && setupDone && current && hasDraw(current) && isLooping(current)) return; // the next afterDraw
+    setTimeout(function () { takePending(current); }, 0);
+  }
+  // takePending takes the capture the sketch asked for, if any, and says
+  // whether there was one.
+  function takePending(inst) {
+    if (!pending) return false;
+    capture(inst, pending.trigger, pending.at);
+    return true;
   }
   // ready tells the renderer to take the screenshot of a js page.
   function ready(trigger) {
@@ -117,6 +133,26 @@
   function fail(message, line) {
     report({ type: 'error', message: message, line: line | 0, webglFailed: webglFailed });
   }
+  // onError decides what an uncaught exception or rejection does (see
+  // render/doc.go, "Errors and warnings"): on a p5 page whose setup() has
+  // finished, one raised outside setup() and draw() (a callback, a
+  // promise) does not stop the sketch, so it becomes a warning and the
+  // picture is taken as usual; anything else fails the job.
+  var warnings = [];
+  var maxWarnings = 20, maxWarning = 500;
+  function onError(message, line) {
+    if (cfg.mode !== 'js' && setupDone && !inDraw && !inSetup) {
+      var w = line > 0 ? message + ' (line ' + line + ')' : message;
+      if (w.length > maxWarning) w = w.slice(0, maxWarning - 3) + '...';
+      if (warnings.length < maxWarnings) warnings.push(w);
+      return;
+    }
+    fail(message, line);
+  }
+  // The p5 sketch's state, from p5's hooks: started (an instance exists),
+  // inSetup (its preload() or setup() runs), setupDone, inDraw (a draw()
+  // runs; an exception there stops the sketch).
+  var started = false, inSetup = false, setupDone = false, inDraw = false;
 
   // A WebGL context the page asked for and did not get: p5 then throws a
   // generic error, which the renderer reports as webgl_unavailable.
@@ -149,12 +185,12 @@
   });
 
 
-  empplayRuntime.reportErrors(window, location.origin + cfg.sketchURL, fail);
+  empplayRuntime.reportErrors(window, location.origin + cfg.sketchURL, onError);
 
   // capture encodes the canvas at once, in the task of the draw that just
   // finished: a WebGL drawing buffer is only valid until the frame is
   // presented, so a later read would be blank.
-  function capture(inst, trigger) {
+  function capture(inst, trigger, at) {
     if (finished) return;
     var c = mainCanvas(inst);
     if (!c) {
@@ -186,7 +222,8 @@
       renderer: webglRenderer(c),
       p5ReadyMs: p5Ready,
       startMs: startMs,
-      triggerMs: encodeStart - startMs,
+      triggerMs: (at || encodeStart) - startMs,
+      warnings: warnings,
       encodeMs: performance.now() - encodeStart,
       doneMs: performance.now()
     }, url.slice(url.indexOf(',') + 1));
@@ -240,7 +277,6 @@
     report({ type: 'nop5' });
     return;
   }
-  var started = false; // a p5 sketch exists (global or instance mode)
   var current = null;   // the p5 instance that started first
   // With waitSignal, only $fx.preview() or empplay.capture() take the
   // picture.
@@ -253,7 +289,9 @@
   var delayDue = false;
   function afterSetup(inst) {
     drawn = true;
-    if (!byDefault()) return;
+    setupDone = true;
+    inSetup = false;
+    if (takePending(inst) || !byDefault()) return;
     if (cfg.captureDelayMs > 0) {
       setTimeout(function () {
         delayDue = true;
@@ -266,7 +304,8 @@
   }
   function afterDraw(inst) {
     drawn = true;
-    if (!byDefault()) return;
+    inDraw = false;
+    if (takePending(inst) || !byDefault()) return;
     if (cfg.captureDelayMs > 0) {
       if (delayDue) capture(inst, 'delay');
       return;
@@ -293,10 +332,14 @@
   var major = hookP5(P, {
     init: function (inst) {
       started = true;
-      if (!current) current = inst;
+      if (!current) {
+        current = inst;
+        inSetup = true;
+      }
       seedP5(inst);
     },
     afterSetup: afterSetup,
+    beforeDraw: function () { inDraw = true; },
     afterDraw: afterDraw
   });
   if (major === 1) {
