@@ -25,6 +25,11 @@ type renderFlags struct {
 	hash    string
 	p5      string
 	vars    string
+	// job is a job file (--job, or an argument ending in .json).
+	job string
+	// context is a file with the job's context: {hash, variables, components}.
+	context       string
+	captureFrames int
 	// video
 	video    bool
 	duration float64
@@ -35,24 +40,49 @@ type renderFlags struct {
 func newRenderCmd(env *Env, g *globalFlags) *cobra.Command {
 	f := &renderFlags{}
 	c := &cobra.Command{
-		Use:   "render SKETCH.js",
-		Short: "Render a local p5.js sketch to PNG (or a video), with no Redis and no Azure",
-		Long: `render runs one sketch file through the same renderer the workers use and
-writes the PNG, so an artist can check a sketch before submitting it.
-The sketch sees the same globals as in production (window.empplay with hash,
-variables and components).`,
+		Use:   "render SKETCH.js | JOB.json",
+		Short: "Render a local p5.js sketch or job file to PNG (or a video), with no Redis and no Azure",
+		Long: `render runs one sketch, or one whole job, through the same renderer the
+workers use and writes the output, so an artist can check a sketch before
+submitting it. A job file (JOB.json, or --job FILE) is the JSON a producer
+sends, so every field can be tried locally: context (hash, variables,
+components), captureFrames, captureDelayMs, captureSelector,
+deviceScaleFactor, allowBlank, timeoutMs, type js with html and
+javascript, video. bucket and filename may be left out. Flags given
+explicitly override the file's fields.
+
+The sketch sees the same globals as in production:
+  EmProps Studio  hash, variables, getVariable(name), components,
+                  getComponentOutput(alias), pseudorandomSeed(seed),
+                  pseudorandom(min, max), pseudorandoms(n, min, max),
+                  pseudorandomInteger(min, max), pseudorandomIntegers(n, min, max),
+                  pseudorandomBoolean(), pseudorandomPick(list),
+                  pseudorandomWeightedPick(list, weights),
+                  pseudorandomPickButNot(list, excluded), capture()
+  fxhash          $fx (hash, rand, minter, randminter, iteration, preview(),
+                  params(), getParam(), features(), ...), fxhash, fxrand,
+                  fxminter, fxrandminter, fxpreview(), isFxpreview
+  Art Blocks      tokenData {hash, tokenId}
+  empplay         empplay {hash, seed, variables, components, width, height,
+                  capture()} (and video {fps, frames, duration} in videos)
+Math.random, p5's random() and noise() are seeded from the hash.`,
 		Example: `  empplay render sketch.js -o out.png --width 800 --height 800 --hash 0x3f2a...
-  empplay render sketch.js --p5 2
+  empplay render sketch.js --p5 2 --capture-frames 12
+  empplay render sketch.js --context context.json
+  empplay render job.json -o out.png
+  empplay render --job job.json
   empplay render sketch.js --video --duration 10 --fps 30 -o out.mp4`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			logger, err := g.logger(env.Stderr)
 			if err != nil {
 				return err
 			}
-			code, err := os.ReadFile(args[0])
-			if err != nil {
-				return empplay.ConfigError(fmt.Errorf("read sketch: %w", err))
+			if f.job == "" && len(args) == 1 && strings.HasSuffix(strings.ToLower(args[0]), ".json") {
+				f.job = args[0]
+			}
+			if f.job == "" && len(args) == 0 {
+				return empplay.ConfigError(fmt.Errorf("render needs a sketch file or a job file (--job)"))
 			}
 			if f.video && !c.Flags().Changed("output") {
 				f.out = "out.mp4"
@@ -60,22 +90,15 @@ variables and components).`,
 					f.out = "out." + f.format
 				}
 			}
-			job := &empplay.Job{
-				Type: empplay.TypeP5, Code: string(code), Width: f.width, Height: f.height,
-				Bucket: "local", Filename: filepath.Base(f.out), P5Version: f.p5,
+			job, err := f.buildJob(c, args)
+			if err != nil {
+				return err
 			}
-			if f.video {
-				job.Type, job.Duration, job.FPS, job.Format = empplay.TypeVideo, f.duration, f.fps, f.format
+			name := f.job
+			if name == "" {
+				name = args[0]
 			}
-			if f.hash != "" || f.vars != "" {
-				job.Context = &empplay.SketchContext{Hash: f.hash}
-				if f.vars != "" {
-					if !json.Valid([]byte(f.vars)) {
-						return empplay.ConfigError(fmt.Errorf("--vars is not valid JSON"))
-					}
-					job.Context.Variables = json.RawMessage(f.vars)
-				}
-			}
+			args = []string{name}
 			if err := job.Validate(); err != nil {
 				return empplay.ConfigError(err)
 			}
@@ -89,7 +112,7 @@ variables and components).`,
 			defer cancel()
 			start := time.Now()
 			bar := &progressBar{w: env.Stderr, start: start}
-			if f.video {
+			if job.Type == empplay.TypeVideo {
 				rctx = video.WithProgress(rctx, bar.update)
 			}
 			out, err := br.Render(rctx, job)
@@ -97,15 +120,31 @@ variables and components).`,
 			if err != nil {
 				return fmt.Errorf("%s: %w (error code %s)", args[0], err, empplay.ErrorCode(err))
 			}
-			if f.video {
+			if job.Type == empplay.TypeVideo {
 				return writeVideo(env.Stdout, f.out, job, out, time.Since(start), bar.recording())
 			}
-			a := out.Artifacts[0]
-			if err := os.WriteFile(f.out, a.Body, 0o644); err != nil {
-				return fmt.Errorf("write %s: %w", f.out, err)
+			for i, a := range out.Artifacts {
+				name := f.out
+				if i > 0 {
+					name = filepath.Join(filepath.Dir(f.out), filepath.Base(a.Name))
+				}
+				if err := os.WriteFile(name, a.Body, 0o644); err != nil {
+					return fmt.Errorf("write %s: %w", name, err)
+				}
+				blank := ""
+				if out.Blank {
+					blank = ", one colour throughout"
+				}
+				kind := a.MimeType
+				if kind == "image/png" {
+					kind = "PNG"
+				}
+				fmt.Fprintf(env.Stdout, "%s: %dx%d %s, %d bytes, trigger %s%s, %d ms\n",
+					name, a.Width, a.Height, kind, len(a.Body), out.Trigger, blank, time.Since(start).Milliseconds())
 			}
-			fmt.Fprintf(env.Stdout, "%s: %dx%d PNG, %d bytes, trigger %s, %d ms\n",
-				f.out, a.Width, a.Height, len(a.Body), out.Trigger, time.Since(start).Milliseconds())
+			for _, w := range out.Warnings {
+				fmt.Fprintf(env.Stdout, "warning: %s\n", w)
+			}
 			return nil
 		},
 	}
@@ -116,12 +155,89 @@ variables and components).`,
 	fs.IntVar(&f.height, "height", 800, "canvas/viewport height in pixels")
 	fs.StringVar(&f.hash, "hash", "", "token hash the sketch sees as empplay.hash")
 	fs.StringVar(&f.p5, "p5", "1", "p5.js major version: 1 or 2")
-	fs.StringVar(&f.vars, "vars", "", "JSON the sketch sees as empplay.variables")
+	fs.StringVar(&f.vars, "vars", "", "JSON the sketch sees as variables (and empplay.variables)")
+	fs.StringVar(&f.job, "job", "", "job file: the JSON a producer sends (flags given explicitly override its fields)")
+	fs.StringVar(&f.context, "context", "", "JSON file with the job's context: {hash, variables, components}")
+	fs.IntVar(&f.captureFrames, "capture-frames", 0, "capture after this many draw() frames (the job's captureFrames)")
 	fs.BoolVar(&f.video, "video", false, "record a video instead of a PNG (out.mp4 unless -o says)")
 	fs.Float64Var(&f.duration, "duration", 5, "video: length in seconds")
 	fs.Float64Var(&f.fps, "fps", empplay.DefaultVideoFPS, "video: frames per second")
 	fs.StringVar(&f.format, "format", "", "video: mp4 (default), webm or gif")
 	return c
+}
+
+// buildJob is the job to render: the job file's, or a p5 job of the sketch
+// in args[0], with the flags given explicitly on top.
+func (f *renderFlags) buildJob(c *cobra.Command, args []string) (*empplay.Job, error) {
+	changed := c.Flags().Changed
+	job := &empplay.Job{Type: empplay.TypeP5, Width: f.width, Height: f.height, P5Version: f.p5}
+	if f.job != "" {
+		raw, err := os.ReadFile(f.job)
+		if err != nil {
+			return nil, empplay.ConfigError(fmt.Errorf("read job: %w", err))
+		}
+		job = &empplay.Job{}
+		if err := json.Unmarshal(raw, job); err != nil {
+			return nil, empplay.ConfigError(fmt.Errorf("%s is not a job: %w", f.job, err))
+		}
+		if job.Type == "" {
+			job.Type = empplay.TypeP5
+		}
+		if job.Width == 0 || changed("width") {
+			job.Width = f.width
+		}
+		if job.Height == 0 || changed("height") {
+			job.Height = f.height
+		}
+		if changed("p5") {
+			job.P5Version = f.p5
+		}
+	}
+	if len(args) == 1 && f.job != args[0] {
+		code, err := os.ReadFile(args[0])
+		if err != nil {
+			return nil, empplay.ConfigError(fmt.Errorf("read sketch: %w", err))
+		}
+		job.Code = string(code)
+	}
+	if job.Bucket == "" {
+		job.Bucket = "local"
+	}
+	if job.Filename == "" || changed("output") {
+		job.Filename = filepath.Base(f.out)
+	}
+	if f.video {
+		job.Type, job.Duration, job.FPS, job.Format = empplay.TypeVideo, f.duration, f.fps, f.format
+	}
+	if changed("capture-frames") {
+		job.CaptureFrames = f.captureFrames
+	}
+	if f.context != "" {
+		raw, err := os.ReadFile(f.context)
+		if err != nil {
+			return nil, empplay.ConfigError(fmt.Errorf("read context: %w", err))
+		}
+		ctx := &empplay.SketchContext{}
+		if err := json.Unmarshal(raw, ctx); err != nil {
+			return nil, empplay.ConfigError(fmt.Errorf("%s is not a context {hash, variables, components}: %w", f.context, err))
+		}
+		job.Context = ctx
+	}
+	if f.hash != "" || f.vars != "" {
+		if job.Context == nil {
+			job.Context = &empplay.SketchContext{}
+		}
+		if f.hash != "" {
+			job.Context.Hash = f.hash
+		}
+		if f.vars != "" {
+			if !json.Valid([]byte(f.vars)) {
+				return nil, empplay.ConfigError(fmt.Errorf("--vars is not valid JSON"))
+			}
+			job.Context.Variables = json.RawMessage(f.vars)
+		}
+	}
+	return job, nil
 }
 
 // writeVideo writes a video job's output (and its poster beside it) and

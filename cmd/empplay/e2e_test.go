@@ -502,4 +502,58 @@ function draw(){ background(empplay.hash === "0xabc" ? color(0,255,0) : color(25
 	}
 }
 
+// The artist's tool takes a whole job file, a context file and
+// --capture-frames, and prints the warnings.
+func TestRenderCommandJob(t *testing.T) {
+	testenv.ChromiumPath(t)
+	bin := binary(t)
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// Red until frame 5, then the variable's colour; the fetch is blocked.
+	const code = `function setup() { createCanvas(30, 20); fetch("https://example.com/x").then(function () {}); }
+function draw() { background(frameCount < 5 ? "#ff0000" : getVariable("color")); }`
+	sketch := write("s.js", code)
+	ctxFile := write("ctx.json", `{"hash":"0xabc","variables":{"color":"#00ff00"}}`)
+	jobBody, _ := json.Marshal(map[string]any{"type": "p5", "code": code, "captureFrames": 5,
+		"context": map[string]any{"variables": map[string]any{"color": "#0000ff"}}})
+	jobFile := write("job.json", string(jobBody))
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		r, g, b uint8
+	}{
+		{"sketch with --context and --capture-frames", []string{sketch, "--context", ctxFile, "--capture-frames", "5"}, 0, 255, 0},
+		{"job file", []string{jobFile}, 0, 0, 255},
+		{"--job with a flag on top", []string{"--job", jobFile, "--capture-frames", "1"}, 255, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			png := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".png")
+			out, err := exec.Command(bin, append([]string{"render", "-o", png}, tc.args...)...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			b, err := os.ReadFile(png)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := pngDecode(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if img.Bounds().Dx() != 30 || img.Bounds().Dy() != 20 || !near(img.At(15, 10), tc.r, tc.g, tc.b) {
+				t.Errorf("PNG %v pixel %v; want 30x20 (%d,%d,%d)", img.Bounds(), img.At(15, 10), tc.r, tc.g, tc.b)
+			}
+			if !strings.Contains(string(out), "one colour throughout") {
+				t.Errorf("summary does not say the picture is one colour:\n%s", out)
+			}
+		})
+	}
+}
+
 func pngDecode(b []byte) (image.Image, error) { return png.Decode(bytes.NewReader(b)) }
