@@ -31,11 +31,11 @@ type Result struct {
 	Blank bool `json:"blank,omitempty"`
 	// Warnings are the sketch's errors that did not stop it (see
 	// [Output.Warnings]); the job still succeeded.
-	Warnings []string `json:"warnings,omitempty"`
-	PosterSrc string  `json:"posterSrc,omitempty"` // video: the poster frame, a PNG beside the video
-	Duration  float64 `json:"duration,omitempty"`  // video: length in seconds
-	Frames    int     `json:"frames,omitempty"`    // video: number of frames
-	Timings   Timings `json:"timings"`
+	Warnings  []string `json:"warnings,omitempty"`
+	PosterSrc string   `json:"posterSrc,omitempty"` // video: the poster frame, a PNG beside the video
+	Duration  float64  `json:"duration,omitempty"`  // video: length in seconds
+	Frames    int      `json:"frames,omitempty"`    // video: number of frames
+	Timings   Timings  `json:"timings"`
 	// FinishedAt is when the worker wrote the result.
 	FinishedAt time.Time `json:"finishedAt"`
 }
