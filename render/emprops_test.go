@@ -1,11 +1,13 @@
 package render
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image/color"
+	"image/png"
 	"math"
 	"strings"
 	"testing"
@@ -264,4 +266,31 @@ setTimeout(function () { capture(); }, 50);`
 		t.Errorf("trigger %q, want %q", out.Trigger, TriggerCapture)
 	}
 	checkPixels(t, img, []px{{20, 20, color.NRGBA{0, 255, 0, 255}}})
+}
+
+// TestEmPropsVideo: a video page has the same globals; capture() does
+// nothing there (every frame is recorded).
+func TestEmPropsVideo(t *testing.T) {
+	needFFmpeg(t)
+	b := sharedBrowser(t)
+	const code = `function setup() { createCanvas(32, 32); }
+function draw() {
+  var ok = frameCount > 1 || (pseudorandomPick(["John","Mary","Peter","George","Luis","Mario","Mitzy"]) === "George" && getVariable("v") === 5);
+  background(ok ? color(0, 255, 0) : color(255, 0, 0));
+  capture();
+}`
+	j := videoJob(code, 32, 32, 0.5, 10, "")
+	j.Context = &empplay.SketchContext{Hash: emRefHash, Variables: json.RawMessage(`{"v":5}`)}
+	out, err := render(t, b, j)
+	if err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	if len(out.Artifacts) < 2 {
+		t.Fatalf("%d artifacts; want the video and its poster", len(out.Artifacts))
+	}
+	img, err := png.Decode(bytes.NewReader(out.Artifacts[1].Body))
+	if err != nil {
+		t.Fatalf("poster: %v", err)
+	}
+	checkPixels(t, img, []px{{16, 16, color.NRGBA{0, 255, 0, 255}}})
 }
