@@ -106,6 +106,23 @@ func okRender(_ context.Context, job *empplay.Job) (*empplay.Output, error) {
 	}}}, nil
 }
 
+// TestProcessBlankAndWarnings: the renderer's Blank and Warnings reach the
+// result of a successful job.
+func TestProcessBlankAndWarnings(t *testing.T) {
+	t.Parallel()
+	render := func(ctx context.Context, job *empplay.Job) (*empplay.Output, error) {
+		out, err := okRender(ctx, job)
+		out.Blank, out.Warnings = true, []string{"TypeError: Failed to fetch (line 2)"}
+		return out, err
+	}
+	w := New(Config{ID: "w1", RenderTimeout: time.Second}, &fakeQueue{}, fakeRenderer{render},
+		&fakeUploader{}, fakeVerifier{}, slog.New(slog.DiscardHandler))
+	res := w.Process(context.Background(), delivery(goodJob))
+	if !res.Success || !res.Blank || len(res.Warnings) != 1 || res.Warnings[0] != "TypeError: Failed to fetch (line 2)" {
+		t.Errorf("result %+v; want a success with blank and the warning", res)
+	}
+}
+
 func delivery(raw string) *empplay.Delivery {
 	return &empplay.Delivery{Raw: []byte(raw), ID: empplay.IDFor([]byte(raw)), Attempt: 1}
 }
