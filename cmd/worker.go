@@ -27,8 +27,8 @@ type workerFlags struct {
 	browser     browserFlags
 	gpu         gpuFlags
 	gpuShare    gpuWorkerFlags
-	once        bool
-	onceWait    time.Duration
+	oneJob      bool
+	oneJobWait  time.Duration
 	serviceID   string
 	maxAttempts int
 	drain       time.Duration
@@ -62,8 +62,8 @@ SIGTERM stops fetching at once, lets the job in hand finish within
 	f.browser.register(fs)
 	f.gpu.register(fs)
 	f.gpuShare.register(fs)
-	fs.BoolVar(&f.once, "once", false, "process one job, print its result and exit")
-	fs.DurationVar(&f.onceWait, "wait", 0, "with --once: how long to wait for a job (0 = forever)")
+	fs.BoolVar(&f.oneJob, "once", false, "process one job, print its result and exit")
+	fs.DurationVar(&f.oneJobWait, "wait", 0, "with --once: how long to wait for a job (0 = forever)")
 	fs.StringVar(&f.serviceID, "service-id", "", "name of this deployment, part of the worker id")
 	fs.IntVar(&f.maxAttempts, "max-attempts", 3, "claims of one job before it is dead-lettered")
 	fs.DurationVar(&f.drain, "drain-timeout", 30*time.Second, "on SIGTERM, how long the job in hand may still run before it is given back")
@@ -169,7 +169,7 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 		go report(wctx, out, wid, w, browser, gr.fill)
 	}
 
-	if !f.once {
+	if !f.oneJob {
 		logger.Info("worker ready", "queue", f.redis.queue, "backend", backend, "lane", q.Lane(), "renderer", probe.Renderer)
 		if err := w.Run(wctx); err != nil {
 			return err
@@ -182,9 +182,9 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 	}
 
 	octx := wctx
-	if f.onceWait > 0 {
+	if f.oneJobWait > 0 {
 		var c context.CancelFunc
-		octx, c = context.WithTimeout(wctx, f.onceWait)
+		octx, c = context.WithTimeout(wctx, f.oneJobWait)
 		defer c()
 	}
 	res, err := w.RunOnce(octx)

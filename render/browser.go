@@ -185,11 +185,11 @@ func (b *Browser) Start(ctx context.Context) error {
 	if err := b.settle(ctx); err != nil {
 		return err
 	}
-	in, err := b.ensure(ctx, false)
+	inst, err := b.ensure(ctx, false)
 	if err != nil {
 		return err
 	}
-	b.background(func() { b.prewarm(in) })
+	b.background(func() { b.prewarm(inst) })
 	return nil
 }
 
@@ -204,12 +204,12 @@ func (b *Browser) Close() error {
 	b.lifeMu.Lock()
 	defer b.lifeMu.Unlock()
 	b.mu.Lock()
-	in, assets := b.cur, b.assets
+	inst, assets := b.cur, b.assets
 	b.cur, b.spare, b.assets = nil, nil, nil
 	b.mu.Unlock()
 	var err error
-	if in != nil {
-		err = b.stop(in, true)
+	if inst != nil {
+		err = b.stop(inst, true)
 	}
 	if assets != nil {
 		if aerr := assets.close(); aerr != nil && err == nil {
@@ -221,16 +221,16 @@ func (b *Browser) Close() error {
 
 // Healthy asks Chromium for its version, with a 2 second limit.
 func (b *Browser) Healthy(ctx context.Context) error {
-	in := b.current()
-	if in == nil || !in.alive() {
+	inst := b.current()
+	if inst == nil || !inst.alive() {
 		return ErrNotRunning
 	}
-	return b.healthyCtx(ctx, in)
+	return b.healthyCtx(ctx, inst)
 }
 
 // healthy is Healthy for browser in, between jobs.
-func (b *Browser) healthy(in *instance) error {
-	return b.healthyCtx(context.Background(), in)
+func (b *Browser) healthy(inst *instance) error {
+	return b.healthyCtx(context.Background(), inst)
 }
 
 // memory is what all of browser in's processes use together, in bytes:
@@ -238,15 +238,15 @@ func (b *Browser) healthy(in *instance) error {
 // else their summed resident size (which is never less), because reading
 // every process's smaps_rollup after every job cost more CPU than the
 // worker's own work.
-func (b *Browser) memory(in *instance) int64 {
-	m, _ := procstat.GroupMemoryOver(in.pid, b.opts.RecycleMemory)
+func (b *Browser) memory(inst *instance) int64 {
+	m, _ := procstat.GroupMemoryOver(inst.pid, b.opts.RecycleMemory)
 	return m
 }
 
-func (b *Browser) healthyCtx(ctx context.Context, in *instance) error {
+func (b *Browser) healthyCtx(ctx context.Context, inst *instance) error {
 	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
 	defer cancel()
-	if _, err := cdp.Call(ctx, in.cdp, browser.GetVersion, cdp.Empty{}); err != nil {
+	if _, err := cdp.Call(ctx, inst.cdp, browser.GetVersion, cdp.Empty{}); err != nil {
 		return fmt.Errorf("render: chromium health check: %w", err)
 	}
 	return nil
@@ -255,8 +255,8 @@ func (b *Browser) healthyCtx(ctx context.Context, in *instance) error {
 // PID returns the process id of the running Chromium (also its process
 // group id), or 0.
 func (b *Browser) PID() int {
-	if in := b.current(); in != nil {
-		return in.pid
+	if inst := b.current(); inst != nil {
+		return inst.pid
 	}
 	return 0
 }
@@ -264,8 +264,8 @@ func (b *Browser) PID() int {
 // ProfileDir returns the unique --user-data-dir of the running Chromium, or
 // "". Every process of that browser has it on its command line.
 func (b *Browser) ProfileDir() string {
-	if in := b.current(); in != nil {
-		return in.dir
+	if inst := b.current(); inst != nil {
+		return inst.dir
 	}
 	return ""
 }
@@ -283,16 +283,16 @@ func (b *Browser) ensure(ctx context.Context, forJob bool) (*instance, error) {
 	b.lifeMu.Lock()
 	defer b.lifeMu.Unlock()
 	b.mu.Lock()
-	closed, in, jobs, recycle := b.closed, b.cur, b.jobs, b.recycle
+	closed, inst, jobs, recycle := b.closed, b.cur, b.jobs, b.recycle
 	b.recycle = ""
 	b.mu.Unlock()
 	if closed {
 		return nil, ErrClosed
 	}
-	if in != nil {
+	if inst != nil {
 		reason := ""
 		switch {
-		case !in.alive():
+		case !inst.alive():
 			reason = "the DevTools connection was lost"
 		case jobs >= b.opts.RecycleAfter:
 			reason = "recycle after " + strconv.Itoa(jobs) + " jobs"
@@ -300,24 +300,24 @@ func (b *Browser) ensure(ctx context.Context, forJob bool) (*instance, error) {
 			reason = "recycle: " + recycle
 		}
 		if reason != "" {
-			b.logger.InfoContext(ctx, "restarting chromium", "pid", in.pid, "reason", reason)
+			b.logger.InfoContext(ctx, "restarting chromium", "pid", inst.pid, "reason", reason)
 			b.noteRestart(restartKind(reason))
 			b.mu.Lock()
 			b.cur, b.spare = nil, nil
 			b.mu.Unlock()
-			if err := b.stop(in, in.alive()); err != nil {
-				b.logger.WarnContext(ctx, "stopping chromium", "pid", in.pid, "err", err)
+			if err := b.stop(inst, inst.alive()); err != nil {
+				b.logger.WarnContext(ctx, "stopping chromium", "pid", inst.pid, "err", err)
 			}
-			in = nil
+			inst = nil
 		}
 	}
-	if in == nil {
+	if inst == nil {
 		var err error
-		if in, err = b.launch(ctx); err != nil {
+		if inst, err = b.launch(ctx); err != nil {
 			return nil, err
 		}
 		b.mu.Lock()
-		b.cur, b.jobs = in, 0
+		b.cur, b.jobs = inst, 0
 		b.mu.Unlock()
 	}
 	if forJob {
@@ -325,23 +325,23 @@ func (b *Browser) ensure(ctx context.Context, forJob bool) (*instance, error) {
 		b.jobs++
 		b.mu.Unlock()
 	}
-	return in, nil
+	return inst, nil
 }
 
 // discard kills a browser that cannot be trusted any more (a page that
 // would not close, a lost connection). The next job starts a new one.
-func (b *Browser) discard(in *instance, why string) {
+func (b *Browser) discard(inst *instance, why string) {
 	b.lifeMu.Lock()
 	defer b.lifeMu.Unlock()
 	b.mu.Lock()
-	if b.cur == in {
+	if b.cur == inst {
 		b.cur, b.spare = nil, nil
 	}
 	b.mu.Unlock()
-	b.logger.Warn("killing chromium", "pid", in.pid, "reason", why)
+	b.logger.Warn("killing chromium", "pid", inst.pid, "reason", why)
 	b.noteRestart("killed")
-	if err := b.stop(in, false); err != nil {
-		b.logger.Warn("stopping chromium", "pid", in.pid, "err", err)
+	if err := b.stop(inst, false); err != nil {
+		b.logger.Warn("stopping chromium", "pid", inst.pid, "err", err)
 	}
 }
 
@@ -365,19 +365,19 @@ func (b *Browser) Recycle(ctx context.Context, reason string) error {
 	}
 	b.lifeMu.Lock()
 	b.mu.Lock()
-	in := b.cur
+	inst := b.cur
 	b.cur, b.spare = nil, nil
 	b.mu.Unlock()
 	var stopErr error
-	if in != nil {
-		b.logger.InfoContext(ctx, "restarting chromium", "pid", in.pid, "reason", reason)
+	if inst != nil {
+		b.logger.InfoContext(ctx, "restarting chromium", "pid", inst.pid, "reason", reason)
 		b.noteRestart(reason)
-		stopErr = b.stop(in, true)
+		stopErr = b.stop(inst, true)
 	}
 	b.lifeMu.Unlock()
 	b.jobMu.Unlock()
 	if stopErr != nil {
-		b.logger.WarnContext(ctx, "stopping chromium", "pid", in.pid, "err", stopErr)
+		b.logger.WarnContext(ctx, "stopping chromium", "pid", inst.pid, "err", stopErr)
 	}
 	return b.Start(ctx)
 }

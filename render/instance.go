@@ -39,68 +39,68 @@ type instance struct {
 // job's are all it ever needs.
 const maxIdle = 2
 
-func (in *instance) addTab(t *tab) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if in.tabs == nil {
-		in.tabs = make(map[target.ID]*tab)
+func (inst *instance) addTab(tb *tab) {
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	if inst.tabs == nil {
+		inst.tabs = make(map[target.ID]*tab)
 	}
-	if tg := t.target.Load(); tg != nil {
-		in.tabs[tg.TargetID] = t
+	if tg := tb.target.Load(); tg != nil {
+		inst.tabs[tg.TargetID] = tb
 	}
 }
 
-func (in *instance) dropTab(t *tab) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if tg := t.target.Load(); tg != nil {
-		delete(in.tabs, tg.TargetID)
+func (inst *instance) dropTab(tb *tab) {
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	if tg := tb.target.Load(); tg != nil {
+		delete(inst.tabs, tg.TargetID)
 	}
 }
 
 // takeIdle returns a parked tab, nil when there is none.
-func (in *instance) takeIdle() *tab {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	n := len(in.idle)
+func (inst *instance) takeIdle() *tab {
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	n := len(inst.idle)
 	if n == 0 {
 		return nil
 	}
-	t := in.idle[n-1]
-	in.idle = in.idle[:n-1]
-	return t
+	tb := inst.idle[n-1]
+	inst.idle = inst.idle[:n-1]
+	return tb
 }
 
 // putIdle keeps a parked tab for a later job; false means there are enough
 // and the caller closes it.
-func (in *instance) putIdle(t *tab) bool {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if len(in.idle) >= maxIdle {
+func (inst *instance) putIdle(tb *tab) bool {
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	if len(inst.idle) >= maxIdle {
 		return false
 	}
-	in.idle = append(in.idle, t)
+	inst.idle = append(inst.idle, tb)
 	return true
 }
 
 // closeStrays closes every page in the shared browser context that is not
 // one of the browser's tabs: windows a job's page opened.
-func (in *instance) closeStrays(ctx context.Context) error {
-	res, err := cdp.Call(ctx, in.cdp, target.GetTargets, target.GetTargetsParams{})
+func (inst *instance) closeStrays(ctx context.Context) error {
+	res, err := cdp.Call(ctx, inst.cdp, target.GetTargets, target.GetTargetsParams{})
 	if err != nil {
 		return fmt.Errorf("list the targets: %w", err)
 	}
 	for _, ti := range res.TargetInfos {
-		if ti.BrowserContextID != in.shared || ti.Type != "page" {
+		if ti.BrowserContextID != inst.shared || ti.Type != "page" {
 			continue
 		}
-		in.mu.Lock()
-		_, ours := in.tabs[ti.TargetID]
-		in.mu.Unlock()
+		inst.mu.Lock()
+		_, ours := inst.tabs[ti.TargetID]
+		inst.mu.Unlock()
 		if ours {
 			continue
 		}
-		if _, err := cdp.Call(ctx, in.cdp, target.CloseTarget, target.CloseTargetParams{TargetID: ti.TargetID}); err != nil {
+		if _, err := cdp.Call(ctx, inst.cdp, target.CloseTarget, target.CloseTargetParams{TargetID: ti.TargetID}); err != nil {
 			return fmt.Errorf("close a window a page opened: %w", err)
 		}
 	}
@@ -108,6 +108,6 @@ func (in *instance) closeStrays(ctx context.Context) error {
 }
 
 // alive reports whether the DevTools connection is still up.
-func (in *instance) alive() bool {
-	return in.ctx.Err() == nil
+func (inst *instance) alive() bool {
+	return inst.ctx.Err() == nil
 }

@@ -26,42 +26,42 @@ const (
 
 // hold keeps a shell page's request for job.js or the sketch until the
 // job's page takes the tab over (see adopt); it reports whether it did.
-func (t *tab) hold(ev *fetch.EventRequestPaused) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if u := ev.Request.URL; u != t.origin+jobPath && u != t.origin+sketchPath {
+func (tb *tab) hold(ev *fetch.EventRequestPaused) bool {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	if u := ev.Request.URL; u != tb.origin+jobPath && u != tb.origin+sketchPath {
 		return false
 	}
-	if pg := t.page.Load(); pg == nil || !pg.shell {
+	if pg := tb.page.Load(); pg == nil || !pg.shell {
 		return false
 	}
-	t.held = append(t.held, ev)
+	tb.held = append(tb.held, ev)
 	return true
 }
 
 // listen runs on chromedp's event loop: it must not block or send
 // commands itself.
-func (t *tab) listen(ev any) {
+func (tb *tab) listen(ev any) {
 	switch ev := ev.(type) {
 	case *fetch.EventRequestPaused:
-		go t.serve(ev)
+		go tb.serve(ev)
 	case *runtime.EventBindingCalled:
 		if ev.Name == bindingName {
 			select {
-			case t.reports <- ev.Payload:
+			case tb.reports <- ev.Payload:
 			default:
 			}
 		}
 	case *network.EventRequestWillBeSent:
 		// Requests the browser refuses before Fetch sees them (mixed
 		// content from this https page, for one) only show up here.
-		t.attempt(ev.Request.Method, ev.Request.URL)
+		tb.attempt(ev.Request.Method, ev.Request.URL)
 	case *network.EventWebSocketCreated:
-		t.attempt("", ev.URL)
+		tb.attempt("", ev.URL)
 	case *inspector.EventTargetCrashed:
-		t.gone.Store(true)
+		tb.gone.Store(true)
 		select {
-		case t.crashed <- struct{}{}:
+		case tb.crashed <- struct{}{}:
 		default:
 		}
 	}
@@ -70,26 +70,26 @@ func (t *tab) listen(ev any) {
 // serve answers one intercepted request: the page's own URLs from memory,
 // everything else fails as blocked by the client, so nothing leaves the
 // browser.
-func (t *tab) serve(ev *fetch.EventRequestPaused) {
-	if t.hold(ev) {
+func (tb *tab) serve(ev *fetch.EventRequestPaused) {
+	if tb.hold(ev) {
 		return
 	}
-	target, pg := t.target.Load(), t.page.Load()
-	url, origin := ev.Request.URL, t.currentOrigin()
+	target, pg := tb.target.Load(), tb.page.Load()
+	url, origin := ev.Request.URL, tb.currentOrigin()
 	var err error
 	switch r, ok := pg.resource(origin, url); {
 	case target == nil:
 		return
 	case url == origin+faviconPath:
 		// The browser's own request, not the sketch's.
-		_, err = cdp.Call(t.ctx, target, fetch.FulfillRequest, fetch.FulfillRequestParams{
+		_, err = cdp.Call(tb.ctx, target, fetch.FulfillRequest, fetch.FulfillRequestParams{
 			RequestID: ev.RequestID, ResponseCode: 404,
 		})
-	case ok && ev.Request.Method == "GET" && t.assets.url(url) != "":
+	case ok && ev.Request.Method == "GET" && tb.assets.url(url) != "":
 		// p5.js: from the asset server, without its megabyte going
 		// through the DevTools protocol.
-		_, err = cdp.Call(t.ctx, target, fetch.ContinueRequest, fetch.ContinueRequestParams{
-			RequestID: ev.RequestID, URL: t.assets.url(url),
+		_, err = cdp.Call(tb.ctx, target, fetch.ContinueRequest, fetch.ContinueRequestParams{
+			RequestID: ev.RequestID, URL: tb.assets.url(url),
 		})
 	case ok && ev.Request.Method == "GET":
 		headers := []*fetch.HeaderEntry{
@@ -100,7 +100,7 @@ func (t *tab) serve(ev *fetch.EventRequestPaused) {
 			// p5.js, loaded with CORS (see p5Tag).
 			headers = append(headers, &fetch.HeaderEntry{Name: "Access-Control-Allow-Origin", Value: "*"})
 		}
-		_, err = cdp.Call(t.ctx, target, fetch.FulfillRequest, fetch.FulfillRequestParams{
+		_, err = cdp.Call(tb.ctx, target, fetch.FulfillRequest, fetch.FulfillRequestParams{
 			RequestID:       ev.RequestID,
 			ResponseCode:    200,
 			ResponseHeaders: headers,
@@ -108,23 +108,23 @@ func (t *tab) serve(ev *fetch.EventRequestPaused) {
 		})
 	default:
 		if strings.HasPrefix(url, assetOrigin+"/") {
-			t.logger.Debug("p5.js request refused", "url", url, "page", pg != nil, "origin", origin)
+			tb.logger.Debug("p5.js request refused", "url", url, "page", pg != nil, "origin", origin)
 		}
-		t.attempt(ev.Request.Method, url)
-		_, err = cdp.Call(t.ctx, target, fetch.FailRequest, fetch.FailRequestParams{
+		tb.attempt(ev.Request.Method, url)
+		_, err = cdp.Call(tb.ctx, target, fetch.FailRequest, fetch.FailRequestParams{
 			RequestID:   ev.RequestID,
 			ErrorReason: network.ErrorReasonBlockedByClient,
 		})
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
-		t.logger.Debug("answer an intercepted request", "url", url, "err", err)
+		tb.logger.Debug("answer an intercepted request", "url", url, "err", err)
 	}
 }
 
 // attempt records a request the page made to anything but its own
 // resources. Every such request fails.
-func (t *tab) attempt(method, url string) {
-	origin := t.currentOrigin()
+func (tb *tab) attempt(method, url string) {
+	origin := tb.currentOrigin()
 	switch {
 	case strings.HasPrefix(url, "data:"), strings.HasPrefix(url, "blob:"), url == "about:blank":
 		return // no request at all
@@ -138,7 +138,7 @@ func (t *tab) attempt(method, url string) {
 		// another version, say).
 		return
 	}
-	if _, ok := t.page.Load().resource(origin, url); ok && (method == "GET" || method == "") {
+	if _, ok := tb.page.Load().resource(origin, url); ok && (method == "GET" || method == "") {
 		return
 	}
 	if len(url) > maxBlockedURL {
@@ -147,44 +147,44 @@ func (t *tab) attempt(method, url string) {
 	if method != "GET" && method != "" {
 		url = method + " " + url
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.seen[url] {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	if tb.seen[url] {
 		return
 	}
-	if t.seen == nil {
-		t.seen = make(map[string]bool)
+	if tb.seen == nil {
+		tb.seen = make(map[string]bool)
 	}
-	t.seen[url] = true
-	if len(t.blocked) < maxBlocked {
-		t.blocked = append(t.blocked, url)
+	tb.seen[url] = true
+	if len(tb.blocked) < maxBlocked {
+		tb.blocked = append(tb.blocked, url)
 	}
 }
 
 // blockedAny reports whether the page made a request that was blocked.
-func (t *tab) blockedAny() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.seen) > 0
+func (tb *tab) blockedAny() bool {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	return len(tb.seen) > 0
 }
 
 // failure is a permanent failure of the job with code, or with
 // network_blocked when the page made requests that were blocked: a sketch
 // that fails after one most likely failed because of it. The message
 // lists them (see explain).
-func (t *tab) failure(code empplay.Code, msg string) error {
-	if t.blockedAny() {
+func (tb *tab) failure(code empplay.Code, msg string) error {
+	if tb.blockedAny() {
 		code = empplay.CodeNetworkBlocked
 		msg = "network blocked: " + msg
 	}
-	return empplay.Errorf(code, "%s", t.explain(msg))
+	return empplay.Errorf(code, "%s", tb.explain(msg))
 }
 
 // explain adds the blocked requests, if any, to an error message: a sketch
 // that waits for a file it cannot get fails or times out, and the URL is
 // what its author needs to see.
-func (t *tab) explain(msg string) string {
-	list := t.blockedList()
+func (tb *tab) explain(msg string) string {
+	list := tb.blockedList()
 	if list == "" {
 		return msg
 	}
@@ -192,14 +192,14 @@ func (t *tab) explain(msg string) string {
 }
 
 // blockedList is the requests blocked so far, "" when none.
-func (t *tab) blockedList() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.seen) == 0 {
+func (tb *tab) blockedList() string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	if len(tb.seen) == 0 {
 		return ""
 	}
-	list := strings.Join(t.blocked, ", ")
-	if more := len(t.seen) - len(t.blocked); more > 0 {
+	list := strings.Join(tb.blocked, ", ")
+	if more := len(tb.seen) - len(tb.blocked); more > 0 {
 		list += fmt.Sprintf(" and %d more", more)
 	}
 	return list

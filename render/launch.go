@@ -99,9 +99,9 @@ func (b *Browser) launch(ctx context.Context) (*instance, error) {
 		return nil, fmt.Errorf("render: start chromium %s: %w", b.opts.ChromiumPath, err)
 	}
 	c := chromedp.FromContext(bctx)
-	in := &instance{ctx: bctx, cancel: bcancel, allocCancel: allocCancel, cdp: c.Browser, dir: dir}
+	inst := &instance{ctx: bctx, cancel: bcancel, allocCancel: allocCancel, cdp: c.Browser, dir: dir}
 	if p := c.Browser.Process(); p != nil {
-		in.pid = p.Pid
+		inst.pid = p.Pid
 	}
 	if b.opts.Isolation == IsolateOrigin {
 		// One incognito context for every tab (see IsolateOrigin). It is
@@ -111,49 +111,49 @@ func (b *Browser) launch(ctx context.Context) (*instance, error) {
 		res, err := cdp.Call(cctx, c.Browser, target.CreateBrowserContext, target.CreateBrowserContextParams{DisposeOnDetach: &keep})
 		cancel()
 		if err != nil {
-			_ = b.stop(in, false)
+			_ = b.stop(inst, false)
 			return nil, fmt.Errorf("render: create a browser context: %w", err)
 		}
-		in.shared = res.BrowserContextID
+		inst.shared = res.BrowserContextID
 	}
-	b.logger.InfoContext(ctx, "chromium started", "pid", in.pid, "backend", b.opts.Backend, "profile_dir", dir,
+	b.logger.InfoContext(ctx, "chromium started", "pid", inst.pid, "backend", b.opts.Backend, "profile_dir", dir,
 		"duration_ms", time.Since(start).Milliseconds())
-	return in, nil
+	return inst, nil
 }
 
 // stop ends a Chromium: a graceful Browser.close first when asked (and the
 // browser still answers), then the process group is killed and every
 // process still using the unique profile directory, and the directory is
 // removed. It runs once per instance.
-func (b *Browser) stop(in *instance, graceful bool) error {
-	in.stopOnce.Do(func() {
-		if graceful && in.alive() {
-			ctx, cancel := context.WithTimeout(in.ctx, gracefulCloseTimeout)
+func (b *Browser) stop(inst *instance, graceful bool) error {
+	inst.stopOnce.Do(func() {
+		if graceful && inst.alive() {
+			ctx, cancel := context.WithTimeout(inst.ctx, gracefulCloseTimeout)
 			if err := chromedp.Cancel(ctx); err != nil {
-				b.logger.Debug("graceful chromium close", "pid", in.pid, "err", err)
+				b.logger.Debug("graceful chromium close", "pid", inst.pid, "err", err)
 			}
 			cancel()
 		}
 		// If the leader still runs, cancelling kills its whole group (see
 		// ownProcessGroup) before Wait reaps it; then wait for it.
-		in.cancel()
-		in.allocCancel()
+		inst.cancel()
+		inst.allocCancel()
 		var errs []error
 		// The leader is reaped now, so its pid may be reused: signal the
 		// group only while members of ours still hold its id.
-		if ours(in.pid, in.dir) {
-			if err := killGroup(in.pid); err != nil {
+		if ours(inst.pid, inst.dir) {
+			if err := killGroup(inst.pid); err != nil {
 				errs = append(errs, err)
 			}
 		}
-		killUsing(in.dir)
-		if err := removeProfile(in.dir); err != nil {
+		killUsing(inst.dir)
+		if err := removeProfile(inst.dir); err != nil {
 			errs = append(errs, err)
 		}
-		in.stopErr = errors.Join(errs...)
-		b.logger.Info("chromium stopped", "pid", in.pid)
+		inst.stopErr = errors.Join(errs...)
+		b.logger.Info("chromium stopped", "pid", inst.pid)
 	})
-	return in.stopErr
+	return inst.stopErr
 }
 
 // removeProfile removes a profile directory, retrying for a while: a dying

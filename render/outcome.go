@@ -55,9 +55,9 @@ func fallbackGrace(total time.Duration) time.Duration {
 // deadlineCapture asks the page to capture what it has drawn now (see
 // prelude.js). Its report, if any, arrives as any other. ctx bounds the
 // wait for a page that does not respond (an infinite loop).
-func (t *tab) deadlineCapture(ctx context.Context) (string, error) {
+func (tb *tab) deadlineCapture(ctx context.Context) (string, error) {
 	byValue := true
-	res, err := cdp.Call(ctx, t.target.Load(), runtime.Evaluate, runtime.EvaluateParams{
+	res, err := cdp.Call(ctx, tb.target.Load(), runtime.Evaluate, runtime.EvaluateParams{
 		Expression:    "typeof window." + deadlineName + " === 'function' ? window." + deadlineName + "() : 'gone'",
 		ReturnByValue: &byValue,
 	})
@@ -79,10 +79,10 @@ func (t *tab) deadlineCapture(ctx context.Context) (string, error) {
 // outputType png and both, and the job's self-contained HTML for html and
 // both. The PNG is at the job's blob name; the HTML too for html, and at
 // [htmlName] of it for both.
-func (t *tab) pageOutput(ctx context.Context, job *empplay.Job, pg *page, m *message) (*empplay.Output, error) {
+func (tb *tab) pageOutput(ctx context.Context, job *empplay.Job, pg *page, m *message) (*empplay.Output, error) {
 	out := &empplay.Output{Trigger: m.Trigger, TriggerMs: m.TriggerMs}
 	if job.OutputType != empplay.OutputHTML {
-		res, err := cdp.Call(ctx, t.target.Load(), cdppage.CaptureScreenshot, cdppage.CaptureScreenshotParams{
+		res, err := cdp.Call(ctx, tb.target.Load(), cdppage.CaptureScreenshot, cdppage.CaptureScreenshotParams{
 			Format: cdppage.CaptureScreenshotFormatPng,
 			Clip:   &cdppage.Viewport{Width: float64(job.Width), Height: float64(job.Height), Scale: 1},
 		})
@@ -107,13 +107,13 @@ func (t *tab) pageOutput(ctx context.Context, job *empplay.Job, pg *page, m *mes
 }
 
 // result turns the prelude's report into the job's output or error.
-func (t *tab) result(job *empplay.Job, payload string) (*empplay.Output, *message, error) {
+func (tb *tab) result(job *empplay.Job, payload string) (*empplay.Output, *message, error) {
 	m := &message{}
-	out, err := t.decide(job, payload, m)
+	out, err := tb.interpret(job, payload, m)
 	return out, m, err
 }
 
-func (t *tab) decide(job *empplay.Job, payload string, m *message) (*empplay.Output, error) {
+func (tb *tab) interpret(job *empplay.Job, payload string, m *message) (*empplay.Output, error) {
 	header, data, _ := strings.Cut(payload, "\n")
 	if err := json.Unmarshal([]byte(header), m); err != nil {
 		return nil, fmt.Errorf("render: decode the page's report: %w", err)
@@ -134,12 +134,12 @@ func (t *tab) decide(job *empplay.Job, payload string, m *message) (*empplay.Out
 		// calls background()); only a fully transparent one is blank.
 		what, blank := blankPicture(m.PNG, cfg.Width, cfg.Height)
 		if blank && what == fullyTransparent && !job.AllowBlank {
-			return nil, empplay.Errorf(empplay.CodeBlankCanvas, "%s", t.explain(fmt.Sprintf(
+			return nil, empplay.Errorf(empplay.CodeBlankCanvas, "%s", tb.explain(fmt.Sprintf(
 				"blank canvas: every pixel of the %dx%d picture (trigger %q) is %s; set allowBlank to accept it",
 				cfg.Width, cfg.Height, m.Trigger, what)))
 		}
 		warnings := m.Warnings
-		if blocked := t.blockedList(); blocked != "" && len(warnings) < maxWarnings {
+		if blocked := tb.blockedList(); blocked != "" && len(warnings) < maxWarnings {
 			warnings = append(warnings, "sketches run without network access, and these requests were blocked: "+blocked)
 		}
 		return &empplay.Output{
@@ -165,22 +165,22 @@ func (t *tab) decide(job *empplay.Job, payload string, m *message) (*empplay.Out
 			msg += fmt.Sprintf(" (line %d)", m.Line)
 		}
 		if m.WebGLFailed {
-			return nil, empplay.Errorf(empplay.CodeNoWebGL, "%s", t.explain(
+			return nil, empplay.Errorf(empplay.CodeNoWebGL, "%s", tb.explain(
 				"WebGL unavailable: the browser could not create the WebGL context the sketch asked for; "+msg))
 		}
 		if name, symbol, ok := missingAddon(m.Message); ok {
-			return nil, empplay.Errorf(empplay.CodeMissingAddon, "%s", t.explain(fmt.Sprintf(
+			return nil, empplay.Errorf(empplay.CodeMissingAddon, "%s", tb.explain(fmt.Sprintf(
 				"missing add-on: the sketch uses %s (%s), which is not available: only p5.js itself is loaded; %s", name, symbol, msg)))
 		}
-		return nil, t.failure(empplay.CodeSketchError, msg)
+		return nil, tb.failure(empplay.CodeSketchError, msg)
 	case "nop5":
 		return nil, errNoP5()
 	case "nocanvas":
 		if m.WebGLFailed {
-			return nil, empplay.Errorf(empplay.CodeNoWebGL, "%s", t.explain(
+			return nil, empplay.Errorf(empplay.CodeNoWebGL, "%s", tb.explain(
 				"WebGL unavailable: the browser could not create the WebGL context the sketch asked for"))
 		}
-		return nil, t.failure(empplay.CodeNoCanvas, "no canvas: "+m.Message)
+		return nil, tb.failure(empplay.CodeNoCanvas, "no canvas: "+m.Message)
 	}
 	return nil, fmt.Errorf("render: unknown report %q from the page", m.Type)
 }

@@ -81,14 +81,14 @@ func (b *Browser) ProbeWebGL(ctx context.Context) (WebGLInfo, error) {
 	if err := b.settle(ctx); err != nil {
 		return info, fmt.Errorf("render: probe WebGL: %w", err)
 	}
-	in, err := b.ensure(ctx, false)
+	inst, err := b.ensure(ctx, false)
 	if err != nil {
 		return info, fmt.Errorf("render: probe WebGL: %w", err)
 	}
 	// The tab lives under the browser's context, not ctx: chromedp binds a
 	// tab to the context of its first run, so the deadline kills the tab
 	// instead.
-	life, kill := context.WithCancel(in.ctx)
+	life, kill := context.WithCancel(inst.ctx)
 	defer kill()
 	tabCtx, _ := chromedp.NewContext(life, chromedp.WithNewBrowserContext())
 	pctx, cancel := context.WithTimeout(ctx, probeTimeout)

@@ -79,15 +79,15 @@ func (b *Browser) Render(ctx context.Context, job *empplay.Job) (*empplay.Output
 	b.mu.Lock()
 	b.next = pg.major // the next job probably looks like this one
 	b.mu.Unlock()
-	in, t, err := b.acquire(ctx, pg.major)
+	inst, tb, err := b.acquire(ctx, pg.major)
 	if err != nil {
 		return nil, err
 	}
 	// Prepare the next job's tab while this one renders: it runs in its own
 	// renderer process, on the other core if there is one.
-	b.background(func() { b.prewarm(in) })
-	out, broken, err := b.run(ctx, t, job, pg, b.deadline(ctx, job))
-	b.finish(t, broken)
+	b.background(func() { b.prewarm(inst) })
+	out, broken, err := b.run(ctx, tb, job, pg, b.deadline(ctx, job))
+	b.finish(tb, broken)
 	return out, err
 }
 
@@ -100,25 +100,25 @@ func (b *Browser) acquire(ctx context.Context, major string) (*instance, *tab, e
 	if err := b.settle(ctx); err != nil {
 		return nil, nil, fmt.Errorf("render: %w", err)
 	}
-	in, err := b.ensure(ctx, true)
+	inst, err := b.ensure(ctx, true)
 	if err != nil {
 		if errors.Is(err, ErrClosed) || ctx.Err() != nil {
 			return nil, nil, err
 		}
 		return nil, nil, empplay.Transient(empplay.CodeBrowserError, err)
 	}
-	t, err := b.takeWarm(ctx, in, major)
+	tb, err := b.takeWarm(ctx, inst, major)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, nil, fmt.Errorf("render: %w", ctx.Err())
 		}
-		if in.alive() {
+		if inst.alive() {
 			// A browser that cannot open a tab is no use.
-			b.discard(in, err.Error())
+			b.discard(inst, err.Error())
 		}
 		return nil, nil, empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %w", err))
 	}
-	return in, t, nil
+	return inst, tb, nil
 }
 
 // checkSize fails a job whose viewport is outside the limits.
@@ -155,10 +155,10 @@ func errNoP5() error {
 
 // run loads the job's page in t and waits for its report or its deadline.
 // broken is set when the browser can no longer be trusted.
-func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, deadline time.Time) (out *empplay.Output, broken string, err error) {
+func (b *Browser) run(ctx context.Context, tb *tab, job *empplay.Job, pg *page, deadline time.Time) (out *empplay.Output, broken string, err error) {
 	start := time.Now()
-	log := t.logger.With("blob", job.BlobName(), "warm", t.warm != "")
-	in := t.in
+	log := tb.logger.With("blob", job.BlobName(), "warm", tb.warm != "")
+	inst := tb.inst
 	// The sketch's time: the deadline, or the caller giving up.
 	jctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
@@ -167,22 +167,22 @@ func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, d
 		switch {
 		case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
 			return fmt.Errorf("render: %w", ctx.Err())
-		case jctx.Err() != nil && in.alive():
-			return t.failure(empplay.CodeRenderTimeout, fmt.Sprintf(
+		case jctx.Err() != nil && inst.alive():
+			return tb.failure(empplay.CodeRenderTimeout, fmt.Sprintf(
 				"render timeout: the page did not load within %v", deadline.Sub(start).Round(time.Millisecond)))
 		}
-		if !in.alive() {
+		if !inst.alive() {
 			broken = "the DevTools connection was lost"
 		}
 		return empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %s: %w", stage, err))
 	}
-	if err := t.present(jctx, job.Width, job.Height, job.ScaleFactor()); err != nil {
+	if err := tb.present(jctx, job.Width, job.Height, job.ScaleFactor()); err != nil {
 		return nil, broken, failed("prepare the tab", err)
 	}
-	if t.warm != "" {
+	if tb.warm != "" {
 		// The shell page is loaded (or loading): hand it the job.
-		t.adopt(pg)
-	} else if err := t.load(jctx, pg); err != nil {
+		tb.adopt(pg)
+	} else if err := tb.load(jctx, pg); err != nil {
 		return nil, broken, failed("navigate", err)
 	}
 	navigated := time.Now()
@@ -194,7 +194,7 @@ func (b *Browser) run(ctx context.Context, t *tab, job *empplay.Job, pg *page, d
 wait:
 	select {
 	case <-soft.C:
-		res, err := t.deadlineCapture(jctx)
+		res, err := tb.deadlineCapture(jctx)
 		log.Debug("deadline capture", "result", res, "err", err)
 		if err == nil && (res == "nothing" || res == "gone") {
 			// Nothing drawn yet (or the page is still loading): look again
@@ -202,17 +202,17 @@ wait:
 			soft.Reset(deadlineRetry)
 		}
 		goto wait
-	case payload := <-t.reports:
-		out, m, err := t.result(job, payload)
+	case payload := <-tb.reports:
+		out, m, err := tb.result(job, payload)
 		log.Debug("page reported", "type", m.Type, "trigger", m.Trigger, "setup_ms", navigated.Sub(start).Milliseconds(),
 			"page_ms", time.Since(navigated).Milliseconds(), "p5_ready_ms", int(m.P5ReadyMs),
 			"start_ms", int(m.StartMs), "encode_ms", int(m.EncodeMs), "done_ms", int(m.DoneMs), "png_bytes", len(m.PNG))
-		if err == nil && m.Type == "ready" && t.blockedAny() {
+		if err == nil && m.Type == "ready" && tb.blockedAny() {
 			// A page whose request was blocked often fails a moment later,
 			// when the rejection arrives: give it that moment.
 			select {
-			case late := <-t.reports:
-				if _, _, lerr := t.result(job, late); lerr != nil {
+			case late := <-tb.reports:
+				if _, _, lerr := tb.result(job, late); lerr != nil {
 					return nil, "", lerr
 				}
 			case <-time.After(lateErrorWait):
@@ -220,23 +220,23 @@ wait:
 		}
 		if err == nil && m.Type == "ready" {
 			shot := time.Now()
-			if out, err = t.pageOutput(jctx, job, pg, m); err != nil {
+			if out, err = tb.pageOutput(jctx, job, pg, m); err != nil {
 				err = failed("capture the page", err)
 				return nil, broken, err
 			}
 			log.Debug("page captured", "capture_ms", time.Since(shot).Milliseconds())
 		}
 		return out, "", err
-	case <-t.crashed:
+	case <-tb.crashed:
 		return nil, "", empplay.Transient(empplay.CodeBrowserError, errors.New("render: the page crashed (out of memory?)"))
-	case <-in.cdp.LostConnection:
+	case <-inst.cdp.LostConnection:
 		return nil, "the DevTools connection was lost",
 			empplay.Transient(empplay.CodeBrowserError, errors.New("render: lost the connection to chromium"))
 	case <-jctx.Done():
 		// A report that came in at the same moment still counts.
 		select {
-		case payload := <-t.reports:
-			out, m, err := t.result(job, payload)
+		case payload := <-tb.reports:
+			out, m, err := tb.result(job, payload)
 			if err == nil && m.Type == "ready" {
 				// Too late for a screenshot.
 				break
@@ -247,10 +247,10 @@ wait:
 	}
 
 	// Out of time, or the caller gave up.
-	broken = t.stop()
+	broken = tb.stop()
 	if err := ctx.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return nil, broken, fmt.Errorf("render: %w", err)
 	}
-	return nil, broken, t.failure(empplay.CodeRenderTimeout, fmt.Sprintf(
+	return nil, broken, tb.failure(empplay.CodeRenderTimeout, fmt.Sprintf(
 		"render timeout: %s within %v", pg.waitingFor(), deadline.Sub(start).Round(time.Millisecond)))
 }

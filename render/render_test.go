@@ -526,7 +526,7 @@ func TestRenderKeepsBrowserBetweenJobs(t *testing.T) {
 	b.mu.Lock()
 	spare := b.spare
 	b.mu.Unlock()
-	if spare == nil || spare.in != b.current() {
+	if spare == nil || spare.inst != b.current() {
 		t.Errorf("no tab prewarmed for the next job")
 	}
 }

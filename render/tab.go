@@ -33,7 +33,7 @@ const openTimeout = 10 * time.Second
 // [IsolateContext] every tab has an incognito browser context of its own
 // and is closed, context and all, after its one job.
 type tab struct {
-	in     *instance
+	inst   *instance
 	ctx    context.Context // the tab's chromedp context
 	kill   context.CancelFunc
 	target atomic.Pointer[chromedp.Target]
@@ -44,9 +44,9 @@ type tab struct {
 	crashed chan struct{} // the renderer process died
 	// gone is set when the renderer process died: the tab is not reused.
 	gone atomic.Bool
-	// once marks a tab that is closed after its job rather than reused (a
+	// singleUse marks a tab that is closed after its job rather than reused (a
 	// video's, which adds a binding of its own).
-	once bool
+	singleUse bool
 
 	assets *assetServer // serves p5.js (nil: p5 is fulfilled from memory)
 
@@ -68,17 +68,17 @@ type tab struct {
 // a new incognito browser context of its own: see [Options.Isolation]),
 // intercepting every request and with the prelude's binding in place,
 // ready to navigate. ctx bounds the opening, not the tab's life.
-func (b *Browser) openTab(ctx context.Context, in *instance) (*tab, error) {
+func (b *Browser) openTab(ctx context.Context, inst *instance) (*tab, error) {
 	// The tab's life is bound to the browser, never to a job's context:
 	// the tab must outlive a cancelled job long enough to be closed.
-	life, kill := context.WithCancel(in.ctx)
+	life, kill := context.WithCancel(inst.ctx)
 	where := chromedp.WithNewBrowserContext()
-	if in.shared != "" {
+	if inst.shared != "" {
 		// A window of its own, rather than another tab in the shared
 		// context's window, so that it can be minimized on its own.
 		yes := true
-		res, err := cdp.Call(ctx, in.cdp, cdptarget.CreateTarget, cdptarget.CreateTargetParams{
-			URL: "about:blank", BrowserContextID: in.shared, NewWindow: &yes,
+		res, err := cdp.Call(ctx, inst.cdp, cdptarget.CreateTarget, cdptarget.CreateTargetParams{
+			URL: "about:blank", BrowserContextID: inst.shared, NewWindow: &yes,
 		})
 		if err != nil {
 			kill()
@@ -90,9 +90,9 @@ func (b *Browser) openTab(ctx context.Context, in *instance) (*tab, error) {
 	b.mu.Lock()
 	assets := b.assets
 	b.mu.Unlock()
-	t := &tab{
+	tb := &tab{
 		assets:  assets,
-		in:      in,
+		inst:    inst,
 		ctx:     tabCtx,
 		kill:    kill,
 		logger:  b.logger,
@@ -106,10 +106,10 @@ func (b *Browser) openTab(ctx context.Context, in *instance) (*tab, error) {
 	watchdog := context.AfterFunc(octx, kill)
 	defer watchdog()
 
-	err := chromedp.Listen(tabCtx, t.listen)
+	err := chromedp.Listen(tabCtx, tb.listen)
 	if err == nil {
 		target := chromedp.FromContext(tabCtx).Target
-		t.target.Store(target)
+		tb.target.Store(target)
 		_, err = cdp.Call(octx, target, fetch.Enable, fetch.EnableParams{
 			Patterns: []*fetch.RequestPattern{{URLPattern: "*", RequestStage: fetch.RequestStageRequest}},
 		})
@@ -132,8 +132,8 @@ func (b *Browser) openTab(ctx context.Context, in *instance) (*tab, error) {
 		}
 		if err == nil {
 			var w browser.GetWindowForTargetResult
-			if w, err = cdp.Call(octx, in.cdp, browser.GetWindowForTarget, browser.GetWindowForTargetParams{TargetID: target.TargetID}); err == nil {
-				t.window = w.WindowID
+			if w, err = cdp.Call(octx, inst.cdp, browser.GetWindowForTarget, browser.GetWindowForTargetParams{TargetID: target.TargetID}); err == nil {
+				tb.window = w.WindowID
 			}
 		}
 	}
@@ -141,19 +141,19 @@ func (b *Browser) openTab(ctx context.Context, in *instance) (*tab, error) {
 		err = fmt.Errorf("no answer within %v", openTimeout)
 	}
 	if err != nil {
-		_ = t.close()
+		_ = tb.close()
 		return nil, fmt.Errorf("open a tab: %w", err)
 	}
-	in.addTab(t)
-	return t, nil
+	inst.addTab(tb)
+	return tb, nil
 }
 
 // close closes the tab (and disposes of its browser context, storage and
 // all, when it has its own) and waits for that.
-func (t *tab) close() error {
-	t.in.dropTab(t)
-	err := chromedp.Cancel(t.ctx)
-	t.kill()
+func (tb *tab) close() error {
+	tb.inst.dropTab(tb)
+	err := chromedp.Cancel(tb.ctx)
+	tb.kill()
 	return err
 }
 
@@ -161,13 +161,13 @@ func (t *tab) close() error {
 // it while the tab waits for one. A minimized page is hidden, so the
 // browser and GPU process stop producing its frames: a visible idle tab
 // costs them about 5% of a core.
-func (t *tab) show(ctx context.Context, visible bool) error {
+func (tb *tab) show(ctx context.Context, visible bool) error {
 	state := browser.WindowStateMinimized
 	if visible {
 		state = browser.WindowStateNormal
 	}
-	_, err := cdp.Call(ctx, t.in.cdp, browser.SetWindowBounds, browser.SetWindowBoundsParams{
-		WindowID: t.window, Bounds: &browser.Bounds{WindowState: state},
+	_, err := cdp.Call(ctx, tb.inst.cdp, browser.SetWindowBounds, browser.SetWindowBoundsParams{
+		WindowID: tb.window, Bounds: &browser.Bounds{WindowState: state},
 	})
 	if err != nil {
 		return fmt.Errorf("set the window %s: %w", state, err)
@@ -177,11 +177,11 @@ func (t *tab) show(ctx context.Context, visible bool) error {
 
 // present shows the tab and sets its viewport to w x h CSS pixels at
 // device scale factor scale, for a job's page.
-func (t *tab) present(ctx context.Context, w, h int, scale float64) error {
-	if err := t.show(ctx, true); err != nil {
+func (tb *tab) present(ctx context.Context, w, h int, scale float64) error {
+	if err := tb.show(ctx, true); err != nil {
 		return err
 	}
-	if _, err := cdp.Call(ctx, t.target.Load(), emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+	if _, err := cdp.Call(ctx, tb.target.Load(), emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
 		Width: int64(w), Height: int64(h), DeviceScaleFactor: scale,
 	}); err != nil {
 		return fmt.Errorf("set the viewport: %w", err)
@@ -192,48 +192,48 @@ func (t *tab) present(ctx context.Context, w, h int, scale float64) error {
 // stop stops whatever the page runs, an infinite loop included, so that it
 // can be left or closed. It returns why the browser can no longer be
 // trusted when that fails, else "".
-func (t *tab) stop() string {
-	ctx, cancel := context.WithTimeout(t.ctx, terminateTimeout)
+func (tb *tab) stop() string {
+	ctx, cancel := context.WithTimeout(tb.ctx, terminateTimeout)
 	defer cancel()
-	if _, err := cdp.Call(ctx, t.target.Load(), runtime.TerminateExecution, cdp.Empty{}); err != nil {
+	if _, err := cdp.Call(ctx, tb.target.Load(), runtime.TerminateExecution, cdp.Empty{}); err != nil {
 		return "could not stop a runaway page: " + err.Error()
 	}
 	return ""
 }
 
 // currentOrigin is the origin of the page the tab loads or shows.
-func (t *tab) currentOrigin() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.origin
+func (tb *tab) currentOrigin() string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	return tb.origin
 }
 
 // load navigates the tab to pg at a fresh origin (see newOrigin) and
 // returns once the navigation has committed.
-func (t *tab) load(ctx context.Context, pg *page) error {
+func (tb *tab) load(ctx context.Context, pg *page) error {
 	o := newOrigin()
-	t.mu.Lock()
-	t.origin = o
-	t.held = nil // a shell page's, which the navigation cancels
-	t.mu.Unlock()
+	tb.mu.Lock()
+	tb.origin = o
+	tb.held = nil // a shell page's, which the navigation cancels
+	tb.mu.Unlock()
 	select {
-	case <-t.reports: // the page the tab leaves reported after all
+	case <-tb.reports: // the page the tab leaves reported after all
 	default:
 	}
-	t.page.Store(pg)
-	return t.navigate(ctx, o+pg.path)
+	tb.page.Store(pg)
+	return tb.navigate(ctx, o+pg.path)
 }
 
 // usable reports whether t can take a job: its browser is in, it is open
 // and its renderer lives.
-func (t *tab) usable(in *instance) bool {
-	return t.in == in && t.ctx.Err() == nil && !t.gone.Load()
+func (tb *tab) usable(inst *instance) bool {
+	return tb.inst == inst && tb.ctx.Err() == nil && !tb.gone.Load()
 }
 
 // navigate loads url in the tab and returns once the navigation has
 // committed.
-func (t *tab) navigate(ctx context.Context, url string) error {
-	nav, err := cdp.Call(ctx, t.target.Load(), cdppage.Navigate, cdppage.NavigateParams{URL: url})
+func (tb *tab) navigate(ctx context.Context, url string) error {
+	nav, err := cdp.Call(ctx, tb.target.Load(), cdppage.Navigate, cdppage.NavigateParams{URL: url})
 	if err == nil && nav.ErrorText != "" {
 		err = errors.New(nav.ErrorText)
 	}
@@ -243,13 +243,13 @@ func (t *tab) navigate(ctx context.Context, url string) error {
 // adopt gives a tab whose shell page is loaded (or loading) its job's
 // page, and answers the requests the shell held from it: job.js starts
 // the prelude with the job's settings, then the sketch runs.
-func (t *tab) adopt(pg *page) {
-	t.mu.Lock()
-	t.page.Store(pg)
-	held := t.held
-	t.held = nil
-	t.mu.Unlock()
+func (tb *tab) adopt(pg *page) {
+	tb.mu.Lock()
+	tb.page.Store(pg)
+	held := tb.held
+	tb.held = nil
+	tb.mu.Unlock()
 	for _, ev := range held {
-		go t.serve(ev)
+		go tb.serve(ev)
 	}
 }

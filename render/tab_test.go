@@ -28,8 +28,8 @@ func TestParkForgetsTheJob(t *testing.T) {
 	b := newTestBrowser(t, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	in := b.current()
-	tb, err := b.idleTab(ctx, in)
+	inst := b.current()
+	tb, err := b.idleTab(ctx, inst)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestParkForgetsTheJob(t *testing.T) {
 	}
 	cookies := func() int {
 		t.Helper()
-		c, err := cdp.Call(ctx, in.cdp, storage.GetCookies, storage.GetCookiesParams{BrowserContextID: in.shared})
+		c, err := cdp.Call(ctx, inst.cdp, storage.GetCookies, storage.GetCookiesParams{BrowserContextID: inst.shared})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,7 @@ func TestParkForgetsTheJob(t *testing.T) {
 	}
 	// A window the page opened: a page target in the shared context that
 	// is not one of the browser's tabs.
-	stray, err := cdp.Call(ctx, in.cdp, target.CreateTarget, target.CreateTargetParams{URL: "about:blank", BrowserContextID: in.shared})
+	stray, err := cdp.Call(ctx, inst.cdp, target.CreateTarget, target.CreateTargetParams{URL: "about:blank", BrowserContextID: inst.shared})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestParkForgetsTheJob(t *testing.T) {
 	if n := cookies(); n != 0 {
 		t.Errorf("%d cookies left in the shared context after park", n)
 	}
-	targets, err := cdp.Call(ctx, in.cdp, target.GetTargets, target.GetTargetsParams{})
+	targets, err := cdp.Call(ctx, inst.cdp, target.GetTargets, target.GetTargetsParams{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,16 +153,16 @@ func TestRenderWindows(t *testing.T) {
 			if err := b.settle(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			in := b.current()
+			inst := b.current()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			res, err := cdp.Call(ctx, in.cdp, target.GetTargets, target.GetTargetsParams{})
+			res, err := cdp.Call(ctx, inst.cdp, target.GetTargets, target.GetTargetsParams{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			pages := 0
 			for _, ti := range res.TargetInfos {
-				if ti.BrowserContextID == in.shared && ti.Type == "page" {
+				if ti.BrowserContextID == inst.shared && ti.Type == "page" {
 					pages++
 				}
 			}

@@ -20,40 +20,40 @@ import (
 // back/forward cache is off); then it has the browser forget everything
 // stored for the job's origin, closes any window the page opened, and
 // resets the tab's history. When it fails the caller closes the tab.
-func (b *Browser) park(t *tab) error {
-	ctx, cancel := context.WithTimeout(t.ctx, openTimeout)
+func (b *Browser) park(tb *tab) error {
+	ctx, cancel := context.WithTimeout(tb.ctx, openTimeout)
 	defer cancel()
-	old := t.currentOrigin()
-	t.mu.Lock()
-	t.held, t.blocked, t.seen = nil, nil, nil
-	t.warm = ""
-	t.mu.Unlock()
+	old := tb.currentOrigin()
+	tb.mu.Lock()
+	tb.held, tb.blocked, tb.seen = nil, nil, nil
+	tb.warm = ""
+	tb.mu.Unlock()
 	b.mu.Lock()
 	next := b.next
 	b.mu.Unlock()
 	if next != "" {
-		if err := b.loadShell(ctx, t, next); err != nil {
+		if err := b.loadShell(ctx, tb, next); err != nil {
 			return err
 		}
 	} else {
-		t.page.Store(nil)
-		t.mu.Lock()
-		t.origin = ""
-		t.mu.Unlock()
-		if err := t.navigate(ctx, "about:blank"); err != nil {
+		tb.page.Store(nil)
+		tb.mu.Lock()
+		tb.origin = ""
+		tb.mu.Unlock()
+		if err := tb.navigate(ctx, "about:blank"); err != nil {
 			return fmt.Errorf("leave the page: %w", err)
 		}
 	}
 	// Whatever the old page did while it was being left is not the next
 	// job's.
-	t.mu.Lock()
-	t.blocked, t.seen = nil, nil
-	t.mu.Unlock()
+	tb.mu.Lock()
+	tb.blocked, tb.seen = nil, nil
+	tb.mu.Unlock()
 	select {
-	case <-t.reports:
+	case <-tb.reports:
 	default:
 	}
-	target := t.target.Load()
+	target := tb.target.Load()
 	if old != "" {
 		if _, err := cdp.Call(ctx, target, storage.ClearDataForOrigin, storage.ClearDataForOriginParams{
 			Origin: old, StorageTypes: "all",
@@ -61,7 +61,7 @@ func (b *Browser) park(t *tab) error {
 			return fmt.Errorf("clear the storage of %s: %w", old, err)
 		}
 	}
-	if err := t.in.closeStrays(ctx); err != nil {
+	if err := tb.inst.closeStrays(ctx); err != nil {
 		return err
 	}
 	// The tab's history would tell the next page how many jobs it served,
@@ -77,44 +77,44 @@ func (b *Browser) park(t *tab) error {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return t.show(ctx, false)
+	return tb.show(ctx, false)
 }
 
 // warmTab opens a tab and loads the shell page of p5 major version major
 // in it (see warmPage): p5.js is parsed and run, and the page waits for its
 // job's settings and sketch.
-func (b *Browser) warmTab(ctx context.Context, in *instance, major string) (*tab, error) {
-	t, err := b.idleTab(ctx, in)
+func (b *Browser) warmTab(ctx context.Context, inst *instance, major string) (*tab, error) {
+	tb, err := b.idleTab(ctx, inst)
 	if err != nil {
 		return nil, err
 	}
-	if t.warm == p5Major(major) {
-		return t, nil // parked on that shell page
+	if tb.warm == p5Major(major) {
+		return tb, nil // parked on that shell page
 	}
 	octx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
-	err = b.loadShell(octx, t, major)
+	err = b.loadShell(octx, tb, major)
 	if err == nil {
-		err = t.show(octx, false)
+		err = tb.show(octx, false)
 	}
 	if err != nil {
-		_ = t.close()
+		_ = tb.close()
 		return nil, err
 	}
-	return t, nil
+	return tb, nil
 }
 
 // loadShell loads the shell page of p5 major version major into t, at a
 // fresh origin.
-func (b *Browser) loadShell(ctx context.Context, t *tab, major string) error {
+func (b *Browser) loadShell(ctx context.Context, tb *tab, major string) error {
 	p5, err := b.p5.P5(major)
 	if err != nil {
 		return err
 	}
-	if err := t.load(ctx, warmPage(major, p5)); err != nil {
+	if err := tb.load(ctx, warmPage(major, p5)); err != nil {
 		return fmt.Errorf("load the p5 %s page: %w", major, err)
 	}
-	t.warm = p5Major(major)
+	tb.warm = p5Major(major)
 	return nil
 }
 
@@ -123,33 +123,33 @@ func (b *Browser) loadShell(ctx context.Context, t *tab, major string) error {
 // dozen DevTools round trips, and loading p5 into it as much again, and
 // none of it depends on the job. The tab loads the shell page of the p5
 // version the last job used, or stays blank after a js job.
-func (b *Browser) prewarm(in *instance) {
+func (b *Browser) prewarm(inst *instance) {
 	b.mu.Lock()
-	skip := b.closed || b.cur != in || b.spare != nil || b.jobs >= b.opts.RecycleAfter
+	skip := b.closed || b.cur != inst || b.spare != nil || b.jobs >= b.opts.RecycleAfter
 	next := b.next
 	b.mu.Unlock()
-	if skip || !in.alive() {
+	if skip || !inst.alive() {
 		return
 	}
-	var t *tab
+	var tb *tab
 	var err error
 	if next != "" {
-		t, err = b.warmTab(context.Background(), in, next)
+		tb, err = b.warmTab(context.Background(), inst, next)
 	} else {
-		t, err = b.idleTab(context.Background(), in)
+		tb, err = b.idleTab(context.Background(), inst)
 	}
 	if err != nil {
 		b.logger.Debug("prewarm a tab", "err", err)
 		return
 	}
 	b.mu.Lock()
-	keep := !b.closed && b.cur == in && b.spare == nil
+	keep := !b.closed && b.cur == inst && b.spare == nil
 	if keep {
-		b.spare = t
+		b.spare = tb
 	}
 	b.mu.Unlock()
 	if !keep {
-		_ = t.close()
+		_ = tb.close()
 	}
 }
 
@@ -157,37 +157,37 @@ func (b *Browser) prewarm(in *instance) {
 // loaded the shell page of p5 major version major ("" for a blank tab),
 // else a tab that the job's page must be loaded into: the prewarmed one
 // all the same (it loaded nothing of any job), an idle one or a new one.
-func (b *Browser) takeWarm(ctx context.Context, in *instance, major string) (*tab, error) {
+func (b *Browser) takeWarm(ctx context.Context, inst *instance, major string) (*tab, error) {
 	b.mu.Lock()
-	t := b.spare
+	tb := b.spare
 	b.spare = nil
 	b.mu.Unlock()
-	if t != nil {
-		if t.usable(in) {
-			if t.warm != major || len(t.reports) > 0 {
+	if tb != nil {
+		if tb.usable(inst) {
+			if tb.warm != major || len(tb.reports) > 0 {
 				// Another p5 version, or a shell page that reported
 				// before its job (p5.js failed to load): load the job's
 				// page afresh.
-				t.warm = ""
+				tb.warm = ""
 			}
-			return t, nil
+			return tb, nil
 		}
-		b.background(func() { _ = t.close() })
+		b.background(func() { _ = tb.close() })
 	}
-	return b.idleTab(ctx, in)
+	return b.idleTab(ctx, inst)
 }
 
 // idleTab returns a parked tab of browser in (see park), or a new one.
-func (b *Browser) idleTab(ctx context.Context, in *instance) (*tab, error) {
+func (b *Browser) idleTab(ctx context.Context, inst *instance) (*tab, error) {
 	for {
-		t := in.takeIdle()
-		if t == nil {
-			return b.openTab(ctx, in)
+		tb := inst.takeIdle()
+		if tb == nil {
+			return b.openTab(ctx, inst)
 		}
-		if t.usable(in) {
-			return t, nil
+		if tb.usable(inst) {
+			return tb, nil
 		}
-		_ = t.close()
+		_ = tb.close()
 	}
 }
 
@@ -230,38 +230,38 @@ func (b *Browser) settle(ctx context.Context) error {
 // recycles the browser when it is due and prewarms the next tab (unless
 // Render already did), so that neither costs the next job anything if the
 // caller has other work first.
-func (b *Browser) finish(t *tab, broken string) {
+func (b *Browser) finish(tb *tab, broken string) {
 	b.background(func() {
 		if broken != "" {
-			b.discard(t.in, broken)
+			b.discard(tb.inst, broken)
 			return
 		}
 		start := time.Now()
-		reuse := t.in.shared != "" && !t.once && t.usable(t.in)
+		reuse := tb.inst.shared != "" && !tb.singleUse && tb.usable(tb.inst)
 		if reuse {
-			if err := b.park(t); err != nil {
-				t.logger.Debug("park a tab", "err", err)
+			if err := b.park(tb); err != nil {
+				tb.logger.Debug("park a tab", "err", err)
 				reuse = false
 			}
 		}
 		if !reuse {
-			if err := t.close(); err != nil {
-				b.discard(t.in, "closing a page failed: "+err.Error())
+			if err := tb.close(); err != nil {
+				b.discard(tb.inst, "closing a page failed: "+err.Error())
 				return
 			}
-		} else if !t.in.putIdle(t) {
-			_ = t.close()
+		} else if !tb.inst.putIdle(tb) {
+			_ = tb.close()
 		}
-		t.logger.Debug("tab done", "parked", reuse, "duration_ms", time.Since(start).Milliseconds())
-		if err := b.healthy(t.in); err != nil {
-			b.discard(t.in, "health check failed: "+err.Error())
+		tb.logger.Debug("tab done", "parked", reuse, "duration_ms", time.Since(start).Milliseconds())
+		if err := b.healthy(tb.inst); err != nil {
+			b.discard(tb.inst, "health check failed: "+err.Error())
 			return
 		}
-		mem := b.memory(t.in)
+		mem := b.memory(tb.inst)
 		b.mu.Lock()
-		due := b.cur == t.in && !b.closed && (b.jobs >= b.opts.RecycleAfter || mem > b.opts.RecycleMemory)
+		due := b.cur == tb.inst && !b.closed && (b.jobs >= b.opts.RecycleAfter || mem > b.opts.RecycleMemory)
 		b.mu.Unlock()
-		in := t.in
+		inst := tb.inst
 		if due && mem > b.opts.RecycleMemory {
 			b.mu.Lock()
 			b.recycle = fmt.Sprintf("memory %d MiB over %d MiB", mem>>20, b.opts.RecycleMemory>>20)
@@ -269,13 +269,13 @@ func (b *Browser) finish(t *tab, broken string) {
 		}
 		if due {
 			var err error
-			if in, err = b.ensure(context.Background(), false); err != nil {
+			if inst, err = b.ensure(context.Background(), false); err != nil {
 				if !errors.Is(err, ErrClosed) {
 					b.logger.Warn("recycling chromium", "err", err)
 				}
 				return
 			}
 		}
-		b.prewarm(in)
+		b.prewarm(inst)
 	})
 }

@@ -152,16 +152,16 @@ func (b *Browser) RenderVideo(ctx context.Context, job *empplay.Job, opts VideoO
 
 	b.jobMu.Lock()
 	defer b.jobMu.Unlock()
-	_, t, err := b.acquire(ctx, "")
+	_, tb, err := b.acquire(ctx, "")
 	if err != nil {
 		return nil, err
 	}
 	// The recording adds a binding of its own to the tab: it is not
 	// reused.
-	t.once = true
-	rec := &recording{t: t, job: job, cfg: cfg, format: format, opts: opts}
+	tb.singleUse = true
+	rec := &recording{tb: tb, job: job, cfg: cfg, format: format, opts: opts}
 	out, broken, err := rec.run(ctx, pg, b.deadline(ctx, job))
-	b.finish(t, broken)
+	b.finish(tb, broken)
 	return out, err
 }
 
@@ -251,7 +251,7 @@ func PosterName(blob string) string {
 
 // recording is one video job in its tab.
 type recording struct {
-	t      *tab
+	tb     *tab
 	job    *empplay.Job
 	cfg    videoConfig
 	format video.Format
@@ -293,21 +293,21 @@ func (r *recording) take() []string {
 // trusted.
 func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out *empplay.Output, broken string, err error) {
 	start := time.Now()
-	t := r.t
-	target := t.target.Load()
-	in := t.in
-	log := t.logger.With("blob", r.job.BlobName(), "frames", r.cfg.Frames)
+	tb := r.tb
+	target := tb.target.Load()
+	inst := tb.inst
+	log := tb.logger.With("blob", r.job.BlobName(), "frames", r.cfg.Frames)
 	jctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	failed := func(stage string, err error) error {
 		switch {
 		case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
 			return fmt.Errorf("render: %w", ctx.Err())
-		case jctx.Err() != nil && in.alive():
-			return empplay.Errorf(empplay.CodeRenderTimeout, "%s", t.explain(fmt.Sprintf(
+		case jctx.Err() != nil && inst.alive():
+			return empplay.Errorf(empplay.CodeRenderTimeout, "%s", tb.explain(fmt.Sprintf(
 				"render timeout: the page did not load within %v", deadline.Sub(start).Round(time.Millisecond))))
 		}
-		if !in.alive() {
+		if !inst.alive() {
 			broken = "the DevTools connection was lost"
 		}
 		return empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %s: %w", stage, err))
@@ -324,7 +324,7 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 	defer r.enc.Close()
 
 	r.notify = make(chan struct{}, 1)
-	lctx, lcancel := context.WithCancel(t.ctx)
+	lctx, lcancel := context.WithCancel(tb.ctx)
 	defer lcancel()
 	if err := chromedp.Listen(lctx, r.listen); err != nil {
 		return nil, broken, failed("listen to the page", err)
@@ -332,10 +332,10 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 	if _, err := cdp.Call(jctx, target, runtime.AddBinding, runtime.AddBindingParams{Name: videoBinding}); err != nil {
 		return nil, broken, failed("add the video binding", err)
 	}
-	if err := t.present(jctx, r.job.Width, r.job.Height, 1); err != nil {
+	if err := tb.present(jctx, r.job.Width, r.job.Height, 1); err != nil {
 		return nil, broken, failed("prepare the tab", err)
 	}
-	if err := t.load(jctx, pg); err != nil {
+	if err := tb.load(jctx, pg); err != nil {
 		return nil, broken, failed("navigate", err)
 	}
 	video.ReportProgress(ctx, 0, r.cfg.Frames)
@@ -363,9 +363,9 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 				video.ReportProgress(ctx, r.enc.Frames(), r.cfg.Frames)
 			}
 			continue
-		case <-t.crashed:
+		case <-tb.crashed:
 			return nil, "", empplay.Transient(empplay.CodeBrowserError, errors.New("render: the page crashed (out of memory?)"))
-		case <-in.cdp.LostConnection:
+		case <-inst.cdp.LostConnection:
 			return nil, "the DevTools connection was lost",
 				empplay.Transient(empplay.CodeBrowserError, errors.New("render: lost the connection to chromium"))
 		case <-jctx.Done():
@@ -374,7 +374,7 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 	}
 
 	// Out of time, or the caller gave up.
-	broken = t.stop()
+	broken = tb.stop()
 	if err := ctx.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return nil, broken, fmt.Errorf("render: %w", err)
 	}
@@ -382,7 +382,7 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 	if n := r.enc.Frames(); n > 0 {
 		what = fmt.Sprintf("%d of %d frames were done", n, r.cfg.Frames)
 	}
-	return nil, broken, empplay.Errorf(empplay.CodeRenderTimeout, "%s", t.explain(fmt.Sprintf(
+	return nil, broken, empplay.Errorf(empplay.CodeRenderTimeout, "%s", tb.explain(fmt.Sprintf(
 		"render timeout: %s within %v", what, deadline.Sub(start).Round(time.Millisecond))))
 }
 
@@ -451,11 +451,11 @@ func (r *recording) handle(ctx context.Context, payload string) (out *empplay.Ou
 		if m.Line > 0 {
 			msg += fmt.Sprintf(" (line %d)", m.Line)
 		}
-		return nil, true, empplay.Errorf(empplay.CodeSketchError, "%s", r.t.explain(msg))
+		return nil, true, empplay.Errorf(empplay.CodeSketchError, "%s", r.tb.explain(msg))
 	case "nop5":
 		return nil, true, errNoP5()
 	case "nocanvas":
-		return nil, true, empplay.Errorf(empplay.CodeNoCanvas, "%s", r.t.explain("no canvas: "+m.Message))
+		return nil, true, empplay.Errorf(empplay.CodeNoCanvas, "%s", r.tb.explain("no canvas: "+m.Message))
 	case "encoder":
 		return nil, true, &empplay.Error{Code: empplay.CodeEncoderError, Retryable: true,
 			Msg: fmt.Sprintf("the browser's video encoder failed at frame %d: %s", m.Frame, m.Message)}

@@ -40,7 +40,7 @@ func TestDecide(t *testing.T) {
 			if tc.err != nil {
 				res = empplay.Failed("id", tc.err)
 			}
-			if got := decide(res, tc.attempt, 3, tc.drained); got != tc.want {
+			if got := nextAction(res, tc.attempt, 3, tc.drained); got != tc.want {
 				t.Errorf("decide = %v; want %v", got, tc.want)
 			}
 			if res.ErrorCode != tc.wantCode {

@@ -245,7 +245,7 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.ResultTimeout)
 	defer cancel()
 	log := w.logger.With("job_id", d.ID, "attempt", d.Attempt)
-	switch decide(res, d.Attempt, w.cfg.MaxAttempts, drained.Load()) {
+	switch nextAction(res, d.Attempt, w.cfg.MaxAttempts, drained.Load()) {
 	case actionRequeue:
 		if err := w.q.Requeue(rctx, d); err != nil {
 			log.ErrorContext(ctx, "could not give the job back after the drain timeout", "err", err)
@@ -405,7 +405,7 @@ const (
 // it: a job cut short by shutdown goes back to the queue without charge; a
 // transient failure is retried until the last attempt; everything else
 // (success, bad input, a sketch error, the last attempt) is final.
-func decide(res *empplay.Result, attempt, maxAttempts int, drained bool) action {
+func nextAction(res *empplay.Result, attempt, maxAttempts int, drained bool) action {
 	switch {
 	case res.Success:
 		return actionFinish
