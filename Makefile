@@ -21,7 +21,7 @@ test: ## the whole suite: gofmt, vet, go test -race with real services
 chaos: ## kill -9 workers and Chromium, restart Redis under 300 jobs; prints the summary
 	scripts/chaos.sh 300
 
-bench: ## empplay vs the peers in ../shared/peers: jobs/s, p50/p90, ratios (COUNT=30 ROUNDS=3 MIX_COUNT=10)
+bench: ## empplay vs the Node peer baselines (PEERS_DIR): jobs/s, p50/p90, ratios (COUNT=30 ROUNDS=3 MIX_COUNT=10)
 	scripts/bench.sh
 
 bench-worker: ## per-job time of one warm worker on examples/ (median of 20)

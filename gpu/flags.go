@@ -17,7 +17,7 @@ func recipes() []switchFor {
 		// No GPU process probing. WebGL and WebGL2 still work, through
 		// ANGLE on SwiftShader ("ANGLE (Google, Vulkan 1.3.0 (SwiftShader
 		// Device (Subzero) ...)"), and 2D draw+capture was 3x slower
-		// without it on a CPU host (DESIGN.md section 4). Never on a GPU
+		// without it on a CPU host (docs/rendering.md). Never on a GPU
 		// backend: it turns the GPU off.
 		{"--disable-gpu", []Backend{CPU}},
 		// The line above now logs "Automatic fallback to software WebGL has

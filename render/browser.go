@@ -63,7 +63,7 @@ type Options struct {
 	// /usr/lib/chromium/chromium, not the /usr/bin/chromium wrapper script.
 	ChromiumPath string
 	// Backend is how Chromium renders WebGL and raster work: [gpu.CPU]
-	// (the default: SwiftShader, DESIGN.md section 4), [gpu.NVIDIA] or
+	// (the default: SwiftShader, see docs/rendering.md), [gpu.NVIDIA] or
 	// [gpu.Mesa]. Its switches come from [gpu.Flags].
 	Backend gpu.Backend
 	// ExtraFlags are Chromium switches added after the base and backend

@@ -59,8 +59,8 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkCPUPerJob renders the peers' static sketch (a copy of
-// ../shared/peers/sketches/static-2000-ellipses.js) back to back, under
+// BenchmarkCPUPerJob renders the peers' static sketch (its copy is
+// examples/bench/static-2d.js) back to back, under
 // each isolation mode, and reports the CPU time per job of the browser's
 // processes by type (renderers that have exited count in the zygote's) and
 // of this process (the worker's share), jobs/s, the browser's memory after

@@ -40,8 +40,8 @@
 //     Opening and closing a tab and a browser context per job was most of
 //     the browser's CPU per job; this costs about half as much.
 //   - [IsolateContext]: every job gets a new incognito browser context and
-//     tab, disposed of after the job (the design of the peers in
-//     ../shared/peers).
+//     tab, disposed of after the job (the design of the Node peer
+//     baselines `make bench` compares against, see PEERS_DIR).
 //
 // TestRenderIsolation proves it for both: a job writes everywhere it can,
 // and the next three jobs, one of them in the same tab, find nothing.
@@ -68,7 +68,8 @@
 //
 // # The page
 //
-// The page is served from memory at its origin (a name that can never
+// The page's document and its scripts are fulfilled from memory by the
+// Fetch interception at the page's origin (a name that can never
 // resolve), with fxhash's query parameters (see below): for a p5 job p5.js
 // of the job's major version, the prelude, and the sketch as its own
 // script (/sketch.js, so that error lines are lines of the sketch); for a

@@ -17,7 +17,7 @@ type chromiumSwitch struct {
 }
 
 // chromiumSwitches is the one place that decides how Chromium runs
-// (DESIGN.md section 4, measured on Chromium 156 on a CPU-only host): the
+// (docs/rendering.md, measured on Chromium 156 on a CPU-only host): the
 // base switches, then the GPU switches of backend (gpu.Flags, where each
 // has its reason; "" is the CPU), then extra. The DevTools pipe, the
 // profile directory and the first about:blank tab are added by chromedp

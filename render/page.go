@@ -46,7 +46,8 @@ const (
 	noSketchGrace = 100 * time.Millisecond
 	// preloadGrace is how long a p5 1.x preload() may stay unfinished
 	// after a console.error before the page reports it as failed. Every
-	// allowed load is served from memory, so a live preload finishes in
+	// allowed load is answered on this host (the page's files from memory,
+	// p5.js by the loopback asset server), so a live preload finishes in
 	// milliseconds.
 	preloadGrace = time.Second
 	// frameGrace bounds the wait for each of the two animation frames a

@@ -1,8 +1,8 @@
 // Animated 2D: a looping sketch of 400 particles, captured at frame 30.
 //
 // empplay: empplay.capture() at frame FRAMES (trigger "capture"; the call in
-// the code turns the first-draw capture off). The peers (../shared/peers,
-// lib.mjs) take their picture after the first draw() of a page that defines
+// the code turns the first-draw capture off). The peer baselines
+// (PEERS_DIR, lib.mjs) take their picture after the first draw() of a page that defines
 // a top-level draw(), else when the promise setup() returns resolves. So the
 // draw loop is installed from setup() and setup() returns a promise that
 // resolves at frame FRAMES: every renderer captures the same frame 30.
