@@ -62,6 +62,11 @@ func (b *Browser) launch(ctx context.Context) (*instance, error) {
 		// under $XDG_CACHE_HOME. Inside the unique directory they are
 		// removed with it, and every such process has the directory on its
 		// command line, where killUsing finds it.
+		//
+		// Chromium gets only the allow-listed part of the worker's
+		// environment (see chromiumEnv): no storage key or Redis URL.
+		chromedp.NoInheritEnv,
+		chromedp.Env(chromiumEnv(os.Environ())...),
 		chromedp.Env("XDG_CONFIG_HOME="+filepath.Join(dir, "xdg-config"), "XDG_CACHE_HOME="+filepath.Join(dir, "xdg-cache")),
 		chromedp.CombinedOutput(dbg),
 		chromedp.ModifyCmdFunc(ownProcessGroup),
