@@ -39,6 +39,9 @@ bench-supervise: ## supervisor cold start, restart latency after kill -9, idle m
 gpu-check: ## on an NVIDIA host: WEBGL and 2D sketches with GPU and CPU flags, renderers and timings (exit 3: no GPU)
 	scripts/gpu-check.sh
 
+fuzz: ## every fuzz target for FUZZTIME each (default 2m): the job parser, results, WORKERS
+	FUZZTIME=$(or $(FUZZTIME),2m) scripts/fuzz.sh
+
 lint: ## gofmt and go vet only
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
@@ -46,4 +49,4 @@ lint: ## gofmt and go vet only
 clean: ## remove build outputs (keeps node_modules)
 	rm -rf bin out
 
-.PHONY: help setup build assets demo test bench bench-cpu bench-worker bench-video bench-supervise lint clean
+.PHONY: help setup build assets demo test fuzz bench bench-cpu bench-worker bench-video bench-supervise lint clean

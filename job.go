@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -181,10 +182,36 @@ func Parse(raw []byte) (*Job, error) {
 		return nil, Errorf(CodeInvalidJSON, "job is not valid JSON: %v", err)
 	}
 	j.Raw = raw
+	if !utf8.Valid(trimmed) {
+		// encoding/json would quietly turn the bad bytes into U+FFFD and
+		// hand the page code nobody wrote.
+		return &j, invalidUTF8(trimmed)
+	}
 	if err := j.Validate(); err != nil {
 		return &j, err
 	}
 	return &j, nil
+}
+
+// invalidUTF8 names the field of a JSON object whose bytes are not UTF-8.
+func invalidUTF8(obj []byte) error {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(obj, &fields) == nil {
+		names := make([]string, 0, len(fields))
+		for name := range fields {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			if !utf8.ValidString(name) {
+				return Errorf(CodeInvalidField, "a field name is not valid UTF-8")
+			}
+			if !utf8.Valid(fields[name]) {
+				return Errorf(CodeInvalidField, "field %q is not valid UTF-8", name)
+			}
+		}
+	}
+	return Errorf(CodeInvalidJSON, "job is not valid UTF-8")
 }
 
 func jsonKind(goKind string) string {

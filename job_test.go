@@ -6,18 +6,23 @@ import (
 	"time"
 )
 
-func TestParse(t *testing.T) {
-	t.Parallel()
+// parseCase is one row of TestParse; FuzzParse seeds its corpus with them.
+type parseCase struct {
+	name string
+	raw  string
+	code Code // "" means valid
+	msg  string
+}
+
+func parseCases() []parseCase {
 	const ok = `"type":"p5","code":"function setup(){createCanvas(10,10)}","width":10,"height":10,"bucket":"renders","prefix":"a/b","filename":"x.png"`
 	const vid = `"type":"video","code":"function draw(){}","duration":2,"fps":30,"width":10,"height":10,"bucket":"renders","prefix":"a","filename":"v.mp4"`
 	big := strings.Repeat("a", MaxCodeBytes+1)
-	for _, tc := range []struct {
-		name string
-		raw  string
-		code Code // "" means valid
-		msg  string
-	}{
+	return []parseCase{
 		{"valid p5", `{` + ok + `}`, "", ""},
+		{"invalid UTF-8 in code", "{\"type\":\"p5\",\"code\":\"a\xffb\",\"width\":10,\"height\":10,\"bucket\":\"renders\",\"filename\":\"x.png\"}", CodeInvalidField, `"code" is not valid UTF-8`},
+		{"invalid UTF-8 in css", "{\"type\":\"js\",\"html\":\"x\",\"css\":\"\xc3\",\"width\":10,\"height\":10,\"bucket\":\"renders\",\"filename\":\"x.png\"}", CodeInvalidField, `"css" is not valid UTF-8`},
+		{"escaped non-ASCII is fine", `{` + ok + `,"context":{"hash":"\u00e9t\u00e9 ✓"}}`, "", ""},
 		{"valid with context and unknown fields", `{` + ok + `,"context":{"hash":"0xabc","variables":{"a":1}},"futureField":[1,2]}`, "", ""},
 		{"valid js", `{"type":"js","html":"<p>hi</p>","width":10,"height":10,"bucket":"renders","prefix":"","filename":"x.png","outputType":"both"}`, "", ""},
 		{"empty prefix", `{"type":"p5","code":"x","width":10,"height":10,"bucket":"renders","filename":"x.png"}`, "", ""},
@@ -84,7 +89,12 @@ func TestParse(t *testing.T) {
 		{"video bad format", `{` + vid + `,"format":"avi"}`, CodeInvalidField, `"format"`},
 		{"gif fps too high", `{` + vid + `,"format":"gif","fps":60}`, CodeInvalidField, "GIF"},
 		{"gif too many frames", `{` + vid + `,"format":"gif","duration":30,"fps":25}`, CodeInvalidField, "GIF"},
-	} {
+	}
+}
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	for _, tc := range parseCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := Parse([]byte(tc.raw))

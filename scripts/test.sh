@@ -26,3 +26,6 @@ export EMPPLAY_BIN="$PWD/bin/empplay"
 # cores busy with Chromium, and running them side by side on a 2-core host
 # turned timing margins into flakes.
 go test -race -count=1 -p 1 -timeout 30m "$@" ./...
+
+# Every fuzz target for a few seconds (make fuzz runs them longer).
+FUZZTIME=3s scripts/fuzz.sh
