@@ -44,6 +44,10 @@ const (
 	MaxCaptureFrames     = 100000 // captureFrames
 	MaxCaptureDelayMs    = 600000 // captureDelayMs
 	maxSelectorLen       = 500
+
+	// MaxInlineBytes caps the output of an inline job: a bigger one fails
+	// with code_too_large instead of filling Redis.
+	MaxInlineBytes = 64 << 20
 )
 
 // Limits of a video job, applied by [Parse] (see [Job.CheckVideo]).
@@ -111,6 +115,10 @@ type Job struct {
 	AllowBlank bool   `json:"allowBlank,omitempty"`
 	TimeoutMs  int    `json:"timeoutMs,omitempty"` // per-job render deadline; capped by the worker's BROWSER_TIMEOUT
 	ReplyTo    string `json:"replyTo,omitempty"`   // a Redis list the result is also pushed to
+	// Inline keeps the main output in Redis for a short while (see
+	// [MaxInlineBytes]) instead of uploading it: the HTTP API's way of
+	// returning the bytes without a round trip through Blob Storage.
+	Inline bool `json:"inline,omitempty"`
 
 	// Raw is the exact payload the job was parsed from.
 	Raw []byte `json:"-"`

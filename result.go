@@ -20,9 +20,12 @@ type Result struct {
 	Worker    string `json:"worker,omitempty"`
 	Bytes     int64  `json:"bytes,omitempty"`
 	SHA256    string `json:"sha256,omitempty"` // of the uploaded output
-	Width     int    `json:"width,omitempty"`  // of the output image, in pixels
-	Height    int    `json:"height,omitempty"`
-	Trigger   string `json:"trigger,omitempty"` // what told the renderer the picture was ready
+	// Inline is true when the output was kept in Redis instead of
+	// uploaded (the job's "inline"); src is empty then.
+	Inline  bool   `json:"inline,omitempty"`
+	Width   int    `json:"width,omitempty"` // of the output image, in pixels
+	Height  int    `json:"height,omitempty"`
+	Trigger string `json:"trigger,omitempty"` // what told the renderer the picture was ready
 	// TriggerMs is when the trigger fired, in milliseconds from the start
 	// of the job's code.
 	TriggerMs float64 `json:"triggerMs,omitempty"`

@@ -28,6 +28,12 @@ type Queue interface {
 	Retry(ctx context.Context, d *empplay.Delivery, delay time.Duration, cause error) error
 }
 
+// OutputStore keeps the main output of an inline job for the producer to
+// read (the queue implements it).
+type OutputStore interface {
+	StoreOutput(ctx context.Context, id string, body []byte) error
+}
+
 // Renderer turns a job into files.
 type Renderer interface {
 	Render(ctx context.Context, job *empplay.Job) (*empplay.Output, error)
@@ -329,6 +335,10 @@ func (w *Worker) Process(ctx context.Context, d *empplay.Delivery) (res *empplay
 		return fail(res, err)
 	}
 
+	if job.Inline {
+		return w.inline(ctx, job, out.Artifacts[0], res)
+	}
+
 	t := time.Now()
 	uctx, cancel := context.WithTimeout(ctx, w.cfg.UploadTimeout)
 	for _, a := range out.Artifacts {
@@ -366,6 +376,33 @@ func (w *Worker) Process(ctx context.Context, d *empplay.Delivery) (res *empplay
 	}
 	videoResult(job, res)
 	res.Timings.VerifyMs = empplay.Ms(time.Since(t))
+	res.Success = true
+	return res
+}
+
+// inline keeps a's bytes in the queue instead of uploading them (the job
+// asked for "inline"): no Blob Storage, no CDN, only the main output.
+func (w *Worker) inline(ctx context.Context, job *empplay.Job, a empplay.Artifact, res *empplay.Result) *empplay.Result {
+	store, ok := w.q.(OutputStore)
+	if !ok {
+		return fail(res, empplay.Errorf(empplay.CodeUnsupported, "this worker's queue cannot keep inline outputs"))
+	}
+	if len(a.Body) > empplay.MaxInlineBytes {
+		return fail(res, empplay.Errorf(empplay.CodeCodeTooLarge, "the output is %d bytes; an inline output may have %d", len(a.Body), empplay.MaxInlineBytes))
+	}
+	t := time.Now()
+	sctx, cancel := context.WithTimeout(ctx, w.cfg.ResultTimeout)
+	defer cancel()
+	if err := store.StoreOutput(sctx, res.ID, a.Body); err != nil {
+		return fail(res, empplay.Transient(empplay.CodeStorageError, err))
+	}
+	res.Timings.UploadMs = empplay.Ms(time.Since(t))
+	res.Inline, res.MimeType = true, a.MimeType
+	res.Bytes = int64(len(a.Body))
+	sum := sha256.Sum256(a.Body)
+	res.SHA256 = hex.EncodeToString(sum[:])
+	res.Width, res.Height = a.Width, a.Height
+	videoResult(job, res)
 	res.Success = true
 	return res
 }
