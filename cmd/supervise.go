@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/api"
 	"github.com/empplay/empplay/gpu"
 	"github.com/empplay/empplay/internal/sdnotify"
 	"github.com/empplay/empplay/queue"
@@ -33,6 +34,7 @@ type superviseFlags struct {
 	browser     browserFlags
 	gpu         gpuFlags
 	gpuShare    gpuShareFlags
+	api         apiFlags
 	workers     string
 	httpAddr    string
 	stopGrace   time.Duration
@@ -80,6 +82,7 @@ SIGHUP: restart the workers one at a time, no job lost.`,
 	f.browser.register(fs)
 	f.gpu.register(fs)
 	f.gpuShare.register(fs)
+	f.api.register(fs)
 	fs.StringVar(&f.workers, "workers", "playwright:1", `pools on this host, e.g. "comfyui:2,playwright:4"; empplay starts the playwright workers`)
 	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:9464", "address of the /healthz, /readyz and /metrics endpoints (empty: none)")
 	fs.DurationVar(&f.drain, "drain-timeout", 30*time.Second, "on stop, how long a worker's job in hand may still run")
@@ -140,7 +143,11 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 	if err := f.browser.check(); err != nil {
 		return err
 	}
-	if _, _, err := f.storage.build(logger); err != nil {
+	blob, _, err := f.storage.build(logger)
+	if err != nil {
+		return err
+	}
+	if err := f.api.check(f.httpAddr); err != nil {
 		return err
 	}
 	if f.maxAttempts < 1 {
@@ -211,7 +218,11 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 	defer wg.Wait()
 
 	if f.httpAddr != "" {
-		srv, err := serveHTTP(f.httpAddr, sup, m, redisOK, logger)
+		apiSrv, err := f.api.server(rc, f.redis.queue, sup, []string{f.storage.cdnURI, blob.Endpoint()}, logger)
+		if err != nil {
+			return err
+		}
+		srv, err := serveHTTP(f.httpAddr, sup, m, redisOK, apiSrv, logger)
 		if err != nil {
 			return empplay.ConfigError(fmt.Errorf("--http-addr (HTTP_ADDR): %w", err))
 		}
@@ -329,8 +340,9 @@ func watchQueue(ctx context.Context, a *queue.Admin, sup *supervisor.Supervisor,
 	}
 }
 
-func serveHTTP(addr string, sup *supervisor.Supervisor, m *metrics, redis *redisCheck, logger *slog.Logger) (*http.Server, error) {
+func serveHTTP(addr string, sup *supervisor.Supervisor, m *metrics, redis *redisCheck, apiSrv *api.Server, logger *slog.Logger) (*http.Server, error) {
 	mux := http.NewServeMux()
+	apiSrv.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})

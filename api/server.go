@@ -1,0 +1,210 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/queue"
+)
+
+// Queue is what the handlers need of the job queue (a [queue.Client]).
+type Queue interface {
+	Submit(ctx context.Context, raw []byte) (string, error)
+	Wait(ctx context.Context, id string) (*empplay.Result, error)
+	Result(ctx context.Context, id string) (*empplay.Result, error)
+	Progress(ctx context.Context, id string) (*queue.Progress, error)
+	Output(ctx context.Context, id string) ([]byte, error)
+}
+
+// Config tunes a [Server]. Zero values take the defaults in brackets.
+type Config struct {
+	// Token, when set, is the bearer token every request must carry.
+	Token string
+	// MaxWaiting bounds the requests waiting for a result at once; more
+	// are answered 429 [64].
+	MaxWaiting int
+	// WaitTimeout bounds every wait for a result [2m].
+	WaitTimeout time.Duration
+	// Size is the viewport of the platform's p5 calls, which send none
+	// (the picture is the sketch's canvas) [1024].
+	Size int
+	// Origins are the origins (scheme://host[:port]) /api/v2/execute may
+	// fetch its page from.
+	Origins []string
+}
+
+func (c *Config) defaults() {
+	if c.MaxWaiting <= 0 {
+		c.MaxWaiting = 64
+	}
+	if c.WaitTimeout <= 0 {
+		c.WaitTimeout = 2 * time.Minute
+	}
+	if c.Size <= 0 {
+		c.Size = 1024
+	}
+}
+
+// Server serves the API.
+type Server struct {
+	cfg     Config
+	q       Queue
+	ready   func() bool
+	fetch   *pageFetcher
+	waiting chan struct{}
+	logger  *slog.Logger
+}
+
+// New returns the API over q. ready reports whether a worker can take a
+// job now; client fetches the pages of /api/v2/execute.
+func New(cfg Config, q Queue, ready func() bool, client *http.Client, logger *slog.Logger) (*Server, error) {
+	cfg.defaults()
+	f, err := newPageFetcher(cfg.Origins, client)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{cfg: cfg, q: q, ready: ready, fetch: f, waiting: make(chan struct{}, cfg.MaxWaiting), logger: logger}, nil
+}
+
+// Register adds the API's routes to mux.
+func (s *Server) Register(mux *http.ServeMux) {
+	for _, r := range s.routes() {
+		mux.Handle(r.pattern, s.guard(r.handler))
+	}
+}
+
+type route struct {
+	pattern string
+	handler http.HandlerFunc
+}
+
+// routes is every route of the API; openapi.json describes exactly these.
+func (s *Server) routes() []route {
+	return []route{
+		{"POST /api/screenshot", s.screenshot},
+		{"POST /api/video", s.video},
+		{"POST /api/v2/execute", s.execute},
+		{"POST /v1/jobs", s.submitJob},
+		{"GET /v1/jobs/{id}", s.getJob},
+		{"GET /v1/jobs/{id}/output", s.getOutput},
+		{"GET /openapi.json", s.openAPI},
+	}
+}
+
+// guard checks the token and caps the body at the job size limit.
+func (s *Server) guard(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.Token != "" {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="empplay"`)
+				writeError(w, http.StatusUnauthorized, "unauthorized", "a valid bearer token (API_TOKEN) is required")
+				return
+			}
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, empplay.MaxJobBytes)
+		h(w, r)
+	})
+}
+
+// errBusy means MaxWaiting requests are waiting already.
+var errBusy = errors.New("too many requests are waiting for results")
+
+// run submits raw and waits for its result within wait, holding one of
+// the MaxWaiting places.
+func (s *Server) run(ctx context.Context, raw []byte, wait time.Duration) (string, *empplay.Result, error) {
+	select {
+	case s.waiting <- struct{}{}:
+		defer func() { <-s.waiting }()
+	default:
+		return "", nil, errBusy
+	}
+	id, err := s.q.Submit(ctx, raw)
+	if err != nil {
+		return "", nil, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, min(wait, s.cfg.WaitTimeout))
+	defer cancel()
+	res, err := s.q.Wait(wctx, id)
+	return id, res, err
+}
+
+// errorBody is the JSON body of every error answer.
+type errorBody struct {
+	ErrorCode string `json:"errorCode"`
+	Message   string `json:"message"`
+	ID        string `json:"id,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, errorBody{ErrorCode: code, Message: msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// failure answers a request whose job could not run or failed.
+func (s *Server) failure(w http.ResponseWriter, r *http.Request, id string, err error) {
+	var je *empplay.Error
+	var mb *http.MaxBytesError
+	switch {
+	case errors.As(err, &mb):
+		writeError(w, http.StatusRequestEntityTooLarge, string(empplay.CodeCodeTooLarge), fmt.Sprintf("the request body is over %d bytes", mb.Limit))
+	case errors.Is(err, errBusy):
+		writeError(w, http.StatusTooManyRequests, "too_many_requests", err.Error())
+	case errors.Is(err, errNotReady):
+		writeError(w, http.StatusServiceUnavailable, "no_worker", err.Error())
+	case errors.Is(err, queue.ErrNoResult):
+		writeJSON(w, http.StatusGatewayTimeout, errorBody{ErrorCode: "timeout", Message: "no result within the wait; the job stays queued", ID: id})
+	case errors.As(err, &je):
+		writeJSON(w, StatusOf(je.Code), errorBody{ErrorCode: string(je.Code), Message: je.Error(), ID: id})
+	default:
+		s.logger.ErrorContext(r.Context(), "API request failed", "path", r.URL.Path, "job_id", id, "err", err)
+		writeError(w, http.StatusInternalServerError, string(empplay.CodeInternal), err.Error())
+	}
+}
+
+// StatusOf is the HTTP status of a job that failed with code: 400 for bad
+// input, 422 for a sketch that failed, 504 for one that ran out of time,
+// 502 for the infrastructure.
+func StatusOf(code empplay.Code) int {
+	switch code {
+	case empplay.CodeInvalidJSON, empplay.CodeUnknownType, empplay.CodeMissingField, empplay.CodeInvalidField,
+		empplay.CodeSizeOutOfRange, empplay.CodeCodeTooLarge, empplay.CodeInvalidBucket, empplay.CodeInvalidPath,
+		empplay.CodeUnsupported:
+		return http.StatusBadRequest
+	case empplay.CodeSketchError, empplay.CodeNoCanvas, empplay.CodeBlankCanvas, empplay.CodeMissingAddon,
+		empplay.CodeNoWebGL, empplay.CodeNetworkBlocked:
+		return http.StatusUnprocessableEntity
+	case empplay.CodeRenderTimeout:
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusBadGateway
+}
+
+// resultError turns a failed result into an error for [Server.failure].
+func resultError(res *empplay.Result) error {
+	return &empplay.Error{Code: res.ErrorCode, Msg: res.Error}
+}
+
+// errNotReady means no worker is ready to take a job.
+var errNotReady = errors.New("no worker is ready")
+
+// checkReady refuses work when no worker could take it.
+func (s *Server) checkReady() error {
+	if s.ready != nil && !s.ready() {
+		return errNotReady
+	}
+	return nil
+}
