@@ -56,7 +56,9 @@ restarted with backoff. Children that stop reporting, whose consumer loop is
 wedged, or whose job overran its deadline are killed and restarted.
 
 HTTP on --http-addr: /healthz (alive), /readyz (Redis reachable and a worker
-ready), /metrics (Prometheus). Under systemd (Type=notify) it sends READY,
+ready), /metrics (Prometheus), and the HTTP API (/api/screenshot, /api/video,
+/api/v2/execute, /v1/jobs, /openapi.json; API_TOKEN required beyond
+loopback). Under systemd (Type=notify) it sends READY,
 STATUS, WATCHDOG (only while healthy) and STOPPING.
 
 GPU: with GPU_ACCELERATION auto or on and a usable GPU, the first slots
