@@ -391,7 +391,9 @@ func (j *Job) CheckVideo() error {
 	if math.IsNaN(fps) || fps < MinVideoFPS || fps > MaxVideoFPS {
 		return Errorf(CodeInvalidField, "field \"fps\" is %v; it must be between %d and %d", j.FPS, MinVideoFPS, MaxVideoFPS)
 	}
-	if fps != math.Trunc(fps) && fps*1000 != math.Trunc(fps*1000) {
+	// fps x 1000 must be whole, up to the float64 error of the product
+	// (1.001 x 1000 is 1000.9999999999999).
+	if m := fps * 1000; math.Abs(m-math.Round(m)) > 1e-6 {
 		return Errorf(CodeInvalidField, "field \"fps\" is %v; it may have at most 3 decimals", j.FPS)
 	}
 	n := j.VideoFrames()
