@@ -1,6 +1,8 @@
 package empplay
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -136,26 +138,50 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func TestIDFor(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name, raw, want string
-	}{
+// idCase is one row of TestIDFor; TestJobIDVectors hands them to the
+// TypeScript client's tests too. want "" means the SHA-256 of raw.
+type idCase struct {
+	name, raw, want string
+}
+
+func idCases() []idCase {
+	return []idCase{
 		{"explicit id", `{"id":"job-1","type":"p5"}`, "job-1"},
 		// sha256 of the exact bytes, as `printf %s '{"type":"p5"}' | sha256sum` prints it.
 		{"derived", `{"type":"p5"}`, "13cea268aca4f64fdf0ddb423ea5041a23040fb657715f82bb92acd5dbe64f57"},
 		{"numeric id is ignored", `{"id":5}`, ""},
 		{"invalid id is ignored", `{"id":"a b"}`, ""},
 		{"not json", `nope`, ""},
-	} {
+		{"empty id is ignored", `{"id":""}`, ""},
+		{"id in another case", `{"ID":"upper"}`, "upper"},
+		{"last of two ids", `{"id":"first","Id":"second"}`, "second"},
+		{"later null id", `{"id":"first","id":null}`, ""},
+		{"escaped id", `{"\u0069d":"\u006aob"}`, "job"},
+		{"id with a brace", `{"id":"a{b"}`, ""},
+		{"id of 200 bytes", `{"id":"` + strings.Repeat("é", 100) + `"}`, strings.Repeat("é", 100)},
+		{"id of 201 bytes", `{"id":"x` + strings.Repeat("é", 100) + `"}`, ""},
+		{"id after an overflowing id", `{"id":1e400,"id":"x"}`, ""},
+		{"id beside an overflowing number", `{"n":1e400,"id":"x"}`, "x"},
+		{"id in a nested object only", `{"a":{"id":"x"}}`, ""},
+		{"trailing data", `{"id":"x"} {}`, ""},
+		{"surrounding white space", " \n{\"id\":\"x\"}\t", "x"},
+		{"byte order mark", "\ufeff{\"id\":\"x\"}", ""},
+	}
+}
+
+func TestIDFor(t *testing.T) {
+	t.Parallel()
+	for _, tc := range idCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			got := IDFor([]byte(tc.raw))
-			if tc.want != "" && got != tc.want {
-				t.Fatalf("IDFor = %s; want %s", got, tc.want)
+			sum := sha256.Sum256([]byte(tc.raw))
+			want := tc.want
+			if want == "" {
+				want = hex.EncodeToString(sum[:])
 			}
-			if tc.want == "" && len(got) != 64 {
-				t.Fatalf("IDFor = %s; want a 64-hex sha256", got)
+			if got != want {
+				t.Fatalf("IDFor = %s; want %s", got, want)
 			}
 		})
 	}
