@@ -14,7 +14,7 @@ var updateVectors = flag.Bool("update", false, "rewrite "+idVectorsFile)
 
 // idVectorsFile holds payloads and the ids IDFor gives them; the
 // TypeScript client's tests check that its jobId gives the same ids.
-const idVectorsFile = "clients/typescript/test/job-ids.json"
+const idVectorsFile = "clients/typescript/tests/job-ids.json"
 
 // idVector is one payload (base64 in the file: some are not UTF-8) and
 // its id.
