@@ -22,6 +22,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/empplay/empplay/internal/schematest"
 	"github.com/empplay/empplay/schema"
 )
 
@@ -29,25 +30,6 @@ import (
 // step with the Go code: the job schema must accept and refuse what Parse
 // accepts and refuses, and the result schema must describe every Result
 // the workers write.
-
-// compileSchema compiles one of the wire schemas.
-func compileSchema(t testing.TB, name string, doc []byte) *jsonschema.Schema {
-	t.Helper()
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
-	if err != nil {
-		t.Fatalf("%s is not JSON: %v", name, err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource(name, v); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile(name)
-	if err != nil {
-		t.Fatalf("compile %s: %v", name, err)
-	}
-	return s
-}
 
 // validate applies s to a payload the way any JSON Schema validator must:
 // the bytes are first read as one JSON document, which RFC 8259 requires
@@ -125,7 +107,7 @@ func schemaAgreement(t *testing.T) []parseCase {
 // accepts it, but for the listed gaps, where they disagree as listed.
 func TestJobSchemaAgreesWithParse(t *testing.T) {
 	t.Parallel()
-	s := compileSchema(t, "job.schema.json", schema.Job())
+	s := schematest.Compile(t, "job.schema.json", schema.Job())
 	gaps := map[string]schemaGap{}
 	for _, g := range schemaGaps() {
 		gaps[g.name] = g
@@ -174,7 +156,7 @@ func TestJobSchemaAgreesWithParse(t *testing.T) {
 // an absent optional field, and refused for required ones.
 func TestJobSchemaNullMeansAbsent(t *testing.T) {
 	t.Parallel()
-	s := compileSchema(t, "job.schema.json", schema.Job())
+	s := schematest.Compile(t, "job.schema.json", schema.Job())
 	var props struct {
 		Properties map[string]json.RawMessage `json:"properties"`
 		Required   []string                   `json:"required"`
@@ -415,7 +397,7 @@ func fullResult() Result {
 // write, and refuses malformed ones.
 func TestResultSchema(t *testing.T) {
 	t.Parallel()
-	s := compileSchema(t, "result.schema.json", schema.Result())
+	s := schematest.Compile(t, "result.schema.json", schema.Result())
 	var doc struct {
 		Properties map[string]struct {
 			Enum       []string                   `json:"enum"`

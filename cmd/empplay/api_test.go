@@ -18,11 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/schematest"
 	"github.com/empplay/empplay/internal/testenv"
-	"github.com/empplay/empplay/schema"
 	"github.com/empplay/empplay/storage"
 )
 
@@ -204,7 +202,7 @@ func TestAPICompatible(t *testing.T) {
 		if err := json.Unmarshal(body, &res); st != http.StatusOK || err != nil || !res.Success || !res.Inline || res.ID != acc.ID {
 			t.Fatalf("submit with wait: %d %s; want 200 with the inline result of %s", st, body, acc.ID)
 		}
-		checkResultSchema(t, body)
+		schematest.CheckResult(t, body)
 		st, body = apiCall(t, sup, "GET", "/v1/jobs/"+acc.ID, apiToken, nil)
 		if err := json.Unmarshal(body, &res); st != http.StatusOK || err != nil || !res.Success {
 			t.Errorf("result: %d %s", st, body)
@@ -289,30 +287,4 @@ func TestAPILatency(t *testing.T) {
 		}
 	})
 	t.Logf("median of 20: /api/screenshot %v, Redis path (upload + CDN check) %v, Redis path inline %v", httpMed, redisMed, redisInline)
-}
-
-// checkResultSchema fails t when body is not a result as
-// schema/result.schema.json describes it.
-func checkResultSchema(t *testing.T, body []byte) {
-	t.Helper()
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema.Result()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource("result.schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("result.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
-	if err != nil {
-		t.Fatalf("result %s: %v", body, err)
-	}
-	if err := s.Validate(v); err != nil {
-		t.Errorf("result %s does not match result.schema.json: %v", body, err)
-	}
 }
