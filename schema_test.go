@@ -8,6 +8,8 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -461,5 +463,71 @@ func TestResultSchema(t *testing.T) {
 		if validate(s, []byte(raw)) == nil {
 			t.Errorf("%s: %s accepted; want refused", name, raw)
 		}
+	}
+}
+
+// TestJobSchemaAgreesWithParseOnMutations goes beyond the table: it sets
+// one to three fields of valid p5, js and video jobs to values drawn from
+// a pool of edge values (or drops them), and requires the schema and
+// Parse to agree on every payload but those in the gaps about products
+// ((4) and (5)). requireGPU and names in another case, where the schema is
+// stricter by design, are left out of the draw.
+func TestJobSchemaAgreesWithParseOnMutations(t *testing.T) {
+	t.Parallel()
+	s := schematest.Compile(t, "job.schema.json", schema.Job())
+	pool := []any{nil, "", "x", " ", "\u3000", "\u0085x", "a b", "a\\b", "#c", "p5", "js", "video", "a/b", "/a", "..", ".", "a//b", "a/",
+		"renders", "Renders", "ab", "gif", "mp4", "webm", "avi", "png", "html", "both", "1", "2", "3", "low", "high", "extreme",
+		0, -1, 1, 2, 4, 5, 10, 25, 50, 60, 61, 120, 121, 4096, 4097, 100000, 100001, 600000, 600001, 0.5, 1.5, 2.5, 29.97, 29.9701,
+		true, false, map[string]any{}, []any{}, map[string]any{"hash": 5}, map[string]any{"hash": "h", "variables": []any{1}}}
+	fields := slices.DeleteFunc(jsonNames(reflect.TypeFor[Job]()), func(n string) bool { return n == "requireGPU" })
+	bases := []map[string]any{
+		{"type": "p5", "code": "x", "width": 10, "height": 10, "bucket": "renders", "filename": "x.png"},
+		{"type": "js", "html": "x", "width": 10, "height": 10, "bucket": "renders", "filename": "x.png"},
+		{"type": "video", "code": "x", "duration": 2, "width": 10, "height": 10, "bucket": "renders", "filename": "v.mp4"},
+	}
+	// A product of two fields is over or under its limit: gaps (4), (5).
+	productGap := func(j *Job) bool {
+		if j == nil {
+			return false
+		}
+		f := j.ScaleFactor()
+		if float64(j.Width)*f > MaxOutputSide || float64(j.Height)*f > MaxOutputSide {
+			return true
+		}
+		n := j.VideoFrames()
+		return j.Type == TypeVideo && (n < 1 || n > MaxVideoFrames || j.Width*j.Height > MaxVideoPixels || (j.Format == FormatGIF && n > MaxGIFFrames))
+	}
+	r := rand.New(rand.NewPCG(18, 2020))
+	accepted, refused := 0, 0
+	for range 8000 {
+		m := maps.Clone(bases[r.IntN(len(bases))])
+		for range 1 + r.IntN(3) {
+			f := fields[r.IntN(len(fields))]
+			if r.IntN(8) == 0 {
+				delete(m, f)
+			} else {
+				m[f] = pool[r.IntN(len(pool))]
+			}
+		}
+		raw, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j, perr := Parse(raw)
+		serr := validate(s, raw)
+		if perr == nil {
+			accepted++
+		} else {
+			refused++
+		}
+		switch {
+		case perr == nil && serr != nil:
+			t.Fatalf("Parse accepts, the schema refuses %s: %v", raw, serr)
+		case perr != nil && serr == nil && !productGap(j):
+			t.Fatalf("Parse refuses %s (%v), the schema accepts", raw, perr)
+		}
+	}
+	if accepted < 400 || refused < 400 {
+		t.Errorf("%d accepted, %d refused: the draw no longer covers both", accepted, refused)
 	}
 }
