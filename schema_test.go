@@ -499,7 +499,7 @@ func TestJobSchemaAgreesWithParseOnMutations(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(18, 2020))
 	accepted, refused := 0, 0
-	for range 8000 {
+	for range 3000 {
 		m := maps.Clone(bases[r.IntN(len(bases))])
 		for range 1 + r.IntN(3) {
 			f := fields[r.IntN(len(fields))]
@@ -527,7 +527,7 @@ func TestJobSchemaAgreesWithParseOnMutations(t *testing.T) {
 			t.Fatalf("Parse refuses %s (%v), the schema accepts", raw, perr)
 		}
 	}
-	if accepted < 400 || refused < 400 {
+	if accepted < 150 || refused < 150 {
 		t.Errorf("%d accepted, %d refused: the draw no longer covers both", accepted, refused)
 	}
 }
