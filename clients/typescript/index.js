@@ -8,7 +8,7 @@
 // schema/job.schema.json and schema/result.schema.json in the repository;
 // index.d.ts has the same shapes as TypeScript types.
 
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { encodeJob, jobId } from './jobid.js';
 
 export { encodeJob, jobId };
