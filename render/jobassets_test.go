@@ -1,0 +1,161 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/fetcher"
+)
+
+// solidPNG is a w x h PNG of one colour.
+func solidPNG(t testing.TB, w, h int, c color.NRGBA) []byte {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for i := 0; i < len(img.Pix); i += 4 {
+		img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = c.R, c.G, c.B, c.A
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// cdn is an https origin on loopback standing in for CDN_URI, counting the
+// GETs of each path.
+type cdn struct {
+	*httptest.Server
+	mu   sync.Mutex
+	gets map[string]int
+}
+
+func newCDN(t *testing.T, files map[string][]byte) *cdn {
+	t.Helper()
+	c := &cdn{gets: map[string]int{}}
+	c.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		c.gets[r.URL.Path]++
+		c.mu.Unlock()
+		body, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(body)
+	}))
+	t.Cleanup(c.Close)
+	return c
+}
+
+func (c *cdn) count(path string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gets[path]
+}
+
+func TestAssets(t *testing.T) {
+	red := color.NRGBA{255, 0, 0, 255}
+	blue := color.NRGBA{0, 0, 255, 255}
+	src := newCDN(t, map[string][]byte{
+		"/jobs/a/tile.png":   solidPNG(t, 4, 4, red),
+		"/steps/1/base.png":  solidPNG(t, 4, 4, blue),
+		"/shaders/tint.frag": []byte("precision mediump float;\nvoid main(){gl_FragColor=vec4(0.,1.,0.,1.);}\n"),
+		"/shaders/tint.vert": []byte("attribute vec3 aPosition;\nvoid main(){vec4 p=vec4(aPosition,1.);p.xy=p.xy*2.-1.;gl_Position=p;}\n"),
+	})
+	canary := newCDN(t, nil) // allowed nowhere: must see nothing
+	origins, err := fetcher.NewOrigins(src.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, err := fetcher.OpenCache(t.TempDir(), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fetcher.New(fetcher.Config{Origins: origins, Client: src.Client(), Cache: cache})
+	b := newTestBrowser(t, Options{Assets: f})
+
+	components, _ := json.Marshal([]map[string]any{
+		{"id": 1, "nodeName": "comfy", "nodeAlias": "base", "nodeResponse": map[string]string{"src": src.URL + "/steps/1/base.png"}},
+	})
+	composite := func(name string) *empplay.Job {
+		j := job(`let a, b;
+function preload() { a = loadImage(`+jsString(name)+`); b = loadImage(getComponentOutput("base")); }
+function setup() { createCanvas(20, 10); pixelDensity(1); noSmooth(); image(a, 0, 0, 10, 10); image(b, 10, 0, 10, 10); }`, 20, 10)
+		j.Assets = map[string]string{"data/tile.png": src.URL + "/jobs/a/tile.png"}
+		j.Context = &empplay.SketchContext{Components: components}
+		return j
+	}
+
+	t.Run("declared name and component output", func(t *testing.T) {
+		for _, name := range []string{"data/tile.png", "./data/tile.png", "/data/tile.png"} {
+			out, img := mustRender(t, b, composite(name))
+			checkPixels(t, img, []px{{2, 5, red}, {15, 5, blue}})
+			if name == "data/tile.png" && out.AssetMisses != 2 {
+				t.Errorf("first job: %d misses %d hits, want 2 misses", out.AssetMisses, out.AssetHits)
+			}
+			if name != "data/tile.png" && out.AssetHits != 2 {
+				t.Errorf("%s: %d hits %d misses, want 2 cache hits", name, out.AssetHits, out.AssetMisses)
+			}
+		}
+		if n := src.count("/jobs/a/tile.png"); n != 1 {
+			t.Errorf("the CDN served the tile %d times, want once (then the cache)", n)
+		}
+	})
+
+	t.Run("shader pair", func(t *testing.T) {
+		j := job(`let s;
+function preload() { s = loadShader("tint.vert", "tint.frag"); }
+function setup() { createCanvas(10, 10, WEBGL); pixelDensity(1); shader(s); rect(0, 0, 10, 10); }`, 10, 10)
+		j.AllowBlank = true
+		j.Assets = map[string]string{"tint.vert": src.URL + "/shaders/tint.vert", "tint.frag": src.URL + "/shaders/tint.frag"}
+		_, img := mustRender(t, b, j)
+		checkPixels(t, img, []px{{5, 5, color.NRGBA{0, 255, 0, 255}}})
+	})
+
+	t.Run("another job's name is blocked", func(t *testing.T) {
+		before := src.count("/jobs/a/tile.png")
+		j := job(`let a; function preload() { a = loadImage("data/tile.png"); } function setup() { createCanvas(10, 10); image(a, 0, 0); }`, 10, 10)
+		_, err := render(t, b, j)
+		if code := empplay.ErrorCode(err); code != empplay.CodeNetworkBlocked || !strings.Contains(err.Error(), "data/tile.png") {
+			t.Fatalf("got %v (%s), want network_blocked naming data/tile.png", err, code)
+		}
+		if n := src.count("/jobs/a/tile.png"); n != before {
+			t.Fatalf("the CDN got %d more requests", n-before)
+		}
+	})
+
+	t.Run("missing file", func(t *testing.T) {
+		j := job(`let a; function preload() { a = loadImage("gone.png"); } function setup() { createCanvas(10, 10); image(a, 0, 0); }`, 10, 10)
+		j.Assets = map[string]string{"gone.png": src.URL + "/jobs/a/gone.png"}
+		_, err := render(t, b, j)
+		if code := empplay.ErrorCode(err); code != empplay.CodeAssetUnavailable || !strings.Contains(err.Error(), "/jobs/a/gone.png") || !strings.Contains(err.Error(), "404") {
+			t.Fatalf("got %v (%s), want asset_unavailable naming the URL and its 404", err, code)
+		}
+	})
+
+	t.Run("undeclared full URL", func(t *testing.T) {
+		j := job(`let a; function preload() { a = loadImage(`+jsString(canary.URL+"/x.png")+`); } function setup() { createCanvas(10, 10); image(a, 0, 0); }`, 10, 10)
+		_, err := render(t, b, j)
+		if code := empplay.ErrorCode(err); code != empplay.CodeNetworkBlocked {
+			t.Fatalf("got %v (%s), want network_blocked", err, code)
+		}
+		if n := canary.count("/x.png"); n != 0 {
+			t.Fatalf("the canary got %d requests", n)
+		}
+	})
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	q, _ := json.Marshal(s)
+	return string(q)
+}
