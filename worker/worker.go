@@ -72,6 +72,15 @@ type Config struct {
 	// GPU is true for a worker started to render on a GPU; it checks the
 	// renderer of every WebGL job (see [Worker.DegradeGPU]).
 	GPU bool
+	// Sources says whether a URL a job names for fetching (its assets,
+	// its components' outputs) is on an allowed origin; nil allows all.
+	Sources SourcePolicy
+}
+
+// SourcePolicy is the allow-list of origins the worker fetches from (a
+// fetcher.Origins).
+type SourcePolicy interface {
+	Check(url string) error
 }
 
 func (c *Config) defaults() {
@@ -319,6 +328,9 @@ func (w *Worker) Process(ctx context.Context, d *empplay.Delivery) (res *empplay
 		return res
 	}
 	res = &empplay.Result{ID: d.ID, Type: job.Type}
+	if err := w.checkSources(job); err != nil {
+		return fail(res, err)
+	}
 	if err := w.gpuGate(job); err != nil {
 		return fail(res, err)
 	}
@@ -331,6 +343,7 @@ func (w *Worker) Process(ctx context.Context, d *empplay.Delivery) (res *empplay
 	}
 	res.Trigger, res.TriggerMs, res.Renderer = out.Trigger, out.TriggerMs, out.Renderer
 	res.Blank, res.Warnings = out.Blank, out.Warnings
+	res.Timings.AssetHits, res.Timings.AssetMisses = out.AssetHits, out.AssetMisses
 	if err := w.gpuVerify(ctx, d.ID, job, out.Renderer); err != nil {
 		return fail(res, err)
 	}
@@ -474,4 +487,18 @@ func fail(res *empplay.Result, err error) *empplay.Result {
 	f := empplay.Failed(res.ID, err)
 	f.Type, f.Timings, f.Trigger, f.TriggerMs, f.Renderer = res.Type, res.Timings, res.Trigger, res.TriggerMs, res.Renderer
 	return f
+}
+
+// checkSources refuses a job that names a URL to fetch outside the allowed
+// origins, before anything is fetched.
+func (w *Worker) checkSources(job *empplay.Job) error {
+	if w.cfg.Sources == nil {
+		return nil
+	}
+	for _, u := range job.SourceURLs() {
+		if err := w.cfg.Sources.Check(u); err != nil {
+			return empplay.Errorf(empplay.CodeInvalidField, "assets: %v; allow its origin with ASSET_ORIGINS", err)
+		}
+	}
+	return nil
 }
