@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -34,18 +35,24 @@ func solidPNG(t testing.TB, w, h int, c color.NRGBA) []byte {
 // GETs of each path.
 type cdn struct {
 	*httptest.Server
-	mu   sync.Mutex
-	gets map[string]int
+	mu    sync.Mutex
+	gets  map[string]int
+	files map[string][]byte
 }
 
 func newCDN(t *testing.T, files map[string][]byte) *cdn {
 	t.Helper()
-	c := &cdn{gets: map[string]int{}}
+	if files == nil {
+		files = map[string][]byte{}
+	}
+	c := &cdn{gets: map[string]int{}, files: files}
 	c.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
 		c.gets[r.URL.Path]++
 		c.mu.Unlock()
-		body, ok := files[r.URL.Path]
+		c.mu.Lock()
+		body, ok := c.files[r.URL.Path]
+		c.mu.Unlock()
 		if !ok {
 			http.NotFound(w, r)
 			return
@@ -71,6 +78,11 @@ func TestAssets(t *testing.T) {
 		"/shaders/tint.frag": []byte("precision mediump float;\nvoid main(){gl_FragColor=vec4(0.,1.,0.,1.);}\n"),
 		"/shaders/tint.vert": []byte("attribute vec3 aPosition;\nvoid main(){vec4 p=vec4(aPosition,1.);p.xy=p.xy*2.-1.;gl_Position=p;}\n"),
 	})
+	font, err := os.ReadFile("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf") // fonts-dejavu-core, installed by setup
+	if err != nil {
+		t.Fatalf("read a font to serve: %v", err)
+	}
+	src.files["/fonts/DejaVuSans.ttf"] = font
 	canary := newCDN(t, nil) // allowed nowhere: must see nothing
 	origins, err := fetcher.NewOrigins(src.URL)
 	if err != nil {
@@ -119,6 +131,58 @@ function setup() { createCanvas(10, 10, WEBGL); pixelDensity(1); shader(s); rect
 		j.Assets = map[string]string{"tint.vert": src.URL + "/shaders/tint.vert", "tint.frag": src.URL + "/shaders/tint.frag"}
 		_, img := mustRender(t, b, j)
 		checkPixels(t, img, []px{{5, 5, color.NRGBA{0, 255, 0, 255}}})
+	})
+
+	t.Run("font at a site-absolute name", func(t *testing.T) {
+		j := job(`let f;
+function preload() { f = loadFont("/assets/Sans.ttf"); }
+function setup() { createCanvas(40, 40); pixelDensity(1); background(255); textFont(f); textSize(40); fill(0); text("M", 2, 36); }`, 40, 40)
+		j.Assets = map[string]string{"/assets/Sans.ttf": src.URL + "/fonts/DejaVuSans.ttf"}
+		_, img := mustRender(t, b, j)
+		dark := 0
+		for y := 0; y < 40; y++ {
+			for x := 0; x < 40; x++ {
+				if r, _, _, _ := img.At(x, y).RGBA(); r < 0x4000 {
+					dark++
+				}
+			}
+		}
+		if dark < 50 {
+			t.Fatalf("%d dark pixels; want the glyph drawn in the loaded font", dark)
+		}
+	})
+
+	t.Run("p5 2 with async setup", func(t *testing.T) {
+		j := job(`async function setup() { createCanvas(20, 10); pixelDensity(1); const a = await loadImage("data/tile.png"); const b = await loadImage(getComponentOutput("base")); image(a, 0, 0, 10, 10); image(b, 10, 0, 10, 10); }`, 20, 10)
+		j.P5Version = "2"
+		j.Assets = map[string]string{"data/tile.png": src.URL + "/jobs/a/tile.png"}
+		j.Context = &empplay.SketchContext{Components: components}
+		_, img := mustRender(t, b, j)
+		checkPixels(t, img, []px{{2, 5, red}, {15, 5, blue}})
+	})
+
+	t.Run("js page: img, CSS url() and fetch()", func(t *testing.T) {
+		j := &empplay.Job{Type: empplay.TypeJS, Width: 30, Height: 10, Bucket: "renders", Filename: "js.png",
+			HTML: `<style>body{margin:0;display:flex}#bg{width:10px;height:10px;background:url(img/bg.png);background-size:10px 10px}#f{width:10px;height:10px}</style>
+<img src="data/tile.png" width="10" height="10" style="display:block"><div id="bg"></div><div id="f"></div>`,
+			JavaScript: `fetch("shader.frag").then(r => r.text()).then(t => { document.getElementById("f").style.background = t.includes("gl_FragColor") ? "rgb(0,255,0)" : "black"; });`,
+			Assets: map[string]string{
+				"data/tile.png": src.URL + "/jobs/a/tile.png",
+				"img/bg.png":    src.URL + "/steps/1/base.png",
+				"shader.frag":   src.URL + "/shaders/tint.frag",
+			},
+			AllowBlank: true,
+		}
+		j.CaptureDelayMs = 300
+		out, err := render(t, b, j)
+		if err != nil {
+			t.Fatalf("Render: %v", err)
+		}
+		img, err := png.Decode(bytes.NewReader(out.Artifacts[0].Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPixels(t, img, []px{{5, 5, red}, {15, 5, blue}, {25, 5, color.NRGBA{0, 255, 0, 255}}})
 	})
 
 	t.Run("another job's name is blocked", func(t *testing.T) {
