@@ -6,6 +6,7 @@ package render
 
 import (
 	"context"
+	"encoding/base64"
 	"net/url"
 	"strings"
 	"sync"
@@ -34,7 +35,8 @@ type pageAssets struct {
 	budget *fetcher.Budget
 
 	mu     sync.Mutex
-	failed error // the first file that could not be fetched
+	failed error                   // the first file that could not be fetched
+	used   map[string]fetcher.File // by source URL, for the HTML export
 }
 
 // newPageAssets resolves the job's declared names against the page's path
@@ -115,12 +117,16 @@ func (a *pageAssets) source(origin, reqURL string) (string, bool) {
 // failure, which becomes the job's.
 func (a *pageAssets) get(ctx context.Context, src string) (fetcher.File, error) {
 	file, err := a.budget.Get(ctx, src)
-	if err != nil {
-		a.mu.Lock()
-		if a.failed == nil {
-			a.failed = err
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case err != nil && a.failed == nil:
+		a.failed = err
+	case err == nil:
+		if a.used == nil {
+			a.used = map[string]fetcher.File{}
 		}
-		a.mu.Unlock()
+		a.used[src] = file
 	}
 	return file, err
 }
@@ -142,4 +148,21 @@ func (a *pageAssets) stats() (hits, misses int) {
 	}
 	hits, misses, _ = a.budget.Stats()
 	return hits, misses
+}
+
+// inline returns the declared names the page loaded, each with its file as
+// a data: URL, for a self-contained export (see exportJS).
+func (a *pageAssets) inline(job *empplay.Job) map[string]string {
+	if a == nil {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := map[string]string{}
+	for name, src := range job.Assets {
+		if f, ok := a.used[src]; ok {
+			out[name] = "data:" + f.ContentType + ";base64," + base64.StdEncoding.EncodeToString(f.Body)
+		}
+	}
+	return out
 }

@@ -172,6 +172,7 @@ function setup() { createCanvas(40, 40); pixelDensity(1); background(255); textF
 				"shader.frag":   src.URL + "/shaders/tint.frag",
 			},
 			AllowBlank: true,
+			OutputType: empplay.OutputBoth,
 		}
 		j.CaptureDelayMs = 300
 		out, err := render(t, b, j)
@@ -183,6 +184,18 @@ function setup() { createCanvas(40, 40); pixelDensity(1); background(255); textF
 			t.Fatal(err)
 		}
 		checkPixels(t, img, []px{{5, 5, red}, {15, 5, blue}, {25, 5, color.NRGBA{0, 255, 0, 255}}})
+		if len(out.Artifacts) != 2 {
+			t.Fatalf("%d artifacts, want the PNG and the HTML", len(out.Artifacts))
+		}
+		html := string(out.Artifacts[1].Body)
+		for _, name := range []string{`"data/tile.png"`, "url(img/bg.png)", `"shader.frag"`} {
+			if strings.Contains(html, name) {
+				t.Errorf("the HTML export still refers to %s", name)
+			}
+		}
+		if n := strings.Count(html, "data:image/png;base64,"); n != 2 {
+			t.Errorf("the HTML export has %d inline PNGs, want 2", n)
+		}
 	})
 
 	t.Run("another job's name is blocked", func(t *testing.T) {
@@ -222,4 +235,24 @@ function setup() { createCanvas(40, 40); pixelDensity(1); background(255); textF
 func jsString(s string) string {
 	q, _ := json.Marshal(s)
 	return string(q)
+}
+
+func TestExportInlinesLoadedAssets(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{"data/tile.png": "data:image/png;base64,AAAA", "a.css": "data:text/css;base64,QQ=="}
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"img src", `<img src="data/tile.png">`, `<img src="data:image/png;base64,AAAA">`},
+		{"dot slash", `<img src='./data/tile.png'>`, `<img src='data:image/png;base64,AAAA'>`},
+		{"css url", `div{background:url(data/tile.png)}`, `div{background:url(data:image/png;base64,AAAA)}`},
+		{"unquoted attribute", `<img src=data/tile.png>`, `<img src=data:image/png;base64,AAAA>`},
+		{"fetch", `fetch("data/tile.png")`, `fetch("data:image/png;base64,AAAA")`},
+		{"part of a longer name", `"mydata/tile.png" "data/tile.png.bak"`, `"mydata/tile.png" "data/tile.png.bak"`},
+		{"not loaded", `"b.png"`, `"b.png"`},
+	} {
+		if got := inlineNames(tc.in, files); got != tc.want {
+			t.Errorf("%s: got %s, want %s", tc.name, got, tc.want)
+		}
+	}
 }
