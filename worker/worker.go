@@ -236,8 +236,10 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 	}()
 	typ := jobType(d.Raw)
 	var renderer string // the WebGL renderer that drew the job
+	var timings empplay.Timings
 	event := func(outcome string, code empplay.Code) {
-		w.emit(empplay.JobEvent{Type: typ, Outcome: outcome, ErrorCode: code, Seconds: time.Since(start).Seconds(), Renderer: renderer})
+		w.emit(empplay.JobEvent{Type: typ, Outcome: outcome, ErrorCode: code, Seconds: time.Since(start).Seconds(), Renderer: renderer,
+			AssetHits: timings.AssetHits, AssetMisses: timings.AssetMisses})
 	}
 
 	// The job runs on its own context so a shutdown does not abort it at
@@ -255,7 +257,7 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 	defer stop()
 
 	res := w.Process(jobCtx, d)
-	renderer = res.Renderer
+	renderer, timings = res.Renderer, res.Timings
 
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.ResultTimeout)
 	defer cancel()
