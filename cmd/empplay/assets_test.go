@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/internal/testenv"
+	"github.com/empplay/empplay/storage"
 )
 
 // countingCDN stands in front of Azurite as CDN_URI and counts the GETs of
@@ -165,6 +167,56 @@ function setup() { createCanvas(20, 10); pixelDensity(1); image(a, 0, 0, 10, 10)
 	if n := canaryConns.Load(); n != 0 {
 		t.Errorf("the canary saw %d connections; want none", n)
 	}
+
+	t.Run("shader pair and font from the library", func(t *testing.T) {
+		blob, err := storage.New(storage.Config{ConnectionString: s.azurite.ConnStr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		font, err := os.ReadFile("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf") // fonts-dejavu-core, installed by setup
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, body := range map[string][]byte{
+			"lib/tint.vert": []byte("attribute vec3 aPosition;\nvoid main(){vec4 p=vec4(aPosition,1.);p.xy=p.xy*2.-1.;gl_Position=p;}\n"),
+			"lib/tint.frag": []byte("precision mediump float;\nvoid main(){gl_FragColor=vec4(0.,1.,0.,1.);}\n"),
+			"lib/Sans.ttf":  font,
+		} {
+			if err := blob.Upload(ctx, "e2e", name, body, "application/octet-stream"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res := s.submit(t, ctx, job(t, map[string]any{
+			"code": `let sh, f, g;
+function preload() { sh = loadShader("tint.vert", "tint.frag"); f = loadFont("/assets/Sans.ttf"); }
+function setup() { createCanvas(60, 30, WEBGL); pixelDensity(1); shader(sh); rect(0, 0, 30, 30);
+  g = createGraphics(30, 30); g.background(255); g.textFont(f); g.textSize(30); g.fill(0); g.text("M", 2, 27);
+  resetShader(); image(g, 0, -15, 30, 30); }`,
+			"width": 60, "height": 30, "filename": "lib.png",
+			"assets": map[string]string{
+				"tint.vert": cdnURI + "/e2e/lib/tint.vert", "tint.frag": cdnURI + "/e2e/lib/tint.frag",
+				"/assets/Sans.ttf": cdnURI + "/e2e/lib/Sans.ttf",
+			},
+		}))
+		if !res.Success {
+			t.Fatalf("%s (%s)", res.Error, res.ErrorCode)
+		}
+		img, _ := fetchPNG(t, res.Src)
+		if c := img.At(8, 15); !near(c, 0, 255, 0) {
+			t.Errorf("shader pixel %v; want green", c)
+		}
+		dark := 0
+		for y := 0; y < 30; y++ {
+			for x := 30; x < 60; x++ {
+				if r, _, _, _ := img.At(x, y).RGBA(); r < 0x4000 {
+					dark++
+				}
+			}
+		}
+		if dark < 30 {
+			t.Errorf("%d dark pixels in the text half; want the glyph drawn in the loaded font", dark)
+		}
+	})
 
 	t.Run("another job's asset name without declaring it", func(t *testing.T) {
 		res := s.submit(t, ctx, job(t, map[string]any{
