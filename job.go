@@ -119,6 +119,11 @@ type Job struct {
 	// [MaxInlineBytes]) instead of uploading it: the HTTP API's way of
 	// returning the bytes without a round trip through Blob Storage.
 	Inline bool `json:"inline,omitempty"`
+	// Assets maps a name the code uses (a relative path such as
+	// "data/tile.png", a site-absolute path such as "/fonts/Inter.otf", or
+	// a full URL) to the http(s) URL the worker fetches it from. See
+	// jobassets.go.
+	Assets map[string]string `json:"assets,omitempty"`
 
 	// Raw is the exact payload the job was parsed from.
 	Raw []byte `json:"-"`
@@ -303,6 +308,9 @@ func (j *Job) Validate() error {
 	}
 	if j.TimeoutMs < 0 {
 		return Errorf(CodeInvalidField, "field \"timeoutMs\" must not be negative")
+	}
+	if err := j.checkAssets(); err != nil {
+		return err
 	}
 	return j.checkCapture()
 }

@@ -149,6 +149,7 @@ func (b *Browser) RenderVideo(ctx context.Context, job *empplay.Job, opts VideoO
 	if err != nil {
 		return nil, err
 	}
+	pg.assets = newPageAssets(job, b.opts.Assets, b.opts.AssetLimits)
 
 	b.jobMu.Lock()
 	defer b.jobMu.Unlock()
@@ -162,6 +163,12 @@ func (b *Browser) RenderVideo(ctx context.Context, job *empplay.Job, opts VideoO
 	rec := &recording{tb: tb, job: job, cfg: cfg, format: format, opts: opts}
 	out, broken, err := rec.run(ctx, pg, b.deadline(ctx, job))
 	b.finish(tb, broken)
+	if aerr := pg.assets.err(); aerr != nil && ctx.Err() == nil {
+		return nil, aerr
+	}
+	if out != nil {
+		out.AssetHits, out.AssetMisses = pg.assets.stats()
+	}
 	return out, err
 }
 
