@@ -82,6 +82,8 @@ func schemaGaps() []schemaGap {
 		{"requireGPU not a boolean", `{` + ok + `,"requireGPU":"yes"}`, true, "(9) requireGPU is a boolean"},
 		{"fps that rounds to 30 as a float64", `{` + vid + `,"fps":30.0000000000000001}`, true, "(10) numbers checked as written"},
 		{"estimatedGPUMemory that rounds to the largest float64", `{` + ok + `,"estimatedGPUMemory":1.7976931348623158e308}`, true, "(10) numbers checked as written"},
+		{"asset source with a broken %-escape", `{` + ok + `,"assets":{"a.png":"https://cdn.example.com/a%zz.png"}}`, false, "(11) URLs the URL parser refuses"},
+		{"asset source with a port that is not a number", `{` + ok + `,"assets":{"a.png":"https://cdn.example.com:x/a.png"}}`, false, "(11) URLs the URL parser refuses"},
 	}
 }
 
