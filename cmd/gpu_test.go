@@ -126,13 +126,6 @@ func TestGPUWatch(t *testing.T) {
 	}
 }
 
-func TestProcessGroup(t *testing.T) {
-	t.Parallel()
-	if _, ok := processGroup(1 << 30); ok {
-		t.Error("a pid that does not exist has a group")
-	}
-}
-
 func TestMetricsGPU(t *testing.T) {
 	t.Parallel()
 	m := newMetrics()

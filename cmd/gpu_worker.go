@@ -1,13 +1,9 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +13,7 @@ import (
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/assets"
 	"github.com/empplay/empplay/gpu"
+	"github.com/empplay/empplay/internal/proc"
 	"github.com/empplay/empplay/render"
 )
 
@@ -116,7 +113,7 @@ func newGPUWatch(br *render.Browser, limit uint64, logger *slog.Logger) *gpuWatc
 		return nil
 	}
 	return &gpuWatch{nv: nv, br: br, limit: limit, every: 5 * time.Second, logger: logger,
-		procs: nv.Processes, pgrpOf: processGroup, recycle: br.Recycle}
+		procs: nv.Processes, pgrpOf: proc.Group, recycle: br.Recycle}
 }
 
 // run measures every few seconds until ctx ends.
@@ -165,25 +162,6 @@ func (g *gpuWatch) Used() int64 {
 		return 0
 	}
 	return g.used.Load()
-}
-
-// processGroup reads the process group of pid from /proc.
-func processGroup(pid int) (int, bool) {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return 0, false
-	}
-	// pid (comm) state ppid pgrp ...: comm may hold spaces and parens.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := bytes.Fields(b[i+1:])
-	if len(f) < 3 {
-		return 0, false
-	}
-	g, err := strconv.Atoi(string(f[2]))
-	return g, err == nil
 }
 
 // gpuReport is what a worker adds to its health reports about its GPU.

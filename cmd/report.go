@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/empplay/empplay"
-	"github.com/empplay/empplay/internal/procstat"
+	"github.com/empplay/empplay/internal/proc"
 	"github.com/empplay/empplay/worker"
 )
 
@@ -63,7 +63,7 @@ func report(ctx context.Context, out *os.File, wid string, w *worker.Worker, br 
 		r.LastFetch = st.LastFetch.UnixMilli()
 		r.BrowserPID = br.PID()
 		if now := time.Now(); now.Sub(memAt) >= memoryEvery || memPID != r.BrowserPID {
-			mem, memAt, memPID = procstat.PSS(os.Getpid())+procstat.GroupMemory(r.BrowserPID), now, r.BrowserPID
+			mem, memAt, memPID = proc.PSS(os.Getpid())+proc.GroupMemory(r.BrowserPID), now, r.BrowserPID
 		}
 		r.RSS = mem
 		if fill != nil {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/internal/chromiumtmp"
+	"github.com/empplay/empplay/internal/proc"
 )
 
 // ReportFDEnv is the environment variable that tells a child which file
@@ -148,9 +149,9 @@ func (s *Supervisor) spawn(sd Slot) (*child, error) {
 	cmd.ExtraFiles = []*os.File{reportW}
 	cmd.Stdout, cmd.Stderr = logW, logW
 	cmd.Env = append(cmd.Environ(), ReportFDEnv+"=3")
-	setProcAttr(cmd)
+	proc.OwnGroup(cmd)
 
-	wait, err := startChild(cmd)
+	wait, err := proc.Start(cmd)
 	// The child holds its own copies of the write ends; ours must go, or
 	// the readers would never see EOF.
 	reportW.Close()
@@ -191,7 +192,7 @@ func (s *Supervisor) watch(ctx context.Context, sl *slot, c *child) outcome {
 	done, rolls, force := ctx.Done(), sl.roll, s.force
 
 	kill := func(reason string) {
-		killGroup(c.pid)
+		_ = proc.KillGroup(c.pid) // gone already is not an error
 		phase, rolls = killed, nil
 		out.reason = reason
 	}
@@ -288,11 +289,17 @@ func (s *Supervisor) checkHealth(sl *slot, c *child, now time.Time) string {
 	return ""
 }
 
+// leftoverKillTimeout bounds how long reap waits for the processes still
+// naming a worker's profile dir to vanish once killed.
+const leftoverKillTimeout = 2 * time.Second
+
 // reap finishes an incarnation whose child has exited: it kills what is
 // left of its process tree, drains its pipes and removes its profile dir.
 func (s *Supervisor) reap(ctx context.Context, c *child, out outcome) Exit {
-	killGroup(c.pid)
-	if pids := killHolders(c.slot.ProfileDir); len(pids) > 0 {
+	_ = proc.KillGroup(c.pid) // gone already is not an error
+	// Chromium may leave its parent's process group, and chromedp does not
+	// clean up a profile it did not create.
+	if pids := proc.KillNaming(c.slot.ProfileDir, leftoverKillTimeout); len(pids) > 0 {
 		s.log.WarnContext(ctx, "killed leftover processes holding the worker's profile dir",
 			"slot", c.slot.Index, "pid", c.pid, "pids", pids, "dir", c.slot.ProfileDir)
 	}

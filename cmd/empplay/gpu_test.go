@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/empplay/empplay/gpu"
+	"github.com/empplay/empplay/internal/proc"
 	"github.com/empplay/empplay/internal/testenv"
 	"github.com/empplay/empplay/queue"
 	"github.com/empplay/empplay/worker"
@@ -27,7 +28,7 @@ func TestGPURoutingOnCPUHost(t *testing.T) {
 	// for leftovers when a worker stops, and the other is still running.
 	cpuProfiles := t.TempDir()
 	t.Cleanup(func() {
-		if pids := testenv.ProcessesUsing(cpuProfiles); len(pids) > 0 {
+		if pids := proc.Naming(cpuProfiles); len(pids) > 0 {
 			t.Errorf("processes still use the CPU worker's profile dir after it stopped: %v", pids)
 		}
 	})
