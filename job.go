@@ -119,6 +119,9 @@ type Job struct {
 	// [MaxInlineBytes]) instead of uploading it: the HTTP API's way of
 	// returning the bytes without a round trip through Blob Storage.
 	Inline bool `json:"inline,omitempty"`
+	// RequireGPU: the job must never be rendered on the CPU; with no GPU
+	// to draw it, it fails with CodeGPUUnavailable (retryable) instead.
+	RequireGPU bool `json:"requireGPU,omitempty"`
 
 	// Raw is the exact payload the job was parsed from.
 	Raw []byte `json:"-"`

@@ -75,7 +75,7 @@ func (w *Worker) onGPU() bool {
 // gpuGate refuses a job that requires a GPU on a worker that renders on
 // the CPU.
 func (w *Worker) gpuGate(job *empplay.Job) error {
-	if !gpu.ClassifyJob(job.Raw).Require || w.onGPU() {
+	if !job.RequireGPU || w.onGPU() {
 		return nil
 	}
 	why := "this worker renders on the CPU and no GPU worker was alive to take the job"
@@ -94,7 +94,7 @@ func (w *Worker) gpuVerify(ctx context.Context, id string, job *empplay.Job, ren
 		return nil
 	}
 	w.DegradeGPU(ctx, fmt.Sprintf("job %s drew with the software renderer %q", id, renderer))
-	if gpu.ClassifyJob(job.Raw).Require {
+	if job.RequireGPU {
 		return empplay.Transient(CodeGPUUnavailable,
 			fmt.Errorf("the job requires a GPU (requireGPU) but was drawn in software (%s) on a worker whose GPU failed", renderer))
 	}

@@ -374,3 +374,21 @@ func TestHTMLOutputIsReturnedAsHTMLSrc(t *testing.T) {
 		})
 	}
 }
+
+func TestJobType(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		raw  string
+		want string
+	}{
+		{goodJob, empplay.TypeP5},
+		{`{"type":"video","duration":1000}`, empplay.TypeVideo}, // invalid, yet decoded
+		{`{"type":"gif"}`, "invalid"},
+		{`not json`, "invalid"},
+	} {
+		job, _ := empplay.Parse([]byte(tc.raw))
+		if got := jobType(job); got != tc.want {
+			t.Errorf("jobType(%s) = %q; want %q", tc.raw, got, tc.want)
+		}
+	}
+}
