@@ -120,7 +120,7 @@ type Job struct {
 	// returning the bytes without a round trip through Blob Storage.
 	Inline bool `json:"inline,omitempty"`
 	// RequireGPU: the job must never be rendered on the CPU; with no GPU
-	// to draw it, it fails with CodeGPUUnavailable (retryable) instead.
+	// to draw it, it fails with [CodeGPUUnavailable] (retryable) instead.
 	RequireGPU bool `json:"requireGPU,omitempty"`
 
 	// Raw is the exact payload the job was parsed from.

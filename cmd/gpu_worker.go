@@ -66,28 +66,28 @@ func (b *browserFlags) startOn(ctx context.Context, backend gpu.Backend, logger 
 }
 
 // verifyGPU probes the browser's WebGL renderer. For a GPU backend it
-// returns why the browser does not render on the GPU ("" when it does).
-func verifyGPU(ctx context.Context, br *render.Browser, backend gpu.Backend, logger *slog.Logger) (render.WebGLInfo, string) {
+// returns why the browser does not render on the GPU (nil when it does).
+func verifyGPU(ctx context.Context, br *render.Browser, backend gpu.Backend, logger *slog.Logger) (render.WebGLInfo, error) {
 	info, err := br.ProbeWebGL(ctx)
 	switch {
 	case err != nil:
 		logger.WarnContext(ctx, "WebGL probe failed", "backend", backend, "err", err)
 		if backend != gpu.CPU {
-			return info, "the start-up WebGL probe failed: " + err.Error()
+			return info, fmt.Errorf("the start-up WebGL probe failed: %w", err)
 		}
 	case info.Renderer == "":
 		logger.WarnContext(ctx, "Chromium has no WebGL", "backend", backend)
 		if backend != gpu.CPU {
-			return info, fmt.Sprintf("Chromium has no WebGL with the %s flags", backend)
+			return info, fmt.Errorf("Chromium has no WebGL with the %s flags", backend)
 		}
 	default:
 		logger.InfoContext(ctx, "WebGL renderer", "backend", backend, "renderer", info.Renderer,
 			"software", info.Software, "webgl2", info.WebGL2, "duration_ms", info.Ms)
 		if backend != gpu.CPU && info.Software {
-			return info, fmt.Sprintf("the %s flags gave the software renderer %q", backend, info.Renderer)
+			return info, fmt.Errorf("the %s flags gave the software renderer %q", backend, info.Renderer)
 		}
 	}
-	return info, ""
+	return info, nil
 }
 
 // gpuWatch measures the GPU memory of a GPU worker's browser (NVML, per

@@ -121,7 +121,7 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 	// meant for the GPU whose WebGL is software leaves the GPU lane.
 	probe, degraded := verifyGPU(ctx, browser, backend, logger)
 	lane := queue.LaneCPU
-	if backend != gpu.CPU && degraded == "" {
+	if backend != gpu.CPU && degraded == nil {
 		lane = queue.LaneGPU
 	}
 
@@ -151,7 +151,7 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 		MaxAttempts:   f.maxAttempts,
 		GPU:           backend != gpu.CPU,
 	}, q, browser, blob, verifier, logger)
-	if degraded != "" {
+	if degraded != nil {
 		w.DegradeGPU(ctx, degraded)
 	}
 	var watch *gpuWatch

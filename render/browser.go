@@ -40,6 +40,10 @@ var ErrClosed = errors.New("render: browser is closed")
 // ErrNotRunning is returned by [Browser.Healthy] when no Chromium runs.
 var ErrNotRunning = errors.New("render: chromium is not running")
 
+// errConnectionLost is why a browser whose DevTools connection dropped
+// mid-job is discarded.
+var errConnectionLost = errors.New("the DevTools connection was lost")
+
 // Isolation levels between the jobs of one browser (see [Options.Isolation]
 // and the package doc).
 const (
@@ -330,7 +334,7 @@ func (b *Browser) ensure(ctx context.Context, forJob bool) (*instance, error) {
 
 // discard kills a browser that cannot be trusted any more (a page that
 // would not close, a lost connection). The next job starts a new one.
-func (b *Browser) discard(inst *instance, why string) {
+func (b *Browser) discard(inst *instance, why error) {
 	b.lifeMu.Lock()
 	defer b.lifeMu.Unlock()
 	b.mu.Lock()
@@ -338,7 +342,7 @@ func (b *Browser) discard(inst *instance, why string) {
 		b.cur, b.spare = nil, nil
 	}
 	b.mu.Unlock()
-	b.logger.Warn("killing chromium", "pid", inst.pid, "reason", why)
+	b.logger.Warn("killing chromium", "pid", inst.pid, "reason", why.Error())
 	b.noteRestart("killed")
 	if err := b.stop(inst, false); err != nil {
 		b.logger.Warn("stopping chromium", "pid", inst.pid, "err", err)

@@ -315,6 +315,7 @@ func (w *Worker) process(ctx context.Context, d *empplay.Delivery, job *empplay.
 		res.Attempts = d.Attempt
 		res.Worker = w.cfg.ID
 		res.Timings.TotalMs = empplay.Ms(time.Since(start))
+		res.Timings.QueuedMs = empplay.Ms(d.Queued)
 		res.FinishedAt = time.Now().UTC()
 	}()
 

@@ -166,12 +166,13 @@ func TestProcess(t *testing.T) {
 			w := New(Config{ID: "w1", RenderTimeout: 100 * time.Millisecond}, &fakeQueue{}, fakeRenderer{tc.render},
 				&fakeUploader{err: tc.uploadErr}, fakeVerifier{tc.verifyErr}, slog.New(slog.DiscardHandler))
 			d := delivery(tc.raw)
+			d.Queued = 1500 * time.Millisecond
 			res := w.Process(context.Background(), d)
 			if res == nil {
 				t.Fatal("Process returned nil")
 			}
-			if res.ID != d.ID || res.Worker != "w1" || res.Attempts != 1 || res.Timings.TotalMs <= 0 {
-				t.Errorf("result lacks id/worker/attempts/timings: %+v", res)
+			if res.ID != d.ID || res.Worker != "w1" || res.Attempts != 1 || res.Timings.TotalMs <= 0 || res.Timings.QueuedMs != 1500 {
+				t.Errorf("result lacks id/worker/attempts/timings (queued 1500 ms): %+v", res)
 			}
 			if res.Success != tc.wantOK {
 				t.Fatalf("success = %v (%s: %s); want %v", res.Success, res.ErrorCode, res.Error, tc.wantOK)

@@ -5,11 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/gpu"
 	"github.com/empplay/empplay/internal/proc"
 	"github.com/empplay/empplay/internal/testenv"
 	"github.com/empplay/empplay/queue"
-	"github.com/empplay/empplay/worker"
 )
 
 // On a host without a GPU: a WEBGL sketch renders on a CPU worker through
@@ -48,7 +48,7 @@ func TestGPURoutingOnCPUHost(t *testing.T) {
 		"filename": "required.png", "width": 64, "height": 64, "requireGPU": true,
 	})
 	res = s.submit(t, ctx, required)
-	if res.Success || res.ErrorCode != worker.CodeGPUUnavailable || !res.Retryable {
+	if res.Success || res.ErrorCode != empplay.CodeGPUUnavailable || !res.Retryable {
 		t.Fatalf("requireGPU job result %+v; want a retryable gpu_unavailable failure", res)
 	}
 
