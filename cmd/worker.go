@@ -13,6 +13,7 @@ import (
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/gpu"
 	"github.com/empplay/empplay/queue"
+	"github.com/empplay/empplay/supervisor"
 	"github.com/empplay/empplay/worker"
 )
 
@@ -162,11 +163,15 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 	}
 	gr := &gpuReport{backend: backend, limit: gpuLimit, watch: watch, lane: q.Lane, w: w, renderer: probe.Renderer}
 
-	if out, err := reportFD(env.Getenv); err != nil {
+	if out, err := supervisor.ReportFD(env.Getenv(supervisor.ReportFDEnv)); err != nil {
 		return err
 	} else if out != nil {
 		defer out.Close()
-		go report(wctx, out, wid, w, browser, gr.fill)
+		rep := &supervisor.Reporter{
+			Out: out, Worker: wid, Status: jobStatus(w), BrowserPID: browser.PID,
+			Events: w.Events(), Restarts: browser.Restarts(), Fill: gr.fill,
+		}
+		go rep.Run(wctx)
 	}
 
 	if !f.oneJob {
@@ -269,4 +274,12 @@ func joinNonEmpty(a, b string) string {
 		return a
 	}
 	return a + ":" + b
+}
+
+// jobStatus adapts the worker's status to what its health reports say.
+func jobStatus(w *worker.Worker) func() supervisor.JobStatus {
+	return func() supervisor.JobStatus {
+		st := w.Status()
+		return supervisor.JobStatus{Job: st.CurrentJob, Deadline: st.JobDeadline, LastFetch: st.LastFetch}
+	}
 }

@@ -22,11 +22,6 @@ import (
 	"github.com/empplay/empplay/internal/proc"
 )
 
-// ReportFDEnv is the environment variable that tells a child which file
-// descriptor to write its [empplay.Report] lines to. Its value is always
-// "3".
-const ReportFDEnv = "EMPPLAY_REPORT_FD"
-
 const (
 	// maxLine is the longest log or report line read as one; longer lines
 	// are split.
@@ -273,7 +268,7 @@ func (s *Supervisor) checkHealth(sl *slot, c *child, now time.Time) string {
 		return fmt.Sprintf("killed: no report for %s", s.cfg.ReportTimeout)
 	}
 	switch r := c.report; r.State {
-	case stateIdle:
+	case empplay.StateIdle:
 		last := c.started
 		if r.LastFetch > 0 {
 			last = time.UnixMilli(r.LastFetch)
@@ -281,7 +276,7 @@ func (s *Supervisor) checkHealth(sl *slot, c *child, now time.Time) string {
 		if now.Sub(last) > s.cfg.WedgedAfter {
 			return "killed: wedged consumer"
 		}
-	case stateBusy:
+	case empplay.StateBusy:
 		if r.JobDeadline > 0 && now.After(time.UnixMilli(r.JobDeadline).Add(s.cfg.OverrunMargin)) {
 			return "killed: job overran its deadline"
 		}
@@ -339,35 +334,6 @@ func (s *Supervisor) reap(ctx context.Context, c *child, out outcome) Exit {
 		s.log.WarnContext(ctx, "wait for worker", "slot", c.slot.Index, "pid", c.pid, "err", c.waitErr)
 	}
 	return ex
-}
-
-// readReports parses c's report lines until its pipe closes.
-func (s *Supervisor) readReports(sl *slot, c *child) {
-	sc := newLineScanner(c.reports)
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		var r empplay.Report
-		if err := json.Unmarshal(line, &r); err != nil || r.State == "" {
-			s.log.Debug("ignoring a malformed report line", "slot", sl.index, "pid", c.pid,
-				"line", truncate(line, 200), "err", err)
-			continue
-		}
-		s.mu.Lock()
-		c.report, c.reportAt = r, time.Now()
-		s.mu.Unlock()
-		if r.State == stateIdle {
-			c.idleOnce.Do(func() { close(c.idle) })
-		}
-		if s.cfg.OnReport != nil {
-			s.cfg.OnReport(sl.index, r)
-		}
-	}
-	if err := sc.Err(); err != nil && !errors.Is(err, os.ErrClosed) {
-		s.log.Debug("read worker reports", "slot", sl.index, "pid", c.pid, "err", err)
-	}
 }
 
 // readLogs relays the child's output lines until its pipe closes.

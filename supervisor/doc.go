@@ -35,8 +35,11 @@
 //
 // The supervisor passes each child the write end of a pipe as its file
 // descriptor 3 (exec.Cmd.ExtraFiles[0]) and adds EMPPLAY_REPORT_FD=3 to
-// its environment. The child writes [empplay.Report] values to it as JSON,
-// one object per line, when its state changes and at least every second.
+// its environment ([ReportFDEnv]; the child opens it with [ReportFD]).
+// The child writes [empplay.Report] values to it as JSON, one object per
+// line, when its state changes and at least every second: a worker child
+// runs a [Reporter], the writer beside the supervisor's reader in
+// report.go.
 // Lines that do not parse, or have no "state", are ignored (logged at
 // debug). A child is SIGKILLed with its group when it sends no report for
 // [Config.ReportTimeout] ([Config.StartTimeout] before its first), when it
