@@ -12,7 +12,6 @@ import (
 
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/gpu"
-	"github.com/empplay/empplay/supervisor"
 )
 
 // metrics are the supervisor's Prometheus series, aggregated over its
@@ -175,7 +174,7 @@ func (m *metrics) observeGPU(slot string, r empplay.Report) {
 }
 
 // observePlan records the slot plan and the GPUs found at start.
-func (m *metrics) observePlan(c gpuChoice, p supervisor.GPUPlan) {
+func (m *metrics) observePlan(c gpuChoice, p gpu.Plan) {
 	m.gpuSlots.Set(float64(p.GPUSlots))
 	m.observeDevices(c.Detected.NVIDIA)
 }

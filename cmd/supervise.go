@@ -274,7 +274,7 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 
 // workerArgs are the command-line arguments of slot s's worker: GPU slots
 // render on backend with the plan's memory share, the others on the CPU.
-func workerArgs(s supervisor.Slot, backend gpu.Backend, plan supervisor.GPUPlan) []string {
+func workerArgs(s supervisor.Slot, backend gpu.Backend, plan gpu.Plan) []string {
 	args := []string{"worker", "--worker-id", s.WorkerID, "--profile-dir", s.ProfileDir}
 	if !s.GPU {
 		return append(args, "--gpu-backend", string(gpu.CPU))

@@ -86,7 +86,7 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 	var gpuLimit uint64
 	if f.gpuShare.memoryLimit != "" {
 		var err error
-		if gpuLimit, err = parseBytes(f.gpuShare.memoryLimit); err != nil {
+		if gpuLimit, err = gpu.ParseSize(f.gpuShare.memoryLimit); err != nil {
 			return empplay.ConfigError(fmt.Errorf("--gpu-memory-limit (EMPPLAY_GPU_MEMORY_LIMIT): %w", err))
 		}
 	}

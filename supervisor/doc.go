@@ -9,7 +9,7 @@
 //
 // # GPU slots
 //
-// [PlanGPU] decides from the GPU's total and free memory, the memory
+// gpu.PlanSlots decides from the GPU's total and free memory, the memory
 // reserved for co-located services (comfyui entries of WORKERS) and what
 // one GPU slot needs, how many slots render on the GPU; slots 0 to
 // [Config.GPUSlots]-1 get [Slot.GPU], which the Command func turns into

@@ -20,7 +20,7 @@ type Config struct {
 	// Slots is how many workers run at once; at least 1.
 	Slots int
 	// GPUSlots is how many of them render on the GPU: slots 0 to
-	// GPUSlots-1 ([Slot.GPU]); see [PlanGPU].
+	// GPUSlots-1 ([Slot.GPU]); see gpu.PlanSlots.
 	GPUSlots int
 	// IDPrefix starts every worker id [the host name].
 	IDPrefix string
