@@ -212,7 +212,7 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 	hctx, stopHousekeeping := context.WithCancel(ctx)
 	defer stopHousekeeping()
 	var wg sync.WaitGroup
-	wg.Go(func() { maintain(hctx, maint, logger) })
+	wg.Go(func() { queue.NewHousekeeper(maint, queue.HousekeepingConfig{}, logger).Run(hctx) })
 	wg.Go(func() { watchQueue(hctx, queue.NewAdmin(rc, f.redis.queue), sup, m, redisOK) })
 	if choice.Backend == gpu.NVIDIA {
 		wg.Go(func() { watchGPUs(hctx, m, logger) })

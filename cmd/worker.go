@@ -141,8 +141,12 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 	// A fenced worker (written off by a peer) must stop at once.
 	wctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	go heartbeat(wctx, q, logger, cancel)
-	go maintain(wctx, queue.NewMaintainer(rc, f.redis.queue, wid), logger)
+	go func() {
+		if err := queue.NewHeartbeat(q, 0, 0, logger).Run(wctx); err != nil {
+			cancel(err)
+		}
+	}()
+	go queue.NewHousekeeper(queue.NewMaintainer(rc, f.redis.queue, wid), queue.HousekeepingConfig{}, logger).Run(wctx)
 
 	w := worker.New(worker.Config{
 		ID:            wid,
@@ -205,65 +209,6 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 		return &empplay.ExitError{Code: empplay.ExitFailure, Err: errSilent}
 	}
 	return nil
-}
-
-func heartbeat(ctx context.Context, q *queue.Redis, logger *slog.Logger, stop context.CancelCauseFunc) {
-	t := time.NewTicker(5 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		hctx, cancel := context.WithTimeout(ctx, 4*time.Second)
-		err := q.Heartbeat(hctx)
-		cancel()
-		if errors.Is(err, queue.ErrFenced) {
-			logger.Error("this worker was declared dead by another process; stopping")
-			stop(err)
-			return
-		}
-		if err != nil && ctx.Err() == nil {
-			logger.Warn("heartbeat failed", "err", err)
-		}
-	}
-}
-
-// maintain promotes due retries every second and sweeps for dead workers
-// every few seconds (the sweep is elected, so a fleet sweeps once).
-func maintain(ctx context.Context, m *queue.Maintainer, logger *slog.Logger) {
-	promote := time.NewTicker(time.Second)
-	defer promote.Stop()
-	sweep := time.NewTicker(5 * time.Second)
-	defer sweep.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-promote.C:
-			if _, err := m.Promote(ctx); err != nil && ctx.Err() == nil {
-				logger.Warn("promote retries failed", "err", err)
-			}
-			// No job waits in the GPU lane once no GPU worker is alive.
-			if n, err := m.DrainGPU(ctx); err != nil && ctx.Err() == nil {
-				logger.Warn("drain the GPU lane failed", "err", err)
-			} else if n > 0 {
-				logger.Warn("no GPU worker is alive; gave the GPU lane's jobs back to the queue", "jobs", n)
-			}
-			if err := m.MarkSeen(ctx, 7*24*time.Hour); err != nil && ctx.Err() == nil {
-				logger.Warn("mark oldest job failed", "err", err)
-			}
-		case <-sweep.C:
-			r, err := m.Sweep(ctx, 4*time.Second)
-			if err != nil && ctx.Err() == nil {
-				logger.Warn("sweep failed", "err", err)
-			}
-			if r.Recovered > 0 {
-				logger.Warn("recovered jobs of dead workers", "workers", r.Workers, "jobs", r.Recovered)
-			}
-		}
-	}
 }
 
 func joinNonEmpty(a, b string) string {
