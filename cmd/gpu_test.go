@@ -1,9 +1,6 @@
 package cmd
 
 import (
-	"context"
-	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -56,43 +53,6 @@ func TestGPUSharePlan(t *testing.T) {
 			}
 			if p.GPUSlots != tc.slots {
 				t.Errorf("plan %+v; want %d GPU slots", p, tc.slots)
-			}
-		})
-	}
-}
-
-func TestGPUWatch(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name     string
-		limit    uint64
-		procs    []gpu.ProcessMemory
-		err      error
-		used     int64
-		recycled bool
-	}{
-		{"under the limit", 1000, []gpu.ProcessMemory{{PID: 11, Bytes: 600}, {PID: 99, Bytes: 5000}}, nil, 600, false},
-		{"over the limit", 1000, []gpu.ProcessMemory{{PID: 11, Bytes: 600}, {PID: 12, Bytes: 600}}, nil, 0, true},
-		{"no limit", 0, []gpu.ProcessMemory{{PID: 11, Bytes: 6000}}, nil, 6000, false},
-		{"NVML error", 1000, nil, errors.New("gone"), 0, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var why string
-			g := &gpuWatch{
-				limit:  tc.limit,
-				logger: slog.New(slog.DiscardHandler),
-				procs:  func() ([]gpu.ProcessMemory, error) { return tc.procs, tc.err },
-				pgrpOf: func(pid int) (int, bool) { return map[int]int{11: 10, 12: 10, 99: 98}[pid], true },
-				recycle: func(_ context.Context, reason string) error {
-					why = reason
-					return nil
-				},
-			}
-			// The fake puts pids 11 and 12 in the browser's group, 10.
-			g.checkGroup(context.Background(), 10)
-			if g.Used() != tc.used || (why != "") != tc.recycled {
-				t.Errorf("used %d, recycled %q; want %d, %v", g.Used(), why, tc.used, tc.recycled)
 			}
 		})
 	}

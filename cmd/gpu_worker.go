@@ -5,16 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/assets"
 	"github.com/empplay/empplay/gpu"
-	"github.com/empplay/empplay/internal/proc"
 	"github.com/empplay/empplay/render"
+	"github.com/empplay/empplay/worker"
 )
 
 // gpuWorkerFlags are what the supervisor tells a worker about its slot's
@@ -90,85 +88,23 @@ func verifyGPU(ctx context.Context, br *render.Browser, backend gpu.Backend, log
 	return info, nil
 }
 
-// gpuWatch measures the GPU memory of a GPU worker's browser (NVML, per
-// process) and recycles the browser between jobs when it holds more than
-// its share.
-type gpuWatch struct {
-	nv      *gpu.SystemNVML
-	br      *render.Browser
-	limit   uint64 // 0: measure only
-	every   time.Duration
-	logger  *slog.Logger
-	used    atomic.Int64
-	procs   func() ([]gpu.ProcessMemory, error)
-	pgrpOf  func(pid int) (int, bool)
-	recycle func(ctx context.Context, reason string) error
-}
-
-// newGPUWatch returns a watch of br, or nil when NVML is unusable.
-func newGPUWatch(br *render.Browser, limit uint64, logger *slog.Logger) *gpuWatch {
+// newGPUWatch returns a watch of br's GPU memory and a function that
+// releases NVML once the watch has stopped, or nil and nil when NVML is
+// unusable.
+func newGPUWatch(br *render.Browser, limit uint64, logger *slog.Logger) (*worker.GPUWatch, func()) {
 	nv := gpu.NewSystemNVML()
 	if err := nv.Init(); err != nil {
 		logger.Warn("GPU memory of the browser cannot be measured", "err", err)
-		return nil
+		return nil, nil
 	}
-	return &gpuWatch{nv: nv, br: br, limit: limit, every: 5 * time.Second, logger: logger,
-		procs: nv.Processes, pgrpOf: proc.Group, recycle: br.Recycle}
-}
-
-// run measures every few seconds until ctx ends.
-func (g *gpuWatch) run(ctx context.Context) {
-	defer func() { _ = g.nv.Shutdown() }()
-	t := time.NewTicker(g.every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		g.check(ctx)
-	}
-}
-
-// check measures once and recycles the browser if it is over its limit.
-func (g *gpuWatch) check(ctx context.Context) {
-	g.checkGroup(ctx, g.br.PID())
-}
-
-// checkGroup measures the browser whose process group is pgid.
-func (g *gpuWatch) checkGroup(ctx context.Context, pgid int) {
-	procs, err := g.procs()
-	if err != nil {
-		g.logger.DebugContext(ctx, "read GPU processes", "err", err)
-		return
-	}
-	used, _ := gpu.GroupMemory(procs, pgid, g.pgrpOf)
-	g.used.Store(int64(used))
-	if g.limit == 0 || used <= g.limit {
-		return
-	}
-	g.logger.WarnContext(ctx, "the browser holds more GPU memory than its share; recycling it after the job in hand",
-		"gpu_memory", used, "limit", g.limit)
-	if err := g.recycle(ctx, "gpu memory"); err != nil && ctx.Err() == nil {
-		g.logger.ErrorContext(ctx, "recycle the browser", "err", err)
-	}
-	g.used.Store(0)
-}
-
-// Used returns the latest measurement in bytes.
-func (g *gpuWatch) Used() int64 {
-	if g == nil {
-		return 0
-	}
-	return g.used.Load()
+	return worker.NewGPUWatch(nv, br, worker.GPUWatchConfig{Limit: limit}, logger), func() { _ = nv.Shutdown() }
 }
 
 // gpuReport is what a worker adds to its health reports about its GPU.
 type gpuReport struct {
 	backend gpu.Backend
 	limit   uint64
-	watch   *gpuWatch
+	watch   *worker.GPUWatch
 	lane    func() string
 	w       interface{ GPUDegraded() string }
 

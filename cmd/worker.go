@@ -159,10 +159,14 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 	if degraded != nil {
 		w.DegradeGPU(ctx, degraded)
 	}
-	var watch *gpuWatch
+	var watch *worker.GPUWatch
 	if backend == gpu.NVIDIA {
-		if watch = newGPUWatch(browser, gpuLimit, logger); watch != nil {
-			go watch.run(wctx)
+		var release func()
+		if watch, release = newGPUWatch(browser, gpuLimit, logger); watch != nil {
+			go func() {
+				defer release()
+				watch.Run(wctx)
+			}()
 		}
 	}
 	gr := &gpuReport{backend: backend, limit: gpuLimit, watch: watch, lane: q.Lane, w: w, renderer: probe.Renderer}
