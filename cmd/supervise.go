@@ -236,7 +236,7 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 	}
 
 	notify := sdnotify.New(env.Getenv, os.Getpid())
-	wg.Go(func() { notifySystemd(hctx, notify, sup, redisOK, slots, logger) })
+	wg.Go(func() { supervisor.NewSystemd(notify, sup, redisOK, slots, logger).Run(hctx) })
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -377,54 +377,4 @@ func serveHTTP(addr string, sup *supervisor.Supervisor, m *metrics, redis *redis
 	}()
 	logger.Info("health endpoints listening", "addr", ln.Addr().String())
 	return srv, nil
-}
-
-// notifySystemd tells systemd when the workers are ready, keeps STATUS
-// current, and pets the watchdog only while the host is healthy (Redis
-// reachable and at least one worker ready), so a wedged host is restarted.
-func notifySystemd(ctx context.Context, n *sdnotify.Notifier, sup *supervisor.Supervisor, redis *redisCheck, slots int, logger *slog.Logger) {
-	if !n.Enabled() {
-		return
-	}
-	every := time.Second
-	if wd := n.WatchdogInterval(); wd > 0 && wd < every {
-		every = wd
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	readySent := false
-	lastStatus := ""
-	for {
-		ready, degraded := 0, 0
-		for _, s := range sup.Status() {
-			if s.Ready {
-				ready++
-			}
-			if s.LastReport.GPUDegraded != "" {
-				degraded++
-			}
-		}
-		healthy := ready > 0 && redis.Healthy(ctx)
-		if healthy && !readySent {
-			readySent = n.Notify("READY=1") == nil
-		}
-		status := fmt.Sprintf("STATUS=%d/%d workers ready, redis %s", ready, slots, map[bool]string{true: "up", false: "DOWN"}[redis.Healthy(ctx)])
-		if degraded > 0 {
-			status += fmt.Sprintf(", %d GPU slot(s) rendering in software", degraded)
-		}
-		if status != lastStatus {
-			if err := n.Notify(status); err != nil {
-				logger.Warn("sd_notify failed", "err", err)
-			}
-			lastStatus = status
-		}
-		if healthy && n.WatchdogInterval() > 0 {
-			_ = n.Notify("WATCHDOG=1")
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
