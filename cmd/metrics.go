@@ -1,11 +1,8 @@
 package cmd
 
 import (
-	"context"
-	"log/slog"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -184,27 +181,5 @@ func (m *metrics) observeDevices(devs []gpu.Device) {
 		i := strconv.Itoa(d.Index)
 		m.gpuTotal.WithLabelValues(i, d.Name).Set(float64(d.MemoryTotal))
 		m.gpuFree.WithLabelValues(i, d.Name).Set(float64(d.MemoryFree))
-	}
-}
-
-// watchGPUs refreshes the GPU memory gauges every 10 seconds.
-func watchGPUs(ctx context.Context, m *metrics, logger *slog.Logger) {
-	nv := gpu.NewSystemNVML()
-	if err := nv.Init(); err != nil {
-		logger.WarnContext(ctx, "GPU memory cannot be watched", "err", err)
-		return
-	}
-	defer func() { _ = nv.Shutdown() }()
-	t := time.NewTicker(10 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if devs, err := nv.Devices(); err == nil {
-			m.observeDevices(devs)
-		}
 	}
 }

@@ -213,7 +213,8 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 	defer stopHousekeeping()
 	var wg sync.WaitGroup
 	wg.Go(func() { queue.NewHousekeeper(maint, queue.HousekeepingConfig{}, logger).Run(hctx) })
-	wg.Go(func() { watchQueue(hctx, queue.NewAdmin(rc, f.redis.queue), sup, m, redisOK) })
+	gauges := &queueGauges{stats: queue.NewAdmin(rc, f.redis.queue), sup: sup, redis: redisOK, m: m, every: 5 * time.Second}
+	wg.Go(func() { gauges.Run(hctx) })
 	if choice.Backend == gpu.NVIDIA {
 		wg.Go(func() { watchGPUs(hctx, m, logger) })
 	}
@@ -305,41 +306,6 @@ func (r *redisCheck) Healthy(ctx context.Context) bool {
 	r.ok = r.c.Do(pctx, r.c.B().Ping().Build()).Error() == nil
 	r.at = time.Now()
 	return r.ok
-}
-
-// watchQueue refreshes the queue and readiness gauges every few seconds.
-func watchQueue(ctx context.Context, a *queue.Admin, sup *supervisor.Supervisor, m *metrics, redis *redisCheck) {
-	t := time.NewTicker(5 * time.Second)
-	defer t.Stop()
-	for {
-		ready := 0
-		for _, s := range sup.Status() {
-			if s.Ready {
-				ready++
-			}
-		}
-		m.ready.Set(float64(ready))
-		if redis.Healthy(ctx) {
-			m.redisUp.Set(1)
-			sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-			if st, err := a.Stats(sctx); err == nil {
-				m.queueDepth.WithLabelValues("pending").Set(float64(st.Pending))
-				m.queueDepth.WithLabelValues("retrying").Set(float64(st.Retrying))
-				m.queueDepth.WithLabelValues("dead").Set(float64(st.Dead))
-				m.queueDepth.WithLabelValues("gpu_lane").Set(float64(st.GPULane))
-				m.gpuWorkers.Set(float64(st.GPUWorkers))
-				m.oldestAge.Set(float64(st.OldestPendingAgeMs) / 1000)
-			}
-			cancel()
-		} else {
-			m.redisUp.Set(0)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 func serveHTTP(addr string, sup *supervisor.Supervisor, m *metrics, redis *redisCheck, apiSrv *api.Server, logger *slog.Logger) (*http.Server, error) {
