@@ -1,18 +1,14 @@
 package cmd
 
 import (
-	"context"
-	"log/slog"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/gpu"
-	"github.com/empplay/empplay/supervisor"
 )
 
 // metrics are the supervisor's Prometheus series, aggregated over its
@@ -181,7 +177,7 @@ func (m *metrics) observeGPU(slot string, r empplay.Report) {
 }
 
 // observePlan records the slot plan and the GPUs found at start.
-func (m *metrics) observePlan(c gpuChoice, p supervisor.GPUPlan) {
+func (m *metrics) observePlan(c gpuChoice, p gpu.Plan) {
 	m.gpuSlots.Set(float64(p.GPUSlots))
 	m.observeDevices(c.Detected.NVIDIA)
 }
@@ -191,27 +187,5 @@ func (m *metrics) observeDevices(devs []gpu.Device) {
 		i := strconv.Itoa(d.Index)
 		m.gpuTotal.WithLabelValues(i, d.Name).Set(float64(d.MemoryTotal))
 		m.gpuFree.WithLabelValues(i, d.Name).Set(float64(d.MemoryFree))
-	}
-}
-
-// watchGPUs refreshes the GPU memory gauges every 10 seconds.
-func watchGPUs(ctx context.Context, m *metrics, logger *slog.Logger) {
-	nv := gpu.NewSystemNVML()
-	if err := nv.Init(); err != nil {
-		logger.WarnContext(ctx, "GPU memory cannot be watched", "err", err)
-		return
-	}
-	defer func() { _ = nv.Shutdown() }()
-	t := time.NewTicker(10 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if devs, err := nv.Devices(); err == nil {
-			m.observeDevices(devs)
-		}
 	}
 }

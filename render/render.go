@@ -124,7 +124,7 @@ func (b *Browser) acquire(ctx context.Context, major string) (*instance, *tab, e
 		}
 		if inst.alive() {
 			// A browser that cannot open a tab is no use.
-			b.discard(inst, err.Error())
+			b.discard(inst, err)
 		}
 		return nil, nil, empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %w", err))
 	}
@@ -165,7 +165,7 @@ func errNoP5() error {
 
 // run loads the job's page in t and waits for its report or its deadline.
 // broken is set when the browser can no longer be trusted.
-func (b *Browser) run(ctx context.Context, tb *tab, job *empplay.Job, pg *page, deadline time.Time) (out *empplay.Output, broken string, err error) {
+func (b *Browser) run(ctx context.Context, tb *tab, job *empplay.Job, pg *page, deadline time.Time) (out *empplay.Output, broken, err error) {
 	start := time.Now()
 	log := tb.logger.With("blob", job.BlobName(), "warm", tb.warm != "")
 	inst := tb.inst
@@ -182,7 +182,7 @@ func (b *Browser) run(ctx context.Context, tb *tab, job *empplay.Job, pg *page, 
 				"render timeout: the page did not load within %v", deadline.Sub(start).Round(time.Millisecond)))
 		}
 		if !inst.alive() {
-			broken = "the DevTools connection was lost"
+			broken = errConnectionLost
 		}
 		return empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %s: %w", stage, err))
 	}
@@ -223,7 +223,7 @@ wait:
 			select {
 			case late := <-tb.reports:
 				if _, _, lerr := tb.result(job, late); lerr != nil {
-					return nil, "", lerr
+					return nil, nil, lerr
 				}
 			case <-time.After(lateErrorWait):
 			}
@@ -236,11 +236,11 @@ wait:
 			}
 			log.Debug("page captured", "capture_ms", time.Since(shot).Milliseconds())
 		}
-		return out, "", err
+		return out, nil, err
 	case <-tb.crashed:
-		return nil, "", empplay.Transient(empplay.CodeBrowserError, errors.New("render: the page crashed (out of memory?)"))
+		return nil, nil, empplay.Transient(empplay.CodeBrowserError, errors.New("render: the page crashed (out of memory?)"))
 	case <-inst.cdp.LostConnection:
-		return nil, "the DevTools connection was lost",
+		return nil, errConnectionLost,
 			empplay.Transient(empplay.CodeBrowserError, errors.New("render: lost the connection to chromium"))
 	case <-jctx.Done():
 		// A report that came in at the same moment still counts.
@@ -251,7 +251,7 @@ wait:
 				// Too late for a screenshot.
 				break
 			}
-			return out, "", err
+			return out, nil, err
 		default:
 		}
 	}

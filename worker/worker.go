@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -226,15 +225,17 @@ func (w *Worker) fetch(ctx context.Context) (*empplay.Delivery, error) {
 // stored result (nil when given back) and whether this call wrote it.
 func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Result, bool) {
 	start := time.Now()
+	// The payload is decoded here, once; everything after takes the job.
+	job, parseErr := empplay.Parse(d.Raw)
 	w.mu.Lock()
-	w.current, w.deadline = d.ID, start.Add(w.budgetFor(d.Raw))
+	w.current, w.deadline = d.ID, start.Add(w.budgetFor(job))
 	w.mu.Unlock()
 	defer func() {
 		w.mu.Lock()
 		w.current, w.deadline = "", time.Time{}
 		w.mu.Unlock()
 	}()
-	typ := jobType(d.Raw)
+	typ := jobType(job)
 	var renderer string // the WebGL renderer that drew the job
 	var timings empplay.Timings
 	event := func(outcome string, code empplay.Code) {
@@ -256,7 +257,7 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 	})
 	defer stop()
 
-	res := w.Process(jobCtx, d)
+	res := w.process(jobCtx, d, job, parseErr, start)
 	renderer, timings = res.Renderer, res.Timings
 
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.ResultTimeout)
@@ -306,8 +307,16 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 
 // Process runs one job and returns its result; it never panics and never
 // returns nil.
-func (w *Worker) Process(ctx context.Context, d *empplay.Delivery) (res *empplay.Result) {
+func (w *Worker) Process(ctx context.Context, d *empplay.Delivery) *empplay.Result {
 	start := time.Now()
+	job, err := empplay.Parse(d.Raw)
+	return w.process(ctx, d, job, err, start)
+}
+
+// process is Process for the job d holds, parsed already: job and
+// parseErr are what [empplay.Parse] returned for d.Raw, and start is when
+// the job was picked up (before it was parsed), which TotalMs counts from.
+func (w *Worker) process(ctx context.Context, d *empplay.Delivery, job *empplay.Job, parseErr error, start time.Time) (res *empplay.Result) {
 	defer func() {
 		if p := recover(); p != nil {
 			err := fmt.Errorf("panic while processing: %v\n%s", p, debug.Stack())
@@ -318,12 +327,12 @@ func (w *Worker) Process(ctx context.Context, d *empplay.Delivery) (res *empplay
 		res.Attempts = d.Attempt
 		res.Worker = w.cfg.ID
 		res.Timings.TotalMs = empplay.Ms(time.Since(start))
+		res.Timings.QueuedMs = empplay.Ms(d.Queued)
 		res.FinishedAt = time.Now().UTC()
 	}()
 
-	job, err := empplay.Parse(d.Raw)
-	if err != nil {
-		res = empplay.Failed(d.ID, err)
+	if parseErr != nil {
+		res = empplay.Failed(d.ID, parseErr)
 		if job != nil {
 			res.Type = job.Type
 		}
@@ -469,13 +478,10 @@ func nextAction(res *empplay.Result, attempt, maxAttempts int, drained bool) act
 	return actionFinish
 }
 
-// jobType reads the type of a payload for metrics, "invalid" when it has
-// none that is known.
-func jobType(raw []byte) string {
-	var j struct {
-		Type string `json:"type"`
-	}
-	if json.Unmarshal(raw, &j) != nil {
+// jobType is the type of a job for metrics, "invalid" when it could not
+// be decoded or has none that is known.
+func jobType(j *empplay.Job) string {
+	if j == nil {
 		return "invalid"
 	}
 	switch j.Type {
