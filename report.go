@@ -48,4 +48,6 @@ type JobEvent struct {
 	// Renderer is the WebGL renderer string that drew the job; empty for
 	// a job without WebGL.
 	Renderer string `json:"renderer,omitempty"`
+	// Stages are the seconds each measured [Stage] of the job took.
+	Stages map[string]float64 `json:"stages,omitempty"`
 }

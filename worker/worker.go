@@ -226,9 +226,12 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 		w.mu.Unlock()
 	}()
 	typ := jobType(d.Raw)
-	var renderer string // the WebGL renderer that drew the job
+	var res *empplay.Result
+	stages := &empplay.StageTimes{}
 	event := func(outcome string, code empplay.Code) {
-		w.emit(empplay.JobEvent{Type: typ, Outcome: outcome, ErrorCode: code, Seconds: time.Since(start).Seconds(), Renderer: renderer})
+		took := time.Since(start)
+		w.emit(empplay.JobEvent{Type: typ, Outcome: outcome, ErrorCode: code, Seconds: took.Seconds(), Renderer: res.Renderer, Stages: stages.Seconds()})
+		w.logJob(ctx, d, typ, outcome, res, stages, took)
 	}
 
 	// The job runs on its own context so a shutdown does not abort it at
@@ -245,8 +248,8 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 	})
 	defer stop()
 
-	res := w.Process(jobCtx, d)
-	renderer = res.Renderer
+	res = w.Process(empplay.WithStageTimes(jobCtx, stages), d)
+	recordStages(stages, res.Timings)
 
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.ResultTimeout)
 	defer cancel()
@@ -283,12 +286,6 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 		event("success", "")
 	} else {
 		event("failed", res.ErrorCode)
-	}
-	if res.Success {
-		log.InfoContext(ctx, "job done", "src", res.Src, "total_ms", res.Timings.TotalMs,
-			"render_ms", res.Timings.RenderMs, "upload_ms", res.Timings.UploadMs, "verify_ms", res.Timings.VerifyMs)
-	} else {
-		log.WarnContext(ctx, "job failed", "error_code", res.ErrorCode, "err", res.Error)
 	}
 	return res, wrote
 }
