@@ -249,6 +249,28 @@ func TestJobLogSecrets(t *testing.T) {
 		}
 	})
 
+	t.Run("stage metrics", func(t *testing.T) {
+		for _, typ := range []string{"p5", "js"} {
+			for _, stage := range empplay.Stages {
+				series := fmt.Sprintf(`empplay_job_stage_duration_seconds_count{outcome="success",stage="%s",type="%s"} 1`, stage, typ)
+				// A js page is a screenshot: nothing encodes in the page.
+				want := typ == "p5" || stage != empplay.StageEncode
+				if strings.Contains(metrics, series) != want {
+					t.Errorf("/metrics has %s: %v; want %v", series, !want, want)
+				}
+			}
+		}
+		promtool, err := exec.LookPath("promtool")
+		if err != nil {
+			testenv.Missing(t, "promtool (Debian package prometheus)")
+		}
+		check := exec.Command(promtool, "check", "metrics")
+		check.Stdin = strings.NewReader(metrics)
+		if out, err := check.CombinedOutput(); err != nil {
+			t.Fatalf("promtool check metrics: %v\n%s", err, out)
+		}
+	})
+
 	t.Run("no secret anywhere", func(t *testing.T) {
 		places := map[string]string{
 			"supervisor log":    sup.logs.String(),
