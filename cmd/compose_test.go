@@ -237,9 +237,8 @@ func TestComposeMatchesBinary(t *testing.T) {
 
 	t.Run("every variable is read by the binary and documented", func(t *testing.T) {
 		vars := map[string]string{}
-		for k, v := range df.env {
+		for k := range df.env {
 			vars[k] = "Dockerfile ENV"
-			_ = v
 		}
 		for k := range app.Environment {
 			vars[k] = "compose.yaml"
@@ -330,7 +329,7 @@ func TestComposeMatchesBinary(t *testing.T) {
 				continue
 			}
 			sub, rest, err := cli.Find(args)
-			if err != nil || sub == cli || sub.Runnable() == false {
+			if err != nil || sub == cli || !sub.Runnable() {
 				t.Errorf("%s %v: not an empplay subcommand (%v)", where, args, err)
 				continue
 			}

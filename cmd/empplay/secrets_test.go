@@ -185,7 +185,8 @@ func TestJobLogSecrets(t *testing.T) {
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		metrics = httpGet(t, "http://"+sup.addr+"/metrics")
 		if strings.Contains(metrics, `empplay_jobs_total{error_code="sketch_error",outcome="failed",type="p5"} 1`) &&
-			strings.Contains(metrics, `empplay_jobs_total{error_code="",outcome="success",type="js"} 1`) {
+			strings.Contains(metrics, `empplay_jobs_total{error_code="",outcome="success",type="js"} 1`) &&
+			strings.Contains(metrics, `empplay_jobs_total{error_code="",outcome="success",type="p5"} 1`) {
 			break
 		}
 	}
