@@ -41,8 +41,11 @@ func (w *Worker) logJob(ctx context.Context, d *empplay.Delivery, typ, outcome s
 		slog.Float64("total_ms", float64(took.Microseconds())/1000),
 	}
 	var ms []any
-	for st, sec := range stages.Seconds() {
-		ms = append(ms, slog.Float64(st, sec*1000))
+	secs := stages.Seconds()
+	for _, st := range empplay.Stages { // in job order, not map order
+		if sec, ok := secs[string(st)]; ok {
+			ms = append(ms, slog.Float64(string(st), sec*1000))
+		}
 	}
 	if len(ms) > 0 {
 		attrs = append(attrs, slog.Group("stages_ms", ms...))
