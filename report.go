@@ -60,4 +60,6 @@ type JobEvent struct {
 	// worker's asset cache and from the network.
 	AssetHits   int `json:"assetHits,omitempty"`
 	AssetMisses int `json:"assetMisses,omitempty"`
+	// Stages are the seconds each measured [Stage] of the job took.
+	Stages map[string]float64 `json:"stages,omitempty"`
 }

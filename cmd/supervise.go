@@ -202,7 +202,7 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 			case n > 0:
 				logger.Warn("requeued the jobs of a worker that ended", "worker", e.Slot.WorkerID, "jobs", n, "reason", e.Reason)
 			}
-			m.restarts.WithLabelValues(strconv.Itoa(e.Slot.Index), e.Reason).Inc()
+			m.restarts.WithLabelValues(strconv.Itoa(e.Slot.Index), workerRestartReason(e)).Inc()
 		},
 		OnReport: func(slot int, r empplay.Report) { m.observe(slot, r, time.Now().UnixMilli()) },
 		Logger:   logger,

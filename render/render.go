@@ -107,6 +107,7 @@ func (b *Browser) Render(ctx context.Context, job *empplay.Job) (*empplay.Output
 // browser_errors (a browser that cannot open a tab is killed), except a
 // closed Browser or a cancelled ctx. The caller holds b.jobMu.
 func (b *Browser) acquire(ctx context.Context, major string) (*instance, *tab, error) {
+	defer empplay.StageSince(ctx, empplay.StageBrowserAcquire, time.Now())
 	if err := b.settle(ctx); err != nil {
 		return nil, nil, fmt.Errorf("render: %w", err)
 	}
@@ -196,6 +197,7 @@ func (b *Browser) run(ctx context.Context, tb *tab, job *empplay.Job, pg *page, 
 		return nil, broken, failed("navigate", err)
 	}
 	navigated := time.Now()
+	empplay.RecordStage(ctx, empplay.StagePageLoad, navigated.Sub(start))
 
 	// A little before the deadline, a page that has drawn something is
 	// captured as it is (trigger "deadline"), if it still responds.
@@ -213,7 +215,9 @@ wait:
 		}
 		goto wait
 	case payload := <-tb.reports:
+		got := time.Now()
 		out, m, err := tb.result(job, payload)
+		pageStages(ctx, navigated, got, m)
 		log.Debug("page reported", "type", m.Type, "trigger", m.Trigger, "setup_ms", navigated.Sub(start).Milliseconds(),
 			"page_ms", time.Since(navigated).Milliseconds(), "p5_ready_ms", int(m.P5ReadyMs),
 			"start_ms", int(m.StartMs), "encode_ms", int(m.EncodeMs), "done_ms", int(m.DoneMs), "png_bytes", len(m.PNG))
@@ -234,6 +238,7 @@ wait:
 				err = failed("capture the page", err)
 				return nil, broken, err
 			}
+			empplay.StageSince(ctx, empplay.StageCapture, shot)
 			log.Debug("page captured", "capture_ms", time.Since(shot).Milliseconds())
 		}
 		return out, nil, err

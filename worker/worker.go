@@ -236,11 +236,13 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 		w.mu.Unlock()
 	}()
 	typ := jobType(job)
-	var renderer string // the WebGL renderer that drew the job
-	var timings empplay.Timings
+	var res *empplay.Result
+	stages := &empplay.StageTimes{}
 	event := func(outcome string, code empplay.Code) {
-		w.emit(empplay.JobEvent{Type: typ, Outcome: outcome, ErrorCode: code, Seconds: time.Since(start).Seconds(), Renderer: renderer,
-			AssetHits: timings.AssetHits, AssetMisses: timings.AssetMisses})
+		took := time.Since(start)
+		w.emit(empplay.JobEvent{Type: typ, Outcome: outcome, ErrorCode: code, Seconds: took.Seconds(), Renderer: res.Renderer, Stages: stages.Seconds(),
+			AssetHits: res.Timings.AssetHits, AssetMisses: res.Timings.AssetMisses})
+		w.logJob(ctx, d, typ, outcome, res, stages, took)
 	}
 
 	// The job runs on its own context so a shutdown does not abort it at
@@ -257,8 +259,8 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 	})
 	defer stop()
 
-	res := w.process(jobCtx, d, job, parseErr, start)
-	renderer, timings = res.Renderer, res.Timings
+	res = w.process(empplay.WithStageTimes(jobCtx, stages), d, job, parseErr, start)
+	recordStages(stages, res.Timings)
 
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.ResultTimeout)
 	defer cancel()
@@ -295,12 +297,6 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 		event("success", "")
 	} else {
 		event("failed", res.ErrorCode)
-	}
-	if res.Success {
-		log.InfoContext(ctx, "job done", "src", res.Src, "total_ms", res.Timings.TotalMs,
-			"render_ms", res.Timings.RenderMs, "upload_ms", res.Timings.UploadMs, "verify_ms", res.Timings.VerifyMs)
-	} else {
-		log.WarnContext(ctx, "job failed", "error_code", res.ErrorCode, "err", res.Error)
 	}
 	return res, wrote
 }
