@@ -12,10 +12,7 @@ import (
 // job, is absent rather than zero.
 type Stage string
 
-// The stages of a job, in order. There is no queue-wait stage: producers
-// LPUSH bare payloads with no time in them, so a worker cannot tell how
-// long a job waited (empplay_queue_oldest_pending_age_seconds watches the
-// queue instead).
+// The stages of a job, in order.
 const (
 	// StageBrowserAcquire: a running Chromium and a tab for the job,
 	// starting or restarting the browser when needed.
@@ -39,7 +36,14 @@ const (
 	StageVerify Stage = "verify"
 )
 
-// Stages lists every [Stage] in job order.
+// StageQueueWait is the time from when the queue first saw a job to its
+// pickup ([Timings.QueuedMs]). Producers LPUSH bare payloads with no time
+// in them, so it is known only for a job the queue's housekeeping saw
+// waiting, or one claimed before (a retry, a requeue); it is reported only
+// when known, and is not in [Stages], which a worker measures itself.
+const StageQueueWait Stage = "queue_wait"
+
+// Stages lists every [Stage] a worker measures, in job order.
 var Stages = []Stage{StageBrowserAcquire, StagePageLoad, StageReady, StageCapture, StageEncode, StageUpload, StageVerify}
 
 // StageTimes collects the durations of one job's stages. It is safe for

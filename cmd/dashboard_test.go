@@ -141,7 +141,7 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 func TestStageMetrics(t *testing.T) {
 	m := newMetrics()
 	m.observe(0, empplay.Report{Done: &empplay.JobEvent{Type: "p5", Outcome: "success", Seconds: 0.5,
-		Stages: map[string]float64{"ready": 0.2, "upload": 0.01, "bogus": 1}}}, 0)
+		Stages: map[string]float64{"queue_wait": 1.5, "ready": 0.2, "upload": 0.01, "bogus": 1}}}, 0)
 	fams, err := m.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -162,8 +162,8 @@ func TestStageMetrics(t *testing.T) {
 			got[l["stage"]] = s.GetHistogram().GetSampleCount()
 		}
 	}
-	if len(got) != 2 || got["ready"] != 1 || got["upload"] != 1 {
-		t.Errorf("stage samples %v; want one ready and one upload (and no unknown stage)", got)
+	if len(got) != 3 || got["queue_wait"] != 1 || got["ready"] != 1 || got["upload"] != 1 {
+		t.Errorf("stage samples %v; want one queue_wait, one ready and one upload (and no unknown stage)", got)
 	}
 }
 

@@ -16,7 +16,7 @@ var stageBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 func newStageHistogram() *prometheus.HistogramVec {
 	return prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "empplay_job_stage_duration_seconds",
-		Help:    "Time of each measured stage of a job (browser_acquire, page_load, ready, capture, encode, upload, verify), by job type and outcome. Queue wait is not measured: payloads carry no enqueue time.",
+		Help:    "Time of each measured stage of a job (queue_wait when the queue saw the job waiting, browser_acquire, page_load, ready, capture, encode, upload, verify), by job type and outcome.",
 		Buckets: stageBuckets,
 	}, []string{"stage", "type", "outcome"})
 }
@@ -24,7 +24,7 @@ func newStageHistogram() *prometheus.HistogramVec {
 // knownStages keeps the stage label to the stages empplay defines,
 // whatever a worker reports.
 var knownStages = func() map[string]bool {
-	m := map[string]bool{}
+	m := map[string]bool{string(empplay.StageQueueWait): true}
 	for _, s := range empplay.Stages {
 		m[string(s)] = true
 	}

@@ -10,9 +10,13 @@ import (
 )
 
 // recordStages adds the stages the worker times itself (see
-// [Worker.Process]) to those the renderer recorded.
+// [Worker.Process]) and the queue wait, when the queue knew it, to those
+// the renderer recorded.
 func recordStages(s *empplay.StageTimes, t empplay.Timings) {
 	ms := func(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+	if t.QueuedMs > 0 {
+		s.Add(empplay.StageQueueWait, ms(t.QueuedMs))
+	}
 	if t.UploadMs > 0 {
 		s.Add(empplay.StageUpload, ms(t.UploadMs))
 	}
@@ -42,7 +46,7 @@ func (w *Worker) logJob(ctx context.Context, d *empplay.Delivery, typ, outcome s
 	}
 	var ms []any
 	secs := stages.Seconds()
-	for _, st := range empplay.Stages { // in job order, not map order
+	for _, st := range append([]empplay.Stage{empplay.StageQueueWait}, empplay.Stages...) { // in job order, not map order
 		if sec, ok := secs[string(st)]; ok {
 			ms = append(ms, slog.Float64(string(st), sec*1000))
 		}

@@ -17,7 +17,16 @@ import (
 type sasVerifier struct{}
 
 func (sasVerifier) Verify(_ context.Context, bucket, name string, _ int64, _ string) (string, error) {
+	time.Sleep(time.Millisecond) // a measurable verify stage: a fake takes under the log's microsecond
 	return "https://acct.blob.core.windows.net/" + bucket + "/" + name + "?sv=2024-05-04&sig=SECRETSIG%2Babc", nil
+}
+
+// slowUploader takes a measurable time, as the verifier does.
+type slowUploader struct{ *fakeUploader }
+
+func (u slowUploader) Upload(ctx context.Context, container, name string, body []byte, contentType string) error {
+	time.Sleep(time.Millisecond)
+	return u.fakeUploader.Upload(ctx, container, name, body, contentType)
 }
 
 // TestJobLog: each attempt's end is one "job finished" line with the
@@ -45,18 +54,23 @@ func TestJobLog(t *testing.T) {
 		want     []string // keys that must be set
 		stages   []string
 		renderer string
+		queued   time.Duration // the queue's Delivery.Queued
 	}{
 		{"success", render, "success", "INFO", []string{"bytes", "src", "trigger"},
-			[]string{"browser_acquire", "ready", "upload", "verify"}, "ANGLE (NVIDIA)"},
-		{"failure", failing, "failed", "WARN", []string{"error_code", "err"}, []string{"browser_acquire"}, ""},
+			[]string{"browser_acquire", "ready", "upload", "verify"}, "ANGLE (NVIDIA)", 0},
+		{"failure", failing, "failed", "WARN", []string{"error_code", "err"}, []string{"browser_acquire"}, "", 0},
+		{"queue wait known", failing, "failed", "WARN", []string{"error_code"},
+			[]string{"queue_wait", "browser_acquire"}, "", 1500 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
 			logger := slog.New(slog.NewJSONHandler(&buf, nil))
-			q := &fakeQueue{pending: []*empplay.Delivery{delivery(goodJob)}}
+			pending := delivery(goodJob)
+			pending.Queued = tc.queued
+			q := &fakeQueue{pending: []*empplay.Delivery{pending}}
 			w := New(Config{ID: "w1", RenderTimeout: time.Second, MaxAttempts: 3}, q, fakeRenderer{tc.render},
-				&fakeUploader{}, sasVerifier{}, logger)
+				slowUploader{&fakeUploader{}}, sasVerifier{}, logger)
 			if _, err := w.RunOnce(context.Background()); err != nil {
 				t.Fatal(err)
 			}
