@@ -47,8 +47,14 @@ type Report struct {
 	BrowserRestart string `json:"browserRestart,omitempty"`
 }
 
-// JobEvent summarises a finished job for metrics.
+// JobEvent summarises a finished job for metrics and the supervisor's
+// status page.
 type JobEvent struct {
+	// ID is the job's id.
+	ID string `json:"id,omitempty"`
+	// Src is the URL of the job's output, with any secret in it (a SAS
+	// signature) redacted; empty when there is none.
+	Src       string  `json:"src,omitempty"`
 	Type      string  `json:"type"`
 	Outcome   string  `json:"outcome"` // success, failed, retry, requeued
 	ErrorCode Code    `json:"errorCode,omitempty"`

@@ -393,7 +393,7 @@ func serveForTest(t *testing.T) string {
 		t.Fatal(err)
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
-	srv, err := serveHTTP(addr, sup, newMetrics(), &redisCheck{c: rc}, apiSrv, logger)
+	srv, err := serveHTTP(addr, sup, newMetrics(), &redisCheck{c: rc}, apiSrv, nil, logger)
 	if err != nil {
 		t.Fatal(err)
 	}

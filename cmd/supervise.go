@@ -41,6 +41,7 @@ type superviseFlags struct {
 	drain       time.Duration
 	maxAttempts int
 	serviceID   string
+	adminToken  string
 }
 
 func newSuperviseCmd(env *Env, g *globalFlags) *cobra.Command {
@@ -55,8 +56,9 @@ holding its profile), its in-flight jobs are requeued at once, and it is
 restarted with backoff. Children that stop reporting, whose consumer loop is
 wedged, or whose job overran its deadline are killed and restarted.
 
-HTTP on --http-addr: /healthz (alive), /readyz (Redis reachable and a worker
-ready), /metrics (Prometheus), and the HTTP API (/api/screenshot, /api/video,
+HTTP on --http-addr: / (the status page: workers, queue, finished jobs, dead
+letters, which --admin-token lets it requeue), /healthz (alive), /readyz
+(Redis reachable and a worker ready), /metrics (Prometheus), and the HTTP API (/api/screenshot, /api/video,
 /api/v2/execute, /v1/jobs, /openapi.json; API_TOKEN required beyond
 loopback). Under systemd (Type=notify) it sends READY,
 STATUS, WATCHDOG (only while healthy) and STOPPING.
@@ -91,12 +93,14 @@ SIGHUP: restart the workers one at a time, no job lost.`,
 	fs.DurationVar(&f.stopGrace, "stop-grace", 10*time.Second, "after the drain timeout, how long before a worker's process group is killed")
 	fs.IntVar(&f.maxAttempts, "max-attempts", 3, "claims of one job before it is dead-lettered")
 	fs.StringVar(&f.serviceID, "service-id", "", "name of this deployment, part of the worker ids")
+	fs.StringVar(&f.adminToken, "admin-token", "", "token that lets the status page (/) requeue dead letters; empty: the page is read-only")
 	bindEnv(fs, "workers", "WORKERS")
 	bindEnv(fs, "http-addr", "HTTP_ADDR")
 	bindEnv(fs, "drain-timeout", "DRAIN_TIMEOUT")
 	bindEnv(fs, "stop-grace", "STOP_GRACE")
 	bindEnv(fs, "max-attempts", "MAX_ATTEMPTS")
 	bindEnv(fs, "service-id", "SERVICE_ID")
+	bindEnv(fs, "admin-token", "ADMIN_TOKEN")
 	return c
 }
 
@@ -183,6 +187,7 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 	m := newMetrics()
 	m.observePlan(choice, plan)
 	var sup *supervisor.Supervisor
+	var status *statusPage
 	sup = supervisor.New(supervisor.Config{
 		Slots:       slots,
 		GPUSlots:    plan.GPUSlots,
@@ -204,11 +209,15 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 			}
 			m.restarts.WithLabelValues(strconv.Itoa(e.Slot.Index), workerRestartReason(e)).Inc()
 		},
-		OnReport: func(slot int, r empplay.Report) { m.observe(slot, r, time.Now().UnixMilli()) },
-		Logger:   logger,
+		OnReport: func(slot int, r empplay.Report) {
+			m.observe(slot, r, time.Now().UnixMilli())
+			status.observe(slot, r)
+		},
+		Logger: logger,
 	})
 
 	redisOK := &redisCheck{c: rc}
+	status = newStatusPage(sup, queue.NewAdmin(rc, f.redis.queue), redisOK, f.adminToken, logger)
 	hctx, stopHousekeeping := context.WithCancel(ctx)
 	defer stopHousekeeping()
 	var wg sync.WaitGroup
@@ -225,7 +234,7 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 		if err != nil {
 			return err
 		}
-		srv, err := serveHTTP(f.httpAddr, sup, m, redisOK, apiSrv, logger)
+		srv, err := serveHTTP(f.httpAddr, sup, m, redisOK, apiSrv, status, logger)
 		if err != nil {
 			return empplay.ConfigError(fmt.Errorf("--http-addr (HTTP_ADDR): %w", err))
 		}
@@ -308,9 +317,12 @@ func (r *redisCheck) Healthy(ctx context.Context) bool {
 	return r.ok
 }
 
-func serveHTTP(addr string, sup *supervisor.Supervisor, m *metrics, redis *redisCheck, apiSrv *api.Server, logger *slog.Logger) (*http.Server, error) {
+func serveHTTP(addr string, sup *supervisor.Supervisor, m *metrics, redis *redisCheck, apiSrv *api.Server, status *statusPage, logger *slog.Logger) (*http.Server, error) {
 	mux := http.NewServeMux()
 	apiSrv.Register(mux)
+	if status != nil {
+		status.register(mux)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})

@@ -171,6 +171,8 @@ type SlotStatus struct {
 	Slot Slot
 	// PID is the running child's pid, 0 when none runs.
 	PID int
+	// Started is when the running child started; zero when none runs.
+	Started time.Time
 	// State is the state of the running child's latest report, "starting"
 	// before its first, or, when no child runs, "restarting", "degraded" or
 	// "stopped".
@@ -399,7 +401,7 @@ func (s *Supervisor) Status() []SlotStatus {
 			Degraded: sl.degraded,
 		}
 		if c := sl.cur; c != nil {
-			st.PID = c.pid
+			st.PID, st.Started = c.pid, c.started
 			st.State = empplay.StateStarting
 			if !c.reportAt.IsZero() {
 				st.State = c.report.State

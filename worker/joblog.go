@@ -85,6 +85,11 @@ var secretPatterns = []*regexp.Regexp{
 	regexp.MustCompile(`(://[^:/@\s"']*:)[^@/\s"']+(@)`),
 }
 
+// Redact replaces what looks like a secret in s (a SAS signature, an
+// account key, a URL password) with REDACTED: for text an operator's view
+// shows, such as a dead letter's error.
+func Redact(s string) string { return redact(s) }
+
 // redact replaces the secrets [secretPatterns] find in s with REDACTED.
 func redact(s string) string {
 	for _, re := range secretPatterns {

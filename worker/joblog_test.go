@@ -74,6 +74,14 @@ func TestJobLog(t *testing.T) {
 			if _, err := w.RunOnce(context.Background()); err != nil {
 				t.Fatal(err)
 			}
+			ev := <-w.Events()
+			if ev.ID != pending.ID || ev.Outcome != tc.outcome {
+				t.Errorf("job event %+v; want id %s, outcome %s", ev, pending.ID, tc.outcome)
+			}
+			if wantSrc := tc.outcome == "success"; (ev.Src != "") != wantSrc || strings.Contains(ev.Src, "SECRETSIG") ||
+				wantSrc && !strings.Contains(ev.Src, "sig=REDACTED") {
+				t.Errorf("job event src %q; want the output URL with its signature redacted", ev.Src)
+			}
 			var lines []map[string]any
 			for l := range strings.SplitSeq(strings.TrimSpace(buf.String()), "\n") {
 				var m map[string]any

@@ -240,7 +240,7 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 	stages := &empplay.StageTimes{}
 	event := func(outcome string, code empplay.Code) {
 		took := time.Since(start)
-		w.emit(empplay.JobEvent{Type: typ, Outcome: outcome, ErrorCode: code, Seconds: took.Seconds(), Renderer: res.Renderer, Stages: stages.Seconds(),
+		w.emit(empplay.JobEvent{ID: d.ID, Src: redact(res.Src), Type: typ, Outcome: outcome, ErrorCode: code, Seconds: took.Seconds(), Renderer: res.Renderer, Stages: stages.Seconds(),
 			AssetHits: res.Timings.AssetHits, AssetMisses: res.Timings.AssetMisses})
 		w.logJob(ctx, d, typ, outcome, res, stages, took)
 	}
