@@ -117,11 +117,12 @@ func jobLines(t *testing.T, logs string) []map[string]any {
 // `empplay worker --once` with a Redis password, a SAS connection string,
 // an account key and an API token in their environment, at debug level,
 // and checks that each job's log line is there and that none of those
-// secrets (nor any sig= value) shows in the logs, the results and
-// everything else in Redis, /readyz or /metrics.
+// secrets (nor any sig= value), nor the admin token, shows in the logs,
+// the results and everything else in Redis, /readyz, /metrics or the
+// status page.
 func TestJobLogSecrets(t *testing.T) {
 	testenv.ChromiumPath(t)
-	password, token := randomHex(t, 16), randomHex(t, 16)
+	password, token, adminToken := randomHex(t, 16), randomHex(t, 16), randomHex(t, 16)
 	redis := testenv.StartRedis(t, "--requirepass", password)
 	az := testenv.StartAzurite(t)
 	redisURL := "redis://:" + password + "@" + redis.Addr + "/0"
@@ -162,7 +163,7 @@ func TestJobLogSecrets(t *testing.T) {
 		"AZURE_STORAGE_ENDPOINT="+az.Endpoint)
 	ctx := testenv.Context(t, 4*time.Minute)
 
-	sup := s.startSupervisor(t, 1, "BROWSER_TIMEOUT=20000")
+	sup := s.startSupervisor(t, 1, "BROWSER_TIMEOUT=20000", "ADMIN_TOKEN="+adminToken)
 	sup.waitReady(t, 1, 90*time.Second)
 	jobs := map[string]struct {
 		raw     string
@@ -191,6 +192,8 @@ func TestJobLogSecrets(t *testing.T) {
 		}
 	}
 	readyz := httpGet(t, "http://"+sup.addr+"/readyz")
+	status := httpGet(t, "http://"+sup.addr+"/status.json")
+	page := httpGet(t, "http://"+sup.addr+"/")
 	if err := sup.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
@@ -280,6 +283,8 @@ func TestJobLogSecrets(t *testing.T) {
 			"redis":             dumpRedis(t, ctx, s.rc),
 			"/readyz":           readyz,
 			"/metrics":          metrics,
+			"/status.json":      status,
+			"the status page":   page,
 		}
 		secrets := map[string]string{
 			"the Redis password":         password,
@@ -287,6 +292,7 @@ func TestJobLogSecrets(t *testing.T) {
 			"the SAS signature":          sig,
 			"the SAS signature, escaped": url.QueryEscape(sig),
 			"the API token":              token,
+			"the admin token":            adminToken,
 		}
 		sigValue := regexp.MustCompile(`(?i)\bsig=([^&;\s"'\\]+)`)
 		for where, text := range places {
