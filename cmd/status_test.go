@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -8,7 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/rueidis"
+
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/testenv"
+	"github.com/empplay/empplay/queue"
+	"github.com/empplay/empplay/supervisor"
 )
 
 // TestStatusAuthorize: requeue needs the admin token in its header, from
@@ -75,5 +81,63 @@ func TestStatusObserve(t *testing.T) {
 	p.observe(0, empplay.Report{State: empplay.StateIdle})
 	if _, ok := p.jobSeen[0]; ok {
 		t.Error("an idle report left the job in hand")
+	}
+}
+
+// TestStatusReadOnly: without ADMIN_TOKEN the page says it is read-only
+// (the page draws no requeue button then) and requeue is refused, with a
+// dead letter in a real Redis that a requeue would otherwise move.
+func TestStatusReadOnly(t *testing.T) {
+	r := testenv.StartRedis(t)
+	opt, err := queue.Options(r.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := rueidis.NewClient(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rc.Close)
+	ctx := testenv.Context(t, time.Minute)
+	keys := queue.NewKeys("")
+	envelope := `{"id":"dead1","raw":"{}","attempts":3,"error":"boom at https://a.blob.core.windows.net/c/x?sig=SECRET","at":1}`
+	if err := rc.Do(ctx, rc.B().Lpush().Key(keys.Dead()).Element(envelope).Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.DiscardHandler)
+	p := newStatusPage(supervisor.New(supervisor.Config{Slots: 1, Logger: logger}), queue.NewAdmin(rc, ""), &redisCheck{c: rc}, "", logger)
+	mux := http.NewServeMux()
+	p.register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	resp, err := http.Get(srv.URL + "/status.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body statusBody
+	err = json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body.Admin || !body.Redis || body.Queue.Dead != 1 || len(body.Dead) != 1 || body.Dead[0].ID != "dead1" || len(body.Workers) != 1 {
+		t.Errorf("status %+v; want read-only, Redis up, one worker slot and the dead letter", body)
+	}
+	if e := body.Dead[0].Error; strings.Contains(e, "SECRET") {
+		t.Errorf("dead letter error %q shows the signature", e)
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/status/requeue", strings.NewReader(`{"id":"dead1"}`))
+	req.Header.Set("X-Admin-Token", "")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("requeue on a read-only page: %s; want 403", resp.Status)
+	}
+	if n, _ := rc.Do(ctx, rc.B().Llen().Key(keys.Dead()).Build()).AsInt64(); n != 1 {
+		t.Errorf("%d dead letters after a refused requeue; want 1", n)
 	}
 }
