@@ -31,6 +31,7 @@ const (
 	CodeMissingAddon   Code = "missing_addon"     // the sketch uses a p5 add-on or library that is not loaded (p5.sound, ml5, ...)
 	CodeNoWebGL        Code = "webgl_unavailable" // the browser could not create the WebGL context the sketch asked for
 	CodeNetworkBlocked Code = "network_blocked"   // the sketch failed after a request that was blocked (sketches run offline)
+	CodeMemoryLimit    Code = "memory_limit"      // the sketch used more memory than the worker allows one job
 
 	// Infrastructure: usually transient.
 	CodeBrowserError Code = "browser_error" // Chromium crashed or the DevTools connection failed

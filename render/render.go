@@ -163,10 +163,16 @@ func (b *Browser) run(ctx context.Context, tb *tab, job *empplay.Job, pg *page, 
 	jctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 
+	// The job's memory is watched until it ends (see memoryGuard).
+	mem := b.guardMemory(tb)
+	defer mem.stop()
+
 	failed := func(stage string, err error) error {
 		switch {
 		case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
 			return fmt.Errorf("render: %w", ctx.Err())
+		case mem.killed.Load() > 0:
+			return memoryLimitError(mem.killed.Load(), mem.limit)
 		case jctx.Err() != nil && inst.alive():
 			return tb.failure(empplay.CodeRenderTimeout, fmt.Sprintf(
 				"render timeout: the page did not load within %v", deadline.Sub(start).Round(time.Millisecond)))
@@ -227,8 +233,10 @@ wait:
 			log.Debug("page captured", "capture_ms", time.Since(shot).Milliseconds())
 		}
 		return out, "", err
+	case used := <-mem.over:
+		return nil, "", memoryLimitError(used, mem.limit)
 	case <-tb.crashed:
-		return nil, "", empplay.Transient(empplay.CodeBrowserError, errors.New("render: the page crashed (out of memory?)"))
+		return nil, "", tb.crashError(mem)
 	case <-inst.cdp.LostConnection:
 		return nil, "the DevTools connection was lost",
 			empplay.Transient(empplay.CodeBrowserError, errors.New("render: lost the connection to chromium"))

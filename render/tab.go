@@ -42,6 +42,9 @@ type tab struct {
 
 	reports chan string   // the prelude's one report
 	crashed chan struct{} // the renderer process died
+	// crashInfo receives the browser's termination status of the crashed
+	// renderer (see instance.targetCrashed).
+	crashInfo chan string
 	// gone is set when the renderer process died: the tab is not reused.
 	gone atomic.Bool
 	// singleUse marks a tab that is closed after its job rather than reused (a
@@ -91,13 +94,14 @@ func (b *Browser) openTab(ctx context.Context, inst *instance) (*tab, error) {
 	assets := b.assets
 	b.mu.Unlock()
 	tb := &tab{
-		assets:  assets,
-		inst:    inst,
-		ctx:     tabCtx,
-		kill:    kill,
-		logger:  b.logger,
-		reports: make(chan string, 1),
-		crashed: make(chan struct{}, 1),
+		assets:    assets,
+		inst:      inst,
+		ctx:       tabCtx,
+		kill:      kill,
+		logger:    b.logger,
+		reports:   make(chan string, 1),
+		crashed:   make(chan struct{}, 1),
+		crashInfo: make(chan string, 1),
 	}
 	octx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()

@@ -159,8 +159,9 @@ func (b *Browser) RenderVideo(ctx context.Context, job *empplay.Job, opts VideoO
 	// The recording adds a binding of its own to the tab: it is not
 	// reused.
 	tb.singleUse = true
-	rec := &recording{tb: tb, job: job, cfg: cfg, format: format, opts: opts}
+	rec := &recording{tb: tb, job: job, cfg: cfg, format: format, opts: opts, mem: b.guardMemory(tb)}
 	out, broken, err := rec.run(ctx, pg, b.deadline(ctx, job))
+	rec.mem.stop()
 	b.finish(tb, broken)
 	return out, err
 }
@@ -256,6 +257,7 @@ type recording struct {
 	cfg    videoConfig
 	format video.Format
 	opts   VideoOptions
+	mem    *memoryGuard // the job's memory limit
 
 	mu     sync.Mutex
 	queue  []string      // the page's messages, in order
@@ -303,6 +305,8 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 		switch {
 		case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
 			return fmt.Errorf("render: %w", ctx.Err())
+		case r.mem.killed.Load() > 0:
+			return memoryLimitError(r.mem.killed.Load(), r.mem.limit)
 		case jctx.Err() != nil && inst.alive():
 			return empplay.Errorf(empplay.CodeRenderTimeout, "%s", tb.explain(fmt.Sprintf(
 				"render timeout: the page did not load within %v", deadline.Sub(start).Round(time.Millisecond))))
@@ -363,8 +367,10 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 				video.ReportProgress(ctx, r.enc.Frames(), r.cfg.Frames)
 			}
 			continue
+		case used := <-r.mem.over:
+			return nil, "", memoryLimitError(used, r.mem.limit)
 		case <-tb.crashed:
-			return nil, "", empplay.Transient(empplay.CodeBrowserError, errors.New("render: the page crashed (out of memory?)"))
+			return nil, "", tb.crashError(r.mem)
 		case <-inst.cdp.LostConnection:
 			return nil, "the DevTools connection was lost",
 				empplay.Transient(empplay.CodeBrowserError, errors.New("render: lost the connection to chromium"))

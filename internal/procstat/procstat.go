@@ -126,3 +126,10 @@ func groupMemory(root string, pgid int) int64 {
 	eachInGroup(root, pgid, func(pid int, s stat) { total += pss(root, pid, s.rss) })
 	return total
 }
+
+// GroupRSS returns the summed resident size of the processes of group
+// pgid, in bytes: cheap to read (only /proc/PID/stat), and never less than
+// what GroupMemory counts.
+func GroupRSS(pgid int) int64 {
+	return groupRSS("/proc", pgid)
+}
