@@ -108,6 +108,12 @@ func probeUserNamespaces() string {
 	if b, err := os.ReadFile("/proc/sys/kernel/unprivileged_userns_clone"); err == nil && strings.TrimSpace(string(b)) == "0" {
 		return "unprivileged user namespaces are off (kernel.unprivileged_userns_clone=0)"
 	}
+	if b, err := os.ReadFile("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"); err == nil && strings.TrimSpace(string(b)) == "1" {
+		// Ubuntu 23.10 and later: the namespace is made, but without the
+		// rights Chromium's sandbox needs in it, unless an AppArmor profile
+		// grants them to the Chromium binary.
+		return "AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1)"
+	}
 	if b, err := os.ReadFile("/proc/sys/user/max_user_namespaces"); err == nil && strings.TrimSpace(string(b)) == "0" {
 		return "user namespaces are off (user.max_user_namespaces=0)"
 	}
