@@ -10,6 +10,7 @@ import (
 
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/internal/procstat"
+	"github.com/empplay/empplay/render"
 	"github.com/empplay/empplay/worker"
 )
 
@@ -34,6 +35,7 @@ const memoryEvery = 10 * time.Second
 type browserInfo interface {
 	PID() int
 	Restarts() <-chan string
+	Sandbox() (render.SandboxState, error)
 }
 
 // report writes one [empplay.Report] line to out every second, and one for
@@ -62,6 +64,9 @@ func report(ctx context.Context, out *os.File, wid string, w *worker.Worker, br 
 		}
 		r.LastFetch = st.LastFetch.UnixMilli()
 		r.BrowserPID = br.PID()
+		if sb, err := br.Sandbox(); err == nil {
+			r.Sandbox = sb.String()
+		}
 		if now := time.Now(); now.Sub(memAt) >= memoryEvery || memPID != r.BrowserPID {
 			mem, memAt, memPID = procstat.PSS(os.Getpid())+procstat.GroupMemory(r.BrowserPID), now, r.BrowserPID
 		}

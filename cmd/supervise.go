@@ -121,6 +121,8 @@ func (f *superviseFlags) childEnv(g *globalFlags) []string {
 	set("BROWSER_TIMEOUT", strconv.Itoa(f.browser.timeoutMs))
 	set("BROWSER_RECYCLE_AFTER", strconv.Itoa(f.browser.recycleAfter))
 	set("BROWSER_ISOLATION", f.browser.isolation)
+	set("BROWSER_JOB_MEMORY_MB", strconv.Itoa(f.browser.jobMemoryMiB))
+	set("CHROMIUM_SANDBOX", f.browser.sandbox)
 	set("MAX_ATTEMPTS", strconv.Itoa(f.maxAttempts))
 	set("DRAIN_TIMEOUT", f.drain.String())
 	set("SERVICE_ID", f.serviceID)
