@@ -313,3 +313,43 @@ func procUID(pid int) int {
 	}
 	return uid
 }
+
+// /readyz shows each worker's sandbox state, from its report, and a worker
+// without the sandbox says so once in its log.
+func TestReadyzShowsSandbox(t *testing.T) {
+	s := newStack(t)
+	sup := s.startSupervisor(t, 1, "EMPPLAY_PROFILE_DIR="+filepath.Join(s.profiles, "sandbox"))
+	want := "on ("
+	if os.Geteuid() == 0 {
+		want = "off (running as root)"
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		z := sup.waitReady(t, 1, time.Until(deadline))
+		if len(z.Slots) == 1 && z.Slots[0].LastReport.Sandbox != "" {
+			if got := z.Slots[0].LastReport.Sandbox; !strings.HasPrefix(got, want) {
+				t.Fatalf("/readyz says the sandbox is %q; want %q", got, want)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no sandbox state in /readyz: %+v", z)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	wantWarnings := 1
+	if want == "on (" {
+		wantWarnings = 0
+	}
+	// The worker's log reaches the supervisor's on a pipe of its own.
+	warnings := 0
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		warnings = strings.Count(sup.logs.String(), "chromium runs without its sandbox")
+		if warnings >= wantWarnings || time.Now().After(end) {
+			break
+		}
+	}
+	if warnings != wantWarnings {
+		t.Errorf("%d warnings about the sandbox in the log; want %d", warnings, wantWarnings)
+	}
+}
