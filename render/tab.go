@@ -63,7 +63,8 @@ type tab struct {
 	mu      sync.Mutex
 	origin  string                      // of the page the tab loads or shows, "" before the first
 	blocked []string                    // the first maxBlocked, in order
-	seen    map[string]bool             // every URL recorded
+	seen    map[string]bool             // the first maxSeen distinct URLs recorded
+	unseen  int                         // refused requests past maxSeen, not told apart
 	held    []*fetch.EventRequestPaused // a shell's requests for job.js and the sketch
 }
 
