@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/cdproto/runtime"
 )
 
 func TestMessageBound(t *testing.T) {
@@ -74,5 +76,25 @@ func TestBlockedRecordBound(t *testing.T) {
 				t.Errorf("list of %d bytes", len(list))
 			}
 		})
+	}
+}
+
+// A page that calls the recorder's binding faster than the encoder takes
+// its messages fills at most maxVideoQueue, then the job fails.
+func TestVideoQueueBound(t *testing.T) {
+	t.Parallel()
+	r := &recording{notify: make(chan struct{}, 1)}
+	chunk := strings.Repeat("f", 1<<20)
+	for range maxVideoQueue>>20 + 10 {
+		r.listen(&runtime.EventBindingCalled{Name: videoBinding, Payload: chunk})
+	}
+	msgs, flood := r.take()
+	if !flood || len(msgs) != maxVideoQueue>>20 {
+		t.Errorf("flood %v with %d messages queued; want true with %d", flood, len(msgs), maxVideoQueue>>20)
+	}
+	r = &recording{notify: make(chan struct{}, 1)}
+	r.listen(&runtime.EventBindingCalled{Name: videoBinding, Payload: chunk})
+	if msgs, flood := r.take(); flood || len(msgs) != 1 {
+		t.Errorf("flood %v with %d messages; want false with 1", flood, len(msgs))
 	}
 }

@@ -58,19 +58,24 @@ func watchPeak(t *testing.T, b *Browser) (stop func() int64) {
 func TestMemoryLimit(t *testing.T) {
 	const limit = 512 << 20
 	b := newTestBrowser(t, Options{JobMemory: limit})
+	const typed = `let hog = []; function setup() { createCanvas(50, 50); } function draw() { for (;;) hog.push(new Float64Array(1 << 22).fill(Math.random())); }`
 	for _, tc := range []struct {
 		name string
-		code string
+		job  *empplay.Job
 	}{
-		{"heap", `function setup() { createCanvas(50, 50); let a = []; for (;;) a.push({x: Math.random(), s: 'x'.repeat(1000)}); }`},
-		{"typed arrays", `let hog = []; function setup() { createCanvas(50, 50); for (;;) hog.push(new Float64Array(1 << 22).fill(Math.random())); }`},
+		{"heap", job(`function setup() { createCanvas(50, 50); let a = []; for (;;) a.push({x: Math.random(), s: 'x'.repeat(1000)}); }`, 50, 50)},
+		{"typed arrays", job(typed, 50, 50)},
+		{"typed arrays in a video", videoJob(typed, 50, 50, 1, 10, "")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.job.Type == empplay.TypeVideo {
+				needFFmpeg(t)
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			peak := watchPeak(t, b)
 			start := time.Now()
-			j := job(tc.code, 50, 50)
+			j := tc.job
 			j.TimeoutMs = 30000
 			_, err := b.Render(ctx, j)
 			took := time.Since(start)

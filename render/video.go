@@ -261,6 +261,8 @@ type recording struct {
 
 	mu     sync.Mutex
 	queue  []string      // the page's messages, in order
+	queued int           // bytes in queue
+	flood  bool          // the page sent more than maxVideoQueue ahead of the encoder
 	notify chan struct{} // a message was queued
 
 	enc              *video.Encoder
@@ -273,7 +275,14 @@ type recording struct {
 func (r *recording) listen(ev any) {
 	if ev, ok := ev.(*runtime.EventBindingCalled); ok && ev.Name == videoBinding {
 		r.mu.Lock()
-		r.queue = append(r.queue, ev.Payload)
+		if r.queued+len(ev.Payload) > maxVideoQueue {
+			// video.js waits for its frames to be taken; a page that
+			// calls the binding itself does not.
+			r.flood = true
+		} else {
+			r.queue = append(r.queue, ev.Payload)
+			r.queued += len(ev.Payload)
+		}
 		r.mu.Unlock()
 		select {
 		case r.notify <- struct{}{}:
@@ -282,12 +291,18 @@ func (r *recording) listen(ev any) {
 	}
 }
 
-func (r *recording) take() []string {
+// maxVideoQueue bounds the bytes of the page's messages waiting for the
+// encoder.
+const maxVideoQueue = 256 << 20
+
+// take returns the queued messages, and whether the page flooded the
+// queue (see maxVideoQueue).
+func (r *recording) take() ([]string, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	q := r.queue
-	r.queue = nil
-	return q
+	r.queue, r.queued = nil, 0
+	return q, r.flood
 }
 
 // run loads the job's page and records it until the page is done, fails
@@ -347,7 +362,12 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 	for {
 		select {
 		case <-r.notify:
-			for _, payload := range r.take() {
+			msgs, flood := r.take()
+			if flood {
+				return nil, "", empplay.Errorf(empplay.CodeSketchError,
+					"sketch error: the page sent more than %d MiB to the recorder ahead of the encoder", maxVideoQueue>>20)
+			}
+			for _, payload := range msgs {
 				out, done, err := r.handle(jctx, payload)
 				if err != nil && jctx.Err() != nil {
 					// ffmpeg was still at work when time ran out.

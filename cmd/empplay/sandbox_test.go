@@ -240,6 +240,20 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 // directories are under dir: the renderer processes in the process group
 // of a process that names dir.
 func renderersOf(dir string) []int {
+	var pids []int
+	for _, pid := range browserProcs(dir) {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		if err == nil && bytes.Contains(b, []byte("--type=renderer")) && !bytes.Contains(b, []byte("--top-chrome-webui")) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// browserProcs returns the processes of the browsers whose profile
+// directories are under dir: those in the process group of a process that
+// names dir.
+func browserProcs(dir string) []int {
 	groups := map[int]bool{}
 	for _, pid := range testenv.ProcessesUsing(dir) {
 		groups[procStat(pid, 2)] = true
@@ -247,16 +261,20 @@ func renderersOf(dir string) []int {
 	var pids []int
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || !groups[procStat(pid, 2)] {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err == nil && bytes.Contains(b, []byte("--type=renderer")) && !bytes.Contains(b, []byte("--top-chrome-webui")) {
+		if pid, err := strconv.Atoi(e.Name()); err == nil && groups[procStat(pid, 2)] {
 			pids = append(pids, pid)
 		}
 	}
 	return pids
+}
+
+// browsersRSS is the summed resident size of browserProcs(dir).
+func browsersRSS(dir string) int64 {
+	var rss int64
+	for _, pid := range browserProcs(dir) {
+		rss += procRSS(pid)
+	}
+	return rss
 }
 
 // procStat is field i (0-based, after the command name: 0 is the state,
