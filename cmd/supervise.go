@@ -41,6 +41,8 @@ type superviseFlags struct {
 	drain       time.Duration
 	maxAttempts int
 	serviceID   string
+	// printLimits prints the unit's memory limits and exits.
+	printLimits bool
 }
 
 func newSuperviseCmd(env *Env, g *globalFlags) *cobra.Command {
@@ -97,6 +99,7 @@ SIGHUP: restart the workers one at a time, no job lost.`,
 	bindEnv(fs, "stop-grace", "STOP_GRACE")
 	bindEnv(fs, "max-attempts", "MAX_ATTEMPTS")
 	bindEnv(fs, "service-id", "SERVICE_ID")
+	fs.BoolVar(&f.printLimits, "print-systemd-limits", false, "print a systemd drop-in with MemoryHigh and MemoryMax for WORKERS, BROWSER_RECYCLE_MEMORY_MB and BROWSER_JOB_MEMORY_MB, and exit")
 	return c
 }
 
@@ -143,6 +146,9 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 		if p.Name == supervisor.PoolPlaywright {
 			slots = p.Count
 		}
+	}
+	if f.printLimits {
+		return writeSystemdLimits(env.Stdout, f.workers, slots, f.browser.recycleMiB, f.browser.jobMemoryMiB)
 	}
 	if err := f.browser.check(); err != nil {
 		return err
