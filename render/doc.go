@@ -411,7 +411,6 @@
 //     caller's context, job.TimeoutMs and [Options.DefaultTimeout]); the
 //     page is stopped with Runtime.terminateExecution, so an infinite loop
 //     does not wedge the browser.
-//
 //   - memory_limit: the job's renderer went over [Options.JobMemory] (see
 //     "Memory and the sandbox"), or crashed near it.
 //
