@@ -68,6 +68,9 @@ render on it, as many as its memory allows after COMFYUI_GPU_MEMORY for each
 comfyui entry of WORKERS (see "empplay gpu"); the others render on the CPU.
 WebGL jobs go to the GPU slots while one is alive.
 
+Memory: --print-systemd-limits prints the unit's MemoryHigh and MemoryMax for
+WORKERS, BROWSER_RECYCLE_MEMORY_MB and BROWSER_JOB_MEMORY_MB as a drop-in.
+
 SIGTERM/SIGINT: workers stop fetching, finish or requeue their jobs within
 --drain-timeout, then the supervisor exits 0. A second signal kills at once.
 SIGHUP: restart the workers one at a time, no job lost.`,

@@ -100,3 +100,39 @@ func TestMemoryLimit(t *testing.T) {
 		})
 	}
 }
+
+func TestCrashError(t *testing.T) {
+	t.Parallel()
+	const limit = 1024 << 20
+	for _, tc := range []struct {
+		name      string
+		killed    int64 // by the guard
+		peak      int64
+		status    string // the browser's word on the crash
+		code      empplay.Code
+		retryable bool
+		msg       string
+	}{
+		{"killed by the guard", 1312 << 20, 1312 << 20, "killed", empplay.CodeMemoryLimit, false, "the sketch used 1312 MiB, over this worker's 1024 MiB limit per job"},
+		{"out of memory says the browser", 0, 300 << 20, "oom", empplay.CodeMemoryLimit, false, "ran out of memory"},
+		{"crashed near the limit", 0, 1000 << 20, "crashed", empplay.CodeMemoryLimit, false, "its renderer used 1000 MiB"},
+		{"crashed far from the limit", 0, 200 << 20, "crashed", empplay.CodeBrowserError, true, "the page crashed (crashed)"},
+		{"no word from the browser", 0, 200 << 20, "", empplay.CodeBrowserError, true, "the page crashed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tb := &tab{crashInfo: make(chan string, 1)}
+			if tc.status != "" {
+				tb.crashInfo <- tc.status
+			}
+			g := &memoryGuard{limit: limit}
+			g.killed.Store(tc.killed)
+			g.peak.Store(tc.peak)
+			err := tb.crashError(g)
+			var e *empplay.Error
+			if !errors.As(err, &e) || e.Code != tc.code || e.Retryable != tc.retryable || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("crashError = %#v (%v); want %s (retryable %v) saying %q", err, err, tc.code, tc.retryable, tc.msg)
+			}
+		})
+	}
+}
