@@ -35,7 +35,7 @@ const (
 // renderer (its code, the DOM, canvases, typed arrays) on top, the guard
 // stops a growing heap first. A lower V8 limit would fail the page
 // sooner in theory but not in practice: near its limit V8 collects
-// garbage over and over, for tens of seconds, before it gives up (a
+// garbage over and over, for many seconds, before it gives up (a
 // 384 MiB limit took 14 s to crash the page on Chromium 156), while
 // the guard stops the renderer within a sample of its crossing.
 func v8HeapLimitMiB(limit int64) int64 {

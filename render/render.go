@@ -36,9 +36,9 @@ const (
 // package doc); for a video job see [Browser.RenderVideo]. Errors are
 // [*empplay.Error]s: sketch failures are permanent (sketch_error,
 // network_blocked, missing_addon, webgl_unavailable, blank_canvas,
-// render_timeout, no_canvas), browser failures transient (browser_error),
-// after which the next Render starts a new Chromium. A cancelled ctx
-// returns its error unclassified.
+// render_timeout, no_canvas, memory_limit), browser failures transient
+// (browser_error), after which the next Render starts a new Chromium. A
+// cancelled ctx returns its error unclassified.
 //
 // The job's page is left (and its tab made ready for a later job, or
 // closed) after Render returns, in the background, and a tab for the next
