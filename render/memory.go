@@ -94,20 +94,35 @@ func (g *memoryGuard) run() {
 	t := time.NewTicker(memorySample)
 	defer t.Stop()
 	var pids []int
+	var before map[int]bool // the renderers that ran before the job
 	var scanned time.Time
 	for {
 		if time.Since(scanned) >= rendererRescan {
 			pids, scanned = renderers(g.pgid), time.Now()
-		}
-		for _, pid := range pids {
-			if m, over := g.measure(pid); over {
-				// At once: every sample more is hundreds of MiB more.
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-				g.tb.gone.Store(true)
-				g.killed.Store(m)
-				g.over <- m
-				return
+			if before == nil {
+				before = make(map[int]bool, len(pids))
+				for _, pid := range pids {
+					before[pid] = true
+				}
 			}
+		}
+		sample := make([]rendererMemory, 0, len(pids))
+		for _, pid := range pids {
+			m := procstat.RSS(pid)
+			if m > g.peak.Load() {
+				g.peak.Store(m)
+			}
+			sample = append(sample, rendererMemory{pid: pid, rss: m, before: before[pid]})
+		}
+		if kill, used := judgeMemory(sample, g.limit); len(kill) > 0 {
+			// At once: every sample more is hundreds of MiB more.
+			for _, pid := range kill {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+			g.tb.gone.Store(true)
+			g.killed.Store(used)
+			g.over <- used
+			return
 		}
 		select {
 		case <-g.quit:
@@ -117,17 +132,51 @@ func (g *memoryGuard) run() {
 	}
 }
 
-// measure returns the resident size of renderer pid and whether it is
-// over the limit. The resident size counts the pages of Chromium's code
-// the renderer shares with the browser's other processes (tens of MiB),
-// but it is what the kernel's accounting (and the unit's MemoryMax) sees,
-// and it costs one small read.
-func (g *memoryGuard) measure(pid int) (int64, bool) {
-	m := procstat.RSS(pid)
-	if m > g.peak.Load() {
-		g.peak.Store(m)
+// rendererMemory is one renderer's resident size in a sample. The resident
+// size counts the pages of Chromium's code the renderer shares with the
+// browser's other processes (tens of MiB), but it is what the kernel's
+// accounting (and the unit's MemoryMax) sees, and it costs one small read.
+type rendererMemory struct {
+	pid    int
+	rss    int64
+	before bool // it ran before the job started
+}
+
+// spreadSlack is what judgeMemory allows over the limit for a job spread
+// over several renderers, whose count takes in the renderers of the next
+// job's tab and of an idle tab (about 100 MiB each).
+const spreadSlack = 256 << 20
+
+// judgeMemory decides from one sample of a browser's renderers which to
+// kill for the job that runs, and how much the job used (0: none). A
+// renderer over limit is killed, alone. A page can also spread over
+// several renderers (a sandboxed iframe gets a process of its own): the
+// renderers started during the job and the largest of those that ran
+// before it (the job's page, when it was loaded ahead) are the job's, and
+// are all killed when together they use more than limit + spreadSlack.
+func judgeMemory(sample []rendererMemory, limit int64) (kill []int, used int64) {
+	var total, largest int64
+	largestPID := 0
+	for _, r := range sample {
+		if r.rss > limit {
+			return []int{r.pid}, r.rss
+		}
+		switch {
+		case !r.before:
+			total += r.rss
+			kill = append(kill, r.pid)
+		case r.rss > largest:
+			largest, largestPID = r.rss, r.pid
+		}
 	}
-	return m, m > g.limit
+	if largestPID != 0 {
+		total += largest
+		kill = append(kill, largestPID)
+	}
+	if total > limit+spreadSlack {
+		return kill, total
+	}
+	return nil, 0
 }
 
 // renderers returns the renderer processes in process group pgid (a

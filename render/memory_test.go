@@ -3,6 +3,7 @@ package render
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -66,6 +67,14 @@ func TestMemoryLimit(t *testing.T) {
 		{"heap", job(`function setup() { createCanvas(50, 50); let a = []; for (;;) a.push({x: Math.random(), s: 'x'.repeat(1000)}); }`, 50, 50)},
 		{"typed arrays", job(typed, 50, 50)},
 		{"typed arrays in a video", videoJob(typed, 50, 50, 1, 10, "")},
+		// A sandboxed iframe runs in a renderer of its own: each renderer
+		// stays under the limit, together they do not.
+		{"spread over two renderers", job(`let hog = []; function setup() { createCanvas(50, 50);
+  const f = document.createElement('iframe'); f.sandbox = 'allow-scripts';
+  f.srcdoc = '<script>let h = []; for (let i = 0; i < 9; i++) h.push(new Float64Array(1 << 22).fill(i)); setTimeout(() => 0, 1e6)</' + 'script>';
+  document.body.appendChild(f);
+  for (let i = 0; i < 9; i++) hog.push(new Float64Array(1 << 22).fill(i));
+  const end = Date.now() + 20000; while (Date.now() < end) {} }`, 50, 50)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.job.Type == empplay.TypeVideo {
@@ -132,6 +141,34 @@ func TestCrashError(t *testing.T) {
 			var e *empplay.Error
 			if !errors.As(err, &e) || e.Code != tc.code || e.Retryable != tc.retryable || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("crashError = %#v (%v); want %s (retryable %v) saying %q", err, err, tc.code, tc.retryable, tc.msg)
+			}
+		})
+	}
+}
+
+func TestJudgeMemory(t *testing.T) {
+	t.Parallel()
+	const limit = 1000 << 20
+	const mib = 1 << 20
+	for _, tc := range []struct {
+		name   string
+		sample []rendererMemory
+		kill   []int
+		used   int64
+	}{
+		{"all small", []rendererMemory{{1, 300 * mib, true}, {2, 100 * mib, true}, {3, 100 * mib, false}}, nil, 0},
+		{"one over", []rendererMemory{{1, 300 * mib, true}, {2, 1200 * mib, true}}, []int{2}, 1200 * mib},
+		{"a new one over", []rendererMemory{{1, 300 * mib, true}, {3, 1001 * mib, false}}, []int{3}, 1001 * mib},
+		{"spread: the largest old one and the new ones", []rendererMemory{{1, 700 * mib, true}, {2, 100 * mib, true}, {3, 600 * mib, false}},
+			[]int{3, 1}, 1300 * mib},
+		{"spread within the slack", []rendererMemory{{1, 900 * mib, true}, {2, 100 * mib, true}, {3, 120 * mib, false}}, nil, 0},
+		{"no renderer", nil, nil, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			kill, used := judgeMemory(tc.sample, limit)
+			if !slices.Equal(kill, tc.kill) || used != tc.used {
+				t.Errorf("judgeMemory = %v, %d MiB; want %v, %d MiB", kill, used>>20, tc.kill, tc.used>>20)
 			}
 		})
 	}
