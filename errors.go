@@ -24,14 +24,15 @@ const (
 	CodeUnsupported    Code = "unsupported"       // a valid job this worker cannot render yet
 
 	// The sketch itself failed.
-	CodeSketchError    Code = "sketch_error"      // uncaught exception or rejection in the sketch
-	CodeRenderTimeout  Code = "render_timeout"    // the sketch did not finish drawing before the deadline
-	CodeNoCanvas       Code = "no_canvas"         // the sketch never created a canvas
-	CodeBlankCanvas    Code = "blank_canvas"      // every pixel of the picture is the same colour (or transparent)
-	CodeMissingAddon   Code = "missing_addon"     // the sketch uses a p5 add-on or library that is not loaded (p5.sound, ml5, ...)
-	CodeNoWebGL        Code = "webgl_unavailable" // the browser could not create the WebGL context the sketch asked for
-	CodeNetworkBlocked Code = "network_blocked"   // the sketch failed after a request that was blocked (sketches run offline)
-	CodeMemoryLimit    Code = "memory_limit"      // the sketch used more memory than the worker allows one job
+	CodeSketchError      Code = "sketch_error"      // uncaught exception or rejection in the sketch
+	CodeRenderTimeout    Code = "render_timeout"    // the sketch did not finish drawing before the deadline
+	CodeNoCanvas         Code = "no_canvas"         // the sketch never created a canvas
+	CodeBlankCanvas      Code = "blank_canvas"      // every pixel of the picture is the same colour (or transparent)
+	CodeMissingAddon     Code = "missing_addon"     // the sketch uses a p5 add-on or library that is not loaded (p5.sound, ml5, ...)
+	CodeNoWebGL          Code = "webgl_unavailable" // the browser could not create the WebGL context the sketch asked for
+	CodeNetworkBlocked   Code = "network_blocked"   // the sketch failed after a request that was blocked (sketches run offline)
+	CodeAssetUnavailable Code = "asset_unavailable" // a file the job declared (or a component output) could not be fetched
+	CodeMemoryLimit      Code = "memory_limit"      // the sketch used more memory than the worker allows one job
 
 	// Infrastructure: usually transient.
 	CodeBrowserError Code = "browser_error" // Chromium crashed or the DevTools connection failed

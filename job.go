@@ -119,6 +119,11 @@ type Job struct {
 	// [MaxInlineBytes]) instead of uploading it: the HTTP API's way of
 	// returning the bytes without a round trip through Blob Storage.
 	Inline bool `json:"inline,omitempty"`
+	// Assets maps a name the code uses (a relative path such as
+	// "data/tile.png", a site-absolute path such as "/fonts/Inter.otf", or
+	// a full URL) to the http(s) URL the worker fetches it from. See
+	// jobassets.go.
+	Assets map[string]string `json:"assets,omitempty"`
 
 	// Raw is the exact payload the job was parsed from.
 	Raw []byte `json:"-"`
@@ -304,6 +309,9 @@ func (j *Job) Validate() error {
 	if j.TimeoutMs < 0 {
 		return Errorf(CodeInvalidField, "field \"timeoutMs\" must not be negative")
 	}
+	if err := j.checkAssets(); err != nil {
+		return err
+	}
 	return j.checkCapture()
 }
 
@@ -391,7 +399,9 @@ func (j *Job) CheckVideo() error {
 	if math.IsNaN(fps) || fps < MinVideoFPS || fps > MaxVideoFPS {
 		return Errorf(CodeInvalidField, "field \"fps\" is %v; it must be between %d and %d", j.FPS, MinVideoFPS, MaxVideoFPS)
 	}
-	if fps != math.Trunc(fps) && fps*1000 != math.Trunc(fps*1000) {
+	// fps x 1000 must be whole, up to the float64 error of the product
+	// (1.001 x 1000 is 1000.9999999999999).
+	if m := fps * 1000; math.Abs(m-math.Round(m)) > 1e-6 {
 		return Errorf(CodeInvalidField, "field \"fps\" is %v; it may have at most 3 decimals", j.FPS)
 	}
 	n := j.VideoFrames()

@@ -1,6 +1,8 @@
 package empplay
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +39,15 @@ func parseCases() []parseCase {
 		{"scale factor too small", `{` + ok + `,"deviceScaleFactor":0.5}`, CodeInvalidField, `"deviceScaleFactor"`},
 		{"scale factor too big", `{` + ok + `,"deviceScaleFactor":5}`, CodeInvalidField, `"deviceScaleFactor"`},
 		{"scaled output too big", `{` + ok + `,"width":4096,"deviceScaleFactor":3}`, CodeSizeOutOfRange, "8192"},
+		{"assets", `{` + ok + `,"assets":{"data/tile.png":"https://cdn.example.com/t.png","/fonts/a.otf":"https://cdn.example.com/a.otf","https://x.example/y.json":"https://cdn.example.com/y.json"}}`, "", ""},
+		{"component sources", `{` + ok + `,"context":{"components":[{"id":1,"nodeName":"comfy","nodeAlias":"base","nodeResponse":{"src":"https://cdn.example.com/base.png"}},{"id":2,"nodeResponse":{}}]}}`, "", ""},
+		{"assets as a list", `{` + ok + `,"assets":["a.png"]}`, CodeInvalidField, `"assets"`},
+		{"asset source not http", `{` + ok + `,"assets":{"a.png":"file:///etc/passwd"}}`, CodeInvalidField, `must be an http(s) URL, got "file:///etc/passwd"`},
+		{"asset source relative", `{` + ok + `,"assets":{"a.png":"b.png"}}`, CodeInvalidField, `must be an http(s) URL`},
+		{"asset source with user info", `{` + ok + `,"assets":{"a.png":"https://u:p@cdn.example.com/a.png"}}`, CodeInvalidField, `must be an http(s) URL`},
+		{"asset name empty", `{` + ok + `,"assets":{" ":"https://cdn.example.com/a.png"}}`, CodeInvalidField, `not a usable name`},
+		{"asset name with another scheme", `{` + ok + `,"assets":{"data:image/png,x":"https://cdn.example.com/a.png"}}`, CodeInvalidField, `must be a path or an http(s) URL`},
+		{"component source not http", `{` + ok + `,"context":{"components":[{"nodeResponse":{"src":"javascript:alert(1)"}}]}}`, CodeInvalidField, `nodeResponse.src`},
 		{"not json", `hello`, CodeInvalidJSON, "not a JSON object"},
 		{"truncated json", `{"type":"p5"`, CodeInvalidJSON, "not valid JSON"},
 		{"json array", `[1,2]`, CodeInvalidJSON, "not a JSON object"},
@@ -71,11 +82,26 @@ func parseCases() []parseCase {
 		{"bad p5Version", `{` + ok + `,"p5Version":"3"}`, CodeInvalidField, "p5Version"},
 		{"bad gpuComplexity", `{` + ok + `,"gpuComplexity":"extreme"}`, CodeInvalidField, "gpuComplexity"},
 		{"id with space", `{` + ok + `,"id":"a b"}`, CodeInvalidField, `"id"`},
+		{"id too long", `{` + ok + `,"id":"` + strings.Repeat("i", 201) + `"}`, CodeInvalidField, `"id"`},
+		{"id with a brace", `{` + ok + `,"id":"a{b"}`, CodeInvalidField, `"id"`},
+		{"js with only javascript", `{"type":"js","javascript":"document.title='x'","width":10,"height":10,"bucket":"renders","filename":"x.png"}`, "", ""},
+		{"js with empty html and javascript", `{"type":"js","html":"","javascript":"","width":10,"height":10,"bucket":"renders","filename":"x.png"}`, CodeMissingField, "html"},
+		{"js with a capture delay", `{"type":"js","html":"x","width":10,"height":10,"bucket":"renders","filename":"x.png","captureDelayMs":100}`, "", ""},
+		{"outputType is for js jobs only", `{` + ok + `,"outputType":"pdf"}`, "", ""},
+		{"code only white space", `{` + ok + `,"code":" \n\t\u3000"}`, CodeMissingField, `"code"`},
+		{"prefix with a trailing slash", `{` + ok + `,"prefix":"a/b/"}`, "", ""},
+		{"prefix with an empty segment", `{` + ok + `,"prefix":"a//b"}`, CodeInvalidPath, "//"},
+		{"filename dot", `{` + ok + `,"filename":"."}`, CodeInvalidPath, ".."},
+		{"context hash as number", `{` + ok + `,"context":{"hash":5}}`, CodeInvalidField, "hash"},
+		{"negative timeoutMs", `{` + ok + `,"timeoutMs":-1}`, CodeInvalidField, "timeoutMs"},
+		{"replyTo too long", `{` + ok + `,"replyTo":"` + strings.Repeat("r", 513) + `"}`, CodeInvalidField, "replyTo"},
+		{"selector too long", `{` + ok + `,"captureSelector":"` + strings.Repeat("s", 501) + `"}`, CodeInvalidField, "captureSelector"},
 		{"valid video", `{` + vid + `}`, "", ""},
 		{"valid video without fps", `{"type":"video","code":"x","duration":2,"width":10,"height":10,"bucket":"renders","filename":"v.mp4"}`, "", ""},
 		{"valid webm", `{` + vid + `,"format":"webm"}`, "", ""},
 		{"valid gif", `{` + vid + `,"format":"gif","fps":25}`, "", ""},
 		{"valid fractional fps", `{` + vid + `,"fps":29.97}`, "", ""},
+		{"valid fps with three decimals", `{` + vid + `,"fps":1.001}`, "", ""},
 		{"video without duration", `{"type":"video","code":"x","fps":30,"width":10,"height":10,"bucket":"renders","filename":"v.mp4"}`, CodeMissingField, `"duration"`},
 		{"video negative duration", `{` + vid + `,"duration":-1}`, CodeInvalidField, `"duration"`},
 		{"video too long", `{` + vid + `,"duration":121}`, CodeInvalidField, "120 seconds"},
@@ -87,6 +113,7 @@ func parseCases() []parseCase {
 		{"video under one frame", `{` + vid + `,"duration":0.001}`, CodeInvalidField, "less than one frame"},
 		{"video too big", `{` + vid + `,"width":4096,"height":4096}`, CodeSizeOutOfRange, "3840x2160"},
 		{"video bad format", `{` + vid + `,"format":"avi"}`, CodeInvalidField, `"format"`},
+		{"gif at 50 fps", `{` + vid + `,"format":"gif","fps":50}`, "", ""},
 		{"gif fps too high", `{` + vid + `,"format":"gif","fps":60}`, CodeInvalidField, "GIF"},
 		{"gif too many frames", `{` + vid + `,"format":"gif","duration":30,"fps":25}`, CodeInvalidField, "GIF"},
 	}
@@ -120,26 +147,50 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func TestIDFor(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name, raw, want string
-	}{
+// idCase is one row of TestIDFor; TestJobIDVectors hands them to the
+// TypeScript client's tests too. want "" means the SHA-256 of raw.
+type idCase struct {
+	name, raw, want string
+}
+
+func idCases() []idCase {
+	return []idCase{
 		{"explicit id", `{"id":"job-1","type":"p5"}`, "job-1"},
 		// sha256 of the exact bytes, as `printf %s '{"type":"p5"}' | sha256sum` prints it.
 		{"derived", `{"type":"p5"}`, "13cea268aca4f64fdf0ddb423ea5041a23040fb657715f82bb92acd5dbe64f57"},
 		{"numeric id is ignored", `{"id":5}`, ""},
 		{"invalid id is ignored", `{"id":"a b"}`, ""},
 		{"not json", `nope`, ""},
-	} {
+		{"empty id is ignored", `{"id":""}`, ""},
+		{"id in another case", `{"ID":"upper"}`, "upper"},
+		{"last of two ids", `{"id":"first","Id":"second"}`, "second"},
+		{"later null id", `{"id":"first","id":null}`, ""},
+		{"escaped id", `{"\u0069d":"\u006aob"}`, "job"},
+		{"id with a brace", `{"id":"a{b"}`, ""},
+		{"id of 200 bytes", `{"id":"` + strings.Repeat("é", 100) + `"}`, strings.Repeat("é", 100)},
+		{"id of 201 bytes", `{"id":"x` + strings.Repeat("é", 100) + `"}`, ""},
+		{"id after an overflowing id", `{"id":1e400,"id":"x"}`, ""},
+		{"id beside an overflowing number", `{"n":1e400,"id":"x"}`, "x"},
+		{"id in a nested object only", `{"a":{"id":"x"}}`, ""},
+		{"trailing data", `{"id":"x"} {}`, ""},
+		{"surrounding white space", " \n{\"id\":\"x\"}\t", "x"},
+		{"byte order mark", "\ufeff{\"id\":\"x\"}", ""},
+	}
+}
+
+func TestIDFor(t *testing.T) {
+	t.Parallel()
+	for _, tc := range idCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			got := IDFor([]byte(tc.raw))
-			if tc.want != "" && got != tc.want {
-				t.Fatalf("IDFor = %s; want %s", got, tc.want)
+			sum := sha256.Sum256([]byte(tc.raw))
+			want := tc.want
+			if want == "" {
+				want = hex.EncodeToString(sum[:])
 			}
-			if tc.want == "" && len(got) != 64 {
-				t.Fatalf("IDFor = %s; want a 64-hex sha256", got)
+			if got != want {
+				t.Fatalf("IDFor = %s; want %s", got, want)
 			}
 		})
 	}

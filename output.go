@@ -28,6 +28,9 @@ type Output struct {
 	// Warnings are the errors that did not stop the sketch, as they had
 	// happened when the picture was taken (at most 20 of 500 characters).
 	Warnings []string
+	// AssetHits and AssetMisses count the job's files that came from the
+	// worker's cache and from the network.
+	AssetHits, AssetMisses int
 }
 
 // Delivery is one payload taken from the queue, owned by the worker that

@@ -51,4 +51,8 @@ type JobEvent struct {
 	// Renderer is the WebGL renderer string that drew the job; empty for
 	// a job without WebGL.
 	Renderer string `json:"renderer,omitempty"`
+	// AssetHits and AssetMisses count the job's files that came from the
+	// worker's asset cache and from the network.
+	AssetHits   int `json:"assetHits,omitempty"`
+	AssetMisses int `json:"assetMisses,omitempty"`
 }

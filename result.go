@@ -55,6 +55,11 @@ type Timings struct {
 	UploadMs float64 `json:"uploadMs,omitempty"`
 	VerifyMs float64 `json:"verifyMs,omitempty"` // CDN verification
 	TotalMs  float64 `json:"totalMs"`            // pickup to result
+	// AssetHits and AssetMisses count the files the job loaded (declared
+	// assets, component outputs) that came from the worker's cache and
+	// from the network.
+	AssetHits   int `json:"assetHits,omitempty"`
+	AssetMisses int `json:"assetMisses,omitempty"`
 }
 
 // Failed builds the failed result for err.

@@ -4,5 +4,6 @@
 // and a native job API (/v1/jobs). Every request becomes a job on the
 // queue, rendered by the supervised workers with their limits, retries and
 // isolation; the handlers only submit, wait (always bounded) and translate
-// results into HTTP statuses.
+// results into HTTP statuses. GET /openapi.json describes every route, with
+// the queue's wire schemas (package schema) as its Job and Result.
 package api

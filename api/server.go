@@ -60,6 +60,7 @@ type Server struct {
 	ready   func() bool
 	fetch   *pageFetcher
 	waiting chan struct{}
+	spec    []byte // GET /openapi.json
 	logger  *slog.Logger
 }
 
@@ -71,7 +72,11 @@ func New(cfg Config, q Queue, ready func() bool, client *http.Client, logger *sl
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, q: q, ready: ready, fetch: f, waiting: make(chan struct{}, cfg.MaxWaiting), logger: logger}, nil
+	spec, err := buildOpenAPI()
+	if err != nil {
+		return nil, err
+	}
+	return &Server{cfg: cfg, q: q, ready: ready, fetch: f, waiting: make(chan struct{}, cfg.MaxWaiting), spec: spec, logger: logger}, nil
 }
 
 // Register adds the API's routes to mux.

@@ -20,6 +20,7 @@ import (
 type metrics struct {
 	reg             *prometheus.Registry
 	jobs            *prometheus.CounterVec
+	assets          *prometheus.CounterVec
 	jobSeconds      *prometheus.HistogramVec
 	restarts        *prometheus.CounterVec
 	browserRestarts *prometheus.CounterVec
@@ -49,6 +50,9 @@ type metrics struct {
 func newMetrics() *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
+		assets: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "empplay_asset_files_total", Help: "Files jobs loaded (declared assets, component outputs), by where they came from: hit (the worker's cache) or miss (the network).",
+		}, []string{"cache"}),
 		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "empplay_jobs_total", Help: "Jobs finished by the workers, by job type and outcome (success, failed, retry, requeued).",
 		}, []string{"type", "outcome", "error_code"}),
@@ -111,7 +115,7 @@ func newMetrics() *metrics {
 		}, []string{"gpu", "name"}),
 		slotInfo: map[string][3]string{},
 	}
-	m.reg.MustRegister(m.jobs, m.jobSeconds, m.restarts, m.browserRestarts, m.memory, m.lastFetchAge,
+	m.reg.MustRegister(m.assets, m.jobs, m.jobSeconds, m.restarts, m.browserRestarts, m.memory, m.lastFetchAge,
 		m.ready, m.queueDepth, m.oldestAge, m.redisUp,
 		m.jobsByRenderer, m.workerGPU, m.gpuDegraded, m.gpuMemory, m.gpuLimit, m.gpuSlots, m.gpuWorkers, m.gpuTotal, m.gpuFree,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -131,6 +135,8 @@ func (m *metrics) observe(slot int, r empplay.Report, nowMs int64) {
 		m.jobs.WithLabelValues(d.Type, d.Outcome, string(d.ErrorCode)).Inc()
 		m.jobSeconds.WithLabelValues(d.Type, d.Outcome).Observe(d.Seconds)
 		m.jobsByRenderer.WithLabelValues(d.Type, d.Outcome, rendererKind(d.Renderer), d.Renderer).Inc()
+		m.assets.WithLabelValues("hit").Add(float64(d.AssetHits))
+		m.assets.WithLabelValues("miss").Add(float64(d.AssetMisses))
 	}
 	m.observeGPU(s, r)
 	if r.BrowserRestart != "" {

@@ -19,6 +19,7 @@ import (
 
 type renderFlags struct {
 	browser browserFlags
+	assets  assetFlags
 	out     string
 	width   int
 	height  int
@@ -102,6 +103,13 @@ Math.random, p5's random() and noise() are seeded from the hash.`,
 			if err := job.Validate(); err != nil {
 				return empplay.ConfigError(err)
 			}
+			// The artist's own machine: the job's own sources are allowed,
+			// with ASSET_ORIGINS and the usual limits and cache.
+			fetch, limits, err := f.assets.build(job.SourceURLs(), f.browser.timeout())
+			if err != nil {
+				return err
+			}
+			f.browser.fetcher, f.browser.assetLimits = fetch, limits
 			ctx := c.Context()
 			br, err := f.browser.start(ctx, logger)
 			if err != nil {
@@ -150,6 +158,7 @@ Math.random, p5's random() and noise() are seeded from the hash.`,
 	}
 	fs := c.Flags()
 	f.browser.register(fs)
+	f.assets.register(fs)
 	fs.StringVarP(&f.out, "output", "o", "out.png", "PNG file to write")
 	fs.IntVar(&f.width, "width", 800, "canvas/viewport width in pixels")
 	fs.IntVar(&f.height, "height", 800, "canvas/viewport height in pixels")

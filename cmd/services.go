@@ -16,6 +16,7 @@ import (
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/assets"
 	"github.com/empplay/empplay/cdn"
+	"github.com/empplay/empplay/fetcher"
 	"github.com/empplay/empplay/gpu"
 	"github.com/empplay/empplay/queue"
 	"github.com/empplay/empplay/render"
@@ -116,6 +117,9 @@ type browserFlags struct {
 	extra        string
 	ffmpeg       string
 	isolation    string
+	// fetcher and assetLimits are set by the worker (see assetFlags).
+	fetcher      *fetcher.Fetcher
+	assetLimits  render.AssetLimits
 	jobMemoryMiB int
 	sandbox      string
 	// sandboxState is the sandbox policy resolved by check.
@@ -160,6 +164,8 @@ func (b *browserFlags) options(backend gpu.Backend) render.Options {
 		DefaultTimeout: b.timeout(),
 		RecycleAfter:   b.recycleAfter,
 		RecycleMemory:  int64(b.recycleMiB) << 20,
+		Assets:         b.fetcher,
+		AssetLimits:    b.assetLimits,
 		JobMemory:      int64(b.jobMemoryMiB) << 20,
 		Sandbox:        b.sandbox,
 	}

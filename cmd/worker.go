@@ -25,6 +25,7 @@ type workerFlags struct {
 	redis       redisFlags
 	storage     storageFlags
 	browser     browserFlags
+	assets      assetFlags
 	gpu         gpuFlags
 	gpuShare    gpuWorkerFlags
 	oneJob      bool
@@ -60,6 +61,7 @@ SIGTERM stops fetching at once, lets the job in hand finish within
 	f.redis.register(fs)
 	f.storage.register(fs)
 	f.browser.register(fs)
+	f.assets.register(fs)
 	f.gpu.register(fs)
 	f.gpuShare.register(fs)
 	fs.BoolVar(&f.oneJob, "once", false, "process one job, print its result and exit")
@@ -97,6 +99,11 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 	if err != nil {
 		return err
 	}
+	fetch, limits, err := f.assets.build([]string{f.storage.cdnURI, blob.Endpoint()}, f.browser.timeout())
+	if err != nil {
+		return err
+	}
+	f.browser.fetcher, f.browser.assetLimits = fetch, limits
 	rc, err := f.redis.client(ctx)
 	if err != nil {
 		return err
@@ -150,6 +157,7 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 		DrainTimeout:  f.drain,
 		MaxAttempts:   f.maxAttempts,
 		GPU:           backend != gpu.CPU,
+		Sources:       fetch.Origins(),
 	}, q, browser, blob, verifier, logger)
 	if degraded != "" {
 		w.DegradeGPU(ctx, degraded)

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/schematest"
 	"github.com/empplay/empplay/internal/testenv"
 	"github.com/empplay/empplay/queue"
 )
@@ -193,6 +194,11 @@ func TestPoisonJobDeadLettersAfterMaxAttempts(t *testing.T) {
 	if r.Success || r.ErrorCode != empplay.CodeMaxAttempts || r.Attempts != maxAttempts {
 		t.Fatalf("dead job result %+v; want failed max_attempts after %d attempts", r, maxAttempts)
 	}
+	stored, err := c.Do(ctx, c.B().Get().Key(q.Keys().Result(id)).Build()).AsBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	schematest.CheckResult(t, stored)
 	if n := llen(t, c, q.Keys().Dead()); n != 1 {
 		t.Fatalf("dead-letter list holds %d; want 1", n)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 
 	"github.com/empplay/empplay/assets"
+	"github.com/empplay/empplay/fetcher"
 	"github.com/empplay/empplay/gpu"
 	"github.com/empplay/empplay/internal/procstat"
 )
@@ -90,6 +91,12 @@ type Options struct {
 	// together use more than this many bytes (proportional set size).
 	// Default 1.5 GiB.
 	RecycleMemory int64
+	// Assets fetches the files jobs declare and the outputs of earlier
+	// workflow steps (see package fetcher); nil blocks them like any other
+	// request.
+	Assets *fetcher.Fetcher
+	// AssetLimits bound what one job's assets may cost.
+	AssetLimits AssetLimits
 	// JobMemory bounds the memory of one job's renderer process, in bytes
 	// (its resident size, sampled every 150 ms while the job runs). A job
 	// whose renderer goes over it has the renderer killed at once and

@@ -81,6 +81,13 @@
 // continues the page's request for it to http://assets.empplay.invalid,
 // the one name the host resolver maps, to the server's port): fulfilling
 // it through the DevTools protocol would send a megabyte of base64 per job.
+// A request for a file the job is entitled to (a name in its assets
+// field, resolved against the page's URL as the browser resolves it, or a
+// component's nodeResponse.src) is fulfilled with bytes the worker fetched
+// itself through [Options.Assets] (package fetcher: allowed origins, size
+// and time limits, a shared cache), with the source's Content-Type and
+// CORS headers; a file that cannot be fetched fails the job with
+// asset_unavailable. A name another job declared is nothing to this one.
 // Every other request the page makes is failed by the DevTools Fetch
 // interception, and the host resolver maps every name, IP literals
 // included, to nothing, which also closes WebSocket and WebRTC. No request

@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/cdproto/inspector"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
 
 	"github.com/empplay/empplay"
 )
@@ -91,6 +92,8 @@ func (tb *tab) serve(ev *fetch.EventRequestPaused) {
 		_, err = cdp.Call(tb.ctx, target, fetch.ContinueRequest, fetch.ContinueRequestParams{
 			RequestID: ev.RequestID, URL: tb.assets.url(url),
 		})
+	case pg != nil && ev.Request.Method == "GET" && !ok && pg.assetSource(origin, url) != "":
+		err = tb.serveAsset(target, ev, pg, pg.assetSource(origin, url))
 	case ok && ev.Request.Method == "GET":
 		headers := []*fetch.HeaderEntry{
 			{Name: "Content-Type", Value: r.mime},
@@ -141,6 +144,9 @@ func (tb *tab) attempt(method, url string) {
 	if _, ok := tb.page.Load().resource(origin, url); ok && (method == "GET" || method == "") {
 		return
 	}
+	if tb.page.Load().assetSource(origin, url) != "" && (method == "GET" || method == "") {
+		return
+	}
 	if len(url) > maxBlockedURL {
 		url = url[:maxBlockedURL] + "..."
 	}
@@ -178,6 +184,9 @@ func (tb *tab) blockedAny() bool {
 // that fails after one most likely failed because of it. The message
 // lists them (see explain).
 func (tb *tab) failure(code empplay.Code, msg string) error {
+	if err := tb.page.Load().assetErr(); err != nil {
+		return err
+	}
 	if tb.blockedAny() {
 		code = empplay.CodeNetworkBlocked
 		msg = "network blocked: " + msg
@@ -208,4 +217,30 @@ func (tb *tab) blockedList() string {
 		list += fmt.Sprintf(" and %d more", more)
 	}
 	return list
+}
+
+// serveAsset answers the page's request for a file it is entitled to with
+// the bytes the worker fetched from src. A file that cannot be fetched
+// fails the request (and, through pageAssets.err, the job).
+func (tb *tab) serveAsset(target *chromedp.Target, ev *fetch.EventRequestPaused, pg *page, src string) error {
+	file, err := pg.assets.get(tb.ctx, src)
+	if err != nil {
+		tb.logger.Debug("asset unavailable", "err", err)
+		_, ferr := cdp.Call(tb.ctx, target, fetch.FailRequest, fetch.FailRequestParams{
+			RequestID: ev.RequestID, ErrorReason: network.ErrorReasonFailed,
+		})
+		return ferr
+	}
+	_, err = cdp.Call(tb.ctx, target, fetch.FulfillRequest, fetch.FulfillRequestParams{
+		RequestID:    ev.RequestID,
+		ResponseCode: 200,
+		ResponseHeaders: []*fetch.HeaderEntry{
+			{Name: "Content-Type", Value: file.ContentType},
+			{Name: "Cache-Control", Value: "no-store"},
+			// Readable pixels for loadImage and WebGL textures.
+			{Name: "Access-Control-Allow-Origin", Value: "*"},
+		},
+		Body: file.Body,
+	})
+	return err
 }

@@ -52,7 +52,7 @@ func TestJSDocument(t *testing.T) {
 	})
 	t.Run("escaping", func(t *testing.T) {
 		j := jsJob("<p>x</p>", "a::after{content:'</style>'}", "var s = '</SCRIPT><script>alert(1)<!--';", 10, 10, empplay.OutputHTML)
-		doc := exportJS(j)
+		doc := exportJS(j, nil)
 		if strings.Count(strings.ToLower(doc), "</script>") != 1 || strings.Count(doc, "</style>") != 1 {
 			t.Errorf("the css or javascript closes its element early:\n%s", doc)
 		}
@@ -86,8 +86,8 @@ func TestNewJSPage(t *testing.T) {
 	if got := string(pg.resources[sketchPath].body); got != j.JavaScript {
 		t.Errorf("sketch.js = %q", got)
 	}
-	if string(pg.export) != exportJS(j) {
-		t.Errorf("export is not exportJS(job)")
+	if string(pg.export) != exportJS(j, nil) {
+		t.Errorf("export is not exportJS(job, nil)")
 	}
 }
 
@@ -231,7 +231,7 @@ func checkExport(t *testing.T, j *empplay.Job, body []byte) {
 			t.Errorf("the html contains %q:\n%s", bad, doc)
 		}
 	}
-	if !bytes.Equal(body, []byte(exportJS(j))) {
-		t.Errorf("the html is not exportJS(job)")
+	if !bytes.Equal(body, []byte(exportJS(j, nil))) {
+		t.Errorf("the html is not exportJS(job, nil)")
 	}
 }

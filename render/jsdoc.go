@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/empplay/empplay"
@@ -35,7 +36,7 @@ func newJSPage(job *empplay.Job) (*page, error) {
 			u:          {mime: "text/html; charset=utf-8", body: []byte(doc)},
 			sketchPath: {mime: "text/javascript; charset=utf-8", body: []byte(job.JavaScript)},
 		},
-		export:     []byte(exportJS(job)),
+		export:     []byte(exportJS(job, nil)),
 		mode:       modeJS,
 		waitSignal: cfg.WaitSignal,
 	}, nil
@@ -44,12 +45,40 @@ func newJSPage(job *empplay.Job) (*page, error) {
 // exportJS is a js job as one self-contained HTML file: the html with the
 // css in a <style> and the javascript in a <script>, both inline, placed
 // as on the rendered page. empplay adds nothing else: no prelude, no URL.
-func exportJS(job *empplay.Job) string {
+//
+// files maps the declared asset names the page loaded to data: URLs: each
+// reference to such a name in the html, css or javascript (the name, or
+// "./" and the name, between quotes, parentheses, "=" or spaces) becomes
+// its data: URL, so the file still shows them offline. A name the code
+// builds at run time is not found this way and stays a reference.
+func exportJS(job *empplay.Job, files map[string]string) string {
+	html, css, code := inlineNames(job.HTML, files), inlineNames(job.CSS, files), inlineNames(job.JavaScript, files)
 	script := ""
-	if job.JavaScript != "" {
-		script = "<script>\n" + escapeScript(job.JavaScript) + "\n</script>\n"
+	if code != "" {
+		script = "<script>\n" + escapeScript(code) + "\n</script>\n"
 	}
-	return jsDocument(job.HTML, "", job.CSS, script)
+	return jsDocument(html, "", css, script)
+}
+
+// inlineNames replaces the references to the names in files in s (see
+// exportJS), longest names first.
+func inlineNames(s string, files map[string]string) string {
+	if len(files) == 0 || s == "" {
+		return s
+	}
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	slices.SortFunc(names, func(a, b string) int { return len(b) - len(a) })
+	for _, name := range names {
+		bare := strings.TrimPrefix(name, "./")
+		re := regexp.MustCompile(`(["'(=\s])(?:\./)?` + regexp.QuoteMeta(bare) + `(["')\s>])`)
+		s = re.ReplaceAllStringFunc(s, func(m string) string {
+			return m[:1] + files[name] + m[len(m)-1:]
+		})
+	}
+	return s
 }
 
 var (

@@ -97,11 +97,16 @@ func (tb *tab) pageOutput(ctx context.Context, job *empplay.Job, pg *page, m *me
 			Name: job.BlobName(), MimeType: "image/png", Body: res.Data, Width: cfg.Width, Height: cfg.Height,
 		})
 	}
+	export := pg.export
+	if files := pg.assets.inline(job); len(files) > 0 {
+		// The files the page loaded, inside the file, so it views offline.
+		export = []byte(exportJS(job, files))
+	}
 	switch job.OutputType {
 	case empplay.OutputHTML:
-		out.Artifacts = append(out.Artifacts, empplay.Artifact{Name: job.BlobName(), MimeType: "text/html", Body: pg.export})
+		out.Artifacts = append(out.Artifacts, empplay.Artifact{Name: job.BlobName(), MimeType: "text/html", Body: export})
 	case empplay.OutputBoth:
-		out.Artifacts = append(out.Artifacts, empplay.Artifact{Name: htmlName(job.BlobName()), MimeType: "text/html", Body: pg.export})
+		out.Artifacts = append(out.Artifacts, empplay.Artifact{Name: htmlName(job.BlobName()), MimeType: "text/html", Body: export})
 	}
 	return out, nil
 }

@@ -84,6 +84,8 @@ type page struct {
 	waitSignal bool
 	// major is the p5 major version a p5 page loads ("1" or "2").
 	major string
+	// assets are the files the job may load besides its own (nil: none).
+	assets *pageAssets
 	// shell marks a p5 page loaded ahead of its job (see warmPage): its
 	// requests for job.js and sketch.js wait until the job's page takes
 	// over the tab.
@@ -125,4 +127,22 @@ func (p *page) resource(origin, url string) (resource, bool) {
 	}
 	r, ok := p.resources[url]
 	return r, ok
+}
+
+// assetSource is the URL the worker fetches for a request of the page at
+// origin, "" when the page is not entitled to it. A nil page has none.
+func (p *page) assetSource(origin, url string) string {
+	if p == nil {
+		return ""
+	}
+	src, _ := p.assets.source(origin, url)
+	return src
+}
+
+// assetErr is the first of the page's files that could not be fetched.
+func (p *page) assetErr() error {
+	if p == nil {
+		return nil
+	}
+	return p.assets.err()
 }

@@ -74,6 +74,8 @@ func (b *Browser) Render(ctx context.Context, job *empplay.Job) (*empplay.Output
 		}
 	}
 
+	pg.assets = newPageAssets(job, b.opts.Assets, b.opts.AssetLimits)
+
 	b.jobMu.Lock()
 	defer b.jobMu.Unlock()
 	b.mu.Lock()
@@ -88,6 +90,14 @@ func (b *Browser) Render(ctx context.Context, job *empplay.Job) (*empplay.Output
 	b.background(func() { b.prewarm(inst) })
 	out, broken, err := b.run(ctx, tb, job, pg, b.deadline(ctx, job))
 	b.finish(tb, broken)
+	if aerr := pg.assets.err(); aerr != nil && ctx.Err() == nil {
+		// A file the sketch was entitled to and did not get: the picture
+		// is not what it meant, whatever the page made of it.
+		return nil, aerr
+	}
+	if out != nil {
+		out.AssetHits, out.AssetMisses = pg.assets.stats()
+	}
 	return out, err
 }
 

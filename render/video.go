@@ -149,6 +149,7 @@ func (b *Browser) RenderVideo(ctx context.Context, job *empplay.Job, opts VideoO
 	if err != nil {
 		return nil, err
 	}
+	pg.assets = newPageAssets(job, b.opts.Assets, b.opts.AssetLimits)
 
 	b.jobMu.Lock()
 	defer b.jobMu.Unlock()
@@ -163,6 +164,12 @@ func (b *Browser) RenderVideo(ctx context.Context, job *empplay.Job, opts VideoO
 	out, broken, err := rec.run(ctx, pg, b.deadline(ctx, job))
 	rec.mem.stop()
 	b.finish(tb, broken)
+	if aerr := pg.assets.err(); aerr != nil && ctx.Err() == nil {
+		return nil, aerr
+	}
+	if out != nil {
+		out.AssetHits, out.AssetMisses = pg.assets.stats()
+	}
 	return out, err
 }
 

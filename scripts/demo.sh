@@ -18,7 +18,10 @@ mkdir -p out
 fail=0
 for job in examples/*.json; do
   name=$(basename "$job" .json)
-  if ! result=$(bin/empplay submit --wait --timeout 90s "$job" 2>>"$tmp/submit.log"); then
+  # A workflow example draws the outputs of the examples before it from
+  # the local default CDN (Azurite's default address): point it at this
+  # demo's Azurite.
+  if ! result=$(sed "s|http://127.0.0.1:10000/devstoreaccount1|$CDN_URI|g" "$job" | bin/empplay submit --wait --timeout 90s - 2>>"$tmp/submit.log"); then
     echo "FAIL $name: $result" >&2
     fail=1
     continue

@@ -71,6 +71,16 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" >"$stamp"
 fi
 
+# The TypeScript client's dependency (ioredis), the same way.
+client=clients/typescript
+stamp=$client/node_modules/.empplay-lock.sha256
+want=$(sha256sum "$client/package-lock.json" | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  log "installing the TypeScript client's npm packages (ioredis) from $client/package-lock.json"
+  npm ci --prefix "$client" --no-audit --no-fund --loglevel=error
+  echo "$want" >"$stamp"
+fi
+
 # p5 builds are embedded into the binary from assets/p5 (never committed).
 copy_if_changed() {
   cmp -s "$1" "$2" 2>/dev/null || { cp "$1" "$2"; log "bundled $2"; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing (scripts/setup.sh), checks
-# formatting and vet, runs the page scripts' unit tests under node --test,
-# then runs every test with the race detector against
+# formatting and vet, runs the page scripts' unit tests and the TypeScript
+# client's tests under node --test, then runs every test with the race detector against
 # real redis-server, Azurite, Chromium and ffmpeg, which the tests start and
 # stop themselves on free loopback ports.
 set -euo pipefail
@@ -18,6 +18,9 @@ fi
 go vet ./...
 # The page scripts' unit tests (render/js/*.test.js), under Node's own runner.
 node --test render/js/
+# The TypeScript client's tests, against a real redis-server, Azurite and
+# bin/empplay worker that they start and stop themselves.
+EMPPLAY_REQUIRE_INTEGRATION=1 node --test clients/typescript/
 
 # Integration tests fail (not skip) when a service binary is missing.
 export EMPPLAY_REQUIRE_INTEGRATION=1

@@ -72,6 +72,15 @@ type Config struct {
 	// GPU is true for a worker started to render on a GPU; it checks the
 	// renderer of every WebGL job (see [Worker.DegradeGPU]).
 	GPU bool
+	// Sources says whether a URL a job names for fetching (its assets,
+	// its components' outputs) is on an allowed origin; nil allows all.
+	Sources SourcePolicy
+}
+
+// SourcePolicy is the allow-list of origins the worker fetches from (a
+// fetcher.Origins).
+type SourcePolicy interface {
+	Check(url string) error
 }
 
 func (c *Config) defaults() {
@@ -227,8 +236,10 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 	}()
 	typ := jobType(d.Raw)
 	var renderer string // the WebGL renderer that drew the job
+	var timings empplay.Timings
 	event := func(outcome string, code empplay.Code) {
-		w.emit(empplay.JobEvent{Type: typ, Outcome: outcome, ErrorCode: code, Seconds: time.Since(start).Seconds(), Renderer: renderer})
+		w.emit(empplay.JobEvent{Type: typ, Outcome: outcome, ErrorCode: code, Seconds: time.Since(start).Seconds(), Renderer: renderer,
+			AssetHits: timings.AssetHits, AssetMisses: timings.AssetMisses})
 	}
 
 	// The job runs on its own context so a shutdown does not abort it at
@@ -246,7 +257,7 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 	defer stop()
 
 	res := w.Process(jobCtx, d)
-	renderer = res.Renderer
+	renderer, timings = res.Renderer, res.Timings
 
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.ResultTimeout)
 	defer cancel()
@@ -319,6 +330,9 @@ func (w *Worker) Process(ctx context.Context, d *empplay.Delivery) (res *empplay
 		return res
 	}
 	res = &empplay.Result{ID: d.ID, Type: job.Type}
+	if err := w.checkSources(job); err != nil {
+		return fail(res, err)
+	}
 	if err := w.gpuGate(job); err != nil {
 		return fail(res, err)
 	}
@@ -331,6 +345,7 @@ func (w *Worker) Process(ctx context.Context, d *empplay.Delivery) (res *empplay
 	}
 	res.Trigger, res.TriggerMs, res.Renderer = out.Trigger, out.TriggerMs, out.Renderer
 	res.Blank, res.Warnings = out.Blank, out.Warnings
+	res.Timings.AssetHits, res.Timings.AssetMisses = out.AssetHits, out.AssetMisses
 	if err := w.gpuVerify(ctx, d.ID, job, out.Renderer); err != nil {
 		return fail(res, err)
 	}
@@ -474,4 +489,18 @@ func fail(res *empplay.Result, err error) *empplay.Result {
 	f := empplay.Failed(res.ID, err)
 	f.Type, f.Timings, f.Trigger, f.TriggerMs, f.Renderer = res.Type, res.Timings, res.Trigger, res.TriggerMs, res.Renderer
 	return f
+}
+
+// checkSources refuses a job that names a URL to fetch outside the allowed
+// origins, before anything is fetched.
+func (w *Worker) checkSources(job *empplay.Job) error {
+	if w.cfg.Sources == nil {
+		return nil
+	}
+	for _, u := range job.SourceURLs() {
+		if err := w.cfg.Sources.Check(u); err != nil {
+			return empplay.Errorf(empplay.CodeInvalidField, "assets: %v; allow its origin with ASSET_ORIGINS", err)
+		}
+	}
+	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/schematest"
 	"github.com/empplay/empplay/internal/testenv"
 	"github.com/empplay/empplay/storage"
 )
@@ -201,6 +202,7 @@ func TestAPICompatible(t *testing.T) {
 		if err := json.Unmarshal(body, &res); st != http.StatusOK || err != nil || !res.Success || !res.Inline || res.ID != acc.ID {
 			t.Fatalf("submit with wait: %d %s; want 200 with the inline result of %s", st, body, acc.ID)
 		}
+		schematest.CheckResult(t, body)
 		st, body = apiCall(t, sup, "GET", "/v1/jobs/"+acc.ID, apiToken, nil)
 		if err := json.Unmarshal(body, &res); st != http.StatusOK || err != nil || !res.Success {
 			t.Errorf("result: %d %s", st, body)

@@ -1,0 +1,223 @@
+package fetcher
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/empplay/empplay"
+)
+
+// origin is a loopback HTTP server that counts the requests it answers.
+type origin struct {
+	*httptest.Server
+	gets atomic.Int64
+}
+
+func newOrigin(t testing.TB, h http.HandlerFunc) *origin {
+	t.Helper()
+	o := &origin{}
+	o.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o.gets.Add(1)
+		h(w, r)
+	}))
+	t.Cleanup(o.Close)
+	return o
+}
+
+var png = append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{7}, 100)...)
+
+func files(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/tile.png":
+		w.Write(png) // no Content-Type: sniffed
+	case "/shader.frag":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("void main(){}"))
+	case "/private.json":
+		w.Header().Set("Cache-Control", "private, no-store")
+		w.Write([]byte(`{"a":1}`))
+	case "/big":
+		w.Write(make([]byte, 2000))
+	case "/big-chunked":
+		w.(http.Flusher).Flush() // no Content-Length
+		w.Write(make([]byte, 2000))
+	case "/flaky":
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	case "/slow":
+		select {
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+	case "/to-tile":
+		http.Redirect(w, r, "/tile.png", http.StatusFound)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func newFetcher(t *testing.T, cache bool, allowed ...string) *Fetcher {
+	t.Helper()
+	o, err := NewOrigins(allowed...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Origins: o, FileTimeout: 300 * time.Millisecond, MaxFile: 1000}
+	if cache {
+		c, err := OpenCache(t.TempDir(), 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Cache = c
+	}
+	return New(cfg)
+}
+
+func TestGet(t *testing.T) {
+	t.Parallel()
+	src := newOrigin(t, files)
+	foreign := newOrigin(t, files)
+	redirector := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, foreign.URL+"/tile.png", http.StatusFound)
+	})
+	f := newFetcher(t, false, src.URL, redirector.URL)
+	for _, tc := range []struct {
+		name      string
+		url       string
+		wantType  string
+		wantCode  empplay.Code
+		retryable bool
+		inMsg     string
+	}{
+		{"sniffed type", src.URL + "/tile.png", "image/png", "", false, ""},
+		{"type the source sent", src.URL + "/shader.frag", "text/plain; charset=utf-8", "", false, ""},
+		{"redirect on the same origin", src.URL + "/to-tile", "image/png", "", false, ""},
+		{"404", src.URL + "/missing.png", "", empplay.CodeAssetUnavailable, false, "404"},
+		{"5xx is retryable", src.URL + "/flaky", "", empplay.CodeAssetUnavailable, true, "503"},
+		{"timeout is retryable", src.URL + "/slow", "", empplay.CodeAssetUnavailable, true, "in time"},
+		{"too large by Content-Length", src.URL + "/big", "", empplay.CodeAssetUnavailable, false, "2000 bytes, over the limit of 1000"},
+		{"too large while reading", src.URL + "/big-chunked", "", empplay.CodeAssetUnavailable, false, "more than 1000 bytes"},
+		{"redirect to a foreign origin", redirector.URL + "/x", "", empplay.CodeAssetUnavailable, false, "not on an allowed origin"},
+		{"origin not allowed", foreign.URL + "/tile.png", "", empplay.CodeNetworkBlocked, false, "not on an allowed origin"},
+		{"not http", "file:///etc/passwd", "", empplay.CodeNetworkBlocked, false, "not an http(s) URL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file, err := f.Get(context.Background(), tc.url)
+			if tc.wantCode == "" {
+				if err != nil {
+					t.Fatalf("Get: %v", err)
+				}
+				if file.ContentType != tc.wantType || len(file.Body) == 0 {
+					t.Fatalf("got %d bytes of %q, want %q", len(file.Body), file.ContentType, tc.wantType)
+				}
+				return
+			}
+			var e *empplay.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("Get = %v, want a %s error", err, tc.wantCode)
+			}
+			if e.Code != tc.wantCode || e.Retryable != tc.retryable || !strings.Contains(e.Msg, tc.inMsg) {
+				t.Fatalf("got %s retryable=%v %q, want %s retryable=%v containing %q", e.Code, e.Retryable, e.Msg, tc.wantCode, tc.retryable, tc.inMsg)
+			}
+		})
+	}
+	if n := foreign.gets.Load(); n != 0 {
+		t.Fatalf("the foreign origin got %d requests, want none", n)
+	}
+}
+
+func TestGetThroughCache(t *testing.T) {
+	t.Parallel()
+	src := newOrigin(t, files)
+	f := newFetcher(t, true, src.URL)
+	ctx := context.Background()
+	for i, want := range []bool{false, true, true} {
+		file, err := f.Get(ctx, src.URL+"/tile.png")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if file.Cached != want || !bytes.Equal(file.Body, png) || file.ContentType != "image/png" {
+			t.Fatalf("get %d: cached=%v type %q, want cached=%v and the same bytes", i, file.Cached, file.ContentType, want)
+		}
+	}
+	if n := src.gets.Load(); n != 1 {
+		t.Fatalf("the source got %d GETs, want 1", n)
+	}
+	// no-store is fetched every time.
+	for range 2 {
+		if _, err := f.Get(ctx, src.URL+"/private.json"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := src.gets.Load(); n != 3 {
+		t.Fatalf("the source got %d GETs, want 3 (no-store is never cached)", n)
+	}
+	if h, m := f.Stats(); h != 2 || m != 3 {
+		t.Fatalf("stats: %d hits %d misses, want 2 and 3", h, m)
+	}
+}
+
+func TestBudget(t *testing.T) {
+	t.Parallel()
+	src := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Write(make([]byte, 600))
+	})
+	f := newFetcher(t, false, src.URL)
+	b := f.Budget(1000, time.Second)
+	ctx := context.Background()
+	if _, err := b.Get(ctx, src.URL+"/a"); err != nil {
+		t.Fatal(err)
+	}
+	// The same file again is not fetched or counted twice.
+	if _, err := b.Get(ctx, src.URL+"/a"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := b.Get(ctx, src.URL+"/b")
+	if empplay.ErrorCode(err) != empplay.CodeAssetUnavailable || !strings.Contains(err.Error(), "1000 bytes in total") {
+		t.Fatalf("second file: %v, want the job's total cap", err)
+	}
+	if n := src.gets.Load(); n != 2 {
+		t.Fatalf("%d GETs, want 2", n)
+	}
+	if h, m, n := b.Stats(); h != 0 || m != 1 || n != 600 {
+		t.Fatalf("stats %d %d %d, want 0 hits, 1 miss, 600 bytes", h, m, n)
+	}
+}
+
+func TestOrigins(t *testing.T) {
+	t.Parallel()
+	o, err := NewOrigins("https://CDN.example.com/base/", "http://127.0.0.1:10000/devstoreaccount1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		url  string
+		want bool
+	}{
+		{"https://cdn.example.com/a.png", true},
+		{"https://cdn.example.com:443/a.png", true},
+		{"http://cdn.example.com/a.png", false},
+		{"https://cdn.example.com.evil.com/a.png", false},
+		{"https://user@cdn.example.com/a.png", false},
+		{"http://127.0.0.1:10000/devstoreaccount1/c/x.png?sv=1&sig=abc", true},
+		{"http://127.0.0.1:10001/x.png", false},
+		{"data:image/png;base64,AAAA", false},
+		{"/relative.png", false},
+	} {
+		if got := o.Allows(tc.url); got != tc.want {
+			t.Errorf("Allows(%q) = %v, want %v", tc.url, got, tc.want)
+		}
+	}
+	if _, err := NewOrigins("ftp://x"); err == nil {
+		t.Fatal("NewOrigins accepted ftp://x")
+	}
+	if err := o.Check("https://evil.example/x.png?sig=SECRET"); err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Fatalf("Check = %v, want an error without the query", err)
+	}
+}
