@@ -435,9 +435,9 @@
 // SIGKILL at once: the job fails with memory_limit, its figure in the
 // message, and the browser goes on (the tab is closed, the next job gets a
 // new renderer). A page spread over several renderers (a sandboxed iframe
-// gets one of its own) is stopped, all of them, when the renderers started
-// during the job and the largest of those before it use more than the
-// limit plus 256 MiB together. V8's old space is limited to the same figure
+// gets one of its own) is stopped, all of them, when the largest renderer
+// and what the others grew by during the job come to more than the limit
+// plus 256 MiB (see judgeMemory). V8's old space is limited to the same figure
 // (--js-flags=--max-old-space-size), so the JavaScript heap alone cannot
 // take a renderer past it; a renderer that crashes after coming within a
 // tenth of the limit (V8 ends a full heap with a trap) is memory_limit too.

@@ -94,17 +94,11 @@ func (g *memoryGuard) run() {
 	t := time.NewTicker(memorySample)
 	defer t.Stop()
 	var pids []int
-	var before map[int]bool // the renderers that ran before the job
+	var before map[int]int64 // the renderers that ran before the job, and their size then
 	var scanned time.Time
 	for {
 		if time.Since(scanned) >= rendererRescan {
 			pids, scanned = renderers(g.pgid), time.Now()
-			if before == nil {
-				before = make(map[int]bool, len(pids))
-				for _, pid := range pids {
-					before[pid] = true
-				}
-			}
 		}
 		sample := make([]rendererMemory, 0, len(pids))
 		for _, pid := range pids {
@@ -112,7 +106,16 @@ func (g *memoryGuard) run() {
 			if m > g.peak.Load() {
 				g.peak.Store(m)
 			}
-			sample = append(sample, rendererMemory{pid: pid, rss: m, before: before[pid]})
+			sample = append(sample, rendererMemory{pid: pid, rss: m})
+		}
+		if before == nil {
+			before = make(map[int]int64, len(sample))
+			for _, r := range sample {
+				before[r.pid] = r.rss
+			}
+		}
+		for i := range sample {
+			sample[i].base = before[sample[i].pid]
 		}
 		if kill, used := judgeMemory(sample, g.limit); len(kill) > 0 {
 			// At once: every sample more is hundreds of MiB more.
@@ -137,44 +140,55 @@ func (g *memoryGuard) run() {
 // browser's other processes (tens of MiB), but it is what the kernel's
 // accounting (and the unit's MemoryMax) sees, and it costs one small read.
 type rendererMemory struct {
-	pid    int
-	rss    int64
-	before bool // it ran before the job started
+	pid  int
+	rss  int64
+	base int64 // its size when the job started, 0 for one started since
 }
 
-// spreadSlack is what judgeMemory allows over the limit for a job spread
-// over several renderers, whose count takes in the renderers of the next
-// job's tab and of an idle tab (about 100 MiB each).
-const spreadSlack = 256 << 20
+const (
+	// spreadSlack is what judgeMemory allows over the limit for a job
+	// spread over several renderers, whose count takes in the growth of
+	// the next job's tab (a renderer of about 100 MiB) while the job runs.
+	spreadSlack = 256 << 20
+	// grewBy is how much a renderer must have grown during a job to be
+	// counted among the job's when they are killed.
+	grewBy = 16 << 20
+)
 
 // judgeMemory decides from one sample of a browser's renderers which to
 // kill for the job that runs, and how much the job used (0: none). A
 // renderer over limit is killed, alone. A page can also spread over
-// several renderers (a sandboxed iframe gets a process of its own): the
-// renderers started during the job and the largest of those that ran
-// before it (the job's page, when it was loaded ahead) are the job's, and
-// are all killed when together they use more than limit + spreadSlack.
+// several renderers (a sandboxed iframe gets a process of its own, maybe
+// the spare renderer Chromium keeps started): the job is taken to use the
+// largest renderer and whatever the others grew by since it started (all
+// of a renderer started since), and when that is over limit + spreadSlack
+// the largest and every renderer that grew are killed.
 func judgeMemory(sample []rendererMemory, limit int64) (kill []int, used int64) {
-	var total, largest int64
-	largestPID := 0
-	for _, r := range sample {
+	largest := -1
+	for i, r := range sample {
 		if r.rss > limit {
 			return []int{r.pid}, r.rss
 		}
-		switch {
-		case !r.before:
-			total += r.rss
-			kill = append(kill, r.pid)
-		case r.rss > largest:
-			largest, largestPID = r.rss, r.pid
+		if largest < 0 || r.rss > sample[largest].rss {
+			largest = i
 		}
 	}
-	if largestPID != 0 {
-		total += largest
-		kill = append(kill, largestPID)
+	if largest < 0 {
+		return nil, 0
 	}
-	if total > limit+spreadSlack {
-		return kill, total
+	used = sample[largest].rss
+	kill = []int{sample[largest].pid}
+	for i, r := range sample {
+		if i == largest || r.rss <= r.base {
+			continue
+		}
+		used += r.rss - r.base
+		if r.rss-r.base > grewBy {
+			kill = append(kill, r.pid)
+		}
+	}
+	if used > limit+spreadSlack {
+		return kill, used
 	}
 	return nil, 0
 }

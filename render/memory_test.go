@@ -71,9 +71,9 @@ func TestMemoryLimit(t *testing.T) {
 		// stays under the limit, together they do not.
 		{"spread over two renderers", job(`let hog = []; function setup() { createCanvas(50, 50);
   const f = document.createElement('iframe'); f.sandbox = 'allow-scripts';
-  f.srcdoc = '<script>let h = []; for (let i = 0; i < 9; i++) h.push(new Float64Array(1 << 22).fill(i)); setTimeout(() => 0, 1e6)</' + 'script>';
+  f.srcdoc = '<script>let h = []; for (let i = 0; i < 10; i++) h.push(new Float64Array(1 << 22).fill(i)); setTimeout(() => 0, 1e6)</' + 'script>';
   document.body.appendChild(f);
-  for (let i = 0; i < 9; i++) hog.push(new Float64Array(1 << 22).fill(i));
+  for (let i = 0; i < 10; i++) hog.push(new Float64Array(1 << 22).fill(i));
   const end = Date.now() + 20000; while (Date.now() < end) {} }`, 50, 50)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -156,12 +156,15 @@ func TestJudgeMemory(t *testing.T) {
 		kill   []int
 		used   int64
 	}{
-		{"all small", []rendererMemory{{1, 300 * mib, true}, {2, 100 * mib, true}, {3, 100 * mib, false}}, nil, 0},
-		{"one over", []rendererMemory{{1, 300 * mib, true}, {2, 1200 * mib, true}}, []int{2}, 1200 * mib},
-		{"a new one over", []rendererMemory{{1, 300 * mib, true}, {3, 1001 * mib, false}}, []int{3}, 1001 * mib},
-		{"spread: the largest old one and the new ones", []rendererMemory{{1, 700 * mib, true}, {2, 100 * mib, true}, {3, 600 * mib, false}},
-			[]int{3, 1}, 1300 * mib},
-		{"spread within the slack", []rendererMemory{{1, 900 * mib, true}, {2, 100 * mib, true}, {3, 120 * mib, false}}, nil, 0},
+		{"all small", []rendererMemory{{1, 300 * mib, 100 * mib}, {2, 100 * mib, 100 * mib}, {3, 100 * mib, 0}}, nil, 0},
+		{"many idle renderers are not the job's", []rendererMemory{{1, 900 * mib, 150 * mib}, {2, 150 * mib, 150 * mib}, {3, 150 * mib, 150 * mib}, {4, 150 * mib, 150 * mib}, {5, 100 * mib, 0}}, nil, 0},
+		{"one over", []rendererMemory{{1, 300 * mib, 300 * mib}, {2, 1200 * mib, 100 * mib}}, []int{2}, 1200 * mib},
+		{"a new one over", []rendererMemory{{1, 300 * mib, 300 * mib}, {3, 1001 * mib, 0}}, []int{3}, 1001 * mib},
+		{"spread over a new renderer", []rendererMemory{{1, 700 * mib, 150 * mib}, {2, 100 * mib, 100 * mib}, {3, 600 * mib, 0}},
+			[]int{1, 3}, 1300 * mib},
+		{"spread over the spare renderer", []rendererMemory{{1, 700 * mib, 150 * mib}, {2, 640 * mib, 40 * mib}, {3, 100 * mib, 100 * mib}},
+			[]int{1, 2}, 1300 * mib},
+		{"spread within the slack", []rendererMemory{{1, 900 * mib, 150 * mib}, {2, 100 * mib, 100 * mib}, {3, 120 * mib, 0}}, nil, 0},
 		{"no renderer", nil, nil, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
