@@ -24,7 +24,11 @@ COPY . .
 COPY --from=js /src/node_modules/p5v1/lib/p5.min.js assets/p5/p5-1.min.js
 COPY --from=js /src/node_modules/p5v2/lib/p5.min.js assets/p5/p5-2.min.js
 ARG VERSION=dev
-RUN CGO_ENABLED=1 go build -trimpath -ldflags "-X main.version=${VERSION}" -o /out/empplay ./cmd/empplay
+# COMMIT and BUILD_DATE: docker build --build-arg COMMIT=$(git rev-parse HEAD)
+# --build-arg BUILD_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ); see `empplay version`.
+ARG COMMIT=
+ARG BUILD_DATE=
+RUN CGO_ENABLED=1 go build -trimpath -ldflags "-X main.version=${VERSION} -X main.commit=${COMMIT} -X main.date=${BUILD_DATE}" -o /out/empplay ./cmd/empplay
 
 FROM debian:bookworm-slim
 RUN apt-get update \
@@ -40,4 +44,10 @@ ENV CHROMIUM_PATH=/usr/lib/chromium/chromium \
     EMPPLAY_PROFILE_DIR=/tmp \
     LOG_FORMAT=json
 ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/empplay"]
-CMD ["worker"]
+# The supervisor is the render host (as under systemd): it runs WORKERS
+# workers and serves /readyz, which the health check asks through the binary
+# itself (the image has no curl). A container running `worker` alone serves
+# no HTTP: disable the health check for it (compose: healthcheck: disable).
+CMD ["supervise"]
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["/usr/local/bin/empplay", "healthcheck"]

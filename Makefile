@@ -36,6 +36,9 @@ bench-video: ## video jobs: fps and ratio to real time, 2D and WEBGL at 800x800 
 bench-supervise: ## supervisor cold start, restart latency after kill -9, idle memory
 	scripts/bench-supervise.sh 5 2
 
+bench-e2e: ## Redis + Azurite + supervise with 1 and 2 workers, a mix of N jobs: jobs/s, LPUSH->result p50/p95, per stage, non-browser overhead (N=36)
+	scripts/bench-e2e.sh $(or $(N),36) "$(or $(WORKER_COUNTS),1 2)"
+
 gpu-check: ## on an NVIDIA host: WEBGL and 2D sketches with GPU and CPU flags, renderers and timings (exit 3: no GPU)
 	scripts/gpu-check.sh
 
@@ -49,4 +52,4 @@ lint: ## gofmt and go vet only
 clean: ## remove build outputs (keeps node_modules)
 	rm -rf bin out
 
-.PHONY: help setup build assets demo test fuzz bench bench-cpu bench-worker bench-video bench-supervise lint clean
+.PHONY: help setup build assets demo test fuzz bench bench-cpu bench-worker bench-video bench-supervise bench-e2e lint clean

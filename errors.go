@@ -41,6 +41,12 @@ const (
 	CodeEncoderError Code = "encoder_error" // ffmpeg is missing or failed to make a video
 	CodeInternal     Code = "internal_error"
 
+	// No GPU could render a job with requireGPU: it reached a worker that
+	// renders on the CPU (no GPU worker was alive), or a GPU worker whose
+	// browser drew it in software. Retryable: another attempt may find a
+	// GPU worker.
+	CodeGPUUnavailable Code = "gpu_unavailable"
+
 	// The queue gave up on the job.
 	CodeMaxAttempts Code = "max_attempts" // claimed too often without finishing (it crashes its worker or browser)
 )
@@ -68,10 +74,23 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf returns a permanent job failure with code and a formatted message.
-// A %w verb wraps the cause as usual.
+// A %w verb wraps the cause as usual; with several, the error wraps them
+// all (as [errors.Join] does), so [errors.Is] and [errors.As] find each.
 func Errorf(code Code, format string, args ...any) error {
 	err := fmt.Errorf(format, args...)
-	return &Error{Code: code, Msg: err.Error(), Err: errors.Unwrap(err)}
+	return &Error{Code: code, Msg: err.Error(), Err: causes(err)}
+}
+
+// causes returns what err, made by fmt.Errorf, wraps: nil for no %w, the
+// cause itself for one, and the causes joined for several.
+func causes(err error) error {
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		return errors.Join(u.Unwrap()...)
+	case interface{ Unwrap() error }:
+		return u.Unwrap()
+	}
+	return nil
 }
 
 // Transient wraps err as a retryable failure with code.

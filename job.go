@@ -119,6 +119,9 @@ type Job struct {
 	// [MaxInlineBytes]) instead of uploading it: the HTTP API's way of
 	// returning the bytes without a round trip through Blob Storage.
 	Inline bool `json:"inline,omitempty"`
+	// RequireGPU: the job must never be rendered on the CPU; with no GPU
+	// to draw it, it fails with [CodeGPUUnavailable] (retryable) instead.
+	RequireGPU bool `json:"requireGPU,omitempty"`
 	// Assets maps a name the code uses (a relative path such as
 	// "data/tile.png", a site-absolute path such as "/fonts/Inter.otf", or
 	// a full URL) to the http(s) URL the worker fetches it from. See

@@ -3,6 +3,7 @@ package empplay
 import (
 	"encoding/json"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -29,19 +30,16 @@ func (j *Job) checkAssets() error {
 	for _, name := range names {
 		src := j.Assets[name]
 		switch {
-		case strings.TrimSpace(name) == "" || len(name) > maxAssetNameLen || strings.ContainsFunc(name, isControl):
-			return Errorf(CodeInvalidField, "field \"assets\": %q is not a usable name (1-%d bytes, no control characters)", shorten(name), maxAssetNameLen)
-		case hasScheme(name) && !isHTTPURL(name):
+		case strings.Trim(name, " ") == "" || len(name) > maxAssetNameLen || strings.ContainsFunc(name, isControl):
+			return Errorf(CodeInvalidField, "field \"assets\": %q is not a usable name (1-%d bytes, not only spaces, no control characters)", shorten(name), maxAssetNameLen)
+		case schemePrefix.MatchString(name) && !isHTTPURL(name):
 			return Errorf(CodeInvalidField, "field \"assets\": name %q must be a path or an http(s) URL", shorten(name))
 		case len(src) > maxAssetURLLen || !isHTTPURL(src):
 			return Errorf(CodeInvalidField, "field \"assets\": the source of %q must be an http(s) URL, got %q", shorten(name), shorten(src))
 		}
 	}
-	for _, src := range j.ComponentSources() {
-		if len(src) > maxAssetURLLen || !isHTTPURL(src) {
-			return Errorf(CodeInvalidField, "field \"context.components\": nodeResponse.src must be an http(s) URL, got %q", shorten(src))
-		}
-	}
+	// The components' nodeResponse.src are the platform's, passed through
+	// as given: the worker checks them against its allowed origins.
 	return nil
 }
 
@@ -85,10 +83,9 @@ func isHTTPURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil
 }
 
-func hasScheme(s string) bool {
-	u, err := url.Parse(s)
-	return err != nil || u.Scheme != ""
-}
+// schemePrefix matches a name that starts with a URL scheme ("data:",
+// "javascript:", "https:"): such a name must be an http(s) URL.
+var schemePrefix = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 

@@ -1,5 +1,7 @@
 package empplay
 
+import "time"
+
 // Artifact is one file a render produced.
 type Artifact struct {
 	// Name is the blob name inside the job's bucket.
@@ -41,4 +43,9 @@ type Delivery struct {
 	ID string
 	// Attempt counts the claims of this job, this one included.
 	Attempt int
+	// Queued is how long the job waited before this claim: from when the
+	// queue first saw the payload (the housekeeping's first-seen mark of a
+	// pending job, or its first claim, whichever came first); 0 when
+	// unknown.
+	Queued time.Duration
 }

@@ -1,10 +1,18 @@
 package empplay
 
+// Worker states, the State of a [Report].
+const (
+	StateStarting = "starting" // the worker has not fetched yet
+	StateIdle     = "idle"     // waiting for a job
+	StateBusy     = "busy"     // processing a job
+	StateStopping = "stopping" // the last report: the worker is shutting down
+)
+
 // Report is one health line a worker child writes to its supervisor (JSON,
 // one object per line, on the file descriptor named by the supervisor).
 // Workers send one when their state changes and at least every second.
 type Report struct {
-	// State is "starting", "idle", "busy" or "stopping".
+	// State is [StateStarting], [StateIdle], [StateBusy] or [StateStopping].
 	State string `json:"state"`
 	// Worker is the worker id the child fetches under.
 	Worker string `json:"worker,omitempty"`
@@ -55,4 +63,6 @@ type JobEvent struct {
 	// worker's asset cache and from the network.
 	AssetHits   int `json:"assetHits,omitempty"`
 	AssetMisses int `json:"assetMisses,omitempty"`
+	// Stages are the seconds each measured [Stage] of the job took.
+	Stages map[string]float64 `json:"stages,omitempty"`
 }

@@ -50,7 +50,7 @@ type Result struct {
 
 // Timings are the milliseconds each phase of the job took.
 type Timings struct {
-	QueuedMs float64 `json:"queuedMs,omitempty"` // from first claim of this payload to pickup, when known
+	QueuedMs float64 `json:"queuedMs,omitempty"` // from when the queue first saw the payload to this pickup, when known
 	RenderMs float64 `json:"renderMs,omitempty"` // page set-up, sketch run and capture
 	UploadMs float64 `json:"uploadMs,omitempty"`
 	VerifyMs float64 `json:"verifyMs,omitempty"` // CDN verification

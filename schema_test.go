@@ -79,9 +79,10 @@ func schemaGaps() []schemaGap {
 		{"width given twice, then null", `{` + ok + `,"width":null}`, true, "(7) the parser ignores a later null"},
 		{"field name in another case", `{"TYPE":"p5","code":"x","width":10,"height":10,"bucket":"renders","filename":"x.png"}`, true, "(8) case variants of field names"},
 		{"field name with the Kelvin sign", `{` + ok + `,"buc\u212aet":"renders"}`, true, "(8) case variants of field names"},
-		{"requireGPU not a boolean", `{` + ok + `,"requireGPU":"yes"}`, true, "(9) requireGPU is a boolean"},
-		{"fps that rounds to 30 as a float64", `{` + vid + `,"fps":30.0000000000000001}`, true, "(10) numbers checked as written"},
-		{"estimatedGPUMemory that rounds to the largest float64", `{` + ok + `,"estimatedGPUMemory":1.7976931348623158e308}`, true, "(10) numbers checked as written"},
+		{"fps that rounds to 30 as a float64", `{` + vid + `,"fps":30.0000000000000001}`, true, "(9) numbers checked as written"},
+		{"estimatedGPUMemory that rounds to the largest float64", `{` + ok + `,"estimatedGPUMemory":1.7976931348623158e308}`, true, "(9) numbers checked as written"},
+		{"asset source with a broken %-escape", `{` + ok + `,"assets":{"a.png":"https://cdn.example.com/a%zz.png"}}`, false, "(10) URLs the URL parser refuses"},
+		{"asset source with a port that is not a number", `{` + ok + `,"assets":{"a.png":"https://cdn.example.com:x/a.png"}}`, false, "(10) URLs the URL parser refuses"},
 	}
 }
 
@@ -232,8 +233,8 @@ func foldVariants(names []string) string {
 	return "^(?:" + strings.Join(alts, "|") + ")$"
 }
 
-// TestJobSchemaMatchesJob: the schema names exactly the fields of Job
-// (plus requireGPU, which the GPU router reads), its name patterns and
+// TestJobSchemaMatchesJob: the schema names exactly the fields of Job, its
+// name patterns and
 // character classes are the ones Go's rules give.
 func TestJobSchemaMatchesJob(t *testing.T) {
 	t.Parallel()
@@ -261,10 +262,10 @@ func TestJobSchemaMatchesJob(t *testing.T) {
 	if err := json.Unmarshal(schema.Job(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	want := append(jsonNames(reflect.TypeFor[Job]()), "requireGPU")
+	want := jsonNames(reflect.TypeFor[Job]())
 	sort.Strings(want)
 	if got := keys(doc.Properties); !slices.Equal(got, want) {
-		t.Errorf("job schema properties\n%v\nJob's JSON fields (and requireGPU)\n%v", got, want)
+		t.Errorf("job schema properties\n%v\nJob's JSON fields\n%v", got, want)
 	}
 	checkNames := func(what string, r nameRule, names []string) {
 		if len(r.AnyOf) != 2 {
@@ -470,8 +471,8 @@ func TestResultSchema(t *testing.T) {
 // one to three fields of valid p5, js and video jobs to values drawn from
 // a pool of edge values (or drops them), and requires the schema and
 // Parse to agree on every payload but those in the gaps about products
-// ((4) and (5)). requireGPU and names in another case, where the schema is
-// stricter by design, are left out of the draw.
+// ((4) and (5)). Names in another case, where the schema is stricter by
+// design, are left out of the draw.
 func TestJobSchemaAgreesWithParseOnMutations(t *testing.T) {
 	t.Parallel()
 	s := schematest.Compile(t, "job.schema.json", schema.Job())
@@ -479,7 +480,7 @@ func TestJobSchemaAgreesWithParseOnMutations(t *testing.T) {
 		"renders", "Renders", "ab", "gif", "mp4", "webm", "avi", "png", "html", "both", "1", "2", "3", "low", "high", "extreme",
 		0, -1, 1, 2, 4, 5, 10, 25, 50, 60, 61, 120, 121, 4096, 4097, 100000, 100001, 600000, 600001, 0.5, 1.5, 2.5, 29.97, 29.9701,
 		true, false, map[string]any{}, []any{}, map[string]any{"hash": 5}, map[string]any{"hash": "h", "variables": []any{1}}}
-	fields := slices.DeleteFunc(jsonNames(reflect.TypeFor[Job]()), func(n string) bool { return n == "requireGPU" })
+	fields := jsonNames(reflect.TypeFor[Job]())
 	bases := []map[string]any{
 		{"type": "p5", "code": "x", "width": 10, "height": 10, "bucket": "renders", "filename": "x.png"},
 		{"type": "js", "html": "x", "width": 10, "height": 10, "bucket": "renders", "filename": "x.png"},

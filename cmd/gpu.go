@@ -6,11 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"math"
-	"os"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,7 +14,6 @@ import (
 
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/gpu"
-	"github.com/empplay/empplay/render"
 	"github.com/empplay/empplay/supervisor"
 )
 
@@ -49,7 +43,7 @@ type gpuChoice struct {
 	Detected gpu.Info    `json:"detected"`
 	// Plan is how `empplay supervise` would share the GPU among the
 	// playwright slots of WORKERS.
-	Plan *supervisor.GPUPlan `json:"plan,omitempty"`
+	Plan *gpu.Plan `json:"plan,omitempty"`
 }
 
 // choose detects the host's GPUs with d and picks the backend for f.mode.
@@ -94,7 +88,7 @@ worker would refuse to start.`,
 			if err != nil {
 				return empplay.ConfigError(fmt.Errorf("--workers (WORKERS): %w", err))
 			}
-			return runGPU(c.Context(), env.Stdout, gpu.NewDetector(gpu.NewSystemNVML()), f, asJSON, func(ch gpuChoice) (supervisor.GPUPlan, error) {
+			return runGPU(c.Context(), env.Stdout, gpu.NewDetector(gpu.NewSystemNVML()), f, asJSON, func(ch gpuChoice) (gpu.Plan, error) {
 				return share.plan(ch, pools, f.mode)
 			})
 		},
@@ -112,7 +106,7 @@ worker would refuse to start.`,
 // runGPU prints what d detects and the choice f makes of it, as text or
 // JSON, to w.
 func runGPU(ctx context.Context, w io.Writer, d *gpu.Detector, f *gpuFlags, asJSON bool,
-	plan func(gpuChoice) (supervisor.GPUPlan, error),
+	plan func(gpuChoice) (gpu.Plan, error),
 ) error {
 	choice, err := f.choose(ctx, d)
 	if err == nil && plan != nil {
@@ -205,223 +199,4 @@ func gpuOrNone(s string) string {
 		return "?"
 	}
 	return s
-}
-
-// parseBytes parses a memory size: a number of MiB ("512"), or a number
-// with a unit, binary or decimal ("8GiB", "1.5G", "512MiB", "512M",
-// "1024KiB"); B and case are optional.
-func parseBytes(s string) (uint64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.TrimSuffix(t, "b")
-	t = strings.TrimSuffix(t, "i")
-	mult := float64(1 << 20)
-	switch {
-	case strings.HasSuffix(t, "k"):
-		mult, t = 1<<10, strings.TrimSuffix(t, "k")
-	case strings.HasSuffix(t, "m"):
-		mult, t = 1<<20, strings.TrimSuffix(t, "m")
-	case strings.HasSuffix(t, "g"):
-		mult, t = 1<<30, strings.TrimSuffix(t, "g")
-	case strings.HasSuffix(t, "t"):
-		mult, t = 1<<40, strings.TrimSuffix(t, "t")
-	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
-	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
-		return 0, fmt.Errorf("%q is not a memory size: want a number of MiB or one with a unit, such as 8GiB or 512MiB", s)
-	}
-	return uint64(math.Round(v * mult)), nil
-}
-
-// gpuShareFlags decide how the supervisor shares the GPU among its slots
-// (see supervisor.PlanGPU).
-type gpuShareFlags struct {
-	comfyMemory string
-	slotMemory  string
-	complexity  string
-	maxSlots    int
-}
-
-func (f *gpuShareFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.comfyMemory, "comfyui-gpu-memory", "8GiB", "GPU memory reserved for each comfyui entry of WORKERS")
-	fs.StringVar(&f.slotMemory, "gpu-slot-memory", "",
-		"GPU memory one GPU worker slot needs (default: 512MiB for the browser plus the estimate of a --gpu-plan-complexity job)")
-	fs.StringVar(&f.complexity, "gpu-plan-complexity", "high",
-		"gpuComplexity of the largest job a GPU slot is planned for: low (256MiB), medium (512MiB) or high (1GiB)")
-	fs.IntVar(&f.maxSlots, "gpu-slots", -1, "at most this many worker slots on the GPU (-1: as many as the GPU memory allows)")
-	bindEnv(fs, "comfyui-gpu-memory", "COMFYUI_GPU_MEMORY")
-	bindEnv(fs, "gpu-slot-memory", "GPU_SLOT_MEMORY")
-	bindEnv(fs, "gpu-plan-complexity", "GPU_PLAN_COMPLEXITY")
-	bindEnv(fs, "gpu-slots", "GPU_SLOTS")
-}
-
-// plan shares the GPU of choice among the playwright slots of pools.
-func (f *gpuShareFlags) plan(c gpuChoice, pools []supervisor.Pool, mode string) (supervisor.GPUPlan, error) {
-	comfy, err := parseBytes(f.comfyMemory)
-	if err != nil {
-		return supervisor.GPUPlan{}, empplay.ConfigError(fmt.Errorf("--comfyui-gpu-memory (COMFYUI_GPU_MEMORY): %w", err))
-	}
-	switch f.complexity {
-	case "low", "medium", "high":
-	default:
-		return supervisor.GPUPlan{}, empplay.ConfigError(fmt.Errorf("--gpu-plan-complexity (GPU_PLAN_COMPLEXITY) %q: want low, medium or high", f.complexity))
-	}
-	slot := gpu.BrowserGPUMemory + gpu.JobMemory(nil, f.complexity)
-	if f.slotMemory != "" {
-		if slot, err = parseBytes(f.slotMemory); err != nil || slot == 0 {
-			if err == nil {
-				err = errors.New("it must be above 0")
-			}
-			return supervisor.GPUPlan{}, empplay.ConfigError(fmt.Errorf("--gpu-slot-memory (GPU_SLOT_MEMORY): %w", err))
-		}
-	}
-	b := supervisor.GPUBudget{
-		Backend:       c.Backend != "" && c.Backend != gpu.CPU,
-		ComfyUIMemory: comfy,
-		SlotMemory:    slot,
-		MaxGPUSlots:   f.maxSlots,
-		Require:       strings.EqualFold(strings.TrimSpace(mode), gpu.ModeOn),
-	}
-	for _, p := range pools {
-		switch p.Name {
-		case supervisor.PoolPlaywright:
-			b.Slots = p.Count
-		case supervisor.PoolComfyUI:
-			b.ComfyUI = p.Count
-		}
-	}
-	// ANGLE on EGL draws on the default EGL device: the first GPU.
-	if c.Backend == gpu.NVIDIA && len(c.Detected.NVIDIA) > 0 {
-		b.Total, b.Free = c.Detected.NVIDIA[0].MemoryTotal, c.Detected.NVIDIA[0].MemoryFree
-	}
-	return supervisor.PlanGPU(b), nil
-}
-
-// gpuRenderReport is what `empplay gpu render` prints.
-type gpuRenderReport struct {
-	Sketch  string      `json:"sketch"`
-	Backend gpu.Backend `json:"backend"`
-	// OnGPU is true when the browser (and the sketch, for WebGL) drew on
-	// a GPU, not a software rasterizer.
-	OnGPU bool `json:"onGPU"`
-	// Renderer is the WebGL renderer that drew the sketch ("" for a
-	// sketch without WebGL); BrowserRenderer the one the browser's
-	// start-up probe read (Probe.Renderer).
-	Renderer        string    `json:"renderer"`
-	BrowserRenderer string    `json:"browserRenderer"`
-	StartMs         float64   `json:"startMs"`
-	MedianMs        float64   `json:"medianMs"`
-	RenderMs        []float64 `json:"renderMs"`
-	Trigger         string    `json:"trigger"`
-	Bytes           int       `json:"bytes"`
-	Output          string    `json:"output,omitempty"`
-	// Probe is the browser's start-up WebGL probe.
-	Probe render.WebGLInfo `json:"probe"`
-}
-
-func newGPURenderCmd(env *Env) *cobra.Command {
-	var (
-		br        browserFlags
-		mode      gpuFlags
-		backend   string
-		runs      int
-		width     int
-		height    int
-		out       string
-		asJSON    bool
-		requireOn bool
-	)
-	c := &cobra.Command{
-		Use:   "render SKETCH.js",
-		Short: "Render a p5.js sketch on one rendering backend and report the WebGL renderer and timings",
-		Long: `render starts Chromium with the flags of one backend (cpu, nvidia or mesa; auto:
-what --gpu-acceleration and detection choose), reads its WebGL renderer,
-renders the sketch --runs times and prints the renderer and the timings.
-With --require-gpu it exits 1 when the drawing was done in software.`,
-		Example: `  empplay gpu render sketch.js --backend nvidia --require-gpu
-  empplay gpu render sketch.js --backend cpu --runs 5 --json`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			code, err := os.ReadFile(args[0])
-			if err != nil {
-				return empplay.ConfigError(fmt.Errorf("read sketch: %w", err))
-			}
-			if runs < 1 {
-				return empplay.ConfigError(fmt.Errorf("--runs must be at least 1, got %d", runs))
-			}
-			ctx := c.Context()
-			if backend == "auto" {
-				backend = ""
-			}
-			b, err := resolveBackend(ctx, &gpuWorkerFlags{backend: backend}, &mode, logger)
-			if err != nil {
-				return err
-			}
-			rep := gpuRenderReport{Sketch: args[0], Backend: b, Output: out}
-			start := time.Now()
-			browser, err := br.startOn(ctx, b, logger)
-			if err != nil {
-				return err
-			}
-			defer browser.Close()
-			rep.StartMs = empplay.Ms(time.Since(start))
-			if rep.Probe, err = browser.ProbeWebGL(ctx); err != nil {
-				return err
-			}
-			rep.BrowserRenderer = rep.Probe.Renderer
-			job := &empplay.Job{Type: empplay.TypeP5, Code: string(code), Width: width, Height: height, Bucket: "local", Filename: "gpu.png"}
-			if err := job.Validate(); err != nil {
-				return empplay.ConfigError(err)
-			}
-			for range runs {
-				rctx, cancel := context.WithTimeout(ctx, br.timeout())
-				t := time.Now()
-				o, err := browser.Render(rctx, job)
-				cancel()
-				if err != nil {
-					return fmt.Errorf("%s: %w (error code %s)", args[0], err, empplay.ErrorCode(err))
-				}
-				rep.RenderMs = append(rep.RenderMs, empplay.Ms(time.Since(t)))
-				rep.Renderer, rep.Trigger, rep.Bytes = o.Renderer, o.Trigger, len(o.Artifacts[0].Body)
-				if out != "" {
-					if err := os.WriteFile(out, o.Artifacts[0].Body, 0o644); err != nil {
-						return fmt.Errorf("write %s: %w", out, err)
-					}
-				}
-			}
-			sorted := slices.Clone(rep.RenderMs)
-			slices.Sort(sorted)
-			rep.MedianMs = sorted[len(sorted)/2]
-			rep.OnGPU = rep.Probe.Renderer != "" && !rep.Probe.Software &&
-				(rep.Renderer == "" || !gpu.IsSoftwareRenderer(rep.Renderer))
-			if asJSON {
-				if err := json.NewEncoder(env.Stdout).Encode(rep); err != nil {
-					return fmt.Errorf("write report: %w", err)
-				}
-			} else {
-				drew := rep.Renderer
-				if drew == "" {
-					drew = "(no WebGL: 2D canvas)"
-				}
-				fmt.Fprintf(env.Stdout, "%s: backend %s, browser renderer %q, sketch renderer %s, on GPU %v, start %.0f ms, render median %.0f ms of %d, trigger %s, %d bytes\n",
-					args[0], b, rep.Probe.Renderer, drew, rep.OnGPU, rep.StartMs, rep.MedianMs, runs, rep.Trigger, rep.Bytes)
-			}
-			if requireOn && !rep.OnGPU {
-				return &empplay.ExitError{Code: empplay.ExitFailure,
-					Err: fmt.Errorf("%s was not drawn on a GPU (browser renderer %q, sketch renderer %q)", args[0], rep.Probe.Renderer, rep.Renderer)}
-			}
-			return nil
-		},
-	}
-	fs := c.Flags()
-	br.register(fs)
-	mode.register(fs)
-	fs.StringVar(&backend, "backend", "auto", "cpu, nvidia, mesa, or auto (detect, as --gpu-acceleration says)")
-	fs.IntVar(&runs, "runs", 3, "renders of the sketch in the one browser (the first is cold)")
-	fs.IntVar(&width, "width", 800, "canvas/viewport width in pixels")
-	fs.IntVar(&height, "height", 800, "canvas/viewport height in pixels")
-	fs.StringVarP(&out, "output", "o", "", "write the last PNG here")
-	fs.BoolVar(&asJSON, "json", false, "print JSON instead of text")
-	fs.BoolVar(&requireOn, "require-gpu", false, "exit 1 unless the drawing was done on a GPU")
-	return c
 }

@@ -1,9 +1,6 @@
 package cmd
 
 import (
-	"context"
-	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -18,34 +15,6 @@ import (
 	"github.com/empplay/empplay/gpu"
 	"github.com/empplay/empplay/supervisor"
 )
-
-func TestParseBytes(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		in   string
-		want uint64
-		err  bool
-	}{
-		{"512", 512 << 20, false},
-		{"8GiB", 8 << 30, false},
-		{"8G", 8 << 30, false},
-		{"8gb", 8 << 30, false},
-		{"1.5GiB", 3 << 29, false},
-		{"512MiB", 512 << 20, false},
-		{"512M", 512 << 20, false},
-		{"1024KiB", 1 << 20, false},
-		{" 2 TiB ", 2 << 40, false},
-		{"0", 0, false},
-		{"lots", 0, true},
-		{"-1G", 0, true},
-		{"", 0, true},
-	} {
-		got, err := parseBytes(tc.in)
-		if (err != nil) != tc.err || got != tc.want {
-			t.Errorf("parseBytes(%q) = %d, %v; want %d, error %v", tc.in, got, err, tc.want, tc.err)
-		}
-	}
-}
 
 func TestGPUSharePlan(t *testing.T) {
 	t.Parallel()
@@ -86,50 +55,6 @@ func TestGPUSharePlan(t *testing.T) {
 				t.Errorf("plan %+v; want %d GPU slots", p, tc.slots)
 			}
 		})
-	}
-}
-
-func TestGPUWatch(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name     string
-		limit    uint64
-		procs    []gpu.ProcessMemory
-		err      error
-		used     int64
-		recycled bool
-	}{
-		{"under the limit", 1000, []gpu.ProcessMemory{{PID: 11, Bytes: 600}, {PID: 99, Bytes: 5000}}, nil, 600, false},
-		{"over the limit", 1000, []gpu.ProcessMemory{{PID: 11, Bytes: 600}, {PID: 12, Bytes: 600}}, nil, 0, true},
-		{"no limit", 0, []gpu.ProcessMemory{{PID: 11, Bytes: 6000}}, nil, 6000, false},
-		{"NVML error", 1000, nil, errors.New("gone"), 0, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var why string
-			g := &gpuWatch{
-				limit:  tc.limit,
-				logger: slog.New(slog.DiscardHandler),
-				procs:  func() ([]gpu.ProcessMemory, error) { return tc.procs, tc.err },
-				pgrpOf: func(pid int) (int, bool) { return map[int]int{11: 10, 12: 10, 99: 98}[pid], true },
-				recycle: func(_ context.Context, reason string) error {
-					why = reason
-					return nil
-				},
-			}
-			// The fake puts pids 11 and 12 in the browser's group, 10.
-			g.checkGroup(context.Background(), 10)
-			if g.Used() != tc.used || (why != "") != tc.recycled {
-				t.Errorf("used %d, recycled %q; want %d, %v", g.Used(), why, tc.used, tc.recycled)
-			}
-		})
-	}
-}
-
-func TestProcessGroup(t *testing.T) {
-	t.Parallel()
-	if _, ok := processGroup(1 << 30); ok {
-		t.Error("a pid that does not exist has a group")
 	}
 }
 
@@ -199,7 +124,7 @@ func TestMetricsGPUPromtool(t *testing.T) {
 	}
 	m := newMetrics()
 	m.observePlan(gpuChoice{Detected: gpu.Info{NVIDIA: []gpu.Device{{Name: "NVIDIA L4", MemoryTotal: 24 << 30, MemoryFree: 20 << 30}}}},
-		supervisor.GPUPlan{GPUSlots: 1})
+		gpu.Plan{GPUSlots: 1})
 	m.observe(0, empplay.Report{State: "idle", Backend: "nvidia", Lane: "gpu", Renderer: "ANGLE (NVIDIA)", GPUMemory: 5, GPUMemoryLimit: 9,
 		Done: &empplay.JobEvent{Type: "p5", Outcome: "success", Renderer: "ANGLE (NVIDIA)"}}, 0)
 	m.queueDepth.WithLabelValues("gpu_lane").Set(2)
@@ -215,7 +140,7 @@ func TestMetricsGPUPromtool(t *testing.T) {
 
 func TestWorkerArgs(t *testing.T) {
 	t.Parallel()
-	plan := supervisor.GPUPlan{GPUSlots: 1, Share: 3 << 30}
+	plan := gpu.Plan{GPUSlots: 1, Share: 3 << 30}
 	gpuSlot := workerArgs(supervisor.Slot{WorkerID: "w0", ProfileDir: "/p0", GPU: true}, gpu.NVIDIA, plan)
 	cpuSlot := workerArgs(supervisor.Slot{WorkerID: "w1", ProfileDir: "/p1"}, gpu.NVIDIA, plan)
 	if got := strings.Join(gpuSlot, " "); got != "worker --worker-id w0 --profile-dir /p0 --gpu-backend nvidia --gpu-memory-limit 3072MiB" {
@@ -225,7 +150,7 @@ func TestWorkerArgs(t *testing.T) {
 		t.Errorf("CPU slot args: %s", got)
 	}
 	// The worker parses the limit it is given.
-	if n, err := parseBytes("3072MiB"); err != nil || n != 3<<30 {
-		t.Errorf("parseBytes(3072MiB) = %d, %v", n, err)
+	if n, err := gpu.ParseSize("3072MiB"); err != nil || n != 3<<30 {
+		t.Errorf("gpu.ParseSize(3072MiB) = %d, %v", n, err)
 	}
 }

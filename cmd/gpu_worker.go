@@ -1,16 +1,10 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strconv"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -18,6 +12,7 @@ import (
 	"github.com/empplay/empplay/assets"
 	"github.com/empplay/empplay/gpu"
 	"github.com/empplay/empplay/render"
+	"github.com/empplay/empplay/worker"
 )
 
 // gpuWorkerFlags are what the supervisor tells a worker about its slot's
@@ -69,128 +64,47 @@ func (b *browserFlags) startOn(ctx context.Context, backend gpu.Backend, logger 
 }
 
 // verifyGPU probes the browser's WebGL renderer. For a GPU backend it
-// returns why the browser does not render on the GPU ("" when it does).
-func verifyGPU(ctx context.Context, br *render.Browser, backend gpu.Backend, logger *slog.Logger) (render.WebGLInfo, string) {
+// returns why the browser does not render on the GPU (nil when it does).
+func verifyGPU(ctx context.Context, br *render.Browser, backend gpu.Backend, logger *slog.Logger) (render.WebGLInfo, error) {
 	info, err := br.ProbeWebGL(ctx)
 	switch {
 	case err != nil:
 		logger.WarnContext(ctx, "WebGL probe failed", "backend", backend, "err", err)
 		if backend != gpu.CPU {
-			return info, "the start-up WebGL probe failed: " + err.Error()
+			return info, fmt.Errorf("the start-up WebGL probe failed: %w", err)
 		}
 	case info.Renderer == "":
 		logger.WarnContext(ctx, "Chromium has no WebGL", "backend", backend)
 		if backend != gpu.CPU {
-			return info, fmt.Sprintf("Chromium has no WebGL with the %s flags", backend)
+			return info, fmt.Errorf("Chromium has no WebGL with the %s flags", backend)
 		}
 	default:
 		logger.InfoContext(ctx, "WebGL renderer", "backend", backend, "renderer", info.Renderer,
 			"software", info.Software, "webgl2", info.WebGL2, "duration_ms", info.Ms)
 		if backend != gpu.CPU && info.Software {
-			return info, fmt.Sprintf("the %s flags gave the software renderer %q", backend, info.Renderer)
+			return info, fmt.Errorf("the %s flags gave the software renderer %q", backend, info.Renderer)
 		}
 	}
-	return info, ""
+	return info, nil
 }
 
-// gpuWatch measures the GPU memory of a GPU worker's browser (NVML, per
-// process) and recycles the browser between jobs when it holds more than
-// its share.
-type gpuWatch struct {
-	nv      *gpu.SystemNVML
-	br      *render.Browser
-	limit   uint64 // 0: measure only
-	every   time.Duration
-	logger  *slog.Logger
-	used    atomic.Int64
-	procs   func() ([]gpu.ProcessMemory, error)
-	pgrpOf  func(pid int) (int, bool)
-	recycle func(ctx context.Context, reason string) error
-}
-
-// newGPUWatch returns a watch of br, or nil when NVML is unusable.
-func newGPUWatch(br *render.Browser, limit uint64, logger *slog.Logger) *gpuWatch {
+// newGPUWatch returns a watch of br's GPU memory and a function that
+// releases NVML once the watch has stopped, or nil and nil when NVML is
+// unusable.
+func newGPUWatch(br *render.Browser, limit uint64, logger *slog.Logger) (*worker.GPUWatch, func()) {
 	nv := gpu.NewSystemNVML()
 	if err := nv.Init(); err != nil {
 		logger.Warn("GPU memory of the browser cannot be measured", "err", err)
-		return nil
+		return nil, nil
 	}
-	return &gpuWatch{nv: nv, br: br, limit: limit, every: 5 * time.Second, logger: logger,
-		procs: nv.Processes, pgrpOf: processGroup, recycle: br.Recycle}
-}
-
-// run measures every few seconds until ctx ends.
-func (g *gpuWatch) run(ctx context.Context) {
-	defer func() { _ = g.nv.Shutdown() }()
-	t := time.NewTicker(g.every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		g.check(ctx)
-	}
-}
-
-// check measures once and recycles the browser if it is over its limit.
-func (g *gpuWatch) check(ctx context.Context) {
-	g.checkGroup(ctx, g.br.PID())
-}
-
-// checkGroup measures the browser whose process group is pgid.
-func (g *gpuWatch) checkGroup(ctx context.Context, pgid int) {
-	procs, err := g.procs()
-	if err != nil {
-		g.logger.DebugContext(ctx, "read GPU processes", "err", err)
-		return
-	}
-	used, _ := gpu.GroupMemory(procs, pgid, g.pgrpOf)
-	g.used.Store(int64(used))
-	if g.limit == 0 || used <= g.limit {
-		return
-	}
-	g.logger.WarnContext(ctx, "the browser holds more GPU memory than its share; recycling it after the job in hand",
-		"gpu_memory", used, "limit", g.limit)
-	if err := g.recycle(ctx, "gpu memory"); err != nil && ctx.Err() == nil {
-		g.logger.ErrorContext(ctx, "recycle the browser", "err", err)
-	}
-	g.used.Store(0)
-}
-
-// Used returns the latest measurement in bytes.
-func (g *gpuWatch) Used() int64 {
-	if g == nil {
-		return 0
-	}
-	return g.used.Load()
-}
-
-// processGroup reads the process group of pid from /proc.
-func processGroup(pid int) (int, bool) {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return 0, false
-	}
-	// pid (comm) state ppid pgrp ...: comm may hold spaces and parens.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := bytes.Fields(b[i+1:])
-	if len(f) < 3 {
-		return 0, false
-	}
-	g, err := strconv.Atoi(string(f[2]))
-	return g, err == nil
+	return worker.NewGPUWatch(nv, br, worker.GPUWatchConfig{Limit: limit}, logger), func() { _ = nv.Shutdown() }
 }
 
 // gpuReport is what a worker adds to its health reports about its GPU.
 type gpuReport struct {
 	backend gpu.Backend
 	limit   uint64
-	watch   *gpuWatch
+	watch   *worker.GPUWatch
 	lane    func() string
 	w       interface{ GPUDegraded() string }
 

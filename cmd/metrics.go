@@ -1,18 +1,14 @@
 package cmd
 
 import (
-	"context"
-	"log/slog"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/gpu"
-	"github.com/empplay/empplay/supervisor"
 )
 
 // metrics are the supervisor's Prometheus series, aggregated over its
@@ -43,6 +39,12 @@ type metrics struct {
 	gpuTotal       *prometheus.GaugeVec
 	gpuFree        *prometheus.GaugeVec
 
+	// stageSeconds: where a job's time goes (see [empplay.Stage]).
+	stageSeconds *prometheus.HistogramVec
+
+	// collectors are everything reg holds, for checks of what is exported.
+	collectors []prometheus.Collector
+
 	mu       sync.Mutex
 	slotInfo map[string][3]string // slot -> backend, lane, renderer last set
 }
@@ -61,10 +63,10 @@ func newMetrics() *metrics {
 			Buckets: []float64{0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120, 300},
 		}, []string{"type", "outcome"}),
 		restarts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "empplay_worker_restarts_total", Help: "Worker processes restarted, by slot and reason.",
+			Name: "empplay_worker_restarts_total", Help: "Worker processes that ended (and were restarted unless stopping), by slot and reason (see workerRestartReason).",
 		}, []string{"slot", "reason"}),
 		browserRestarts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "empplay_browser_restarts_total", Help: "Chromium restarts inside workers, by slot and reason.",
+			Name: "empplay_browser_restarts_total", Help: "Chromium restarts inside workers, by slot and reason (recycled, connection_lost, killed, other).",
 		}, []string{"slot", "reason"}),
 		memory: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "empplay_worker_memory_bytes", Help: "Memory of a worker and its Chromium (summed proportional set size), by slot.",
@@ -113,12 +115,15 @@ func newMetrics() *metrics {
 		gpuFree: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "empplay_gpu_memory_free_bytes", Help: "Free memory of each NVIDIA GPU (NVML).",
 		}, []string{"gpu", "name"}),
-		slotInfo: map[string][3]string{},
+		stageSeconds: newStageHistogram(),
+		slotInfo:     map[string][3]string{},
 	}
-	m.reg.MustRegister(m.assets, m.jobs, m.jobSeconds, m.restarts, m.browserRestarts, m.memory, m.lastFetchAge,
+	m.collectors = []prometheus.Collector{m.assets, m.jobs, m.jobSeconds, m.restarts, m.browserRestarts, m.memory, m.lastFetchAge,
 		m.ready, m.queueDepth, m.oldestAge, m.redisUp,
 		m.jobsByRenderer, m.workerGPU, m.gpuDegraded, m.gpuMemory, m.gpuLimit, m.gpuSlots, m.gpuWorkers, m.gpuTotal, m.gpuFree,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.stageSeconds,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})}
+	m.reg.MustRegister(m.collectors...)
 	return m
 }
 
@@ -137,10 +142,11 @@ func (m *metrics) observe(slot int, r empplay.Report, nowMs int64) {
 		m.jobsByRenderer.WithLabelValues(d.Type, d.Outcome, rendererKind(d.Renderer), d.Renderer).Inc()
 		m.assets.WithLabelValues("hit").Add(float64(d.AssetHits))
 		m.assets.WithLabelValues("miss").Add(float64(d.AssetMisses))
+		m.observeStages(d)
 	}
 	m.observeGPU(s, r)
 	if r.BrowserRestart != "" {
-		m.browserRestarts.WithLabelValues(s, r.BrowserRestart).Inc()
+		m.browserRestarts.WithLabelValues(s, browserRestartReason(r.BrowserRestart)).Inc()
 	}
 }
 
@@ -181,7 +187,7 @@ func (m *metrics) observeGPU(slot string, r empplay.Report) {
 }
 
 // observePlan records the slot plan and the GPUs found at start.
-func (m *metrics) observePlan(c gpuChoice, p supervisor.GPUPlan) {
+func (m *metrics) observePlan(c gpuChoice, p gpu.Plan) {
 	m.gpuSlots.Set(float64(p.GPUSlots))
 	m.observeDevices(c.Detected.NVIDIA)
 }
@@ -191,27 +197,5 @@ func (m *metrics) observeDevices(devs []gpu.Device) {
 		i := strconv.Itoa(d.Index)
 		m.gpuTotal.WithLabelValues(i, d.Name).Set(float64(d.MemoryTotal))
 		m.gpuFree.WithLabelValues(i, d.Name).Set(float64(d.MemoryFree))
-	}
-}
-
-// watchGPUs refreshes the GPU memory gauges every 10 seconds.
-func watchGPUs(ctx context.Context, m *metrics, logger *slog.Logger) {
-	nv := gpu.NewSystemNVML()
-	if err := nv.Init(); err != nil {
-		logger.WarnContext(ctx, "GPU memory cannot be watched", "err", err)
-		return
-	}
-	defer func() { _ = nv.Shutdown() }()
-	t := time.NewTicker(10 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if devs, err := nv.Devices(); err == nil {
-			m.observeDevices(devs)
-		}
 	}
 }

@@ -23,6 +23,8 @@ type Env struct {
 	Stderr  io.Writer
 	Getenv  func(string) string
 	Version string
+	Commit  string // the VCS revision the binary was built from
+	Date    string // when it was built (RFC 3339)
 
 	// force is closed on a second stop signal; commands that own children
 	// kill them at once. Main exits shortly after either way.
@@ -73,7 +75,7 @@ Azure Blob Storage, verify the CDN serves it and store the result in Redis.
 Every flag can also be set by the environment variable named in its help.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       env.Version,
+		Version:       resolveBuild(env).String(),
 	}
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
@@ -87,22 +89,11 @@ Every flag can also be set by the environment variable named in its help.`,
 		newSuperviseCmd(env, g),
 		newGPUCmd(env),
 		newVersionCmd(env),
+		newHealthcheckCmd(env),
 	)
 	// Environment variables fill every flag the command line left unset.
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
 		return applyEnv(c, env.Getenv)
 	}
 	return root
-}
-
-func newVersionCmd(env *Env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the empplay version",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			fmt.Fprintf(c.OutOrStdout(), "empplay %s\n", env.Version)
-			return nil
-		},
-	}
 }

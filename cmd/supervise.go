@@ -213,7 +213,7 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 			case n > 0:
 				logger.Warn("requeued the jobs of a worker that ended", "worker", e.Slot.WorkerID, "jobs", n, "reason", e.Reason)
 			}
-			m.restarts.WithLabelValues(strconv.Itoa(e.Slot.Index), e.Reason).Inc()
+			m.restarts.WithLabelValues(strconv.Itoa(e.Slot.Index), workerRestartReason(e)).Inc()
 		},
 		OnReport: func(slot int, r empplay.Report) { m.observe(slot, r, time.Now().UnixMilli()) },
 		Logger:   logger,
@@ -223,8 +223,9 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 	hctx, stopHousekeeping := context.WithCancel(ctx)
 	defer stopHousekeeping()
 	var wg sync.WaitGroup
-	wg.Go(func() { maintain(hctx, maint, logger) })
-	wg.Go(func() { watchQueue(hctx, queue.NewAdmin(rc, f.redis.queue), sup, m, redisOK) })
+	wg.Go(func() { queue.NewHousekeeper(maint, queue.HousekeepingConfig{}, logger).Run(hctx) })
+	gauges := &queueGauges{stats: queue.NewAdmin(rc, f.redis.queue), sup: sup, redis: redisOK, m: m, every: 5 * time.Second}
+	wg.Go(func() { gauges.Run(hctx) })
 	if choice.Backend == gpu.NVIDIA {
 		wg.Go(func() { watchGPUs(hctx, m, logger) })
 	}
@@ -247,7 +248,7 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 	}
 
 	notify := sdnotify.New(env.Getenv, os.Getpid())
-	wg.Go(func() { notifySystemd(hctx, notify, sup, redisOK, slots, logger) })
+	wg.Go(func() { supervisor.NewSystemd(notify, sup, redisOK, slots, logger).Run(hctx) })
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -285,7 +286,7 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 
 // workerArgs are the command-line arguments of slot s's worker: GPU slots
 // render on backend with the plan's memory share, the others on the CPU.
-func workerArgs(s supervisor.Slot, backend gpu.Backend, plan supervisor.GPUPlan) []string {
+func workerArgs(s supervisor.Slot, backend gpu.Backend, plan gpu.Plan) []string {
 	args := []string{"worker", "--worker-id", s.WorkerID, "--profile-dir", s.ProfileDir}
 	if !s.GPU {
 		return append(args, "--gpu-backend", string(gpu.CPU))
@@ -316,41 +317,6 @@ func (r *redisCheck) Healthy(ctx context.Context) bool {
 	r.ok = r.c.Do(pctx, r.c.B().Ping().Build()).Error() == nil
 	r.at = time.Now()
 	return r.ok
-}
-
-// watchQueue refreshes the queue and readiness gauges every few seconds.
-func watchQueue(ctx context.Context, a *queue.Admin, sup *supervisor.Supervisor, m *metrics, redis *redisCheck) {
-	t := time.NewTicker(5 * time.Second)
-	defer t.Stop()
-	for {
-		ready := 0
-		for _, s := range sup.Status() {
-			if s.Ready {
-				ready++
-			}
-		}
-		m.ready.Set(float64(ready))
-		if redis.Healthy(ctx) {
-			m.redisUp.Set(1)
-			sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-			if st, err := a.Stats(sctx); err == nil {
-				m.queueDepth.WithLabelValues("pending").Set(float64(st.Pending))
-				m.queueDepth.WithLabelValues("retrying").Set(float64(st.Retrying))
-				m.queueDepth.WithLabelValues("dead").Set(float64(st.Dead))
-				m.queueDepth.WithLabelValues("gpu_lane").Set(float64(st.GPULane))
-				m.gpuWorkers.Set(float64(st.GPUWorkers))
-				m.oldestAge.Set(float64(st.OldestPendingAgeMs) / 1000)
-			}
-			cancel()
-		} else {
-			m.redisUp.Set(0)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 func serveHTTP(addr string, sup *supervisor.Supervisor, m *metrics, redis *redisCheck, apiSrv *api.Server, logger *slog.Logger) (*http.Server, error) {
@@ -388,54 +354,4 @@ func serveHTTP(addr string, sup *supervisor.Supervisor, m *metrics, redis *redis
 	}()
 	logger.Info("health endpoints listening", "addr", ln.Addr().String())
 	return srv, nil
-}
-
-// notifySystemd tells systemd when the workers are ready, keeps STATUS
-// current, and pets the watchdog only while the host is healthy (Redis
-// reachable and at least one worker ready), so a wedged host is restarted.
-func notifySystemd(ctx context.Context, n *sdnotify.Notifier, sup *supervisor.Supervisor, redis *redisCheck, slots int, logger *slog.Logger) {
-	if !n.Enabled() {
-		return
-	}
-	every := time.Second
-	if wd := n.WatchdogInterval(); wd > 0 && wd < every {
-		every = wd
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	readySent := false
-	lastStatus := ""
-	for {
-		ready, degraded := 0, 0
-		for _, s := range sup.Status() {
-			if s.Ready {
-				ready++
-			}
-			if s.LastReport.GPUDegraded != "" {
-				degraded++
-			}
-		}
-		healthy := ready > 0 && redis.Healthy(ctx)
-		if healthy && !readySent {
-			readySent = n.Notify("READY=1") == nil
-		}
-		status := fmt.Sprintf("STATUS=%d/%d workers ready, redis %s", ready, slots, map[bool]string{true: "up", false: "DOWN"}[redis.Healthy(ctx)])
-		if degraded > 0 {
-			status += fmt.Sprintf(", %d GPU slot(s) rendering in software", degraded)
-		}
-		if status != lastStatus {
-			if err := n.Notify(status); err != nil {
-				logger.Warn("sd_notify failed", "err", err)
-			}
-			lastStatus = status
-		}
-		if healthy && n.WatchdogInterval() > 0 {
-			_ = n.Notify("WATCHDOG=1")
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

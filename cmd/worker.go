@@ -13,6 +13,7 @@ import (
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/gpu"
 	"github.com/empplay/empplay/queue"
+	"github.com/empplay/empplay/supervisor"
 	"github.com/empplay/empplay/worker"
 )
 
@@ -87,7 +88,7 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 	var gpuLimit uint64
 	if f.gpuShare.memoryLimit != "" {
 		var err error
-		if gpuLimit, err = parseBytes(f.gpuShare.memoryLimit); err != nil {
+		if gpuLimit, err = gpu.ParseSize(f.gpuShare.memoryLimit); err != nil {
 			return empplay.ConfigError(fmt.Errorf("--gpu-memory-limit (EMPPLAY_GPU_MEMORY_LIMIT): %w", err))
 		}
 	}
@@ -128,7 +129,7 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 	// meant for the GPU whose WebGL is software leaves the GPU lane.
 	probe, degraded := verifyGPU(ctx, browser, backend, logger)
 	lane := queue.LaneCPU
-	if backend != gpu.CPU && degraded == "" {
+	if backend != gpu.CPU && degraded == nil {
 		lane = queue.LaneGPU
 	}
 
@@ -147,8 +148,12 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 	// A fenced worker (written off by a peer) must stop at once.
 	wctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	go heartbeat(wctx, q, logger, cancel)
-	go maintain(wctx, queue.NewMaintainer(rc, f.redis.queue, wid), logger)
+	go func() {
+		if err := queue.NewHeartbeat(q, 0, 0, logger).Run(wctx); err != nil {
+			cancel(err)
+		}
+	}()
+	go queue.NewHousekeeper(queue.NewMaintainer(rc, f.redis.queue, wid), queue.HousekeepingConfig{}, logger).Run(wctx)
 
 	w := worker.New(worker.Config{
 		ID:            wid,
@@ -159,22 +164,36 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 		GPU:           backend != gpu.CPU,
 		Sources:       fetch.Origins(),
 	}, q, browser, blob, verifier, logger)
-	if degraded != "" {
+	if degraded != nil {
 		w.DegradeGPU(ctx, degraded)
 	}
-	var watch *gpuWatch
+	var watch *worker.GPUWatch
 	if backend == gpu.NVIDIA {
-		if watch = newGPUWatch(browser, gpuLimit, logger); watch != nil {
-			go watch.run(wctx)
+		var release func()
+		if watch, release = newGPUWatch(browser, gpuLimit, logger); watch != nil {
+			go func() {
+				defer release()
+				watch.Run(wctx)
+			}()
 		}
 	}
 	gr := &gpuReport{backend: backend, limit: gpuLimit, watch: watch, lane: q.Lane, w: w, renderer: probe.Renderer}
 
-	if out, err := reportFD(env.Getenv); err != nil {
+	if out, err := supervisor.ReportFD(env.Getenv(supervisor.ReportFDEnv)); err != nil {
 		return err
 	} else if out != nil {
 		defer out.Close()
-		go report(wctx, out, wid, w, browser, gr.fill)
+		fill := func(r *empplay.Report) {
+			gr.fill(r)
+			if sb, err := browser.Sandbox(); err == nil {
+				r.Sandbox = sb.String() // shown per slot in /readyz
+			}
+		}
+		rep := &supervisor.Reporter{
+			Out: out, Worker: wid, Status: jobStatus(w), BrowserPID: browser.PID,
+			Events: w.Events(), Restarts: browser.Restarts(), Fill: fill,
+		}
+		go rep.Run(wctx)
 	}
 
 	if !f.oneJob {
@@ -210,65 +229,6 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 	return nil
 }
 
-func heartbeat(ctx context.Context, q *queue.Redis, logger *slog.Logger, stop context.CancelCauseFunc) {
-	t := time.NewTicker(5 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		hctx, cancel := context.WithTimeout(ctx, 4*time.Second)
-		err := q.Heartbeat(hctx)
-		cancel()
-		if errors.Is(err, queue.ErrFenced) {
-			logger.Error("this worker was declared dead by another process; stopping")
-			stop(err)
-			return
-		}
-		if err != nil && ctx.Err() == nil {
-			logger.Warn("heartbeat failed", "err", err)
-		}
-	}
-}
-
-// maintain promotes due retries every second and sweeps for dead workers
-// every few seconds (the sweep is elected, so a fleet sweeps once).
-func maintain(ctx context.Context, m *queue.Maintainer, logger *slog.Logger) {
-	promote := time.NewTicker(time.Second)
-	defer promote.Stop()
-	sweep := time.NewTicker(5 * time.Second)
-	defer sweep.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-promote.C:
-			if _, err := m.Promote(ctx); err != nil && ctx.Err() == nil {
-				logger.Warn("promote retries failed", "err", err)
-			}
-			// No job waits in the GPU lane once no GPU worker is alive.
-			if n, err := m.DrainGPU(ctx); err != nil && ctx.Err() == nil {
-				logger.Warn("drain the GPU lane failed", "err", err)
-			} else if n > 0 {
-				logger.Warn("no GPU worker is alive; gave the GPU lane's jobs back to the queue", "jobs", n)
-			}
-			if err := m.MarkSeen(ctx, 7*24*time.Hour); err != nil && ctx.Err() == nil {
-				logger.Warn("mark oldest job failed", "err", err)
-			}
-		case <-sweep.C:
-			r, err := m.Sweep(ctx, 4*time.Second)
-			if err != nil && ctx.Err() == nil {
-				logger.Warn("sweep failed", "err", err)
-			}
-			if r.Recovered > 0 {
-				logger.Warn("recovered jobs of dead workers", "workers", r.Workers, "jobs", r.Recovered)
-			}
-		}
-	}
-}
-
 func joinNonEmpty(a, b string) string {
 	switch {
 	case a == "":
@@ -277,4 +237,12 @@ func joinNonEmpty(a, b string) string {
 		return a
 	}
 	return a + ":" + b
+}
+
+// jobStatus adapts the worker's status to what its health reports say.
+func jobStatus(w *worker.Worker) func() supervisor.JobStatus {
+	return func() supervisor.JobStatus {
+		st := w.Status()
+		return supervisor.JobStatus{Job: st.CurrentJob, Deadline: st.JobDeadline, LastFetch: st.LastFetch}
+	}
 }

@@ -25,6 +25,8 @@
 // requireGPU) and [JobMemory] what it is expected to hold, for routing and
 // for sharing the GPU between worker slots. [GroupMemory] sums the GPU
 // memory NVML reports for one browser's process group.
+// [PlanSlots] shares the GPU's memory among the supervisor's worker
+// slots, and [ParseSize] reads the memory sizes its settings are given in.
 //
 // The package reads files under [Detector.Root] and nothing else from its
 // surroundings (no environment variables); it knows nothing about chromedp.

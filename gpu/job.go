@@ -1,10 +1,11 @@
 package gpu
 
 import (
-	"encoding/json"
 	"math"
 	"regexp"
 	"strings"
+
+	"github.com/empplay/empplay"
 )
 
 // Default GPU memory estimates of one job by its gpuComplexity, when the
@@ -60,21 +61,11 @@ type JobNeeds struct {
 	Reason string
 }
 
-// ClassifyJob reads what the job in raw (the payload as producers push
-// it) asks of the GPU. It never fails: a payload it cannot read asks for
-// nothing, and the worker reports it as invalid later.
-func ClassifyJob(raw []byte) JobNeeds {
-	var j struct {
-		Type               string   `json:"type"`
-		UsesWebGL          bool     `json:"usesWebGL"`
-		GPUComplexity      string   `json:"gpuComplexity"`
-		EstimatedGPUMemory *float64 `json:"estimatedGPUMemory"`
-		RequireGPU         bool     `json:"requireGPU"`
-		Code               string   `json:"code"`
-		HTML               string   `json:"html"`
-		JavaScript         string   `json:"javascript"`
-	}
-	if json.Unmarshal(raw, &j) != nil {
+// ClassifyJob reads what job asks of the GPU. It never fails: a job that
+// could not be decoded (nil) asks for nothing, and the worker reports it
+// as invalid later.
+func ClassifyJob(j *empplay.Job) JobNeeds {
+	if j == nil {
 		return JobNeeds{}
 	}
 	n := JobNeeds{Require: j.RequireGPU, Memory: JobMemory(j.EstimatedGPUMemory, j.GPUComplexity)}

@@ -1,6 +1,10 @@
 package gpu
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/empplay/empplay"
+)
 
 func TestCodeUsesWebGL(t *testing.T) {
 	t.Parallel()
@@ -56,7 +60,10 @@ func TestClassifyJob(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := ClassifyJob([]byte(tc.raw)); got != tc.want {
+			// Parse's validation errors do not matter here: the job is
+			// decoded, and the worker reports it as invalid.
+			job, _ := empplay.Parse([]byte(tc.raw))
+			if got := ClassifyJob(job); got != tc.want {
 				t.Errorf("ClassifyJob = %+v; want %+v", got, tc.want)
 			}
 		})

@@ -134,7 +134,10 @@ func (q *Redis) next(ctx context.Context) ([]byte, string, error) {
 // the GPU lane when the job wants a GPU and a GPU worker is alive. It
 // reports whether the job left this worker.
 func (q *Redis) route(ctx context.Context, raw []byte) (bool, error) {
-	need := gpu.ClassifyJob(raw)
+	// Decoded only to route: the worker that renders the job decodes it
+	// itself (see [empplay.Parse]); validation errors are its to report.
+	job, _ := empplay.Parse(raw)
+	need := gpu.ClassifyJob(job)
 	if !need.Wants {
 		return false, nil
 	}

@@ -245,14 +245,18 @@ func (q *Redis) claim(ctx context.Context, raw []byte) (*empplay.Delivery, error
 		}
 		return nil, fmt.Errorf("claim job %s: %w", id, err)
 	}
-	if len(res) != 2 {
+	if len(res) < 2 {
 		return nil, fmt.Errorf("claim job %s: unexpected reply of %d elements", id, len(res))
 	}
 	status, _ := res[0].ToString()
 	attempts, _ := res[1].AsInt64()
 	switch status {
 	case "OK":
-		return &empplay.Delivery{Raw: raw, ID: id, Attempt: int(attempts)}, nil
+		var queued int64
+		if len(res) > 2 {
+			queued, _ = res[2].AsInt64()
+		}
+		return &empplay.Delivery{Raw: raw, ID: id, Attempt: int(attempts), Queued: time.Duration(max(queued, 0)) * time.Millisecond}, nil
 	case "CACHED":
 		q.logger.InfoContext(ctx, "job already has a result; not rendering it again", "job_id", id)
 	case "DEAD":

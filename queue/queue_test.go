@@ -321,3 +321,50 @@ func TestReplyTo(t *testing.T) {
 		t.Errorf("replyTo list has no TTL (%d)", ttl)
 	}
 }
+
+// TestQueuedSinceFirstSeen checks Delivery.Queued: the time from the
+// housekeeping's first-seen mark (or the first claim) to this claim.
+func TestQueuedSinceFirstSeen(t *testing.T) {
+	c := newRedis(t)
+	ctx := testenv.Context(t, 30*time.Second)
+	prod := queue.NewClient(c, "")
+	m := queue.NewMaintainer(c, "", "test")
+	if _, err := prod.Submit(ctx, []byte(`{"q":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.MarkSeen(ctx, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	q := newQueue(c, queue.Config{BlockTimeout: time.Second})
+	d, err := q.Fetch(ctx)
+	if err != nil || d == nil {
+		t.Fatalf("fetch: %+v, %v", d, err)
+	}
+	if d.Queued < 200*time.Millisecond || d.Queued > 10*time.Second {
+		t.Errorf("seen 200ms before its claim: Queued = %v", d.Queued)
+	}
+	// Given back and claimed again: still counted from first sight.
+	if err := q.Requeue(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	d2, err := q.Fetch(ctx)
+	if err != nil || d2 == nil {
+		t.Fatalf("fetch again: %+v, %v", d2, err)
+	}
+	if d2.Queued < d.Queued {
+		t.Errorf("second claim Queued = %v < first %v", d2.Queued, d.Queued)
+	}
+
+	// Never marked seen: its first claim is its first sight.
+	if _, err := prod.Submit(ctx, []byte(`{"q":2}`)); err != nil {
+		t.Fatal(err)
+	}
+	d3, err := q.Fetch(ctx)
+	if err != nil || d3 == nil {
+		t.Fatalf("fetch unmarked: %+v, %v", d3, err)
+	}
+	if d3.Queued != 0 {
+		t.Errorf("first claim of an unmarked job: Queued = %v; want 0", d3.Queued)
+	}
+}

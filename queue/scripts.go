@@ -11,8 +11,10 @@ const luaNow = `local t = redis.call('TIME'); local now = t[1]*1000 + math.floor
 //
 // KEYS: 1 inflight 2 job 3 result 4 dead 5 done 6 channel
 // ARGV: 1 raw 2 id 3 wid 4 maxAttempts 5 jobTTLms 6 resultTTLms 7 doneTTLms 8 deadCap
-// Returns {status, attempts}: OK, CACHED (a result exists), DEAD (attempts
-// exhausted: failed result written), GONE (no longer ours).
+// Returns {status, attempts, queuedMs}: OK, CACHED (a result exists), DEAD
+// (attempts exhausted: failed result written), GONE (no longer ours);
+// queuedMs (OK only) is the time since the job was first seen (seenAt) or
+// first claimed, whichever is earlier.
 var claimScript = rueidis.NewLuaScript(luaNow + `
 if not redis.call('LPOS', KEYS[1], ARGV[1]) then return {'GONE', 0} end
 if redis.call('EXISTS', KEYS[3]) == 1 then
@@ -35,7 +37,10 @@ if n > tonumber(ARGV[4]) then
   redis.call('HSET', KEYS[2], 'state', 'dead')
   return {'DEAD', n - 1}
 end
-return {'OK', n}
+local first = tonumber(redis.call('HGET', KEYS[2], 'firstClaimedAt'))
+local seen = tonumber(redis.call('HGET', KEYS[2], 'seenAt'))
+if seen and seen < first then first = seen end
+return {'OK', n, now - first}
 `)
 
 // completeScript stores a job's one result and releases the job. First

@@ -17,7 +17,7 @@ import (
 	"github.com/empplay/empplay/assets"
 	"github.com/empplay/empplay/fetcher"
 	"github.com/empplay/empplay/gpu"
-	"github.com/empplay/empplay/internal/procstat"
+	"github.com/empplay/empplay/internal/proc"
 )
 
 // Defaults of [Options].
@@ -41,6 +41,10 @@ var ErrClosed = errors.New("render: browser is closed")
 
 // ErrNotRunning is returned by [Browser.Healthy] when no Chromium runs.
 var ErrNotRunning = errors.New("render: chromium is not running")
+
+// errConnectionLost is why a browser whose DevTools connection dropped
+// mid-job is discarded.
+var errConnectionLost = errors.New("the DevTools connection was lost")
 
 // Isolation levels between the jobs of one browser (see [Options.Isolation]
 // and the package doc).
@@ -269,7 +273,7 @@ func (b *Browser) healthy(inst *instance) error {
 // every process's smaps_rollup after every job cost more CPU than the
 // worker's own work.
 func (b *Browser) memory(inst *instance) int64 {
-	m, _ := procstat.GroupMemoryOver(inst.pid, b.opts.RecycleMemory)
+	m, _ := proc.GroupMemoryOver(inst.pid, b.opts.RecycleMemory)
 	return m
 }
 
@@ -379,7 +383,7 @@ func (b *Browser) ensure(ctx context.Context, forJob bool) (*instance, error) {
 
 // discard kills a browser that cannot be trusted any more (a page that
 // would not close, a lost connection). The next job starts a new one.
-func (b *Browser) discard(inst *instance, why string) {
+func (b *Browser) discard(inst *instance, why error) {
 	b.lifeMu.Lock()
 	defer b.lifeMu.Unlock()
 	b.mu.Lock()
@@ -387,7 +391,7 @@ func (b *Browser) discard(inst *instance, why string) {
 		b.cur, b.spare = nil, nil
 	}
 	b.mu.Unlock()
-	b.logger.Warn("killing chromium", "pid", inst.pid, "reason", why)
+	b.logger.Warn("killing chromium", "pid", inst.pid, "reason", why.Error())
 	b.noteRestart("killed")
 	if err := b.stop(inst, false); err != nil {
 		b.logger.Warn("stopping chromium", "pid", inst.pid, "err", err)

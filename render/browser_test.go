@@ -1,21 +1,19 @@
 package render
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/empplay/empplay"
-	"github.com/empplay/empplay/internal/testenv"
+	"github.com/empplay/empplay/internal/proc"
 )
 
 func TestChromiumSwitches(t *testing.T) {
@@ -171,11 +169,11 @@ func groupOf(t *testing.T, pid int) int {
 
 func cmdline(t *testing.T, pid int) []string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
-	if err != nil {
-		t.Fatal(err)
+	args, ok := proc.Cmdline(pid)
+	if !ok {
+		t.Fatalf("no command line for pid %d", pid)
 	}
-	return strings.Split(string(bytes.TrimRight(b, "\x00")), "\x00")
+	return args
 }
 
 func TestBrowserProcesses(t *testing.T) {
@@ -203,7 +201,7 @@ func TestBrowserProcesses(t *testing.T) {
 	if _, err := render(t, b, flatJob("function setup() { createCanvas(10, 10, WEBGL); }", 10, 10)); err != nil {
 		t.Fatal(err)
 	}
-	procs := testenv.ProcessesUsing(dir)
+	procs := proc.Naming(dir)
 	if len(procs) < 2 {
 		t.Errorf("only %d processes use the profile directory", len(procs))
 	}
@@ -233,7 +231,7 @@ func TestBrowserProcesses(t *testing.T) {
 	if _, err := os.Stat(filepath.Dir(sock)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Chromium's socket directory %s still there after Close: %v", filepath.Dir(sock), err)
 	}
-	if left := testenv.ProcessesUsing(dir); len(left) > 0 {
+	if left := proc.Naming(dir); len(left) > 0 {
 		t.Errorf("processes left after Close: %v", left)
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
@@ -286,7 +284,7 @@ func TestBrowserRecycle(t *testing.T) {
 		}
 	}
 	for _, d := range []string{dirs[0], dirs[2]} {
-		if left := testenv.ProcessesUsing(d); len(left) > 0 {
+		if left := proc.Naming(d); len(left) > 0 {
 			t.Errorf("processes of a recycled browser left: %v", left)
 		}
 		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
@@ -377,7 +375,7 @@ func TestBrowserCloseDuringRender(t *testing.T) {
 	// shortly after.
 	var left []int
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if left = testenv.ProcessesUsing(dir); len(left) == 0 || time.Now().After(deadline) {
+		if left = proc.Naming(dir); len(left) == 0 || time.Now().After(deadline) {
 			break
 		}
 	}
@@ -386,29 +384,6 @@ func TestBrowserCloseDuringRender(t *testing.T) {
 	}
 	if _, err := render(t, b, j); !errors.Is(err, ErrClosed) {
 		t.Errorf("Render after Close: %v, want ErrClosed", err)
-	}
-}
-
-func TestUsesDir(t *testing.T) {
-	t.Parallel()
-	dir := "/tmp/x/empplay-chromium-123"
-	for _, tc := range []struct {
-		arg  string
-		want bool
-	}{
-		{"--user-data-dir=/tmp/x/empplay-chromium-123", true},
-		{"--database=/tmp/x/empplay-chromium-123/xdg-config/chromium/Crash Reports", true},
-		{"--user-data-dir=/tmp/x/empplay-chromium-1234", false},
-		{"--user-data-dir=/tmp/x/empplay-chromium-12", false},
-		{"/usr/lib/chromium/chromium", false},
-		// a renderer's command line after setproctitle
-		{"/usr/lib/chromium/chromium --type=renderer --user-data-dir=/tmp/x/empplay-chromium-123 --no-sandbox", true},
-		{"chromium --user-data-dir=/tmp/x/empplay-chromium-1234 --user-data-dir=/tmp/x/empplay-chromium-123", true},
-		{"chromium --user-data-dir=/tmp/x/empplay-chromium-123.old", false},
-	} {
-		if got := usesDir([][]byte{[]byte("chromium"), []byte(tc.arg)}, dir); got != tc.want {
-			t.Errorf("usesDir(%q) = %v, want %v", tc.arg, got, tc.want)
-		}
 	}
 }
 

@@ -1,51 +1,32 @@
 package render
 
 import (
-	"bytes"
 	"context"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/empplay/empplay/internal/procstat"
+	"github.com/empplay/empplay/internal/proc"
 )
 
 // groupCPU is the CPU time, by process type, of every process in process
 // group pgid, reaped children included.
 func groupCPU(pgid int) map[string]time.Duration {
 	out := map[string]time.Duration{}
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		i := bytes.LastIndexByte(stat, ')')
-		f := strings.Fields(string(stat[i+1:]))
-		if pg, _ := strconv.Atoi(f[2]); pg != pgid {
-			continue
-		}
-		var ticks int64
-		for _, k := range []int{11, 12, 13, 14} {
-			v, _ := strconv.ParseInt(f[k], 10, 64)
-			ticks += v
-		}
-		cmd, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+	for _, p := range proc.InGroup(pgid) {
+		ticks := p.Stat.CPU + p.Stat.ChildCPU
+		args, _ := proc.Cmdline(p.PID)
+		cmd := strings.Join(args, "\x00")
 		kind := "browser"
-		if j := bytes.Index(cmd, []byte("--type=")); j >= 0 {
-			kind = string(cmd[j+7:])
+		if j := strings.Index(cmd, "--type="); j >= 0 {
+			kind = cmd[j+7:]
 			if k := strings.IndexAny(kind, " \x00"); k >= 0 {
 				kind = kind[:k]
 			}
 		}
-		if kind == "utility" && bytes.Contains(cmd, []byte("network")) {
+		if kind == "utility" && strings.Contains(cmd, "network") {
 			kind = "network"
 		}
 		out[kind] += time.Duration(ticks) * 10 * time.Millisecond
@@ -82,7 +63,7 @@ func BenchmarkCPUPerJob(b *testing.B) {
 			}
 			_ = br.settle(ctx)
 			pg := br.PID()
-			m0 := procstat.GroupMemory(pg)
+			m0 := proc.GroupMemory(pg)
 			c0, s0, n := groupCPU(pg), selfCPU(), 0
 			start := time.Now()
 			for b.Loop() {
@@ -116,7 +97,7 @@ func BenchmarkCPUPerJob(b *testing.B) {
 					idle += v - i0[k]
 				}
 				b.ReportMetric(float64(idle.Milliseconds())/2, "idle-cpu-ms/s")
-				m1 := procstat.GroupMemory(pg)
+				m1 := proc.GroupMemory(pg)
 				b.ReportMetric(float64(m1)/(1<<20), "pss-MiB")
 				b.ReportMetric(float64(m1-m0)/(1<<20), "pss-growth-MiB")
 			}

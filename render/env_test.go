@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/empplay/empplay/internal/testenv"
+	"github.com/empplay/empplay/internal/proc"
 )
 
 func TestChromiumEnv(t *testing.T) {
@@ -59,7 +59,7 @@ func TestChromiumHoldsNoSecret(t *testing.T) {
 	if _, err := render(t, b, flatJob("function setup() { createCanvas(10, 10, WEBGL); }", 10, 10)); err != nil {
 		t.Fatal(err)
 	}
-	procs := testenv.ProcessesUsing(b.ProfileDir())
+	procs := proc.Naming(b.ProfileDir())
 	if len(procs) < 3 {
 		t.Fatalf("only %d processes of the browser found", len(procs))
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/empplay/empplay/assets"
+	"github.com/empplay/empplay/internal/proc"
 	"github.com/empplay/empplay/internal/testenv"
 )
 
@@ -41,7 +42,7 @@ func TestMain(m *testing.M) {
 			code = 1
 		}
 	}
-	if pids := testenv.ProcessesUsing(dir); len(pids) > 0 {
+	if pids := proc.Naming(dir); len(pids) > 0 {
 		fmt.Fprintf(os.Stderr, "processes still use %s after the tests: %v\n", dir, pids)
 		code = 1
 	}

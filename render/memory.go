@@ -3,16 +3,16 @@
 package render
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/empplay/empplay"
-	"github.com/empplay/empplay/internal/procstat"
+	"github.com/empplay/empplay/internal/proc"
 )
 
 const (
@@ -102,7 +102,7 @@ func (g *memoryGuard) run() {
 		}
 		sample := make([]rendererMemory, 0, len(pids))
 		for _, pid := range pids {
-			m := procstat.RSS(pid)
+			m := proc.RSS(pid)
 			if m > g.peak.Load() {
 				g.peak.Store(m)
 			}
@@ -197,22 +197,22 @@ func judgeMemory(sample []rendererMemory, limit int64) (kill []int, used int64) 
 // Chromium started in a group of its own: see ownProcessGroup).
 func renderers(pgid int) []int {
 	var pids []int
-	procs(func(pid, pgrp int, args [][]byte) {
-		if pgrp == pgid && isRenderer(args) {
-			pids = append(pids, pid)
+	for _, p := range proc.InGroup(pgid) {
+		if args, ok := proc.Cmdline(p.PID); ok && isRenderer(args) {
+			pids = append(pids, p.PID)
 		}
-	})
+	}
 	return pids
 }
 
 // isRenderer reports whether a Chromium command line is a renderer's. A
 // child process may have rewritten its command line as one string with
-// spaces (see usesDir).
-func isRenderer(args [][]byte) bool {
+// spaces (setproctitle).
+func isRenderer(args []string) bool {
 	for _, a := range args {
-		if i := bytes.Index(a, []byte("--type=renderer")); i >= 0 {
+		if i := strings.Index(a, "--type=renderer"); i >= 0 {
 			rest := a[i+len("--type=renderer"):]
-			if len(rest) == 0 || rest[0] == ' ' {
+			if rest == "" || rest[0] == ' ' {
 				return true
 			}
 		}

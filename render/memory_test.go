@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/empplay/empplay"
-	"github.com/empplay/empplay/internal/procstat"
+	"github.com/empplay/empplay/internal/proc"
 )
 
 // bombBound is the most the browser of a memory-bomb test may use
@@ -32,7 +32,11 @@ func watchPeak(t *testing.T, b *Browser) (stop func() int64) {
 		defer tick.Stop()
 		for {
 			pid := b.PID()
-			if m := procstat.GroupRSS(pid); m > peak.Load() {
+			var m int64
+			for _, p := range proc.InGroup(pid) {
+				m += p.Stat.RSS
+			}
+			if m > peak.Load() {
 				peak.Store(m)
 				if m > bombBound {
 					t.Errorf("the browser uses %d MiB: the job's memory limit did not hold; killing it", m>>20)

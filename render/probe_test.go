@@ -9,6 +9,7 @@ import (
 
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/gpu"
+	"github.com/empplay/empplay/internal/proc"
 	"github.com/empplay/empplay/internal/testenv"
 )
 
@@ -134,10 +135,10 @@ func TestRecycle(t *testing.T) {
 		t.Error("no restart reported")
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for testenv.Alive(old) && time.Now().Before(deadline) {
+	for proc.Alive(old) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if testenv.Alive(old) {
+	if proc.Alive(old) {
 		t.Errorf("old chromium %d still alive", old)
 	}
 	if _, err := b.Render(ctx, webglJob()); err != nil {

@@ -107,6 +107,7 @@ func (b *Browser) Render(ctx context.Context, job *empplay.Job) (*empplay.Output
 // browser_errors (a browser that cannot open a tab is killed), except a
 // closed Browser or a cancelled ctx. The caller holds b.jobMu.
 func (b *Browser) acquire(ctx context.Context, major string) (*instance, *tab, error) {
+	defer empplay.StageSince(ctx, empplay.StageBrowserAcquire, time.Now())
 	if err := b.settle(ctx); err != nil {
 		return nil, nil, fmt.Errorf("render: %w", err)
 	}
@@ -124,7 +125,7 @@ func (b *Browser) acquire(ctx context.Context, major string) (*instance, *tab, e
 		}
 		if inst.alive() {
 			// A browser that cannot open a tab is no use.
-			b.discard(inst, err.Error())
+			b.discard(inst, err)
 		}
 		return nil, nil, empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %w", err))
 	}
@@ -165,7 +166,7 @@ func errNoP5() error {
 
 // run loads the job's page in t and waits for its report or its deadline.
 // broken is set when the browser can no longer be trusted.
-func (b *Browser) run(ctx context.Context, tb *tab, job *empplay.Job, pg *page, deadline time.Time) (out *empplay.Output, broken string, err error) {
+func (b *Browser) run(ctx context.Context, tb *tab, job *empplay.Job, pg *page, deadline time.Time) (out *empplay.Output, broken, err error) {
 	start := time.Now()
 	log := tb.logger.With("blob", job.BlobName(), "warm", tb.warm != "")
 	inst := tb.inst
@@ -188,7 +189,7 @@ func (b *Browser) run(ctx context.Context, tb *tab, job *empplay.Job, pg *page, 
 				"render timeout: the page did not load within %v", deadline.Sub(start).Round(time.Millisecond)))
 		}
 		if !inst.alive() {
-			broken = "the DevTools connection was lost"
+			broken = errConnectionLost
 		}
 		return empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %s: %w", stage, err))
 	}
@@ -202,6 +203,7 @@ func (b *Browser) run(ctx context.Context, tb *tab, job *empplay.Job, pg *page, 
 		return nil, broken, failed("navigate", err)
 	}
 	navigated := time.Now()
+	empplay.RecordStage(ctx, empplay.StagePageLoad, navigated.Sub(start))
 
 	// A little before the deadline, a page that has drawn something is
 	// captured as it is (trigger "deadline"), if it still responds.
@@ -219,7 +221,9 @@ wait:
 		}
 		goto wait
 	case payload := <-tb.reports:
+		got := time.Now()
 		out, m, err := tb.result(job, payload)
+		pageStages(ctx, navigated, got, m)
 		log.Debug("page reported", "type", m.Type, "trigger", m.Trigger, "setup_ms", navigated.Sub(start).Milliseconds(),
 			"page_ms", time.Since(navigated).Milliseconds(), "p5_ready_ms", int(m.P5ReadyMs),
 			"start_ms", int(m.StartMs), "encode_ms", int(m.EncodeMs), "done_ms", int(m.DoneMs), "png_bytes", len(m.PNG))
@@ -229,7 +233,7 @@ wait:
 			select {
 			case late := <-tb.reports:
 				if _, _, lerr := tb.result(job, late); lerr != nil {
-					return nil, "", lerr
+					return nil, nil, lerr
 				}
 			case <-time.After(lateErrorWait):
 			}
@@ -240,15 +244,16 @@ wait:
 				err = failed("capture the page", err)
 				return nil, broken, err
 			}
+			empplay.StageSince(ctx, empplay.StageCapture, shot)
 			log.Debug("page captured", "capture_ms", time.Since(shot).Milliseconds())
 		}
-		return out, "", err
+		return out, nil, err
 	case used := <-mem.over:
-		return nil, "", memoryLimitError(used, mem.limit)
+		return nil, nil, memoryLimitError(used, mem.limit)
 	case <-tb.crashed:
-		return nil, "", tb.crashError(mem)
+		return nil, nil, tb.crashError(mem)
 	case <-inst.cdp.LostConnection:
-		return nil, "the DevTools connection was lost",
+		return nil, errConnectionLost,
 			empplay.Transient(empplay.CodeBrowserError, errors.New("render: lost the connection to chromium"))
 	case <-jctx.Done():
 		// A report that came in at the same moment still counts.
@@ -259,7 +264,7 @@ wait:
 				// Too late for a screenshot.
 				break
 			}
-			return out, "", err
+			return out, nil, err
 		default:
 		}
 	}

@@ -196,14 +196,14 @@ func (tb *tab) present(ctx context.Context, w, h int, scale float64) error {
 
 // stop stops whatever the page runs, an infinite loop included, so that it
 // can be left or closed. It returns why the browser can no longer be
-// trusted when that fails, else "".
-func (tb *tab) stop() string {
+// trusted when that fails, else nil.
+func (tb *tab) stop() error {
 	ctx, cancel := context.WithTimeout(tb.ctx, terminateTimeout)
 	defer cancel()
 	if _, err := cdp.Call(ctx, tb.target.Load(), runtime.TerminateExecution, cdp.Empty{}); err != nil {
-		return "could not stop a runaway page: " + err.Error()
+		return fmt.Errorf("could not stop a runaway page: %w", err)
 	}
-	return ""
+	return nil
 }
 
 // currentOrigin is the origin of the page the tab loads or shows.

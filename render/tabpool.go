@@ -230,9 +230,9 @@ func (b *Browser) settle(ctx context.Context) error {
 // recycles the browser when it is due and prewarms the next tab (unless
 // Render already did), so that neither costs the next job anything if the
 // caller has other work first.
-func (b *Browser) finish(tb *tab, broken string) {
+func (b *Browser) finish(tb *tab, broken error) {
 	b.background(func() {
-		if broken != "" {
+		if broken != nil {
 			b.discard(tb.inst, broken)
 			return
 		}
@@ -246,7 +246,7 @@ func (b *Browser) finish(tb *tab, broken string) {
 		}
 		if !reuse {
 			if err := tb.close(); err != nil {
-				b.discard(tb.inst, "closing a page failed: "+err.Error())
+				b.discard(tb.inst, fmt.Errorf("closing a page failed: %w", err))
 				return
 			}
 		} else if !tb.inst.putIdle(tb) {
@@ -254,7 +254,7 @@ func (b *Browser) finish(tb *tab, broken string) {
 		}
 		tb.logger.Debug("tab done", "parked", reuse, "duration_ms", time.Since(start).Milliseconds())
 		if err := b.healthy(tb.inst); err != nil {
-			b.discard(tb.inst, "health check failed: "+err.Error())
+			b.discard(tb.inst, fmt.Errorf("health check failed: %w", err))
 			return
 		}
 		mem := b.memory(tb.inst)

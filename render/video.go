@@ -315,7 +315,7 @@ func (r *recording) take() ([]string, bool) {
 // run loads the job's page and records it until the page is done, fails
 // or runs out of time. broken is set when the browser can no longer be
 // trusted.
-func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out *empplay.Output, broken string, err error) {
+func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out *empplay.Output, broken, err error) {
 	start := time.Now()
 	tb := r.tb
 	target := tb.target.Load()
@@ -334,7 +334,7 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 				"render timeout: the page did not load within %v", deadline.Sub(start).Round(time.Millisecond))))
 		}
 		if !inst.alive() {
-			broken = "the DevTools connection was lost"
+			broken = errConnectionLost
 		}
 		return empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %s: %w", stage, err))
 	}
@@ -345,7 +345,7 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 		FPS: r.cfg.FPS,
 	})
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	defer r.enc.Close()
 
@@ -371,7 +371,7 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 		case <-r.notify:
 			msgs, flood := r.take()
 			if flood {
-				return nil, "", empplay.Errorf(empplay.CodeSketchError,
+				return nil, nil, empplay.Errorf(empplay.CodeSketchError,
 					"sketch error: the page sent more than %d MiB to the recorder ahead of the encoder", maxVideoQueue>>20)
 			}
 			for _, payload := range msgs {
@@ -379,9 +379,9 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 				if err != nil && jctx.Err() != nil {
 					// ffmpeg was still at work when time ran out.
 					if cerr := ctx.Err(); cerr != nil && !errors.Is(cerr, context.DeadlineExceeded) {
-						return nil, "", fmt.Errorf("render: %w", cerr)
+						return nil, nil, fmt.Errorf("render: %w", cerr)
 					}
-					return nil, "", empplay.Errorf(empplay.CodeRenderTimeout, "render timeout: %d of %d frames were done but encoding the %s did not finish within %v",
+					return nil, nil, empplay.Errorf(empplay.CodeRenderTimeout, "render timeout: %d of %d frames were done but encoding the %s did not finish within %v",
 						r.enc.Frames(), r.cfg.Frames, r.format, deadline.Sub(start).Round(time.Millisecond))
 				}
 				if err != nil || done {
@@ -389,17 +389,17 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 						log.Debug("video recorded", "ms", time.Since(start).Milliseconds(), "record_ms", int(r.last.DriveMs),
 							"encoder_wait_ms", int(r.last.WaitMs), "bytes", len(out.Artifacts[0].Body))
 					}
-					return out, "", err
+					return out, nil, err
 				}
 				video.ReportProgress(ctx, r.enc.Frames(), r.cfg.Frames)
 			}
 			continue
 		case used := <-r.mem.over:
-			return nil, "", memoryLimitError(used, r.mem.limit)
+			return nil, nil, memoryLimitError(used, r.mem.limit)
 		case <-tb.crashed:
-			return nil, "", tb.crashError(r.mem)
+			return nil, nil, tb.crashError(r.mem)
 		case <-inst.cdp.LostConnection:
-			return nil, "the DevTools connection was lost",
+			return nil, errConnectionLost,
 				empplay.Transient(empplay.CodeBrowserError, errors.New("render: lost the connection to chromium"))
 		case <-jctx.Done():
 		}

@@ -89,5 +89,7 @@ copy_if_changed node_modules/p5v1/lib/p5.min.js assets/p5/p5-1.min.js
 copy_if_changed node_modules/p5v2/lib/p5.min.js assets/p5/p5-2.min.js
 
 version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
-go build -trimpath -ldflags "-X main.version=$version" -o bin/empplay ./cmd/empplay
+commit=$(git rev-parse HEAD 2>/dev/null || true)
+built=$(date -u ${SOURCE_DATE_EPOCH:+-d @$SOURCE_DATE_EPOCH} +%Y-%m-%dT%H:%M:%SZ)
+go build -trimpath -ldflags "-X main.version=$version -X main.commit=$commit -X main.date=$built" -o bin/empplay ./cmd/empplay
 log "built bin/empplay ($version)"

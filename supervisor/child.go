@@ -2,14 +2,11 @@ package supervisor
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -19,12 +16,8 @@ import (
 
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/internal/chromiumtmp"
+	"github.com/empplay/empplay/internal/proc"
 )
-
-// ReportFDEnv is the environment variable that tells a child which file
-// descriptor to write its [empplay.Report] lines to. Its value is always
-// "3".
-const ReportFDEnv = "EMPPLAY_REPORT_FD"
 
 const (
 	// maxLine is the longest log or report line read as one; longer lines
@@ -148,9 +141,9 @@ func (s *Supervisor) spawn(sd Slot) (*child, error) {
 	cmd.ExtraFiles = []*os.File{reportW}
 	cmd.Stdout, cmd.Stderr = logW, logW
 	cmd.Env = append(cmd.Environ(), ReportFDEnv+"=3")
-	setProcAttr(cmd)
+	proc.OwnGroup(cmd)
 
-	wait, err := startChild(cmd)
+	wait, err := proc.Start(cmd)
 	// The child holds its own copies of the write ends; ours must go, or
 	// the readers would never see EOF.
 	reportW.Close()
@@ -191,7 +184,7 @@ func (s *Supervisor) watch(ctx context.Context, sl *slot, c *child) outcome {
 	done, rolls, force := ctx.Done(), sl.roll, s.force
 
 	kill := func(reason string) {
-		killGroup(c.pid)
+		_ = proc.KillGroup(c.pid) // gone already is not an error
 		phase, rolls = killed, nil
 		out.reason = reason
 	}
@@ -272,7 +265,7 @@ func (s *Supervisor) checkHealth(sl *slot, c *child, now time.Time) string {
 		return fmt.Sprintf("killed: no report for %s", s.cfg.ReportTimeout)
 	}
 	switch r := c.report; r.State {
-	case stateIdle:
+	case empplay.StateIdle:
 		last := c.started
 		if r.LastFetch > 0 {
 			last = time.UnixMilli(r.LastFetch)
@@ -280,7 +273,7 @@ func (s *Supervisor) checkHealth(sl *slot, c *child, now time.Time) string {
 		if now.Sub(last) > s.cfg.WedgedAfter {
 			return "killed: wedged consumer"
 		}
-	case stateBusy:
+	case empplay.StateBusy:
 		if r.JobDeadline > 0 && now.After(time.UnixMilli(r.JobDeadline).Add(s.cfg.OverrunMargin)) {
 			return "killed: job overran its deadline"
 		}
@@ -288,11 +281,17 @@ func (s *Supervisor) checkHealth(sl *slot, c *child, now time.Time) string {
 	return ""
 }
 
+// leftoverKillTimeout bounds how long reap waits for the processes still
+// naming a worker's profile dir to vanish once killed.
+const leftoverKillTimeout = 2 * time.Second
+
 // reap finishes an incarnation whose child has exited: it kills what is
 // left of its process tree, drains its pipes and removes its profile dir.
 func (s *Supervisor) reap(ctx context.Context, c *child, out outcome) Exit {
-	killGroup(c.pid)
-	if pids := killHolders(c.slot.ProfileDir); len(pids) > 0 {
+	_ = proc.KillGroup(c.pid) // gone already is not an error
+	// Chromium may leave its parent's process group, and chromedp does not
+	// clean up a profile it did not create.
+	if pids := proc.KillNaming(c.slot.ProfileDir, leftoverKillTimeout); len(pids) > 0 {
 		s.log.WarnContext(ctx, "killed leftover processes holding the worker's profile dir",
 			"slot", c.slot.Index, "pid", c.pid, "pids", pids, "dir", c.slot.ProfileDir)
 	}
@@ -332,177 +331,6 @@ func (s *Supervisor) reap(ctx context.Context, c *child, out outcome) Exit {
 		s.log.WarnContext(ctx, "wait for worker", "slot", c.slot.Index, "pid", c.pid, "err", c.waitErr)
 	}
 	return ex
-}
-
-// readReports parses c's report lines until its pipe closes.
-func (s *Supervisor) readReports(sl *slot, c *child) {
-	sc := newLineScanner(c.reports)
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		var r empplay.Report
-		if err := json.Unmarshal(line, &r); err != nil || r.State == "" {
-			s.log.Debug("ignoring a malformed report line", "slot", sl.index, "pid", c.pid,
-				"line", truncate(line, 200), "err", err)
-			continue
-		}
-		s.mu.Lock()
-		c.report, c.reportAt = r, time.Now()
-		s.mu.Unlock()
-		if r.State == stateIdle {
-			c.idleOnce.Do(func() { close(c.idle) })
-		}
-		if s.cfg.OnReport != nil {
-			s.cfg.OnReport(sl.index, r)
-		}
-	}
-	if err := sc.Err(); err != nil && !errors.Is(err, os.ErrClosed) {
-		s.log.Debug("read worker reports", "slot", sl.index, "pid", c.pid, "err", err)
-	}
-}
-
-// readLogs relays the child's output lines until its pipe closes.
-func (s *Supervisor) readLogs(slot, pid int, r io.Reader) {
-	sc := newLineScanner(r)
-	for sc.Scan() {
-		s.relay(slot, pid, sc.Bytes())
-	}
-	if err := sc.Err(); err != nil && !errors.Is(err, os.ErrClosed) {
-		s.log.Debug("read worker output", "slot", slot, "pid", pid, "err", err)
-	}
-}
-
-// relay logs one line of a child's output: a slog JSON record keeps its
-// level, time, message and attributes; anything else is logged at Info.
-// Both get slot and pid attributes.
-func (s *Supervisor) relay(slot, pid int, line []byte) {
-	if len(bytes.TrimSpace(line)) == 0 {
-		return
-	}
-	ctx := context.Background()
-	h := s.cfg.Logger.Handler()
-	ids := []slog.Attr{slog.Int("slot", slot), slog.Int("pid", pid)}
-	if rec, ok := parseRecord(line); ok {
-		if !h.Enabled(ctx, rec.Level) {
-			return
-		}
-		r := slog.NewRecord(rec.Time, rec.Level, rec.Msg, 0)
-		r.AddAttrs(ids...)
-		r.AddAttrs(rec.Attrs...)
-		_ = h.Handle(ctx, r) // a handler that cannot write has nowhere to say so
-		return
-	}
-	s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, string(line), ids...)
-}
-
-// record is a parsed slog JSON line.
-type record struct {
-	Time  time.Time
-	Level slog.Level
-	Msg   string
-	Attrs []slog.Attr
-}
-
-// parseRecord parses a line written by slog's JSON handler: an object with
-// string "level" and "msg" and, optionally, an RFC 3339 "time". The other
-// keys become attributes in their order, nested objects groups; "slot" and
-// "pid" are dropped, since relay sets its own.
-func parseRecord(line []byte) (record, bool) {
-	line = bytes.TrimSpace(line)
-	if len(line) == 0 || line[0] != '{' || !json.Valid(line) {
-		return record{}, false
-	}
-	attrs, err := decodeObject(line)
-	if err != nil {
-		return record{}, false
-	}
-	rec := record{Time: time.Now()}
-	var haveLevel, haveMsg bool
-	for _, a := range attrs {
-		switch a.Key {
-		case slog.TimeKey:
-			if a.Value.Kind() == slog.KindString {
-				if t, err := time.Parse(time.RFC3339Nano, a.Value.String()); err == nil {
-					rec.Time = t
-					continue
-				}
-			}
-		case slog.LevelKey:
-			if a.Value.Kind() == slog.KindString && rec.Level.UnmarshalText([]byte(a.Value.String())) == nil {
-				haveLevel = true
-				continue
-			}
-		case slog.MessageKey:
-			if a.Value.Kind() == slog.KindString {
-				rec.Msg, haveMsg = a.Value.String(), true
-				continue
-			}
-		case "slot", "pid":
-			continue
-		}
-		rec.Attrs = append(rec.Attrs, a)
-	}
-	return rec, haveLevel && haveMsg
-}
-
-// decodeObject decodes a JSON object into attributes, keeping key order.
-func decodeObject(data []byte) ([]slog.Attr, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if _, err := dec.Token(); err != nil { // {
-		return nil, err
-	}
-	var attrs []slog.Attr
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		key, ok := tok.(string)
-		if !ok {
-			return nil, fmt.Errorf("object key %v is not a string", tok)
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, err
-		}
-		v, err := decodeValue(raw)
-		if err != nil {
-			return nil, err
-		}
-		attrs = append(attrs, slog.Attr{Key: key, Value: v})
-	}
-	return attrs, nil
-}
-
-// decodeValue turns a JSON value into a slog value: objects become groups,
-// integers Int64, other numbers Float64.
-func decodeValue(raw json.RawMessage) (slog.Value, error) {
-	if len(raw) > 0 && raw[0] == '{' {
-		attrs, err := decodeObject(raw)
-		if err != nil {
-			return slog.Value{}, err
-		}
-		return slog.GroupValue(attrs...), nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return slog.Value{}, err
-	}
-	if n, ok := v.(json.Number); ok {
-		if i, err := n.Int64(); err == nil {
-			return slog.Int64Value(i), nil
-		}
-		if f, err := n.Float64(); err == nil {
-			return slog.Float64Value(f), nil
-		}
-		return slog.StringValue(n.String()), nil
-	}
-	return slog.AnyValue(v), nil
 }
 
 // newLineScanner returns a scanner of lines that splits lines longer than

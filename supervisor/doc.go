@@ -9,7 +9,7 @@
 //
 // # GPU slots
 //
-// [PlanGPU] decides from the GPU's total and free memory, the memory
+// gpu.PlanSlots decides from the GPU's total and free memory, the memory
 // reserved for co-located services (comfyui entries of WORKERS) and what
 // one GPU slot needs, how many slots render on the GPU; slots 0 to
 // [Config.GPUSlots]-1 get [Slot.GPU], which the Command func turns into
@@ -35,8 +35,11 @@
 //
 // The supervisor passes each child the write end of a pipe as its file
 // descriptor 3 (exec.Cmd.ExtraFiles[0]) and adds EMPPLAY_REPORT_FD=3 to
-// its environment. The child writes [empplay.Report] values to it as JSON,
-// one object per line, when its state changes and at least every second.
+// its environment ([ReportFDEnv]; the child opens it with [ReportFD]).
+// The child writes [empplay.Report] values to it as JSON, one object per
+// line, when its state changes and at least every second: a worker child
+// runs a [Reporter], the writer beside the supervisor's reader in
+// report.go.
 // Lines that do not parse, or have no "state", are ignored (logged at
 // debug). A child is SIGKILLed with its group when it sends no report for
 // [Config.ReportTimeout] ([Config.StartTimeout] before its first), when it

@@ -20,7 +20,7 @@ type Config struct {
 	// Slots is how many workers run at once; at least 1.
 	Slots int
 	// GPUSlots is how many of them render on the GPU: slots 0 to
-	// GPUSlots-1 ([Slot.GPU]); see [PlanGPU].
+	// GPUSlots-1 ([Slot.GPU]); see gpu.PlanSlots.
 	GPUSlots int
 	// IDPrefix starts every worker id [the host name].
 	IDPrefix string
@@ -253,14 +253,12 @@ func New(cfg Config) *Supervisor {
 	return s
 }
 
-// Slot states reported by [SlotStatus] when no report applies.
+// Slot states reported by [SlotStatus] when no report applies; a slot
+// whose child reports shows the report's state ([empplay.StateIdle], ...).
 const (
-	stateStarting   = "starting"
 	stateRestarting = "restarting"
 	stateDegraded   = "degraded"
 	stateStopped    = "stopped"
-	stateIdle       = "idle"
-	stateBusy       = "busy"
 )
 
 // errRunTwice is returned by a second call of Run.
@@ -402,12 +400,12 @@ func (s *Supervisor) Status() []SlotStatus {
 		}
 		if c := sl.cur; c != nil {
 			st.PID = c.pid
-			st.State = stateStarting
+			st.State = empplay.StateStarting
 			if !c.reportAt.IsZero() {
 				st.State = c.report.State
 				st.LastReport = c.report
 				st.LastReportAt = c.reportAt
-				st.Ready = (c.report.State == stateIdle || c.report.State == stateBusy) &&
+				st.Ready = (c.report.State == empplay.StateIdle || c.report.State == empplay.StateBusy) &&
 					now.Sub(c.reportAt) <= s.cfg.ReportTimeout
 			}
 		}

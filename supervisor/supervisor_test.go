@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/empplay/empplay"
-	"github.com/empplay/empplay/internal/testenv"
+	"github.com/empplay/empplay/internal/proc"
 )
 
 // harness runs a Supervisor whose children are the test binary in fake
@@ -102,9 +102,9 @@ func newHarness(t *testing.T, cfg Config, mode func(s Slot) string) *harness {
 		if e.Slot.ProfileDir != "" {
 			_, err := os.Stat(e.Slot.ProfileDir)
 			rec.DirLeft = !errors.Is(err, os.ErrNotExist)
-			rec.Holders = testenv.ProcessesUsing(e.Slot.ProfileDir)
+			rec.Holders = proc.Naming(e.Slot.ProfileDir)
 		}
-		rec.ChildAlive = e.PID > 0 && testenv.Alive(e.PID)
+		rec.ChildAlive = e.PID > 0 && proc.Alive(e.PID)
 		h.mu.Lock()
 		h.exits = append(h.exits, rec)
 		h.mu.Unlock()
@@ -296,7 +296,7 @@ func assertGone(t *testing.T, e exitRecord) {
 	if _, err := os.Stat(s.ProfileDir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("profile dir %s of %s still exists (stat: %v)", s.ProfileDir, s.WorkerID, err)
 	}
-	if pids := testenv.ProcessesUsing(s.ProfileDir); len(pids) > 0 {
+	if pids := proc.Naming(s.ProfileDir); len(pids) > 0 {
 		t.Errorf("processes %v still name the profile dir %s", pids, s.ProfileDir)
 	}
 }
@@ -450,7 +450,7 @@ func TestGracefulStop(t *testing.T) {
 		if e.Reason != "stopped" || e.ExitCode != 0 || e.Signal != "" {
 			t.Errorf("exit %+v; want stopped with code 0", e.Exit)
 		}
-		if testenv.Alive(e.PID) {
+		if proc.Alive(e.PID) {
 			t.Errorf("worker %d still alive", e.PID)
 		}
 		assertGone(t, e)
@@ -524,7 +524,7 @@ func TestNoGrandchildSurvives(t *testing.T) {
 	// moment to become a zombie.
 	for _, p := range pids {
 		pid, _ := strconv.Atoi(p)
-		waitFor(t, 5*time.Second, "grandchild "+p+" dead", func() bool { return !testenv.Alive(pid) })
+		waitFor(t, 5*time.Second, "grandchild "+p+" dead", func() bool { return !proc.Alive(pid) })
 	}
 	assertGone(t, e)
 	h.waitReady(2, 30*time.Second) // restarted
@@ -736,8 +736,8 @@ func TestWorkerDiesWithKilledSupervisor(t *testing.T) {
 	// an ordinary goroutine, this very test was flaky, the fake supervisor
 	// being SIGKILLed when the supervisors of the parallel tests retired
 	// the thread that had forked it (golang/go#27505).
-	setProcAttr(cmd)
-	waited, err := startChild(cmd)
+	proc.OwnGroup(cmd)
+	waited, err := proc.Start(cmd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -747,7 +747,7 @@ func TestWorkerDiesWithKilledSupervisor(t *testing.T) {
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-waited
 		}
-		if worker > 0 && testenv.Alive(worker) {
+		if worker > 0 && proc.Alive(worker) {
 			_ = syscall.Kill(worker, syscall.SIGKILL)
 		}
 		if t.Failed() {
@@ -761,7 +761,7 @@ func TestWorkerDiesWithKilledSupervisor(t *testing.T) {
 		return worker > 0
 	})
 	time.Sleep(300 * time.Millisecond)
-	if !testenv.Alive(worker) {
+	if !proc.Alive(worker) {
 		t.Fatalf("worker %d died while its supervisor lived", worker)
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -769,5 +769,5 @@ func TestWorkerDiesWithKilledSupervisor(t *testing.T) {
 	}
 	<-waited
 	waited = nil
-	waitFor(t, 10*time.Second, "the worker to die with its supervisor", func() bool { return !testenv.Alive(worker) })
+	waitFor(t, 10*time.Second, "the worker to die with its supervisor", func() bool { return !proc.Alive(worker) })
 }

@@ -9,12 +9,6 @@ import (
 	"github.com/empplay/empplay/gpu"
 )
 
-// CodeGPUUnavailable is the error code of a job with requireGPU that no
-// GPU could render: it reached a worker that renders on the CPU (no GPU
-// worker was alive), or a GPU worker whose browser drew it in software.
-// It is retryable: another attempt may find a GPU worker.
-const CodeGPUUnavailable empplay.Code = "gpu_unavailable"
-
 // laneSetter is the part of a queue with a GPU lane a worker uses to leave
 // it (queue.Redis).
 type laneSetter interface {
@@ -28,16 +22,17 @@ type gpuState struct {
 }
 
 // DegradeGPU marks a worker started for the GPU ([Config.GPU]) as
-// rendering in software for reason (its browser's WebGL renderer is
+// rendering in software, for why (its browser's WebGL renderer is
 // SwiftShader or llvmpipe): it leaves the queue's GPU lane, so GPU jobs
 // are routed to other GPU workers or rendered knowingly on the CPU,
-// requireGPU jobs fail with [CodeGPUUnavailable] here, and [Worker.Status]
+// requireGPU jobs fail with [empplay.CodeGPUUnavailable] here, and [Worker.Status]
 // reports the reason. It lasts for the worker's life; only the first
 // reason is kept. It does nothing on a CPU worker.
-func (w *Worker) DegradeGPU(ctx context.Context, reason string) {
-	if !w.cfg.GPU {
+func (w *Worker) DegradeGPU(ctx context.Context, why error) {
+	if !w.cfg.GPU || why == nil {
 		return
 	}
+	reason := why.Error()
 	w.gpu.mu.Lock()
 	first := w.gpu.degraded == ""
 	if first {
@@ -75,14 +70,14 @@ func (w *Worker) onGPU() bool {
 // gpuGate refuses a job that requires a GPU on a worker that renders on
 // the CPU.
 func (w *Worker) gpuGate(job *empplay.Job) error {
-	if !gpu.ClassifyJob(job.Raw).Require || w.onGPU() {
+	if !job.RequireGPU || w.onGPU() {
 		return nil
 	}
 	why := "this worker renders on the CPU and no GPU worker was alive to take the job"
 	if d := w.GPUDegraded(); d != "" {
 		why = "this worker's GPU is not in use (" + d + ")"
 	}
-	return empplay.Transient(CodeGPUUnavailable, fmt.Errorf("the job requires a GPU (requireGPU) but %s", why))
+	return empplay.Transient(empplay.CodeGPUUnavailable, fmt.Errorf("the job requires a GPU (requireGPU) but %s", why))
 }
 
 // gpuVerify checks, after a render, that a worker meant for the GPU drew
@@ -93,9 +88,9 @@ func (w *Worker) gpuVerify(ctx context.Context, id string, job *empplay.Job, ren
 	if !w.cfg.GPU || renderer == "" || !gpu.IsSoftwareRenderer(renderer) {
 		return nil
 	}
-	w.DegradeGPU(ctx, fmt.Sprintf("job %s drew with the software renderer %q", id, renderer))
-	if gpu.ClassifyJob(job.Raw).Require {
-		return empplay.Transient(CodeGPUUnavailable,
+	w.DegradeGPU(ctx, fmt.Errorf("job %s drew with the software renderer %q", id, renderer))
+	if job.RequireGPU {
+		return empplay.Transient(empplay.CodeGPUUnavailable,
 			fmt.Errorf("the job requires a GPU (requireGPU) but was drawn in software (%s) on a worker whose GPU failed", renderer))
 	}
 	return nil

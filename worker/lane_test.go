@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -52,12 +53,12 @@ func TestGPULane(t *testing.T) {
 		wantDegraded bool
 	}{
 		{name: "CPU worker renders WebGL in software", renderer: swiftShader, raw: webglJob, wantOK: true},
-		{name: "CPU worker refuses requireGPU", renderer: swiftShader, raw: requireJob, wantCode: CodeGPUUnavailable},
+		{name: "CPU worker refuses requireGPU", renderer: swiftShader, raw: requireJob, wantCode: empplay.CodeGPUUnavailable},
 		{name: "GPU worker on the GPU", gpu: true, renderer: nvidiaL4, raw: requireJob, wantOK: true},
 		{name: "GPU worker, 2D job", gpu: true, raw: goodJob, wantOK: true},
 		{name: "GPU worker drawing in software degrades, keeps the result", gpu: true, renderer: swiftShader, raw: webglJob, wantOK: true, wantDegraded: true},
 		{name: "GPU worker drawing a requireGPU job in software fails it", gpu: true, renderer: swiftShader, raw: requireJob,
-			wantCode: CodeGPUUnavailable, wantDegraded: true},
+			wantCode: empplay.CodeGPUUnavailable, wantDegraded: true},
 		{name: "llvmpipe counts as software", gpu: true, renderer: "ANGLE (Mesa/X.org, llvmpipe (LLVM 15.0.6 256 bits), OpenGL ES 3.2)",
 			raw: webglJob, wantOK: true, wantDegraded: true},
 	} {
@@ -70,11 +71,11 @@ func TestGPULane(t *testing.T) {
 			if res.Success != tc.wantOK || res.ErrorCode != tc.wantCode {
 				t.Fatalf("result %+v; want success %v, code %q", res, tc.wantOK, tc.wantCode)
 			}
-			if tc.wantCode == CodeGPUUnavailable && (!res.Retryable || !strings.Contains(res.Error, "requireGPU")) {
+			if tc.wantCode == empplay.CodeGPUUnavailable && (!res.Retryable || !strings.Contains(res.Error, "requireGPU")) {
 				t.Errorf("gpu_unavailable result %+v; want retryable, naming requireGPU", res)
 			}
 			wantRenderer := tc.renderer
-			if !tc.gpu && tc.wantCode == CodeGPUUnavailable {
+			if !tc.gpu && tc.wantCode == empplay.CodeGPUUnavailable {
 				wantRenderer = "" // refused before rendering
 			}
 			if res.Renderer != wantRenderer {
@@ -105,13 +106,13 @@ func TestDegradeGPU(t *testing.T) {
 		rendered++
 		return rendererOf(nvidiaL4)(ctx, job)
 	}}, &fakeUploader{}, fakeVerifier{}, slog.New(slog.DiscardHandler))
-	w.DegradeGPU(context.Background(), "start-up probe: SwiftShader")
-	w.DegradeGPU(context.Background(), "second reason")
+	w.DegradeGPU(context.Background(), errors.New("start-up probe: SwiftShader"))
+	w.DegradeGPU(context.Background(), errors.New("second reason"))
 	if got := w.GPUDegraded(); got != "start-up probe: SwiftShader" {
 		t.Fatalf("GPUDegraded = %q", got)
 	}
 	res := w.Process(context.Background(), delivery(requireJob))
-	if res.ErrorCode != CodeGPUUnavailable || !strings.Contains(res.Error, "start-up probe") || rendered != 0 {
+	if res.ErrorCode != empplay.CodeGPUUnavailable || !strings.Contains(res.Error, "start-up probe") || rendered != 0 {
 		t.Fatalf("result %+v after %d renders; want gpu_unavailable naming the reason, no render", res, rendered)
 	}
 	if len(q.lanes) != 1 {
@@ -120,7 +121,7 @@ func TestDegradeGPU(t *testing.T) {
 
 	// A CPU worker is never degraded.
 	c := New(Config{ID: "c"}, q, fakeRenderer{okRender}, &fakeUploader{}, fakeVerifier{}, slog.New(slog.DiscardHandler))
-	c.DegradeGPU(context.Background(), "x")
+	c.DegradeGPU(context.Background(), errors.New("x"))
 	if c.GPUDegraded() != "" {
 		t.Error("a CPU worker became degraded")
 	}

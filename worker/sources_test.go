@@ -36,6 +36,7 @@ func TestSourcesAreCheckedBeforeRendering(t *testing.T) {
 		{"allowed component", `{` + base + `,"context":{"components":[{"nodeResponse":{"src":"https://cdn.ok/b.png"}}]}}`, ""},
 		{"foreign asset", `{` + base + `,"assets":{"a.png":"https://evil.example/a.png"}}`, "https://evil.example/a.png"},
 		{"foreign component", `{` + base + `,"context":{"components":[{"nodeResponse":{"src":"http://127.0.0.1:1/x"}}]}}`, "http://127.0.0.1:1/x"},
+		{"component that is not http", `{` + base + `,"context":{"components":[{"nodeResponse":{"src":"javascript:alert(1)"}}]}}`, "javascript:alert(1)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"encoding/json"
 	"sync/atomic"
 	"time"
 
@@ -70,11 +69,11 @@ func (w *Worker) trackProgress(ctx context.Context, job *empplay.Job, id string)
 	}
 }
 
-// budgetFor is jobBudget for the payload raw: a video gets the render
-// time its length needs on top (see [empplay.Job.RenderTimeout]).
-func (w *Worker) budgetFor(raw []byte) time.Duration {
-	var j empplay.Job
-	if json.Unmarshal(raw, &j) != nil || j.Type != empplay.TypeVideo || j.CheckVideo() != nil {
+// budgetFor is jobBudget for job (nil when it could not be decoded): a
+// video gets the render time its length needs on top (see
+// [empplay.Job.RenderTimeout]).
+func (w *Worker) budgetFor(j *empplay.Job) time.Duration {
+	if j == nil || j.Type != empplay.TypeVideo || j.CheckVideo() != nil {
 		return w.jobBudget()
 	}
 	return w.jobBudget() + j.RenderTimeout(w.cfg.RenderTimeout) - w.cfg.RenderTimeout

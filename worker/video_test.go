@@ -77,7 +77,8 @@ func TestBudgetFor(t *testing.T) {
 		{`{"type":"video","duration":1000}`, base}, // invalid: fails at once
 		{`not json`, base},
 	} {
-		if got := w.budgetFor([]byte(tc.raw)); got != tc.want {
+		job, _ := empplay.Parse([]byte(tc.raw))
+		if got := w.budgetFor(job); got != tc.want {
 			t.Errorf("budgetFor(%s) = %v; want %v", tc.raw, got, tc.want)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -226,20 +225,24 @@ func (w *Worker) fetch(ctx context.Context) (*empplay.Delivery, error) {
 // stored result (nil when given back) and whether this call wrote it.
 func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Result, bool) {
 	start := time.Now()
+	// The payload is decoded here, once; everything after takes the job.
+	job, parseErr := empplay.Parse(d.Raw)
 	w.mu.Lock()
-	w.current, w.deadline = d.ID, start.Add(w.budgetFor(d.Raw))
+	w.current, w.deadline = d.ID, start.Add(w.budgetFor(job))
 	w.mu.Unlock()
 	defer func() {
 		w.mu.Lock()
 		w.current, w.deadline = "", time.Time{}
 		w.mu.Unlock()
 	}()
-	typ := jobType(d.Raw)
-	var renderer string // the WebGL renderer that drew the job
-	var timings empplay.Timings
+	typ := jobType(job)
+	var res *empplay.Result
+	stages := &empplay.StageTimes{}
 	event := func(outcome string, code empplay.Code) {
-		w.emit(empplay.JobEvent{Type: typ, Outcome: outcome, ErrorCode: code, Seconds: time.Since(start).Seconds(), Renderer: renderer,
-			AssetHits: timings.AssetHits, AssetMisses: timings.AssetMisses})
+		took := time.Since(start)
+		w.emit(empplay.JobEvent{Type: typ, Outcome: outcome, ErrorCode: code, Seconds: took.Seconds(), Renderer: res.Renderer, Stages: stages.Seconds(),
+			AssetHits: res.Timings.AssetHits, AssetMisses: res.Timings.AssetMisses})
+		w.logJob(ctx, d, typ, outcome, res, stages, took)
 	}
 
 	// The job runs on its own context so a shutdown does not abort it at
@@ -256,8 +259,8 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 	})
 	defer stop()
 
-	res := w.Process(jobCtx, d)
-	renderer, timings = res.Renderer, res.Timings
+	res = w.process(empplay.WithStageTimes(jobCtx, stages), d, job, parseErr, start)
+	recordStages(stages, res.Timings)
 
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.ResultTimeout)
 	defer cancel()
@@ -295,19 +298,21 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 	} else {
 		event("failed", res.ErrorCode)
 	}
-	if res.Success {
-		log.InfoContext(ctx, "job done", "src", res.Src, "total_ms", res.Timings.TotalMs,
-			"render_ms", res.Timings.RenderMs, "upload_ms", res.Timings.UploadMs, "verify_ms", res.Timings.VerifyMs)
-	} else {
-		log.WarnContext(ctx, "job failed", "error_code", res.ErrorCode, "err", res.Error)
-	}
 	return res, wrote
 }
 
 // Process runs one job and returns its result; it never panics and never
 // returns nil.
-func (w *Worker) Process(ctx context.Context, d *empplay.Delivery) (res *empplay.Result) {
+func (w *Worker) Process(ctx context.Context, d *empplay.Delivery) *empplay.Result {
 	start := time.Now()
+	job, err := empplay.Parse(d.Raw)
+	return w.process(ctx, d, job, err, start)
+}
+
+// process is Process for the job d holds, parsed already: job and
+// parseErr are what [empplay.Parse] returned for d.Raw, and start is when
+// the job was picked up (before it was parsed), which TotalMs counts from.
+func (w *Worker) process(ctx context.Context, d *empplay.Delivery, job *empplay.Job, parseErr error, start time.Time) (res *empplay.Result) {
 	defer func() {
 		if p := recover(); p != nil {
 			err := fmt.Errorf("panic while processing: %v\n%s", p, debug.Stack())
@@ -318,12 +323,12 @@ func (w *Worker) Process(ctx context.Context, d *empplay.Delivery) (res *empplay
 		res.Attempts = d.Attempt
 		res.Worker = w.cfg.ID
 		res.Timings.TotalMs = empplay.Ms(time.Since(start))
+		res.Timings.QueuedMs = empplay.Ms(d.Queued)
 		res.FinishedAt = time.Now().UTC()
 	}()
 
-	job, err := empplay.Parse(d.Raw)
-	if err != nil {
-		res = empplay.Failed(d.ID, err)
+	if parseErr != nil {
+		res = empplay.Failed(d.ID, parseErr)
 		if job != nil {
 			res.Type = job.Type
 		}
@@ -469,13 +474,10 @@ func nextAction(res *empplay.Result, attempt, maxAttempts int, drained bool) act
 	return actionFinish
 }
 
-// jobType reads the type of a payload for metrics, "invalid" when it has
-// none that is known.
-func jobType(raw []byte) string {
-	var j struct {
-		Type string `json:"type"`
-	}
-	if json.Unmarshal(raw, &j) != nil {
+// jobType is the type of a job for metrics, "invalid" when it could not
+// be decoded or has none that is known.
+func jobType(j *empplay.Job) string {
+	if j == nil {
 		return "invalid"
 	}
 	switch j.Type {

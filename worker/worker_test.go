@@ -166,12 +166,13 @@ func TestProcess(t *testing.T) {
 			w := New(Config{ID: "w1", RenderTimeout: 100 * time.Millisecond}, &fakeQueue{}, fakeRenderer{tc.render},
 				&fakeUploader{err: tc.uploadErr}, fakeVerifier{tc.verifyErr}, slog.New(slog.DiscardHandler))
 			d := delivery(tc.raw)
+			d.Queued = 1500 * time.Millisecond
 			res := w.Process(context.Background(), d)
 			if res == nil {
 				t.Fatal("Process returned nil")
 			}
-			if res.ID != d.ID || res.Worker != "w1" || res.Attempts != 1 || res.Timings.TotalMs <= 0 {
-				t.Errorf("result lacks id/worker/attempts/timings: %+v", res)
+			if res.ID != d.ID || res.Worker != "w1" || res.Attempts != 1 || res.Timings.TotalMs <= 0 || res.Timings.QueuedMs != 1500 {
+				t.Errorf("result lacks id/worker/attempts/timings (queued 1500 ms): %+v", res)
 			}
 			if res.Success != tc.wantOK {
 				t.Fatalf("success = %v (%s: %s); want %v", res.Success, res.ErrorCode, res.Error, tc.wantOK)
@@ -372,5 +373,23 @@ func TestHTMLOutputIsReturnedAsHTMLSrc(t *testing.T) {
 				t.Fatalf("result src %q htmlSrc %q mime %q; want %q %q %q", res.Src, res.HTMLSrc, res.MimeType, tc.wantSrc, tc.wantHTMLSrc, tc.wantMime)
 			}
 		})
+	}
+}
+
+func TestJobType(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		raw  string
+		want string
+	}{
+		{goodJob, empplay.TypeP5},
+		{`{"type":"video","duration":1000}`, empplay.TypeVideo}, // invalid, yet decoded
+		{`{"type":"gif"}`, "invalid"},
+		{`not json`, "invalid"},
+	} {
+		job, _ := empplay.Parse([]byte(tc.raw))
+		if got := jobType(job); got != tc.want {
+			t.Errorf("jobType(%s) = %q; want %q", tc.raw, got, tc.want)
+		}
 	}
 }

@@ -41,6 +41,12 @@ export interface JobBase {
   captureDelayMs?: number;
   /** Accept a fully transparent picture instead of failing with blank_canvas. */
   allowBlank?: boolean;
+  /**
+   * The files the code loads: the name it uses (data/tile.png, /fonts/a.otf
+   * or a URL) mapped to the http(s) URL the worker fetches it from, on an
+   * origin the worker allows.
+   */
+  assets?: Record<string, string>;
   /** Lower this job's render deadline, ms. */
   timeoutMs?: number;
   /** A Redis list the result is also RPUSHed to (kept 24 h). */
@@ -97,7 +103,7 @@ export type ErrorCode =
   | 'invalid_json' | 'unknown_type' | 'missing_field' | 'invalid_field' | 'size_out_of_range' | 'code_too_large'
   | 'invalid_bucket' | 'invalid_path' | 'unsupported'
   | 'sketch_error' | 'render_timeout' | 'no_canvas' | 'blank_canvas' | 'missing_addon' | 'webgl_unavailable'
-  | 'network_blocked'
+  | 'network_blocked' | 'asset_unavailable'
   | 'browser_error' | 'storage_error' | 'cdn_error' | 'encoder_error' | 'internal_error' | 'gpu_unavailable'
   | 'max_attempts';
 
@@ -108,6 +114,10 @@ export interface Timings {
   uploadMs?: number;
   verifyMs?: number;
   totalMs: number;
+  /** Files the job loaded that came from the worker's cache. */
+  assetHits?: number;
+  /** Files the job loaded that were fetched from the network. */
+  assetMisses?: number;
 }
 
 /** The outcome of one job. */

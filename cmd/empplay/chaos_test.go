@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,6 +20,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/proc"
 	"github.com/empplay/empplay/internal/testenv"
 	"github.com/empplay/empplay/queue"
 )
@@ -403,28 +403,10 @@ func sketchRunning(pgid int) bool {
 // renderer process in process group pgid.
 func rendererCPU(pgid int) map[int]int64 {
 	out := map[int]int64{}
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
+	for _, p := range proc.InGroup(pgid) {
+		if cmdlineHas(p.PID, "--type=renderer") {
+			out[p.PID] = p.Stat.CPU
 		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 {
-			continue
-		}
-		// After the command: state ppid pgrp ... utime (12th) stime (13th).
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) < 13 || f[2] != strconv.Itoa(pgid) || !cmdlineHas(pid, "--type=renderer") {
-			continue
-		}
-		user, _ := strconv.ParseInt(f[11], 10, 64)
-		sys, _ := strconv.ParseInt(f[12], 10, 64)
-		out[pid] = user + sys
 	}
 	return out
 }
@@ -649,7 +631,7 @@ func (c *chaos) stopSupervisor() {
 	if err != nil || registered != 0 || c.inflight() != 0 {
 		t.Errorf("after stop: %d workers registered, %d jobs in flight (%v); want none", registered, c.inflight(), err)
 	}
-	if pids := testenv.ProcessesUsing(c.profiles); len(pids) > 0 {
+	if pids := proc.Naming(c.profiles); len(pids) > 0 {
 		t.Errorf("processes still use the supervisor's profile dirs: %v", pids)
 	}
 	if ents, _ := os.ReadDir(c.profiles); len(ents) > 0 {
@@ -722,27 +704,14 @@ func (c *chaos) slots() []chaosSlot {
 
 // cmdlineHas reports whether process pid's command line contains s.
 func cmdlineHas(pid int, s string) bool {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
-	return err == nil && bytes.Contains(b, []byte(s))
+	args, _ := proc.Cmdline(pid)
+	return strings.Contains(strings.Join(args, "\x00"), s)
 }
 
 // pgrp returns the process group of pid, or -1.
 func pgrp(pid int) int {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return -1
+	if g, ok := proc.Group(pid); ok {
+		return g
 	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return -1
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 3 {
-		return -1
-	}
-	g, err := strconv.Atoi(f[2])
-	if err != nil {
-		return -1
-	}
-	return g
+	return -1
 }

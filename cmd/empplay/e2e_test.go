@@ -20,6 +20,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/proc"
 	"github.com/empplay/empplay/internal/testenv"
 	"github.com/empplay/empplay/queue"
 )
@@ -99,7 +100,7 @@ func (s *stack) startWorker(t *testing.T, extra ...string) *exec.Cmd {
 			<-done
 			t.Errorf("worker did not stop within 20s of SIGINT\n%s", tail(logs.String()))
 		}
-		if pids := testenv.ProcessesUsing(s.profiles); len(pids) > 0 {
+		if pids := proc.Naming(s.profiles); len(pids) > 0 {
 			t.Errorf("processes still use the worker's Chromium profile dir after it stopped: %v", pids)
 		}
 		if t.Failed() {
@@ -405,7 +406,7 @@ func TestWorkerOnce(t *testing.T) {
 			}
 		})
 	}
-	if pids := testenv.ProcessesUsing(s.profiles); len(pids) > 0 {
+	if pids := proc.Naming(s.profiles); len(pids) > 0 {
 		t.Errorf("Chromium left running after worker --once: %v", pids)
 	}
 }

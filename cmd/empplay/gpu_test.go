@@ -5,10 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/gpu"
+	"github.com/empplay/empplay/internal/proc"
 	"github.com/empplay/empplay/internal/testenv"
 	"github.com/empplay/empplay/queue"
-	"github.com/empplay/empplay/worker"
 )
 
 // On a host without a GPU: a WEBGL sketch renders on a CPU worker through
@@ -27,7 +28,7 @@ func TestGPURoutingOnCPUHost(t *testing.T) {
 	// for leftovers when a worker stops, and the other is still running.
 	cpuProfiles := t.TempDir()
 	t.Cleanup(func() {
-		if pids := testenv.ProcessesUsing(cpuProfiles); len(pids) > 0 {
+		if pids := proc.Naming(cpuProfiles); len(pids) > 0 {
 			t.Errorf("processes still use the CPU worker's profile dir after it stopped: %v", pids)
 		}
 	})
@@ -47,7 +48,7 @@ func TestGPURoutingOnCPUHost(t *testing.T) {
 		"filename": "required.png", "width": 64, "height": 64, "requireGPU": true,
 	})
 	res = s.submit(t, ctx, required)
-	if res.Success || res.ErrorCode != worker.CodeGPUUnavailable || !res.Retryable {
+	if res.Success || res.ErrorCode != empplay.CodeGPUUnavailable || !res.Retryable {
 		t.Fatalf("requireGPU job result %+v; want a retryable gpu_unavailable failure", res)
 	}
 

@@ -8,8 +8,14 @@ import (
 	"github.com/empplay/empplay/cmd"
 )
 
-// version is set at build time: -ldflags "-X main.version=v1.2.3".
-var version = "dev"
+// Set at build time: -ldflags "-X main.version=v1.2.3 -X main.commit=...
+// -X main.date=..." (scripts/setup.sh, the Dockerfile). Empty ones fall
+// back to the Go toolchain's build info.
+var (
+	version = "dev"
+	commit  string
+	date    string
+)
 
 func main() {
 	os.Exit(cmd.Main(os.Args[1:], cmd.Env{
@@ -18,5 +24,7 @@ func main() {
 		Stderr:  os.Stderr,
 		Getenv:  os.Getenv,
 		Version: version,
+		Commit:  commit,
+		Date:    date,
 	}))
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/proc"
 	"github.com/empplay/empplay/internal/testenv"
 )
 
@@ -30,7 +31,7 @@ func TestWorkerMemoryBomb(t *testing.T) {
 			}
 			var rss int64
 			for _, pid := range renderersOf(s.profiles) {
-				rss += procRSS(pid)
+				rss += proc.RSS(pid)
 			}
 			if rss > peakRenderers.Load() {
 				peakRenderers.Store(rss)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/proc"
 	"github.com/empplay/empplay/internal/testenv"
 )
 
@@ -169,7 +170,7 @@ func TestSandboxedRenderers(t *testing.T) {
 				}
 				var rss int64
 				for _, pid := range renderersOf(profiles) {
-					rss += procRSS(pid)
+					rss += proc.RSS(pid)
 				}
 				if rss > 4<<30 && cmd.Process != nil {
 					t.Errorf("the renderers use %d MiB: the memory limit did not hold", rss>>20)
@@ -185,7 +186,7 @@ func TestSandboxedRenderers(t *testing.T) {
 		}
 		t.Logf("stopped after %v", time.Since(start).Round(time.Millisecond))
 	})
-	if pids := testenv.ProcessesUsing(profiles); len(pids) > 0 {
+	if pids := proc.Naming(profiles); len(pids) > 0 {
 		t.Errorf("processes left using %s: %v", profiles, pids)
 	}
 }
@@ -255,14 +256,15 @@ func renderersOf(dir string) []int {
 // names dir.
 func browserProcs(dir string) []int {
 	groups := map[int]bool{}
-	for _, pid := range testenv.ProcessesUsing(dir) {
-		groups[procStat(pid, 2)] = true
+	for _, pid := range proc.Naming(dir) {
+		if g, ok := proc.Group(pid); ok {
+			groups[g] = true
+		}
 	}
 	var pids []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		if pid, err := strconv.Atoi(e.Name()); err == nil && groups[procStat(pid, 2)] {
-			pids = append(pids, pid)
+	for g := range groups {
+		for _, p := range proc.InGroup(g) {
+			pids = append(pids, p.PID)
 		}
 	}
 	return pids
@@ -272,37 +274,9 @@ func browserProcs(dir string) []int {
 func browsersRSS(dir string) int64 {
 	var rss int64
 	for _, pid := range browserProcs(dir) {
-		rss += procRSS(pid)
+		rss += proc.RSS(pid)
 	}
 	return rss
-}
-
-// procStat is field i (0-based, after the command name: 0 is the state,
-// 2 the process group, 21 the resident pages) of /proc/PID/stat, -1 when
-// unknown.
-func procStat(pid, i int) int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return -1
-	}
-	j := bytes.LastIndexByte(b, ')')
-	if j < 0 {
-		return -1
-	}
-	f := strings.Fields(string(b[j+1:]))
-	if len(f) <= i {
-		return -1
-	}
-	n, err := strconv.Atoi(f[i])
-	if err != nil {
-		return -1
-	}
-	return n
-}
-
-// procRSS is the resident size of pid in bytes.
-func procRSS(pid int) int64 {
-	return int64(max(procStat(pid, 21), 0)) * int64(os.Getpagesize())
 }
 
 // statusField is the value of a field of /proc/PID/status.
@@ -330,44 +304,4 @@ func procUID(pid int) int {
 		return -1
 	}
 	return uid
-}
-
-// /readyz shows each worker's sandbox state, from its report, and a worker
-// without the sandbox says so once in its log.
-func TestReadyzShowsSandbox(t *testing.T) {
-	s := newStack(t)
-	sup := s.startSupervisor(t, 1, "EMPPLAY_PROFILE_DIR="+filepath.Join(s.profiles, "sandbox"))
-	want := "on ("
-	if os.Geteuid() == 0 {
-		want = "off (running as root)"
-	}
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		z := sup.waitReady(t, 1, time.Until(deadline))
-		if len(z.Slots) == 1 && z.Slots[0].LastReport.Sandbox != "" {
-			if got := z.Slots[0].LastReport.Sandbox; !strings.HasPrefix(got, want) {
-				t.Fatalf("/readyz says the sandbox is %q; want %q", got, want)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no sandbox state in /readyz: %+v", z)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	wantWarnings := 1
-	if want == "on (" {
-		wantWarnings = 0
-	}
-	// The worker's log reaches the supervisor's on a pipe of its own.
-	warnings := 0
-	for end := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		warnings = strings.Count(sup.logs.String(), "chromium runs without its sandbox")
-		if warnings >= wantWarnings || time.Now().After(end) {
-			break
-		}
-	}
-	if warnings != wantWarnings {
-		t.Errorf("%d warnings about the sandbox in the log; want %d", warnings, wantWarnings)
-	}
 }

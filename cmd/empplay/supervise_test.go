@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/proc"
 	"github.com/empplay/empplay/internal/testenv"
 	"github.com/empplay/empplay/queue"
 )
@@ -268,7 +269,7 @@ func TestSupervise(t *testing.T) {
 				t.Errorf("worker left behind after stop: %+v", w)
 			}
 		}
-		if pids := testenv.ProcessesUsing(profiles); len(pids) > 0 {
+		if pids := proc.Naming(profiles); len(pids) > 0 {
 			t.Errorf("processes still use the supervisor's profile dirs: %v", pids)
 		}
 		if ents, _ := os.ReadDir(profiles); len(ents) > 0 {

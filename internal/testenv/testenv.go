@@ -3,18 +3,18 @@ package testenv
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/empplay/empplay/internal/proc"
 )
 
 // Require reports whether missing integration dependencies fail tests
@@ -98,25 +98,18 @@ func StartIn(t testing.TB, dir, name string, args ...string) *Proc {
 	cmd.Dir = dir
 	buf := &Buffer{}
 	cmd.Stdout, cmd.Stderr = buf, buf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	p := &Proc{Name: filepath.Base(name), Cmd: cmd, out: buf, done: make(chan struct{})}
-	// Pdeathsig fires when the forking OS thread exits, not the process:
-	// fork from a locked goroutine that lives as long as the child, so the
-	// service dies with the test binary (a timeout panic) and not before.
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	if err := <-started; err != nil {
+	// The service dies with the test binary (a timeout panic) and not
+	// before: see proc.Start.
+	proc.OwnGroup(cmd)
+	waited, err := proc.Start(cmd)
+	if err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
+	go func() {
+		p.err = <-waited
+		close(p.done)
+	}()
 	t.Cleanup(func() { p.Stop(5 * time.Second) })
 	return p
 }
@@ -128,16 +121,16 @@ func (p *Proc) Stop(grace time.Duration) {
 	select {
 	case <-p.done:
 	case <-time.After(grace):
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		_ = proc.KillGroup(pgid)
 		<-p.done
 	}
 	// Reap anything the leader left behind in its group.
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	_ = proc.KillGroup(pgid)
 }
 
 // Kill sends SIGKILL to the process group and waits for the leader.
 func (p *Proc) Kill() {
-	_ = syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGKILL)
+	_ = proc.KillGroup(p.Cmd.Process.Pid)
 	<-p.done
 }
 
@@ -282,43 +275,6 @@ func Context(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// ProcessesUsing lists the pids whose command line mentions dir (a unique
-// temp dir such as a Chromium user-data-dir), for leak checks.
-func ProcessesUsing(dir string) []int {
-	var pids []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		if bytes.Contains(b, []byte(dir)) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-// Alive reports whether pid exists and is not a zombie.
-func Alive(pid int) bool {
-	if err := syscall.Kill(pid, 0); err != nil {
-		return !errors.Is(err, syscall.ESRCH)
-	}
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return false
-	}
-	// The state follows the parenthesised command name.
-	if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) {
-		return b[i+2] != 'Z'
-	}
-	return true
 }
 
 // Buffer collects a process's output while a test reads it; it keeps the

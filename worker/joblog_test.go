@@ -1,0 +1,123 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/empplay/empplay"
+)
+
+// sasVerifier serves the output at a URL that carries a SAS signature, as
+// a CDN_URI in front of a private container could.
+type sasVerifier struct{}
+
+func (sasVerifier) Verify(_ context.Context, bucket, name string, _ int64, _ string) (string, error) {
+	return "https://acct.blob.core.windows.net/" + bucket + "/" + name + "?sv=2024-05-04&sig=SECRETSIG%2Babc", nil
+}
+
+// TestJobLog: each attempt's end is one "job finished" line with the
+// job's id, type, outcome, attempt, stages, renderer and size, and no
+// secret from the error or the URLs.
+func TestJobLog(t *testing.T) {
+	t.Parallel()
+	render := func(ctx context.Context, job *empplay.Job) (*empplay.Output, error) {
+		empplay.RecordStage(ctx, empplay.StageBrowserAcquire, 3*time.Millisecond)
+		empplay.RecordStage(ctx, empplay.StageReady, 20*time.Millisecond)
+		out, err := okRender(ctx, job)
+		out.Renderer = "ANGLE (NVIDIA)"
+		return out, err
+	}
+	failing := func(ctx context.Context, _ *empplay.Job) (*empplay.Output, error) {
+		empplay.RecordStage(ctx, empplay.StageBrowserAcquire, time.Millisecond)
+		return nil, empplay.Errorf(empplay.CodeSketchError,
+			"sketch error: fetch https://acct.blob.core.windows.net/c/x?sig=SECRETSIG2 and redis://:hunter2@redis:6379 and AccountKey=S3CR3T==; failed")
+	}
+	for _, tc := range []struct {
+		name     string
+		render   func(context.Context, *empplay.Job) (*empplay.Output, error)
+		outcome  string
+		level    string
+		want     []string // keys that must be set
+		stages   []string
+		renderer string
+	}{
+		{"success", render, "success", "INFO", []string{"bytes", "src", "trigger"},
+			[]string{"browser_acquire", "ready", "upload", "verify"}, "ANGLE (NVIDIA)"},
+		{"failure", failing, "failed", "WARN", []string{"error_code", "err"}, []string{"browser_acquire"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			logger := slog.New(slog.NewJSONHandler(&buf, nil))
+			q := &fakeQueue{pending: []*empplay.Delivery{delivery(goodJob)}}
+			w := New(Config{ID: "w1", RenderTimeout: time.Second, MaxAttempts: 3}, q, fakeRenderer{tc.render},
+				&fakeUploader{}, sasVerifier{}, logger)
+			if _, err := w.RunOnce(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			var lines []map[string]any
+			for l := range strings.SplitSeq(strings.TrimSpace(buf.String()), "\n") {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(l), &m); err != nil {
+					t.Fatalf("log line %q: %v", l, err)
+				}
+				if m["msg"] == "job finished" {
+					lines = append(lines, m)
+				}
+			}
+			if len(lines) != 1 {
+				t.Fatalf("%d job lines; want 1:\n%s", len(lines), buf.String())
+			}
+			l := lines[0]
+			d := delivery(goodJob)
+			for k, v := range map[string]any{"job_id": d.ID, "type": "p5", "outcome": tc.outcome, "attempt": 1.0, "level": tc.level} {
+				if l[k] != v {
+					t.Errorf("%s = %v; want %v", k, l[k], v)
+				}
+			}
+			for _, k := range tc.want {
+				if l[k] == nil {
+					t.Errorf("no %s in %v", k, l)
+				}
+			}
+			if tc.renderer != "" && l["renderer"] != tc.renderer {
+				t.Errorf("renderer = %v; want %s", l["renderer"], tc.renderer)
+			}
+			st, _ := l["stages_ms"].(map[string]any)
+			if len(st) != len(tc.stages) {
+				t.Errorf("stages_ms %v; want exactly %v", st, tc.stages)
+			}
+			for _, s := range tc.stages {
+				if v, ok := st[s].(float64); !ok || v <= 0 {
+					t.Errorf("stages_ms.%s = %v; want a positive duration", s, st[s])
+				}
+			}
+			for _, secret := range []string{"SECRETSIG", "hunter2", "S3CR3T"} {
+				if strings.Contains(buf.String(), secret) {
+					t.Errorf("the log shows the secret %q:\n%s", secret, buf.String())
+				}
+			}
+		})
+	}
+}
+
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"https://a.blob.core.windows.net/c/b?sv=1&sig=abc%2B%3D&se=2": "https://a.blob.core.windows.net/c/b?sv=1&sig=REDACTED&se=2",
+		"BlobEndpoint=http://x;SharedAccessSignature=sv=1&sig=abc/+=": "BlobEndpoint=http://x;SharedAccessSignature=sv=1&sig=REDACTED",
+		"AccountName=a;AccountKey=Zm9v+/==;EndpointSuffix=core":       "AccountName=a;AccountKey=REDACTED;EndpointSuffix=core",
+		"dial redis://:pa55@10.0.0.1:6379/0 failed":                   "dial redis://:REDACTED@10.0.0.1:6379/0 failed",
+		"redis://user:pa55@h:1":                                       "redis://user:REDACTED@h:1",
+		"nothing secret at https://cdn.test/a.png":                    "nothing secret at https://cdn.test/a.png",
+	} {
+		if got := redact(in); got != want {
+			t.Errorf("redact(%q) = %q; want %q", in, got, want)
+		}
+	}
+}
