@@ -95,7 +95,7 @@ func TestSandboxedRenderers(t *testing.T) {
 	profiles := filepath.Join(work, "profiles")
 	render := func(ctx context.Context, sketch string, extra ...string) *exec.Cmd {
 		args := append([]string{"render", sketch, "-o", filepath.Join(work, "out.png"), "--chromium", chromium,
-			"--profile-dir", profiles, "--sandbox", "on"}, extra...)
+			"--profile-dir", profiles, "--asset-cache-dir", filepath.Join(work, "assets"), "--sandbox", "on"}, extra...)
 		cmd := exec.CommandContext(ctx, exe, args...)
 		cmd.Dir = work
 		cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + work, "LOG_FORMAT=json"}
