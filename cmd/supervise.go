@@ -41,6 +41,8 @@ type superviseFlags struct {
 	drain       time.Duration
 	maxAttempts int
 	serviceID   string
+	// printLimits prints the unit's memory limits and exits.
+	printLimits bool
 }
 
 func newSuperviseCmd(env *Env, g *globalFlags) *cobra.Command {
@@ -65,6 +67,9 @@ GPU: with GPU_ACCELERATION auto or on and a usable GPU, the first slots
 render on it, as many as its memory allows after COMFYUI_GPU_MEMORY for each
 comfyui entry of WORKERS (see "empplay gpu"); the others render on the CPU.
 WebGL jobs go to the GPU slots while one is alive.
+
+Memory: --print-systemd-limits prints the unit's MemoryHigh and MemoryMax for
+WORKERS, BROWSER_RECYCLE_MEMORY_MB and BROWSER_JOB_MEMORY_MB as a drop-in.
 
 SIGTERM/SIGINT: workers stop fetching, finish or requeue their jobs within
 --drain-timeout, then the supervisor exits 0. A second signal kills at once.
@@ -97,6 +102,7 @@ SIGHUP: restart the workers one at a time, no job lost.`,
 	bindEnv(fs, "stop-grace", "STOP_GRACE")
 	bindEnv(fs, "max-attempts", "MAX_ATTEMPTS")
 	bindEnv(fs, "service-id", "SERVICE_ID")
+	fs.BoolVar(&f.printLimits, "print-systemd-limits", false, "print a systemd drop-in with MemoryHigh and MemoryMax for WORKERS, BROWSER_RECYCLE_MEMORY_MB and BROWSER_JOB_MEMORY_MB, and exit")
 	return c
 }
 
@@ -121,6 +127,8 @@ func (f *superviseFlags) childEnv(g *globalFlags) []string {
 	set("BROWSER_TIMEOUT", strconv.Itoa(f.browser.timeoutMs))
 	set("BROWSER_RECYCLE_AFTER", strconv.Itoa(f.browser.recycleAfter))
 	set("BROWSER_ISOLATION", f.browser.isolation)
+	set("BROWSER_JOB_MEMORY_MB", strconv.Itoa(f.browser.jobMemoryMiB))
+	set("CHROMIUM_SANDBOX", f.browser.sandbox)
 	set("MAX_ATTEMPTS", strconv.Itoa(f.maxAttempts))
 	set("DRAIN_TIMEOUT", f.drain.String())
 	set("SERVICE_ID", f.serviceID)
@@ -141,6 +149,9 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 		if p.Name == supervisor.PoolPlaywright {
 			slots = p.Count
 		}
+	}
+	if f.printLimits {
+		return writeSystemdLimits(env.Stdout, f.workers, slots, f.browser.recycleMiB, f.browser.jobMemoryMiB)
 	}
 	if err := f.browser.check(); err != nil {
 		return err
