@@ -1,6 +1,15 @@
 # empplay render host image. The supervisor is PID 1's child via tini so
-# signals reach it and zombies are reaped; Chromium runs as a non-root user
-# with its sandbox off (the container is the boundary).
+# signals reach it and zombies are reaped. Chromium runs as a non-root user
+# with its sandbox required (CHROMIUM_SANDBOX=on): every renderer, which runs
+# the untrusted sketches, in seccomp-bpf and namespaces of its own. Docker's
+# default seccomp profile forbids the namespaces, so run the image with the
+# profile in scripts/ (see README, "Containers"):
+#
+#   docker run --security-opt seccomp=scripts/chromium-seccomp.json --shm-size=1g empplay supervise
+#
+# Without it the worker exits 2 and says why; -e CHROMIUM_SANDBOX=off runs
+# without the sandbox (the container is then the only boundary), with a
+# warning in the log and in /readyz.
 
 FROM node:20-bookworm-slim AS js
 WORKDIR /src
@@ -31,6 +40,7 @@ RUN apt-get update \
 COPY --from=build /out/empplay /usr/local/bin/empplay
 USER empplay
 ENV CHROMIUM_PATH=/usr/lib/chromium/chromium \
+    CHROMIUM_SANDBOX=on \
     EMPPLAY_PROFILE_DIR=/tmp \
     LOG_FORMAT=json
 ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/empplay"]

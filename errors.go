@@ -32,6 +32,7 @@ const (
 	CodeNoWebGL          Code = "webgl_unavailable" // the browser could not create the WebGL context the sketch asked for
 	CodeNetworkBlocked   Code = "network_blocked"   // the sketch failed after a request that was blocked (sketches run offline)
 	CodeAssetUnavailable Code = "asset_unavailable" // a file the job declared (or a component output) could not be fetched
+	CodeMemoryLimit      Code = "memory_limit"      // the sketch used more memory than the worker allows one job
 
 	// Infrastructure: usually transient.
 	CodeBrowserError Code = "browser_error" // Chromium crashed or the DevTools connection failed

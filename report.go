@@ -25,6 +25,9 @@ type Report struct {
 	LastFetch int64 `json:"lastFetch,omitempty"`
 	// BrowserPID is the Chromium process, 0 when none runs.
 	BrowserPID int `json:"browserPid,omitempty"`
+	// Sandbox is whether Chromium's renderers run in its sandbox, and why:
+	// "on (user namespaces)", "off (running as root)".
+	Sandbox string `json:"sandbox,omitempty"`
 	// Renderer is the WebGL renderer string of the browser, when known.
 	Renderer string `json:"renderer,omitempty"`
 	// Backend is how the browser renders: "cpu", "nvidia" or "mesa".

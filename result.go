@@ -1,6 +1,11 @@
 package empplay
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+	"unicode/utf8"
+)
 
 // Result is the outcome of one job: the platform's JobResult
 // ({success, src?, htmlSrc?, mimeType?, error?}) plus empplay's extension
@@ -71,4 +76,86 @@ func Failed(id string, err error) *Result {
 // Ms converts a duration to fractional milliseconds for [Timings].
 func Ms(d time.Duration) float64 {
 	return float64(d.Microseconds()) / 1000
+}
+
+// MaxResultBytes bounds a [Result] as stored in Redis (see
+// [Result.Limit]): results are read by every producer, often many at once.
+const MaxResultBytes = 64 << 10
+
+// Limits of the parts of a [Result] a job's code decides (see
+// [Result.Limit]).
+const (
+	maxResultError    = 8 << 10 // bytes of the error message
+	maxResultWarnings = 25      // warnings kept, a note of the dropped ones included
+	maxResultWarning  = 1 << 10 // bytes of one warning
+	maxResultField    = 256     // bytes of renderer and trigger
+)
+
+// Limit bounds what a job's code put in r, so that its JSON stays well
+// under limit bytes (MaxResultBytes when limit <= 0): the error message, each
+// warning, the renderer and trigger are cut (marked "..."), and warnings
+// past a count (then, if need be, from the end until r fits) are dropped,
+// with a last warning that says how many were. It returns whether it
+// changed r.
+func (r *Result) Limit(limit int) bool {
+	if limit <= 0 {
+		limit = MaxResultBytes
+	}
+	changed := false
+	cut := func(s *string, n int) {
+		if t := Truncate(*s, n); t != *s {
+			*s, changed = t, true
+		}
+	}
+	cut(&r.Error, maxResultError)
+	cut(&r.Renderer, maxResultField)
+	cut(&r.Trigger, maxResultField)
+	for i := range r.Warnings {
+		cut(&r.Warnings[i], maxResultWarning)
+	}
+	dropped := 0
+	if n := len(r.Warnings); n > maxResultWarnings {
+		dropped = n - (maxResultWarnings - 1)
+		r.Warnings = r.Warnings[:maxResultWarnings-1]
+	}
+	for len(r.Warnings) > 0 && r.size(dropped) > limit {
+		r.Warnings = r.Warnings[:len(r.Warnings)-1]
+		dropped++
+	}
+	if dropped > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d more warnings were dropped", dropped))
+		changed = true
+	}
+	// Left: the error message alone (8 KiB) and the fixed fields, which
+	// cannot come near the limit; cut the error further only if they do.
+	for r.size(0) > limit && len(r.Error) > 64 {
+		r.Error, changed = Truncate(r.Error, len(r.Error)/2), true
+	}
+	return changed
+}
+
+// size is the length of r's JSON, with room for a note of dropped
+// warnings when dropped > 0.
+func (r *Result) size(dropped int) int {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return 0
+	}
+	if dropped > 0 {
+		return len(b) + 64
+	}
+	return len(b)
+}
+
+// Truncate cuts s to at most n bytes on a character boundary, marking the
+// cut with "...".
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := max(n-3, 0)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }

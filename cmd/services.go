@@ -118,8 +118,12 @@ type browserFlags struct {
 	ffmpeg       string
 	isolation    string
 	// fetcher and assetLimits are set by the worker (see assetFlags).
-	fetcher     *fetcher.Fetcher
-	assetLimits render.AssetLimits
+	fetcher      *fetcher.Fetcher
+	assetLimits  render.AssetLimits
+	jobMemoryMiB int
+	sandbox      string
+	// sandboxState is the sandbox policy resolved by check.
+	sandboxState *render.SandboxState
 }
 
 func (b *browserFlags) register(fs *pflag.FlagSet) {
@@ -139,6 +143,10 @@ func (b *browserFlags) register(fs *pflag.FlagSet) {
 	bindEnv(fs, "ffmpeg", "FFMPEG_PATH")
 	fs.StringVar(&b.isolation, "isolation", render.IsolateOrigin, "how jobs are kept apart: origin (each job's page at an origin and site of its own, in reused tabs of one incognito context) or context (a new incognito context and tab per job; about twice the CPU)")
 	bindEnv(fs, "isolation", "BROWSER_ISOLATION")
+	fs.IntVar(&b.jobMemoryMiB, "job-memory", int(render.DefaultJobMemory>>20), "memory limit of one job's renderer in MiB (resident size): over it the renderer is killed and the job fails with memory_limit; also V8's heap limit")
+	bindEnv(fs, "job-memory", "BROWSER_JOB_MEMORY_MB")
+	fs.StringVar(&b.sandbox, "sandbox", render.SandboxAuto, "Chromium's sandbox: auto (on unless root or the host lacks user namespaces), on (required: its absence is a configuration error) or off")
+	bindEnv(fs, "sandbox", "CHROMIUM_SANDBOX")
 }
 
 func (b *browserFlags) timeout() time.Duration { return time.Duration(b.timeoutMs) * time.Millisecond }
@@ -158,6 +166,8 @@ func (b *browserFlags) options(backend gpu.Backend) render.Options {
 		RecycleMemory:  int64(b.recycleMiB) << 20,
 		Assets:         b.fetcher,
 		AssetLimits:    b.assetLimits,
+		JobMemory:      int64(b.jobMemoryMiB) << 20,
+		Sandbox:        b.sandbox,
 	}
 }
 
@@ -175,6 +185,16 @@ func (b *browserFlags) check() error {
 	}
 	if err := assets.Embedded().Check(); err != nil {
 		return empplay.ConfigError(err)
+	}
+	if b.jobMemoryMiB < 64 {
+		return empplay.ConfigError(fmt.Errorf("--job-memory (BROWSER_JOB_MEMORY_MB) must be at least 64 MiB, got %d", b.jobMemoryMiB))
+	}
+	if b.sandboxState == nil {
+		st, err := render.ResolveSandbox(b.sandbox, b.chromium)
+		if err != nil {
+			return empplay.ConfigError(fmt.Errorf("--sandbox (CHROMIUM_SANDBOX): %w", err))
+		}
+		b.sandboxState = &st
 	}
 	return nil
 }

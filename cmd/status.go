@@ -82,8 +82,7 @@ type workerStatus struct {
 	LastExit string `json:"lastExit,omitempty"`
 	Degraded bool   `json:"degraded"`
 	// Sandbox is whether the worker's Chromium runs its sandbox, as the
-	// worker reports it; "unknown" until workers report it (see
-	// sandboxOf).
+	// worker reports it (see sandboxOf).
 	Sandbox      string `json:"sandbox"`
 	Backend      string `json:"backend,omitempty"`
 	Renderer     string `json:"renderer,omitempty"`
@@ -125,10 +124,15 @@ func newStatusPage(sup *supervisor.Supervisor, admin *queue.Admin, redis *redisC
 	return &statusPage{sup: sup, admin: admin, redis: redis, token: token, logger: logger, now: time.Now, jobSeen: map[int]jobAge{}}
 }
 
-// sandboxOf is what a worker's report says of its Chromium sandbox.
-// Reports carry no sandbox field yet; once [empplay.Report] has one
-// (CHROMIUM_SANDBOX), return it here.
-func sandboxOf(empplay.Report) string { return "unknown" }
+// sandboxOf is what a worker's report says of its Chromium sandbox
+// ("on (user namespaces)", "off (CHROMIUM_SANDBOX=off)"), "unknown" before
+// its browser started or from a worker that does not report it.
+func sandboxOf(r empplay.Report) string {
+	if r.Sandbox == "" {
+		return "unknown"
+	}
+	return r.Sandbox
+}
 
 // observe folds one worker report into the page: when the slot's job in
 // hand was first reported, and the job that finished, if any.

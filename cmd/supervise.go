@@ -42,6 +42,8 @@ type superviseFlags struct {
 	maxAttempts int
 	serviceID   string
 	adminToken  string
+	// printLimits prints the unit's memory limits and exits.
+	printLimits bool
 }
 
 func newSuperviseCmd(env *Env, g *globalFlags) *cobra.Command {
@@ -67,6 +69,9 @@ GPU: with GPU_ACCELERATION auto or on and a usable GPU, the first slots
 render on it, as many as its memory allows after COMFYUI_GPU_MEMORY for each
 comfyui entry of WORKERS (see "empplay gpu"); the others render on the CPU.
 WebGL jobs go to the GPU slots while one is alive.
+
+Memory: --print-systemd-limits prints the unit's MemoryHigh and MemoryMax for
+WORKERS, BROWSER_RECYCLE_MEMORY_MB and BROWSER_JOB_MEMORY_MB as a drop-in.
 
 SIGTERM/SIGINT: workers stop fetching, finish or requeue their jobs within
 --drain-timeout, then the supervisor exits 0. A second signal kills at once.
@@ -101,6 +106,7 @@ SIGHUP: restart the workers one at a time, no job lost.`,
 	bindEnv(fs, "max-attempts", "MAX_ATTEMPTS")
 	bindEnv(fs, "service-id", "SERVICE_ID")
 	bindEnv(fs, "admin-token", "ADMIN_TOKEN")
+	fs.BoolVar(&f.printLimits, "print-systemd-limits", false, "print a systemd drop-in with MemoryHigh and MemoryMax for WORKERS, BROWSER_RECYCLE_MEMORY_MB and BROWSER_JOB_MEMORY_MB, and exit")
 	return c
 }
 
@@ -125,6 +131,8 @@ func (f *superviseFlags) childEnv(g *globalFlags) []string {
 	set("BROWSER_TIMEOUT", strconv.Itoa(f.browser.timeoutMs))
 	set("BROWSER_RECYCLE_AFTER", strconv.Itoa(f.browser.recycleAfter))
 	set("BROWSER_ISOLATION", f.browser.isolation)
+	set("BROWSER_JOB_MEMORY_MB", strconv.Itoa(f.browser.jobMemoryMiB))
+	set("CHROMIUM_SANDBOX", f.browser.sandbox)
 	set("MAX_ATTEMPTS", strconv.Itoa(f.maxAttempts))
 	set("DRAIN_TIMEOUT", f.drain.String())
 	set("SERVICE_ID", f.serviceID)
@@ -145,6 +153,9 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 		if p.Name == supervisor.PoolPlaywright {
 			slots = p.Count
 		}
+	}
+	if f.printLimits {
+		return writeSystemdLimits(env.Stdout, f.workers, slots, f.browser.recycleMiB, f.browser.jobMemoryMiB)
 	}
 	if err := f.browser.check(); err != nil {
 		return err

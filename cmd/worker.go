@@ -183,9 +183,15 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 		return err
 	} else if out != nil {
 		defer out.Close()
+		fill := func(r *empplay.Report) {
+			gr.fill(r)
+			if sb, err := browser.Sandbox(); err == nil {
+				r.Sandbox = sb.String() // shown per slot in /readyz
+			}
+		}
 		rep := &supervisor.Reporter{
 			Out: out, Worker: wid, Status: jobStatus(w), BrowserPID: browser.PID,
-			Events: w.Events(), Restarts: browser.Restarts(), Fill: gr.fill,
+			Events: w.Events(), Restarts: browser.Restarts(), Fill: fill,
 		}
 		go rep.Run(wctx)
 	}

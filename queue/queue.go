@@ -275,6 +275,8 @@ func (q *Redis) claim(ctx context.Context, raw []byte) (*empplay.Delivery, error
 func (q *Redis) Finish(ctx context.Context, d *empplay.Delivery, res *empplay.Result) (bool, error) {
 	res.ID = d.ID
 	res.Attempts = d.Attempt
+	// What the job's code put in it (messages, warnings) is bounded.
+	res.Limit(empplay.MaxResultBytes)
 	body, err := json.Marshal(res)
 	if err != nil {
 		return false, fmt.Errorf("encode result of %s: %w", d.ID, err)

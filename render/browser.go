@@ -26,6 +26,7 @@ const (
 	DefaultRenderTimeout  = 30 * time.Second
 	DefaultRecycleAfter   = 200
 	DefaultRecycleMemory  = 1536 << 20 // bytes
+	DefaultJobMemory      = 1024 << 20 // bytes
 	healthTimeout         = 2 * time.Second
 	gracefulCloseTimeout  = 3 * time.Second
 	profileRemoveDeadline = 5 * time.Second
@@ -100,6 +101,17 @@ type Options struct {
 	Assets *fetcher.Fetcher
 	// AssetLimits bound what one job's assets may cost.
 	AssetLimits AssetLimits
+	// JobMemory bounds the memory of one job's renderer process, in bytes
+	// (its resident size, sampled every 150 ms while the job runs). A job
+	// whose renderer goes over it has the renderer killed at once and
+	// fails with memory_limit; V8's heap in every renderer is limited to
+	// it as well. Default 1 GiB.
+	JobMemory int64
+	// Sandbox is the policy for Chromium's sandbox: [SandboxAuto] (the
+	// default: on unless root or the host does not allow it), [SandboxOn]
+	// (required: the first start fails without it) or [SandboxOff]. See
+	// [ResolveSandbox].
+	Sandbox string
 }
 
 func (o Options) withDefaults() Options {
@@ -123,6 +135,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RecycleMemory <= 0 {
 		o.RecycleMemory = DefaultRecycleMemory
+	}
+	if o.JobMemory <= 0 {
+		o.JobMemory = DefaultJobMemory
+	}
+	if o.Sandbox == "" {
+		o.Sandbox = SandboxAuto
 	}
 	return o
 }
@@ -155,6 +173,11 @@ type Browser struct {
 
 	restarts chan string  // why Chromium was restarted or killed, for metrics
 	assets   *assetServer // serves p5.js to the browser, started with the first Chromium
+
+	// sandbox is the sandbox state, resolved at the first start.
+	sandboxOnce sync.Once
+	sandbox     SandboxState
+	sandboxErr  error
 }
 
 // Restarts delivers the reason of every restart or kill of Chromium after
@@ -279,6 +302,25 @@ func (b *Browser) ProfileDir() string {
 		return inst.dir
 	}
 	return ""
+}
+
+// Sandbox returns whether Chromium runs with its sandbox, and why (see
+// [Options.Sandbox]). The host is probed once, at the first call or
+// start; an error means the policy cannot be met (see [ResolveSandbox]).
+func (b *Browser) Sandbox() (SandboxState, error) {
+	b.sandboxOnce.Do(func() {
+		b.sandbox, b.sandboxErr = ResolveSandbox(b.opts.Sandbox, b.opts.ChromiumPath)
+		if b.sandboxErr != nil {
+			return
+		}
+		if b.sandbox.Enabled {
+			b.logger.Info("chromium sandbox", "sandbox", b.sandbox.String())
+		} else {
+			b.logger.Warn("chromium runs without its sandbox: a page that escapes the renderer has this user's rights on the host",
+				"sandbox", b.sandbox.String())
+		}
+	})
+	return b.sandbox, b.sandboxErr
 }
 
 func (b *Browser) current() *instance {

@@ -21,19 +21,23 @@ func TestChromiumSwitches(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		extra   []string
-		root    bool
+		sandbox bool
+		heapMiB int64
 		want    []string // in the output
 		notWant []string
 		wantErr bool
 	}{
 		{
-			name: "base as root", root: true,
+			name: "base without the sandbox", sandbox: false,
 			want: []string{"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 				"--disable-background-networking", "--disable-component-update", "--disable-sync",
 				"--disable-extensions", "--hide-scrollbars", "--mute-audio", "--force-color-profile=srgb",
 				"--host-resolver-rules=MAP * ~NOTFOUND", "--webrtc-ip-handling-policy=disable_non_proxied_udp"},
 		},
-		{name: "sandbox stays on for other users", root: false, notWant: []string{"--no-sandbox"}},
+		{name: "sandbox on", sandbox: true, notWant: []string{"--no-sandbox"}},
+		{name: "V8 heap limit", sandbox: true, heapMiB: 768, want: []string{"--js-flags=--max-old-space-size=768"}},
+		{name: "extra js-flags replace the heap limit", heapMiB: 768, extra: []string{"--js-flags=--expose-gc"},
+			want: []string{"--js-flags=--expose-gc"}, notWant: []string{"--js-flags=--max-old-space-size=768"}},
 		{
 			name: "extra flags add and override", extra: []string{"--use-angle=gl-egl", "--force-color-profile=display-p3", "--enable-unsafe-swiftshader"},
 			want:    []string{"--use-angle=gl-egl", "--force-color-profile=display-p3", "--enable-unsafe-swiftshader"},
@@ -44,7 +48,7 @@ func TestChromiumSwitches(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			list, err := chromiumSwitches("", tc.extra, tc.root)
+			list, err := chromiumSwitches("", tc.extra, tc.sandbox, tc.heapMiB)
 			if tc.wantErr {
 				if err == nil {
 					t.Fatalf("no error for %q", tc.extra)

@@ -418,9 +418,40 @@
 //     caller's context, job.TimeoutMs and [Options.DefaultTimeout]); the
 //     page is stopped with Runtime.terminateExecution, so an infinite loop
 //     does not wedge the browser.
+//   - memory_limit: the job's renderer went over [Options.JobMemory] (see
+//     "Memory and the sandbox"), or crashed near it.
 //
-// A crashed page (out of memory, say), a lost DevTools connection or a page
-// in which p5.js did not load is a transient browser_error.
+// A crashed page (other than near the memory limit), a lost DevTools
+// connection or a page in which p5.js did not load is a transient
+// browser_error.
+//
+// # Memory and the sandbox
+//
+// While a job runs, a guard (memory.go) reads the resident size of the
+// browser's renderer processes every 150 ms (the list of renderers, those
+// of the browser's process group with --type=renderer, every second). The
+// job's page is a site of its own and so has a renderer of its own; any
+// renderer over [Options.JobMemory] is the job's, and is killed with
+// SIGKILL at once: the job fails with memory_limit, its figure in the
+// message, and the browser goes on (the tab is closed, the next job gets a
+// new renderer). A page spread over several renderers (a sandboxed iframe
+// gets one of its own) is stopped, all of them, when the largest renderer
+// and what the others grew by during the job come to more than the limit
+// plus 256 MiB (see judgeMemory). V8's old space is limited to the same figure
+// (--js-flags=--max-old-space-size), so the JavaScript heap alone cannot
+// take a renderer past it; a renderer that crashes after coming within a
+// tenth of the limit (V8 ends a full heap with a trap) is memory_limit too.
+//
+// Chromium's sandbox (seccomp-bpf, user, PID and network namespaces for
+// every renderer) is on unless [Options.Sandbox] or the host says
+// otherwise: see [ResolveSandbox]. The browser is never run as root with
+// it.
+//
+// A page cannot make the worker keep more than a bounded record of it
+// (limits.go): the requests it was refused, its report's message and
+// warnings, the video frames waiting for the encoder. Console output is not
+// kept: chromedp receives it (the Runtime domain is on for the bindings)
+// and drops it.
 //
 // # Video jobs
 //

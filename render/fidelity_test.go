@@ -740,9 +740,8 @@ func TestFidelityInfiniteLoop(t *testing.T) {
 	}
 }
 
-// TestFidelityRunawayMemory allocates without end: the job fails with an
-// *empplay.Error, whatever its code, and the next job in the same Browser
-// works.
+// TestFidelityRunawayMemory allocates without end: the job fails with
+// memory_limit, and the next job in the same Browser works.
 func TestFidelityRunawayMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocates until the renderer runs out of memory")
@@ -764,6 +763,9 @@ function draw() {
 		t.Fatalf("error %v (%T) is not an *empplay.Error", err, err)
 	}
 	t.Logf("code %s retryable=%v: %v", e.Code, e.Retryable, err)
+	if e.Code != empplay.CodeMemoryLimit || e.Retryable {
+		t.Errorf("code %s retryable=%v; want memory_limit, not retryable", e.Code, e.Retryable)
+	}
 	fidCheckTwoColours(t, b, "1")
 }
 

@@ -4,6 +4,7 @@ package render
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/empplay/empplay/gpu"
@@ -21,8 +22,10 @@ type chromiumSwitch struct {
 // base switches, then the GPU switches of backend (gpu.Flags, where each
 // has its reason; "" is the CPU), then extra. The DevTools pipe, the
 // profile directory and the first about:blank tab are added by chromedp
-// and launch.
-func chromiumSwitches(backend gpu.Backend, extra []string, root bool) ([]chromiumSwitch, error) {
+// and launch. sandbox is whether Chromium's sandbox is on (see
+// [SandboxState]); heapMiB is V8's old-space limit in every renderer (see
+// v8HeapLimitMiB), 0 for V8's default.
+func chromiumSwitches(backend gpu.Backend, extra []string, sandbox bool, heapMiB int64) ([]chromiumSwitch, error) {
 	if backend == "" {
 		backend = gpu.CPU
 	}
@@ -34,9 +37,10 @@ func chromiumSwitches(backend gpu.Backend, extra []string, root bool) ([]chromiu
 		// The new headless mode is the real browser without a window, so
 		// pages render as in Chrome (old headless is a separate binary now).
 		{"headless", "new"},
-		// Chromium refuses to start as root with its sandbox on. It stays on
-		// for any other user.
-		{"no-sandbox", root},
+		// The sandbox (seccomp-bpf and namespaces for every renderer) is on
+		// unless the sandbox policy turned it off: see SandboxState.
+		// Chromium refuses to start as root with it on.
+		{"no-sandbox", !sandbox},
 		// GPU switches (--disable-gpu on the CPU) come from the backend.
 		// No UDP from the browser: QUIC would bypass nothing we intercept,
 		// but it is one more channel to keep closed.
@@ -70,6 +74,12 @@ func chromiumSwitches(backend gpu.Backend, extra []string, root bool) ([]chromiu
 		{"disable-features", "LocalNetworkAccessChecks,BackForwardCache"},
 		// WebRTC may not send UDP (STUN) outside a proxy, and there is none.
 		{"webrtc-ip-handling-policy", "disable_non_proxied_udp"},
+	}
+	if heapMiB > 0 {
+		// A sketch that grows its JavaScript heap fails inside its page, an
+		// out-of-memory crash of the renderer, before the renderer reaches
+		// the job's memory limit (see memoryGuard).
+		list = append(list, chromiumSwitch{"js-flags", "--max-old-space-size=" + strconv.FormatInt(heapMiB, 10)})
 	}
 	index := make(map[string]int, len(list))
 	for i, s := range list {

@@ -107,6 +107,22 @@ func (inst *instance) closeStrays(ctx context.Context) error {
 	return nil
 }
 
+// targetCrashed hands the browser's termination status of a crashed
+// renderer ("oom", "crashed", "killed", ...) to the tab of target id, if
+// it is one of the browser's. It runs on chromedp's event loop.
+func (inst *instance) targetCrashed(id target.ID, status string) {
+	inst.mu.Lock()
+	tb := inst.tabs[id]
+	inst.mu.Unlock()
+	if tb == nil {
+		return
+	}
+	select {
+	case tb.crashInfo <- status:
+	default:
+	}
+}
+
 // alive reports whether the DevTools connection is still up.
 func (inst *instance) alive() bool {
 	return inst.ctx.Err() == nil

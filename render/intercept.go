@@ -158,6 +158,11 @@ func (tb *tab) attempt(method, url string) {
 	if tb.seen[url] {
 		return
 	}
+	if len(tb.seen) >= maxSeen {
+		// A page that makes requests without end: count them, keep none.
+		tb.unseen++
+		return
+	}
 	if tb.seen == nil {
 		tb.seen = make(map[string]bool)
 	}
@@ -208,7 +213,7 @@ func (tb *tab) blockedList() string {
 		return ""
 	}
 	list := strings.Join(tb.blocked, ", ")
-	if more := len(tb.seen) - len(tb.blocked); more > 0 {
+	if more := len(tb.seen) + tb.unseen - len(tb.blocked); more > 0 {
 		list += fmt.Sprintf(" and %d more", more)
 	}
 	return list

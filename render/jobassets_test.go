@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"image"
 	"image/color"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/fetcher"
@@ -196,6 +198,30 @@ function setup() { createCanvas(40, 40); pixelDensity(1); background(255); textF
 		if n := strings.Count(html, "data:image/png;base64,"); n != 2 {
 			t.Errorf("the HTML export has %d inline PNGs, want 2", n)
 		}
+	})
+
+	t.Run("video", func(t *testing.T) {
+		needFFmpeg(t)
+		j := videoJob(`let a, b;
+function preload() { a = loadImage("data/tile.png"); b = loadImage(getComponentOutput("base")); }
+function setup() { createCanvas(64, 32); pixelDensity(1); }
+function draw() { image(a, 0, 0, 32, 32); image(b, 32, 0, 32, 32); }`, 64, 32, 0.2, 10, "")
+		j.Assets = map[string]string{"data/tile.png": src.URL + "/jobs/a/tile.png"}
+		j.Context = &empplay.SketchContext{Components: components}
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		out, err := b.Render(ctx, j)
+		if err != nil {
+			t.Fatalf("Render: %v", err)
+		}
+		if out.AssetHits+out.AssetMisses != 2 {
+			t.Errorf("%d hits %d misses; want the two files", out.AssetHits, out.AssetMisses)
+		}
+		poster, err := png.Decode(bytes.NewReader(out.Artifacts[1].Body))
+		if err != nil {
+			t.Fatalf("poster: %v", err)
+		}
+		checkPixels(t, poster, []px{{16, 16, red}, {48, 16, blue}})
 	})
 
 	t.Run("another job's name is blocked", func(t *testing.T) {

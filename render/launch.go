@@ -40,7 +40,11 @@ func (b *Browser) launch(ctx context.Context) (*instance, error) {
 	// The asset server's name is the one name that resolves (see
 	// assetServer); the job's ExtraFlags may still replace the rule.
 	extra := append([]string{"--host-resolver-rules=" + assets.resolverRule() + ", MAP * ~NOTFOUND"}, b.opts.ExtraFlags...)
-	switches, err := chromiumSwitches(b.opts.Backend, extra, os.Geteuid() == 0)
+	sandbox, err := b.Sandbox()
+	if err != nil {
+		return nil, err
+	}
+	switches, err := chromiumSwitches(b.opts.Backend, extra, sandbox.Enabled, v8HeapLimitMiB(b.opts.JobMemory))
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +112,13 @@ func (b *Browser) launch(ctx context.Context) (*instance, error) {
 	if p := c.Browser.Process(); p != nil {
 		inst.pid = p.Pid
 	}
+	// Why a renderer crashed (out of memory, say) is only told to the
+	// browser's session, which discovers targets (chromedp turns that on).
+	chromedp.ListenBrowser(bctx, func(ev any) {
+		if ev, ok := ev.(*target.EventTargetCrashed); ok {
+			inst.targetCrashed(ev.TargetID, ev.Status)
+		}
+	})
 	if b.opts.Isolation == IsolateOrigin {
 		// One incognito context for every tab (see IsolateOrigin). It is
 		// disposed of with the browser.
@@ -122,6 +133,7 @@ func (b *Browser) launch(ctx context.Context) (*instance, error) {
 		inst.shared = res.BrowserContextID
 	}
 	b.logger.InfoContext(ctx, "chromium started", "pid", inst.pid, "backend", b.opts.Backend, "profile_dir", dir,
+		"sandbox", sandbox.Enabled, "job_memory_mib", b.opts.JobMemory>>20,
 		"duration_ms", time.Since(start).Milliseconds())
 	return inst, nil
 }

@@ -123,6 +123,7 @@ func (tb *tab) interpret(job *empplay.Job, payload string, m *message) (*empplay
 	if err := json.Unmarshal([]byte(header), m); err != nil {
 		return nil, fmt.Errorf("render: decode the page's report: %w", err)
 	}
+	m.bound()
 	if m.Type == "done" {
 		var err error
 		if m.PNG, err = base64.StdEncoding.DecodeString(data); err != nil {

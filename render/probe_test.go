@@ -37,7 +37,7 @@ func TestChromiumSwitchesPerBackend(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			list, err := chromiumSwitches(tc.backend, tc.extra, false)
+			list, err := chromiumSwitches(tc.backend, tc.extra, true, 0)
 			if tc.wantErr {
 				if err == nil {
 					t.Fatal("no error")

@@ -36,9 +36,9 @@ const (
 // package doc); for a video job see [Browser.RenderVideo]. Errors are
 // [*empplay.Error]s: sketch failures are permanent (sketch_error,
 // network_blocked, missing_addon, webgl_unavailable, blank_canvas,
-// render_timeout, no_canvas), browser failures transient (browser_error),
-// after which the next Render starts a new Chromium. A cancelled ctx
-// returns its error unclassified.
+// render_timeout, no_canvas, memory_limit), browser failures transient
+// (browser_error), after which the next Render starts a new Chromium. A
+// cancelled ctx returns its error unclassified.
 //
 // The job's page is left (and its tab made ready for a later job, or
 // closed) after Render returns, in the background, and a tab for the next
@@ -174,10 +174,16 @@ func (b *Browser) run(ctx context.Context, tb *tab, job *empplay.Job, pg *page, 
 	jctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 
+	// The job's memory is watched until it ends (see memoryGuard).
+	mem := b.guardMemory(tb)
+	defer mem.stop()
+
 	failed := func(stage string, err error) error {
 		switch {
 		case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
 			return fmt.Errorf("render: %w", ctx.Err())
+		case mem.killed.Load() > 0:
+			return memoryLimitError(mem.killed.Load(), mem.limit)
 		case jctx.Err() != nil && inst.alive():
 			return tb.failure(empplay.CodeRenderTimeout, fmt.Sprintf(
 				"render timeout: the page did not load within %v", deadline.Sub(start).Round(time.Millisecond)))
@@ -242,8 +248,10 @@ wait:
 			log.Debug("page captured", "capture_ms", time.Since(shot).Milliseconds())
 		}
 		return out, nil, err
+	case used := <-mem.over:
+		return nil, nil, memoryLimitError(used, mem.limit)
 	case <-tb.crashed:
-		return nil, nil, empplay.Transient(empplay.CodeBrowserError, errors.New("render: the page crashed (out of memory?)"))
+		return nil, nil, tb.crashError(mem)
 	case <-inst.cdp.LostConnection:
 		return nil, errConnectionLost,
 			empplay.Transient(empplay.CodeBrowserError, errors.New("render: lost the connection to chromium"))

@@ -42,6 +42,9 @@ type tab struct {
 
 	reports chan string   // the prelude's one report
 	crashed chan struct{} // the renderer process died
+	// crashInfo receives the browser's termination status of the crashed
+	// renderer (see instance.targetCrashed).
+	crashInfo chan string
 	// gone is set when the renderer process died: the tab is not reused.
 	gone atomic.Bool
 	// singleUse marks a tab that is closed after its job rather than reused (a
@@ -60,7 +63,8 @@ type tab struct {
 	mu      sync.Mutex
 	origin  string                      // of the page the tab loads or shows, "" before the first
 	blocked []string                    // the first maxBlocked, in order
-	seen    map[string]bool             // every URL recorded
+	seen    map[string]bool             // the first maxSeen distinct URLs recorded
+	unseen  int                         // refused requests past maxSeen, not told apart
 	held    []*fetch.EventRequestPaused // a shell's requests for job.js and the sketch
 }
 
@@ -91,13 +95,14 @@ func (b *Browser) openTab(ctx context.Context, inst *instance) (*tab, error) {
 	assets := b.assets
 	b.mu.Unlock()
 	tb := &tab{
-		assets:  assets,
-		inst:    inst,
-		ctx:     tabCtx,
-		kill:    kill,
-		logger:  b.logger,
-		reports: make(chan string, 1),
-		crashed: make(chan struct{}, 1),
+		assets:    assets,
+		inst:      inst,
+		ctx:       tabCtx,
+		kill:      kill,
+		logger:    b.logger,
+		reports:   make(chan string, 1),
+		crashed:   make(chan struct{}, 1),
+		crashInfo: make(chan string, 1),
 	}
 	octx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()

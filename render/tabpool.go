@@ -25,7 +25,7 @@ func (b *Browser) park(tb *tab) error {
 	defer cancel()
 	old := tb.currentOrigin()
 	tb.mu.Lock()
-	tb.held, tb.blocked, tb.seen = nil, nil, nil
+	tb.held, tb.blocked, tb.seen, tb.unseen = nil, nil, nil, 0
 	tb.warm = ""
 	tb.mu.Unlock()
 	b.mu.Lock()
@@ -47,7 +47,7 @@ func (b *Browser) park(tb *tab) error {
 	// Whatever the old page did while it was being left is not the next
 	// job's.
 	tb.mu.Lock()
-	tb.blocked, tb.seen = nil, nil
+	tb.blocked, tb.seen, tb.unseen = nil, nil, 0
 	tb.mu.Unlock()
 	select {
 	case <-tb.reports:

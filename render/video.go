@@ -160,8 +160,9 @@ func (b *Browser) RenderVideo(ctx context.Context, job *empplay.Job, opts VideoO
 	// The recording adds a binding of its own to the tab: it is not
 	// reused.
 	tb.singleUse = true
-	rec := &recording{tb: tb, job: job, cfg: cfg, format: format, opts: opts}
+	rec := &recording{tb: tb, job: job, cfg: cfg, format: format, opts: opts, mem: b.guardMemory(tb)}
 	out, broken, err := rec.run(ctx, pg, b.deadline(ctx, job))
+	rec.mem.stop()
 	b.finish(tb, broken)
 	if aerr := pg.assets.err(); aerr != nil && ctx.Err() == nil {
 		return nil, aerr
@@ -263,9 +264,12 @@ type recording struct {
 	cfg    videoConfig
 	format video.Format
 	opts   VideoOptions
+	mem    *memoryGuard // the job's memory limit
 
 	mu     sync.Mutex
 	queue  []string      // the page's messages, in order
+	queued int           // bytes in queue
+	flood  bool          // the page sent more than maxVideoQueue ahead of the encoder
 	notify chan struct{} // a message was queued
 
 	enc              *video.Encoder
@@ -278,7 +282,14 @@ type recording struct {
 func (r *recording) listen(ev any) {
 	if ev, ok := ev.(*runtime.EventBindingCalled); ok && ev.Name == videoBinding {
 		r.mu.Lock()
-		r.queue = append(r.queue, ev.Payload)
+		if r.queued+len(ev.Payload) > maxVideoQueue {
+			// video.js waits for its frames to be taken; a page that
+			// calls the binding itself does not.
+			r.flood = true
+		} else {
+			r.queue = append(r.queue, ev.Payload)
+			r.queued += len(ev.Payload)
+		}
 		r.mu.Unlock()
 		select {
 		case r.notify <- struct{}{}:
@@ -287,12 +298,18 @@ func (r *recording) listen(ev any) {
 	}
 }
 
-func (r *recording) take() []string {
+// maxVideoQueue bounds the bytes of the page's messages waiting for the
+// encoder.
+const maxVideoQueue = 256 << 20
+
+// take returns the queued messages, and whether the page flooded the
+// queue (see maxVideoQueue).
+func (r *recording) take() ([]string, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	q := r.queue
-	r.queue = nil
-	return q
+	r.queue, r.queued = nil, 0
+	return q, r.flood
 }
 
 // run loads the job's page and records it until the page is done, fails
@@ -310,6 +327,8 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 		switch {
 		case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
 			return fmt.Errorf("render: %w", ctx.Err())
+		case r.mem.killed.Load() > 0:
+			return memoryLimitError(r.mem.killed.Load(), r.mem.limit)
 		case jctx.Err() != nil && inst.alive():
 			return empplay.Errorf(empplay.CodeRenderTimeout, "%s", tb.explain(fmt.Sprintf(
 				"render timeout: the page did not load within %v", deadline.Sub(start).Round(time.Millisecond))))
@@ -350,7 +369,12 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 	for {
 		select {
 		case <-r.notify:
-			for _, payload := range r.take() {
+			msgs, flood := r.take()
+			if flood {
+				return nil, nil, empplay.Errorf(empplay.CodeSketchError,
+					"sketch error: the page sent more than %d MiB to the recorder ahead of the encoder", maxVideoQueue>>20)
+			}
+			for _, payload := range msgs {
 				out, done, err := r.handle(jctx, payload)
 				if err != nil && jctx.Err() != nil {
 					// ffmpeg was still at work when time ran out.
@@ -370,8 +394,10 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 				video.ReportProgress(ctx, r.enc.Frames(), r.cfg.Frames)
 			}
 			continue
+		case used := <-r.mem.over:
+			return nil, nil, memoryLimitError(used, r.mem.limit)
 		case <-tb.crashed:
-			return nil, nil, empplay.Transient(empplay.CodeBrowserError, errors.New("render: the page crashed (out of memory?)"))
+			return nil, nil, tb.crashError(r.mem)
 		case <-inst.cdp.LostConnection:
 			return nil, errConnectionLost,
 				empplay.Transient(empplay.CodeBrowserError, errors.New("render: lost the connection to chromium"))

@@ -9,22 +9,6 @@ import (
 	"github.com/empplay/empplay"
 )
 
-// recordStages adds the stages the worker times itself (see
-// [Worker.Process]) and the queue wait, when the queue knew it, to those
-// the renderer recorded.
-func recordStages(s *empplay.StageTimes, t empplay.Timings) {
-	ms := func(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
-	if t.QueuedMs > 0 {
-		s.Add(empplay.StageQueueWait, ms(t.QueuedMs))
-	}
-	if t.UploadMs > 0 {
-		s.Add(empplay.StageUpload, ms(t.UploadMs))
-	}
-	if t.VerifyMs > 0 {
-		s.Add(empplay.StageVerify, ms(t.VerifyMs))
-	}
-}
-
 // logJob writes the one line that says how a job's attempt ended: outcome
 // success or failed when its result was stored, retry or requeued when it
 // goes back to the queue. Its fields are the job's id, type, outcome,

@@ -260,7 +260,6 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 	defer stop()
 
 	res = w.process(empplay.WithStageTimes(jobCtx, stages), d, job, parseErr, start)
-	recordStages(stages, res.Timings)
 
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.ResultTimeout)
 	defer cancel()
@@ -324,6 +323,9 @@ func (w *Worker) process(ctx context.Context, d *empplay.Delivery, job *empplay.
 		res.Worker = w.cfg.ID
 		res.Timings.TotalMs = empplay.Ms(time.Since(start))
 		res.Timings.QueuedMs = empplay.Ms(d.Queued)
+		if d.Queued > 0 { // known only when the queue saw the job wait (see [empplay.StageQueueWait])
+			empplay.RecordStage(ctx, empplay.StageQueueWait, d.Queued)
+		}
 		res.FinishedAt = time.Now().UTC()
 	}()
 
@@ -369,6 +371,7 @@ func (w *Worker) process(ctx context.Context, d *empplay.Delivery, job *empplay.
 	}
 	cancel()
 	res.Timings.UploadMs = empplay.Ms(time.Since(t))
+	empplay.StageSince(ctx, empplay.StageUpload, t)
 
 	t = time.Now()
 	vctx, cancel := context.WithTimeout(ctx, w.cfg.VerifyTimeout)
@@ -396,6 +399,7 @@ func (w *Worker) process(ctx context.Context, d *empplay.Delivery, job *empplay.
 	}
 	videoResult(job, res)
 	res.Timings.VerifyMs = empplay.Ms(time.Since(t))
+	empplay.StageSince(ctx, empplay.StageVerify, t)
 	res.Success = true
 	return res
 }
@@ -417,6 +421,7 @@ func (w *Worker) inline(ctx context.Context, job *empplay.Job, a empplay.Artifac
 		return fail(res, empplay.Transient(empplay.CodeStorageError, err))
 	}
 	res.Timings.UploadMs = empplay.Ms(time.Since(t))
+	empplay.StageSince(ctx, empplay.StageUpload, t)
 	res.Inline, res.MimeType = true, a.MimeType
 	res.Bytes = int64(len(a.Body))
 	sum := sha256.Sum256(a.Body)

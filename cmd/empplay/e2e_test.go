@@ -426,6 +426,8 @@ func TestConfigErrorsExit2(t *testing.T) {
 		{"bad BROWSER_TIMEOUT", []string{"worker"}, []string{"BROWSER_TIMEOUT=soon"}, "BROWSER_TIMEOUT"},
 		{"bad BROWSER_ISOLATION", []string{"worker"}, []string{"BROWSER_ISOLATION=none"}, "BROWSER_ISOLATION"},
 		{"bad redis url", []string{"submit", "-", "--redis-url", "http://x"}, nil, "REDIS_URL"},
+		{"bad CHROMIUM_SANDBOX", []string{"worker"}, []string{"CHROMIUM_SANDBOX=maybe"}, "CHROMIUM_SANDBOX"},
+		{"BROWSER_JOB_MEMORY_MB too small", []string{"worker"}, []string{"BROWSER_JOB_MEMORY_MB=10"}, "BROWSER_JOB_MEMORY_MB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command(bin, tc.args...)

@@ -148,7 +148,18 @@ func TestStatusPage(t *testing.T) {
 		busy = busyID
 		pageValue(t, tab, `Array.from(document.querySelectorAll("#workers tbody tr")).some(tr =>
 			tr.querySelector(".job").textContent === "`+busyID+`" && tr.cells[4].textContent !== "")`, "true", 20*time.Second)
-		pageValue(t, tab, `Array.from(document.querySelectorAll("#workers .sandbox")).map(td => td.textContent).join(",")`, "unknown,unknown", time.Second)
+		// Each worker's sandbox as it reports it (/readyz has the reports).
+		fresh, _ := sup.readyz(t)
+		var sandboxes []string
+		for _, sl := range fresh.Slots {
+			if sl.LastReport.Sandbox == "" {
+				t.Fatalf("slot %+v reports no sandbox state", sl)
+			}
+			sandboxes = append(sandboxes, strconv.Itoa(sl.PID)+" "+sl.LastReport.Sandbox)
+		}
+		slices.Sort(sandboxes)
+		pageValue(t, tab, `Array.from(document.querySelectorAll("#workers tbody tr")).map(tr => tr.dataset.pid + " " + tr.querySelector(".sandbox").textContent).sort().join(",")`,
+			strings.Join(sandboxes, ","), 5*time.Second)
 		pageValue(t, tab, `Array.from(document.querySelectorAll("#workers tbody tr")).every(tr =>
 			/^\d/.test(tr.cells[5].textContent) && /iB$/.test(tr.cells[9].textContent) && tr.querySelector(".restarts").textContent === "0")`,
 			"true", 15*time.Second)

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/proc"
+	"github.com/empplay/empplay/internal/testenv"
+)
+
+// A worker with the default memory limit per job (1024 MiB): a memory bomb
+// fails with memory_limit on its first attempt, for good, within a few
+// seconds, and the worker renders the next job.
+func TestWorkerMemoryBomb(t *testing.T) {
+	s := newStack(t)
+	ctx := testenv.Context(t, 3*time.Minute)
+	worker := s.startWorker(t)
+	// Should the limit not hold, the test stops the bomb, not the host.
+	stop := make(chan struct{})
+	defer close(stop)
+	var peak, peakRenderers atomic.Int64
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			var rss int64
+			for _, pid := range renderersOf(s.profiles) {
+				rss += proc.RSS(pid)
+			}
+			if rss > peakRenderers.Load() {
+				peakRenderers.Store(rss)
+			}
+			if all := browsersRSS(s.profiles); all > peak.Load() {
+				peak.Store(all)
+			}
+			if rss > 6<<30 {
+				t.Errorf("the renderers use %d MiB: the memory limit did not hold", rss>>20)
+				_ = syscall.Kill(worker.Process.Pid, syscall.SIGKILL)
+				return
+			}
+		}
+	}()
+	for _, tc := range []struct{ name, code string }{
+		{"heap", `function setup() { createCanvas(50, 50); let a = []; for (;;) a.push({x: Math.random(), s: 'x'.repeat(1000)}); }`},
+		{"typed arrays", `let hog = []; function setup() { createCanvas(50, 50); for (;;) hog.push(new Float64Array(1 << 22).fill(Math.random())); }`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			res := s.submit(t, ctx, job(t, map[string]any{"code": tc.code, "width": 50, "height": 50, "filename": "bomb.png"}))
+			took := time.Since(start)
+			t.Logf("%s: %s after %v: %s", tc.name, res.ErrorCode, took.Round(time.Millisecond), res.Error)
+			if res.Success || res.ErrorCode != empplay.CodeMemoryLimit || res.Retryable || res.Attempts != 1 {
+				t.Fatalf("result %+v; want memory_limit, not retryable, on attempt 1", res)
+			}
+			if took > 15*time.Second {
+				t.Errorf("took %v", took)
+			}
+			next := s.submit(t, ctx, job(t, map[string]any{"code": `function setup(){ createCanvas(40,40); background(0,200,0); }`, "width": 40, "height": 40, "filename": "after-bomb.png"}))
+			if !next.Success {
+				t.Fatalf("the next job failed: %+v", next)
+			}
+		})
+	}
+	t.Logf("the worker's browser peaked at %d MiB (summed RSS of all its processes), its renderers at %d MiB", peak.Load()>>20, peakRenderers.Load()>>20)
+}
