@@ -78,9 +78,11 @@ type fakeUploader struct {
 	mu      sync.Mutex
 	err     error
 	uploads []string
+	took    time.Duration // how long an upload takes
 }
 
 func (u *fakeUploader) Upload(_ context.Context, container, name string, body []byte, contentType string) error {
+	time.Sleep(u.took) // the behaviour: an upload that takes time (none by default)
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.err != nil {
