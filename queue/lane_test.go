@@ -167,14 +167,15 @@ func TestLanesWakeUp(t *testing.T) {
 		at  time.Time
 	}
 	out := make(chan got, 16)
-	loop := func(who string, q *queue.Redis, stop <-chan struct{}) {
+	// The loops stop when loopCtx ends; a Fetch blocked in Redis is
+	// unblocked rather than waited for until its block timeout.
+	loopCtx, stop := context.WithCancel(ctx)
+	loop := func(who string, q *queue.Redis) {
 		for {
-			select {
-			case <-stop:
+			d, err := q.Fetch(loopCtx)
+			if loopCtx.Err() != nil {
 				return
-			default:
 			}
-			d, err := q.Fetch(ctx)
 			if err != nil {
 				t.Errorf("%s Fetch: %v", who, err)
 				return
@@ -187,12 +188,12 @@ func TestLanesWakeUp(t *testing.T) {
 			}
 		}
 	}
-	stop := make(chan struct{})
 	done := make(chan struct{}, 2)
-	go func() { loop("cpu", cpu, stop); done <- struct{}{} }()
-	go func() { loop("gpu", gpuq, stop); done <- struct{}{} }()
+	go func() { loop("cpu", cpu); done <- struct{}{} }()
+	go func() { loop("gpu", gpuq); done <- struct{}{} }()
 	defer func() {
-		close(stop)
+		stop()
+		unblockAll(t, c) // a blocked command outlives its context
 		<-done
 		<-done
 	}()

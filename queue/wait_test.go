@@ -43,6 +43,41 @@ func waitBlocked(t *testing.T, c rueidis.Client, n int) {
 		"fewer than %d clients blocked in Redis", n)
 }
 
+// unblockAll ends the blocking command of every client blocked in Redis,
+// as if it had timed out (CLIENT UNBLOCK): rueidis waits for a blocking
+// command's reply even after its context is done.
+func unblockAll(t *testing.T, c rueidis.Client) {
+	t.Helper()
+	ctx := context.Background()
+	list, err := c.Do(ctx, c.B().ClientList().Build()).ToString()
+	if err != nil {
+		t.Fatalf("CLIENT LIST: %v", err)
+	}
+	for line := range strings.SplitSeq(list, "\n") {
+		f := strings.Fields(line)
+		var id string
+		blocked := false
+		for _, kv := range f {
+			if v, ok := strings.CutPrefix(kv, "id="); ok {
+				id = v
+			}
+			if v, ok := strings.CutPrefix(kv, "flags="); ok {
+				blocked = strings.Contains(v, "b")
+			}
+		}
+		if !blocked || id == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil {
+			t.Fatalf("CLIENT LIST: id %q", id)
+		}
+		if err := c.Do(ctx, c.B().ClientUnblock().ClientId(n).Build()).Error(); err != nil {
+			t.Fatalf("CLIENT UNBLOCK %d: %v", n, err)
+		}
+	}
+}
+
 // waitExpired waits until worker wid's heartbeat has expired by Redis's
 // clock (its registry score is in the past), or it left the registry.
 func waitExpired(t *testing.T, c rueidis.Client, k queue.Keys, wid string) {
