@@ -18,6 +18,9 @@ demo: ## render examples/ end to end on local Redis + Azurite, outputs in ./out/
 test: ## the whole suite: gofmt, vet, go test -race with real services
 	scripts/test.sh
 
+test-short: ## the fast tier (under a minute): go test -short, no browser, Redis, Azurite, ffmpeg or binary
+	CGO_CFLAGS="$${CGO_CFLAGS:--O2 -g -Wno-deprecated-declarations}" go test -short -count=1 ./...
+
 chaos: ## kill -9 workers and Chromium, restart Redis under 300 jobs; prints the summary
 	scripts/chaos.sh 300
 
@@ -52,4 +55,4 @@ lint: ## gofmt and go vet only
 clean: ## remove build outputs (keeps node_modules)
 	rm -rf bin out
 
-.PHONY: help setup build assets demo test fuzz bench bench-cpu bench-worker bench-video bench-supervise bench-e2e lint clean
+.PHONY: help setup build assets demo test test-short fuzz bench bench-cpu bench-worker bench-video bench-supervise bench-e2e lint clean

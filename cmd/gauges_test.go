@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/empplay/empplay/gpu"
+	"github.com/empplay/empplay/internal/testenv"
 	"github.com/empplay/empplay/queue"
 	"github.com/empplay/empplay/supervisor"
 )
@@ -73,11 +74,8 @@ func TestGPUGauges(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { g.Run(ctx); close(done) }()
-	for deadline := time.Now().Add(10 * time.Second); value(t, m.gpuFree.WithLabelValues("0", "H200")) != 40; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the GPU gauges were never refreshed")
-		}
-	}
+	testenv.Eventually(t, 10*time.Second, time.Millisecond, func() bool { return value(t, m.gpuFree.WithLabelValues("0", "H200")) == 40 },
+		"the GPU gauges were never refreshed")
 	cancel()
 	<-done
 	if v := value(t, m.gpuTotal.WithLabelValues("0", "H200")); v != 100 {

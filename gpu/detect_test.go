@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/empplay/empplay/internal/testenv"
 )
 
 // fakeNVML answers with canned values and records its calls.
@@ -569,12 +571,9 @@ func TestDetectNVMLHangs(t *testing.T) {
 	}
 	close(release)
 	// The abandoned probe still shuts NVML down when Init returns.
-	deadline := time.Now().Add(5 * time.Second)
-	for !reflect.DeepEqual(nv.Calls(), []string{"Init", "DriverVersion", "Devices", "Shutdown"}) {
-		if time.Now().After(deadline) {
-			t.Fatalf("NVML calls %q after release", nv.Calls())
-		}
-		time.Sleep(time.Millisecond)
+	want := []string{"Init", "DriverVersion", "Devices", "Shutdown"}
+	if !testenv.Poll(5*time.Second, time.Millisecond, func() bool { return reflect.DeepEqual(nv.Calls(), want) }) {
+		t.Fatalf("NVML calls %q after release; want %q", nv.Calls(), want)
 	}
 }
 

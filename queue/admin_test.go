@@ -25,6 +25,8 @@ func TestAdmin(t *testing.T) {
 	if err := m.MarkSeen(ctx, time.Hour); err != nil {
 		t.Fatal(err)
 	}
+	// The behaviour under test: the oldest pending job's age counts from
+	// this first-seen mark, so let some time pass (asserted below).
 	time.Sleep(50 * time.Millisecond)
 
 	// j1: in flight on a registered worker; j2: finished; j3: poison -> dead; j4 stays pending.
@@ -51,6 +53,7 @@ func TestAdmin(t *testing.T) {
 	if err := m.MarkSeen(ctx, time.Hour); err != nil {
 		t.Fatal(err)
 	}
+	// A second mark must not reset the age: more time passes after it.
 	time.Sleep(60 * time.Millisecond)
 	st, err := admin.Stats(ctx)
 	if err != nil {

@@ -57,15 +57,12 @@ func TestRedisDeployments(t *testing.T) {
 			if err != nil {
 				t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 			}
-			for deadline := time.Now().Add(20 * time.Second); ; {
-				info, _ := exec.Command(cli, "-h", "127.0.0.1", "-p", strings.Split(addrs[0], ":")[1], "cluster", "info").Output()
-				if strings.Contains(string(info), "cluster_state:ok") {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("cluster not ok:\n%s", info)
-				}
-				time.Sleep(100 * time.Millisecond)
+			var info []byte
+			if !testenv.Poll(20*time.Second, 100*time.Millisecond, func() bool {
+				info, _ = exec.Command(cli, "-h", "127.0.0.1", "-p", strings.Split(addrs[0], ":")[1], "cluster", "info").Output()
+				return strings.Contains(string(info), "cluster_state:ok")
+			}) {
+				t.Fatalf("cluster not ok:\n%s", info)
 			}
 			return "redis://" + addrs[0] + "?addr=" + addrs[1] + "&addr=" + addrs[2]
 		}},

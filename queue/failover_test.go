@@ -38,12 +38,9 @@ func TestSentinelFailover(t *testing.T) {
 		return string(out)
 	}
 	// Wait until the sentinel knows the replica, or a failover has nowhere to go.
-	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(sentinel("sentinel", "replicas", "mymaster"), strconv.Itoa(replica.Port)); {
-		if time.Now().After(deadline) {
-			t.Fatal("sentinel did not discover the replica")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	testenv.Eventually(t, 20*time.Second, 200*time.Millisecond, func() bool {
+		return strings.Contains(sentinel("sentinel", "replicas", "mymaster"), strconv.Itoa(replica.Port))
+	}, "sentinel did not discover the replica")
 
 	c := dial(t, fmt.Sprintf("redis://127.0.0.1:%d?master_set=mymaster", port))
 	ctx := testenv.Context(t, 90*time.Second)
@@ -53,15 +50,12 @@ func TestSentinelFailover(t *testing.T) {
 		t.Helper()
 		deadline := time.Now().Add(30 * time.Second)
 		var id string
-		for {
-			var err error
-			if id, err = prod.Submit(ctx, []byte(raw)); err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("submit after failover: %v", err)
-			}
-			time.Sleep(200 * time.Millisecond)
+		var err error
+		if !testenv.Poll(30*time.Second, 200*time.Millisecond, func() bool {
+			id, err = prod.Submit(ctx, []byte(raw))
+			return err == nil
+		}) {
+			t.Fatalf("submit after failover: %v", err)
 		}
 		for {
 			d, err := q.Fetch(ctx)
@@ -81,22 +75,16 @@ func TestSentinelFailover(t *testing.T) {
 	}
 	roundTrip(`{"before":"failover"}`)
 	// The sentinel needs a few pings before it deems the replica promotable.
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		out := sentinel("sentinel", "failover", "mymaster")
-		if strings.Contains(out, "OK") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("SENTINEL FAILOVER: %s", out)
-		}
-		time.Sleep(300 * time.Millisecond)
+	var out string
+	if !testenv.Poll(30*time.Second, 300*time.Millisecond, func() bool {
+		out = sentinel("sentinel", "failover", "mymaster")
+		return strings.Contains(out, "OK")
+	}) {
+		t.Fatalf("SENTINEL FAILOVER: %s", out)
 	}
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(sentinel("sentinel", "get-master-addr-by-name", "mymaster"), strconv.Itoa(replica.Port)); {
-		if time.Now().After(deadline) {
-			t.Fatal("failover did not promote the replica")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	testenv.Eventually(t, 30*time.Second, 200*time.Millisecond, func() bool {
+		return strings.Contains(sentinel("sentinel", "get-master-addr-by-name", "mymaster"), strconv.Itoa(replica.Port))
+	}, "failover did not promote the replica")
 	start := time.Now()
 	roundTrip(`{"after":"failover"}`)
 	t.Logf("queue working against the new master %v after the switch", time.Since(start).Round(time.Millisecond))

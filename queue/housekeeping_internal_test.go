@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/empplay/empplay/internal/testenv"
 )
 
 // fakeMaintenance counts the duties a Housekeeper runs.
@@ -56,11 +58,7 @@ func (f *fakeMaintenance) counts() (promotes, drains, marks, sweeps int) {
 // waitUntil polls cond until it holds or the test has waited too long.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	testenv.Eventually(t, 10*time.Second, time.Millisecond, cond, "timed out waiting for %s", what)
 }
 
 func TestHousekeeperRunsEachDutyOnItsSchedule(t *testing.T) {
@@ -90,7 +88,8 @@ func TestHousekeeperRunsEachDutyOnItsSchedule(t *testing.T) {
 			if f.seenTTL != time.Minute || f.lockTTL != 4*time.Second {
 				t.Errorf("seen TTL %v, lock TTL %v; want 1m and the default 4s", f.seenTTL, f.lockTTL)
 			}
-			// Stopped means stopped.
+			// Stopped means stopped: nothing to wait for, so give a duty
+			// that outlived Run a few of its 2ms ticks to show itself.
 			time.Sleep(30 * time.Millisecond)
 			if p2, _, _, s2 := f.counts(); p2 != p || s2 != s {
 				t.Errorf("duties ran after Run returned")

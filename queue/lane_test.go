@@ -167,14 +167,15 @@ func TestLanesWakeUp(t *testing.T) {
 		at  time.Time
 	}
 	out := make(chan got, 16)
-	loop := func(who string, q *queue.Redis, stop <-chan struct{}) {
+	// The loops stop when loopCtx ends; a Fetch blocked in Redis is
+	// unblocked rather than waited for until its block timeout.
+	loopCtx, stop := context.WithCancel(ctx)
+	loop := func(who string, q *queue.Redis) {
 		for {
-			select {
-			case <-stop:
+			d, err := q.Fetch(loopCtx)
+			if loopCtx.Err() != nil {
 				return
-			default:
 			}
-			d, err := q.Fetch(ctx)
 			if err != nil {
 				t.Errorf("%s Fetch: %v", who, err)
 				return
@@ -187,16 +188,16 @@ func TestLanesWakeUp(t *testing.T) {
 			}
 		}
 	}
-	stop := make(chan struct{})
 	done := make(chan struct{}, 2)
-	go func() { loop("cpu", cpu, stop); done <- struct{}{} }()
-	go func() { loop("gpu", gpuq, stop); done <- struct{}{} }()
+	go func() { loop("cpu", cpu); done <- struct{}{} }()
+	go func() { loop("gpu", gpuq); done <- struct{}{} }()
 	defer func() {
-		close(stop)
+		stop()
+		unblockAll(t, c) // a blocked command outlives its context
 		<-done
 		<-done
 	}()
-	time.Sleep(300 * time.Millisecond) // both blocked
+	waitBlocked(t, c, 2)
 
 	for i, tc := range []struct {
 		raw, who string
@@ -236,7 +237,7 @@ func TestGPUWorkerAlone(t *testing.T) {
 		}
 		res <- d
 	}()
-	time.Sleep(200 * time.Millisecond)
+	waitBlocked(t, c, 1)
 	if _, err := prod.Submit(ctx, []byte(flatJob)); err != nil {
 		t.Fatal(err)
 	}
@@ -256,22 +257,22 @@ func TestGPUWorkerAlone(t *testing.T) {
 func TestGPULaneDrainsBack(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		gone func(t *testing.T, ctx context.Context, m *queue.Maintainer, g *queue.Redis)
+		gone func(t *testing.T, ctx context.Context, c rueidis.Client, m *queue.Maintainer, g *queue.Redis)
 	}{
-		{"heartbeat expired", func(*testing.T, context.Context, *queue.Maintainer, *queue.Redis) {
-			time.Sleep(600 * time.Millisecond) // HeartbeatTTL is 300ms
+		{"heartbeat expired", func(t *testing.T, _ context.Context, c rueidis.Client, _ *queue.Maintainer, g *queue.Redis) {
+			waitExpired(t, c, g.Keys(), g.WorkerID()) // HeartbeatTTL is 300ms
 		}},
-		{"deregistered", func(t *testing.T, ctx context.Context, _ *queue.Maintainer, g *queue.Redis) {
+		{"deregistered", func(t *testing.T, ctx context.Context, _ rueidis.Client, _ *queue.Maintainer, g *queue.Redis) {
 			if err := g.Deregister(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}},
-		{"recovered by its supervisor", func(t *testing.T, ctx context.Context, m *queue.Maintainer, g *queue.Redis) {
+		{"recovered by its supervisor", func(t *testing.T, ctx context.Context, _ rueidis.Client, m *queue.Maintainer, g *queue.Redis) {
 			if _, err := m.Recover(ctx, g.WorkerID(), true); err != nil {
 				t.Fatal(err)
 			}
 		}},
-		{"left the lane (software renderer)", func(t *testing.T, ctx context.Context, _ *queue.Maintainer, g *queue.Redis) {
+		{"left the lane (software renderer)", func(t *testing.T, ctx context.Context, _ rueidis.Client, _ *queue.Maintainer, g *queue.Redis) {
 			if err := g.SetLane(ctx, queue.LaneCPU); err != nil {
 				t.Fatal(err)
 			}
@@ -295,7 +296,7 @@ func TestGPULaneDrainsBack(t *testing.T) {
 			if n, err := m.DrainGPU(ctx); err != nil || n != 0 {
 				t.Fatalf("DrainGPU with a live GPU worker = %d, %v; want 0", n, err)
 			}
-			tc.gone(t, ctx, m, gpuq)
+			tc.gone(t, ctx, c, m, gpuq)
 			n, err := m.DrainGPU(ctx)
 			if err != nil || n != 1 {
 				t.Fatalf("DrainGPU = %d, %v; want 1", n, err)

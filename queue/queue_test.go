@@ -88,7 +88,7 @@ func TestFetchFinishWait(t *testing.T) {
 			got <- r
 		}()
 	}
-	time.Sleep(100 * time.Millisecond)
+	waitBlocked(t, c, 2)
 	wrote, err := q.Finish(ctx, d, &empplay.Result{Success: true, Src: "http://cdn/x.png"})
 	if err != nil || !wrote {
 		t.Fatalf("Finish = %v, %v; want true", wrote, err)
@@ -335,6 +335,8 @@ func TestQueuedSinceFirstSeen(t *testing.T) {
 	if err := m.MarkSeen(ctx, time.Hour); err != nil {
 		t.Fatal(err)
 	}
+	// The behaviour under test: the job waits 200ms between first sight
+	// and its claim, and Queued must count that time.
 	time.Sleep(200 * time.Millisecond)
 	q := newQueue(c, queue.Config{BlockTimeout: time.Second})
 	d, err := q.Fetch(ctx)

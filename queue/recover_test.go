@@ -23,6 +23,7 @@ func TestRetryThenPromote(t *testing.T) {
 	if d == nil {
 		t.Fatal("no job")
 	}
+	retried := time.Now()
 	if err := q.Retry(ctx, d, 300*time.Millisecond, errors.New("storage 503")); err != nil {
 		t.Fatal(err)
 	}
@@ -33,9 +34,22 @@ func TestRetryThenPromote(t *testing.T) {
 	if n, _ := m.Promote(ctx); n != 0 {
 		t.Fatalf("promoted %d before the delay; want 0", n)
 	}
-	time.Sleep(400 * time.Millisecond)
-	if n, err := m.Promote(ctx); n != 1 || err != nil {
-		t.Fatalf("Promote = %d, %v; want 1", n, err)
+	// Promoted once the delay has passed by Redis's clock: poll for it
+	// rather than sleep past it.
+	var promoted int
+	testenv.Eventually(t, 10*time.Second, 20*time.Millisecond, func() bool {
+		n, err := m.Promote(ctx)
+		if err != nil {
+			t.Fatalf("Promote: %v", err)
+		}
+		promoted += int(n)
+		return promoted > 0
+	}, "the retry was never promoted")
+	if promoted != 1 {
+		t.Fatalf("Promote moved %d jobs; want 1", promoted)
+	}
+	if waited := time.Since(retried); waited < 300*time.Millisecond {
+		t.Fatalf("promoted %v after Retry; want not before the 300ms delay", waited)
 	}
 	d2, _ := q.Fetch(ctx)
 	if d2 == nil || d2.ID != d.ID || d2.Attempt != 2 {
@@ -121,7 +135,7 @@ func TestSweepRecoversExpiredAndOrphanedWorkers(t *testing.T) {
 
 	m := queue.NewMaintainer(c, "", "sweeper-1")
 	other := queue.NewMaintainer(c, "", "sweeper-2")
-	time.Sleep(300 * time.Millisecond)
+	waitExpired(t, c, dead.Keys(), dead.WorkerID())
 	r, err := m.Sweep(ctx, time.Second)
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/internal/proc"
+	"github.com/empplay/empplay/internal/testenv"
 )
 
 func TestChromiumSwitches(t *testing.T) {
@@ -374,12 +375,7 @@ func TestBrowserCloseDuringRender(t *testing.T) {
 	// closed mid-render can outlive Close by a moment; they must be gone
 	// shortly after.
 	var left []int
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if left = proc.Naming(dir); len(left) == 0 || time.Now().After(deadline) {
-			break
-		}
-	}
-	if len(left) > 0 {
+	if !testenv.Poll(5*time.Second, 50*time.Millisecond, func() bool { left = proc.Naming(dir); return len(left) == 0 }) {
 		t.Errorf("processes left 5s after Close: %v", left)
 	}
 	if _, err := render(t, b, j); !errors.Is(err, ErrClosed) {

@@ -89,6 +89,8 @@ func BenchmarkCPUPerJob(b *testing.B) {
 			// the CPU it spends waiting for the next job (its tabs
 			// prepared).
 			if br.PID() == pg {
+				// Measured over real time: a second to settle, then the
+				// CPU of two idle seconds.
 				time.Sleep(time.Second)
 				i0 := groupCPU(pg)
 				time.Sleep(2 * time.Second)

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/empplay/empplay/internal/testenv"
 )
 
 // canary counts every connection or packet that reaches it on loopback.
@@ -89,12 +91,10 @@ func (c *canary) selfTest(t *testing.T) {
 	}
 	_, _ = u.Write([]byte("x"))
 	u.Close()
-	deadline := time.Now().Add(2 * time.Second)
-	for c.httpRequests.Load() == 0 || c.tcpConns.Load() == 0 || c.udpPackets.Load() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("canary self-test: http %d, tcp %d, udp %d", c.httpRequests.Load(), c.tcpConns.Load(), c.udpPackets.Load())
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !testenv.Poll(2*time.Second, 10*time.Millisecond, func() bool {
+		return c.httpRequests.Load() > 0 && c.tcpConns.Load() > 0 && c.udpPackets.Load() > 0
+	}) {
+		t.Fatalf("canary self-test: http %d, tcp %d, udp %d", c.httpRequests.Load(), c.tcpConns.Load(), c.udpPackets.Load())
 	}
 	c.httpConns.Store(0)
 	c.httpRequests.Store(0)
@@ -155,7 +155,8 @@ async function setup() {
 	j.P5Version = "2"
 	_, img := mustRender(t, b, j)
 	checkPixels(t, img, []px{{5, 5, green}})
-	// A beacon may go out after the page is gone.
+	// A beacon may go out after the page is gone. A negative check, so
+	// there is no condition to wait for: give it a second to show up.
 	time.Sleep(time.Second)
 	for name, n := range map[string]int64{
 		"HTTP connections": c.httpConns.Load(), "HTTP requests": c.httpRequests.Load(),

@@ -134,11 +134,7 @@ func TestRecycle(t *testing.T) {
 	default:
 		t.Error("no restart reported")
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for proc.Alive(old) && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if proc.Alive(old) {
+	if !testenv.Poll(5*time.Second, 20*time.Millisecond, func() bool { return !proc.Alive(old) }) {
 		t.Errorf("old chromium %d still alive", old)
 	}
 	if _, err := b.Render(ctx, webglJob()); err != nil {

@@ -103,6 +103,7 @@ func near(a, b [3]int, tol int) bool {
 
 func needFFmpeg(t *testing.T) {
 	t.Helper()
+	testenv.SkipShort(t, "ffmpeg")
 	for _, bin := range []string{"ffmpeg", "ffprobe"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			testenv.Missing(t, bin)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/testenv"
 )
 
 // The test binary doubles as the supervised worker, as in os/exec's own
@@ -67,7 +68,7 @@ func TestMain(m *testing.M) {
 //	log          write a slog JSON line, plain lines and a garbage report, then ok
 //	crash        exit 1 after 50ms
 //	config       exit 2 (empplay.ExitConfig)
-//	ignore-term  ignore SIGTERM and keep reporting idle
+//	ignore-term  on SIGTERM report "stopping" once, then keep reporting idle
 //	grandchild   start two `hang` children naming the profile dir (one in
 //	             the process group, one in a session of its own), write
 //	             their pids to EMPPLAY_FAKE_PIDFILE, exit 1
@@ -81,7 +82,8 @@ func TestMain(m *testing.M) {
 func fakeChild(mode string) int {
 	switch mode {
 	case "hang":
-		time.Sleep(time.Hour)
+		time.Sleep(time.Hour) // the behaviour: a grandchild that outlives its parent
+
 		return 0
 	case "supervise":
 		return fakeSupervisor()
@@ -103,7 +105,7 @@ func fakeChild(mode string) int {
 	every := func(r func() empplay.Report) int {
 		for {
 			report(r())
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(100 * time.Millisecond) // the fake worker's report cadence
 		}
 	}
 	hour := time.Now().Add(-time.Hour).UnixMilli()
@@ -119,22 +121,29 @@ func fakeChild(mode string) int {
 		_, _ = reports.WriteString("this is not json\n{\"no\":\"state\"}\n")
 		return reportUntilTerm(report, idle)
 	case "crash":
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // the behaviour: a worker that runs briefly, then fails
 		return 1
 	case "config":
 		fmt.Fprintln(os.Stderr, "fake configuration error")
 		return empplay.ExitConfig
 	case "ignore-term":
-		signal.Ignore(syscall.SIGTERM)
+		// Ignore SIGTERM, but say it arrived, so that a test can wait for
+		// the graceful stop to have begun.
+		term := make(chan os.Signal, 1)
+		signal.Notify(term, syscall.SIGTERM)
+		go func() {
+			<-term
+			report(empplay.Report{State: empplay.StateStopping})
+		}()
 		return every(idle)
 	case "grandchild":
 		return spawnGrandchildren()
 	case "silent":
-		time.Sleep(time.Hour)
+		time.Sleep(time.Hour) // the behaviour: a worker that never reports
 		return 0
 	case "stall":
 		report(idle())
-		time.Sleep(time.Hour)
+		time.Sleep(time.Hour) // the behaviour: a worker that stops reporting
 		return 0
 	case "wedged":
 		return every(func() empplay.Report { return empplay.Report{State: "idle", LastFetch: hour} })
@@ -210,26 +219,23 @@ func fakeSupervisor() int {
 		},
 	})
 	go func() {
-		for {
-			if st := sup.Status(); st[0].Ready {
-				// Retire OS threads, as the runtime does with those of
-				// locked goroutines that exit: the thread that forked the
-				// worker must not be one of them.
-				for range 20 {
-					var wg sync.WaitGroup
-					for range 8 {
-						wg.Go(func() {
-							runtime.LockOSThread()
-							time.Sleep(time.Millisecond)
-						})
-					}
-					wg.Wait()
-				}
-				_ = os.WriteFile(os.Getenv(envFakePIDFile), []byte(strconv.Itoa(st[0].PID)), 0o600)
-				return
+		var st []SlotStatus
+		testenv.Poll(time.Hour, 10*time.Millisecond, func() bool { st = sup.Status(); return st[0].Ready })
+		// Retire OS threads, as the runtime does with those of locked
+		// goroutines that exit: the thread that forked the worker must not
+		// be one of them.
+		for range 20 {
+			var wg sync.WaitGroup
+			for range 8 {
+				wg.Go(func() {
+					runtime.LockOSThread()
+					// Hold the thread so the 8 run on threads of their own.
+					time.Sleep(time.Millisecond)
+				})
 			}
-			time.Sleep(10 * time.Millisecond)
+			wg.Wait()
 		}
+		_ = os.WriteFile(os.Getenv(envFakePIDFile), []byte(strconv.Itoa(st[0].PID)), 0o600)
 	}()
 	if err := sup.Run(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, err)

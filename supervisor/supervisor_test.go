@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/internal/proc"
+	"github.com/empplay/empplay/internal/testenv"
 )
 
 // harness runs a Supervisor whose children are the test binary in fake
@@ -39,6 +41,7 @@ type harness struct {
 	starts    []startRecord
 	exits     []exitRecord
 	firstIdle map[string]time.Time // by worker id
+	stopping  int                  // "stopping" reports received
 }
 
 type startRecord struct {
@@ -110,6 +113,11 @@ func newHarness(t *testing.T, cfg Config, mode func(s Slot) string) *harness {
 		h.mu.Unlock()
 	}
 	cfg.OnReport = func(_ int, r empplay.Report) {
+		if r.State == empplay.StateStopping {
+			h.mu.Lock()
+			h.stopping++
+			h.mu.Unlock()
+		}
 		if r.State != "idle" {
 			return
 		}
@@ -189,6 +197,13 @@ func (h *harness) startList() []startRecord {
 	return append([]startRecord(nil), h.starts...)
 }
 
+// stoppingReports returns how many "stopping" reports children sent.
+func (h *harness) stoppingReports() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.stopping
+}
+
 func (h *harness) idleAt(workerID string) (time.Time, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -246,13 +261,7 @@ func (h *harness) findLog(msg string) map[string]any {
 
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testenv.Eventually(t, timeout, 10*time.Millisecond, cond, "timed out waiting for %s", what)
 }
 
 func always(mode string) func(Slot) string { return func(Slot) string { return mode } }
@@ -303,7 +312,10 @@ func assertGone(t *testing.T, e exitRecord) {
 
 func TestCrashRestartsWithBackoff(t *testing.T) {
 	t.Parallel()
-	const base = 300 * time.Millisecond
+	// The delays are real waits, so base is what the test costs (7 x
+	// base). The gaps are measured from OnExit to the next Command call,
+	// which starts no process, so an immediate restart stays far below it.
+	const base = 100 * time.Millisecond
 	h := newHarness(t, Config{RestartBase: base, RestartMax: 4 * base, DegradedAfter: 100}, always("crash"))
 	h.sup.jitter = func(n int64) int64 { return n - 1 } // the ceiling, so delays are known
 	h.run()
@@ -351,6 +363,15 @@ func TestCrashRestartsWithBackoff(t *testing.T) {
 	if st := h.sup.Status()[0]; st.Restarts < 4 || st.State != "stopped" || st.PID != 0 {
 		t.Errorf("status after stop = %+v; want stopped with at least 4 restarts", st)
 	}
+	var logged []time.Duration
+	for _, r := range h.logRecords() {
+		if d, ok := r["delay"].(float64); ok && r["msg"] == "worker ended; restarting" {
+			logged = append(logged, time.Duration(d))
+		}
+	}
+	if len(logged) < len(want) || !slices.Equal(logged[:len(want)], want) {
+		t.Errorf("logged restart delays %v; want %v first", logged, want)
+	}
 	r := h.findLog("worker ended; restarting")
 	if r == nil {
 		t.Fatal(`no "worker ended; restarting" log`)
@@ -388,9 +409,7 @@ func TestConfigExitStopsEverything(t *testing.T) {
 		}
 		// Let slot 0 come up first, so that it is stopped while it runs.
 		// (No t.Fatal here: this runs on the supervisor's goroutine.)
-		for deadline := time.Now().Add(20 * time.Second); !h.sup.Status()[0].Ready && time.Now().Before(deadline); {
-			time.Sleep(10 * time.Millisecond)
-		}
+		testenv.Poll(20*time.Second, 10*time.Millisecond, func() bool { return h.sup.Status()[0].Ready })
 		return "config"
 	})
 	h.run()
@@ -491,7 +510,9 @@ func TestForceDuringGracefulStop(t *testing.T) {
 	h.run()
 	h.waitReady(1, 30*time.Second)
 	h.cancel()
-	time.Sleep(200 * time.Millisecond)
+	// Force once the graceful stop is under way: both children have had
+	// their SIGTERM (which they ignore, and report).
+	waitFor(t, 10*time.Second, "both children to get SIGTERM", func() bool { return h.stoppingReports() >= 2 })
 	h.sup.Force()
 	if err := h.waitRun(10 * time.Second); err != nil {
 		t.Fatalf("Run: %v", err)
@@ -760,6 +781,8 @@ func TestWorkerDiesWithKilledSupervisor(t *testing.T) {
 		worker, _ = strconv.Atoi(string(b))
 		return worker > 0
 	})
+	// A negative check, so there is nothing to wait for: the worker must
+	// still be alive a while after its live supervisor set it up.
 	time.Sleep(300 * time.Millisecond)
 	if !proc.Alive(worker) {
 		t.Fatalf("worker %d died while its supervisor lived", worker)

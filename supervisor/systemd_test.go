@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/testenv"
 )
 
 type fakeNotifier struct {
@@ -36,12 +37,20 @@ func (f *fakeNotifier) states() []string {
 type fakeStatus struct {
 	mu    sync.Mutex
 	slots []SlotStatus
+	calls int // Status calls: one per tick of Systemd.Run
 }
 
 func (f *fakeStatus) Status() []SlotStatus {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.calls++
 	return slices.Clone(f.slots)
+}
+
+func (f *fakeStatus) ticks() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
 }
 
 func (f *fakeStatus) set(s []SlotStatus) {
@@ -101,13 +110,10 @@ func TestSystemd(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan struct{})
 			go func() { s.Run(ctx); close(done) }()
-			// Wait for a few ticks: STATUS is sent once, READY once.
-			for deadline := time.Now().Add(10 * time.Second); len(n.states()) < 6 && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-				if tc.notReady && len(n.states()) >= 1 {
-					time.Sleep(30 * time.Millisecond)
-					break
-				}
-			}
+			// Wait for a few ticks: STATUS is sent once, READY once, and
+			// an unhealthy host sends neither READY nor WATCHDOG in any.
+			// The 6th tick begins after the 5th has sent all it sends.
+			testenv.Eventually(t, 10*time.Second, time.Millisecond, func() bool { return st.ticks() >= 6 }, "Systemd.Run ticked fewer than 6 times")
 			cancel()
 			<-done
 			got := n.states()

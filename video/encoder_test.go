@@ -113,6 +113,7 @@ func TestEncoderErrors(t *testing.T) {
 		t.Error("format avi was accepted")
 	}
 
+	testenv.SkipShort(t, "ffmpeg")
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		testenv.Missing(t, "ffmpeg")
 	}

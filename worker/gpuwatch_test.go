@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/empplay/empplay/gpu"
+	"github.com/empplay/empplay/internal/testenv"
 )
 
 type fakeNVML struct {
@@ -81,11 +82,8 @@ func TestGPUWatchRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { g.Run(ctx); close(done) }()
-	for deadline := time.Now().Add(10 * time.Second); br.recycles() < 2; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the watch never recycled an over-limit browser twice")
-		}
-	}
+	testenv.Eventually(t, 10*time.Second, time.Millisecond, func() bool { return br.recycles() >= 2 },
+		"the watch never recycled an over-limit browser twice")
 	cancel()
 	<-done
 	if br.recycled[0] != "gpu memory" {

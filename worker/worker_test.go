@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/testenv"
 )
 
 // fakeQueue serves deliveries from a slice and records what happened.
@@ -77,9 +78,11 @@ type fakeUploader struct {
 	mu      sync.Mutex
 	err     error
 	uploads []string
+	took    time.Duration // how long an upload takes
 }
 
 func (u *fakeUploader) Upload(_ context.Context, container, name string, body []byte, contentType string) error {
+	time.Sleep(u.took) // the behaviour: an upload that takes time (none by default)
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.err != nil {
@@ -207,16 +210,12 @@ func TestRunProcessesEveryJobOnceAndKeepsGoingAfterBadInput(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- w.Run(ctx) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	// No Eventually: on a timeout the assertions below say what is missing.
+	testenv.Poll(5*time.Second, 5*time.Millisecond, func() bool {
 		q.mu.Lock()
-		n := len(q.finished)
-		q.mu.Unlock()
-		if n == 3 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		defer q.mu.Unlock()
+		return len(q.finished) == 3
+	})
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
@@ -267,7 +266,7 @@ func TestDrainLetsAShortJobFinish(t *testing.T) {
 	started := make(chan struct{})
 	short := func(ctx context.Context, job *empplay.Job) (*empplay.Output, error) {
 		close(started)
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // the behaviour: a job that runs on into the drain
 		return okRender(ctx, job)
 	}
 	q := &fakeQueue{pending: []*empplay.Delivery{delivery(goodJob)}}

@@ -171,7 +171,7 @@ func TestChaos(t *testing.T) {
 			next++
 			continue
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // the monitor's poll: results, stalls and the plan
 	}
 	elapsed := time.Since(start)
 
@@ -268,29 +268,21 @@ func (c *chaos) subscribe() {
 		<-done
 		sub.Close()
 	})
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	testenv.Eventually(t, 10*time.Second, 20*time.Millisecond, func() bool {
 		arr, _ := c.s.rc.Do(c.ctx, c.s.rc.B().PubsubNumsub().Channel(c.keys.Channel()).Build()).ToArray()
-		if len(arr) == 2 {
-			if n, _ := arr[1].AsInt64(); n > 0 {
-				return
-			}
+		if len(arr) != 2 {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the result subscriber did not subscribe within 10s")
-		}
-	}
+		n, _ := arr[1].AsInt64()
+		return n > 0
+	}, "the result subscriber did not subscribe")
 }
 
 // waitRedis waits until Redis answers PING.
 func (c *chaos) waitRedis(timeout time.Duration) {
 	c.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for c.s.rc.Do(c.ctx, c.s.rc.B().Ping().Build()).Error() != nil {
-		if time.Now().After(deadline) {
-			c.t.Fatalf("Redis does not answer within %v", timeout)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testenv.Eventually(c.t, timeout, 10*time.Millisecond, func() bool { return c.s.rc.Do(c.ctx, c.s.rc.B().Ping().Build()).Error() == nil },
+		"Redis does not answer")
 }
 
 // countResults counts the jobs that have a stored result.
@@ -385,6 +377,7 @@ func (c *chaos) victim() (pid, browser int, wid, id string, ok bool) {
 // windows of 100 ms. One window is not enough: a renderer starting for the
 // next page burns CPU for a moment too.
 func sketchRunning(pgid int) bool {
+	// A measurement over real time: CPU burnt in each window.
 	t0 := rendererCPU(pgid)
 	time.Sleep(100 * time.Millisecond)
 	t1 := rendererCPU(pgid)
@@ -434,7 +427,7 @@ func (c *chaos) killWorker() bool {
 			if time.Since(killed) > chaosRecoveryLimit {
 				t.Fatalf("job %s still in the in-flight list of worker %s (pid %d) %v after kill -9", id, wid, pid, chaosRecoveryLimit)
 			}
-			time.Sleep(2 * time.Millisecond)
+			time.Sleep(2 * time.Millisecond) // a fine poll: its resolution bounds the measured latency
 		}
 		lat := time.Since(killed)
 		c.recovery = append(c.recovery, lat)

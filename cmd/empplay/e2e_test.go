@@ -26,9 +26,11 @@ import (
 )
 
 // binary returns the empplay binary under test: EMPPLAY_BIN (set by make
-// test), else one built into the test's temp dir.
+// test), else one built into the test's temp dir. Every test in this
+// package runs the binary, so this is where -short skips them.
 func binary(t *testing.T) string {
 	t.Helper()
+	testenv.SkipShort(t, "the built empplay binary")
 	if b := os.Getenv("EMPPLAY_BIN"); b != "" {
 		return b
 	}

@@ -55,27 +55,23 @@ func TestGPURoutingOnCPUHost(t *testing.T) {
 	// A worker given the NVIDIA flags on this host.
 	s.startWorker(t, "EMPPLAY_GPU_BACKEND=nvidia", "MAX_ATTEMPTS=1")
 	admin := queue.NewAdmin(s.rc, "")
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		st, err := admin.Stats(ctx)
-		if err != nil {
+	var st *queue.Stats
+	if !testenv.Poll(90*time.Second, 200*time.Millisecond, func() bool {
+		var err error
+		if st, err = admin.Stats(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if len(st.Workers) == 2 {
-			if st.GPUWorkers != 0 {
-				t.Fatalf("%d workers take the GPU lane; want none on a host without a GPU", st.GPUWorkers)
-			}
-			for _, w := range st.Workers {
-				if w.Lane != queue.LaneCPU {
-					t.Errorf("worker %s is on the %s lane", w.ID, w.Lane)
-				}
-			}
-			break
+		return len(st.Workers) == 2
+	}) {
+		t.Fatalf("second worker did not register: %+v", st.Workers)
+	}
+	if st.GPUWorkers != 0 {
+		t.Fatalf("%d workers take the GPU lane; want none on a host without a GPU", st.GPUWorkers)
+	}
+	for _, w := range st.Workers {
+		if w.Lane != queue.LaneCPU {
+			t.Errorf("worker %s is on the %s lane", w.ID, w.Lane)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("second worker did not register: %+v", st.Workers)
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
 	// WebGL jobs still render (in software) with two CPU-lane workers.
 	res = s.submit(t, ctx, job(t, map[string]any{

@@ -182,15 +182,14 @@ func TestJobLogSecrets(t *testing.T) {
 		ids[res.ID] = name
 	}
 	// The supervisor's views, once the last job's report is in.
+	// No Eventually: on a timeout the checks below say what is missing.
 	var metrics string
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	testenv.Poll(15*time.Second, 100*time.Millisecond, func() bool {
 		metrics = httpGet(t, "http://"+sup.addr+"/metrics")
-		if strings.Contains(metrics, `empplay_jobs_total{error_code="sketch_error",outcome="failed",type="p5"} 1`) &&
+		return strings.Contains(metrics, `empplay_jobs_total{error_code="sketch_error",outcome="failed",type="p5"} 1`) &&
 			strings.Contains(metrics, `empplay_jobs_total{error_code="",outcome="success",type="js"} 1`) &&
-			strings.Contains(metrics, `empplay_jobs_total{error_code="",outcome="success",type="p5"} 1`) {
-			break
-		}
-	}
+			strings.Contains(metrics, `empplay_jobs_total{error_code="",outcome="success",type="p5"} 1`)
+	})
 	readyz := httpGet(t, "http://"+sup.addr+"/readyz")
 	status := httpGet(t, "http://"+sup.addr+"/status.json")
 	page := httpGet(t, "http://"+sup.addr+"/")

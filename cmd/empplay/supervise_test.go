@@ -130,16 +130,15 @@ func TestSupervise(t *testing.T) {
 			t.Fatal(err)
 		}
 		var victim int
-		deadline := time.Now().Add(30 * time.Second)
-		for victim == 0 && time.Now().Before(deadline) {
+		testenv.Poll(30*time.Second, 50*time.Millisecond, func() bool {
 			z, _ := sup.readyz(t)
 			for _, sl := range z.Slots {
 				if sl.LastReport.Job == id && sl.PID > 0 {
 					victim = sl.PID
 				}
 			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return victim != 0
+		})
 		if victim == 0 {
 			t.Fatal("no worker reported the job as busy")
 		}
@@ -174,17 +173,15 @@ func TestSupervise(t *testing.T) {
 	t.Run("metrics pass promtool", func(t *testing.T) {
 		// The job's report can trail its result by a moment.
 		var body []byte
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		testenv.Poll(10*time.Second, 100*time.Millisecond, func() bool {
 			resp, err := http.Get("http://" + sup.addr + "/metrics")
 			if err != nil {
 				t.Fatal(err)
 			}
 			body, _ = io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if bytes.Contains(body, []byte(`empplay_jobs_total{error_code="",outcome="success",type="p5"} 1`)) {
-				break
-			}
-		}
+			return bytes.Contains(body, []byte(`empplay_jobs_total{error_code="",outcome="success",type="p5"} 1`))
+		})
 		for _, want := range []string{`empplay_jobs_total{error_code="",outcome="success",type="p5"}`, "empplay_worker_restarts_total", "empplay_worker_memory_bytes", "empplay_queue_jobs"} {
 			if !bytes.Contains(body, []byte(want)) {
 				t.Errorf("/metrics lacks %s:\n%s", want, grepLines(body, "empplay_"))
@@ -222,8 +219,7 @@ func TestSupervise(t *testing.T) {
 			ids = append(ids, id)
 		}
 		// Wait until both workers are busy.
-		deadline := time.Now().Add(30 * time.Second)
-		for time.Now().Before(deadline) {
+		testenv.Poll(30*time.Second, 50*time.Millisecond, func() bool {
 			z, _ := sup.readyz(t)
 			busy := 0
 			for _, sl := range z.Slots {
@@ -231,11 +227,8 @@ func TestSupervise(t *testing.T) {
 					busy++
 				}
 			}
-			if busy == 2 {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return busy == 2
+		})
 		start := time.Now()
 		if err := sup.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)

@@ -278,11 +278,7 @@ func TestRealProcesses(t *testing.T) {
 		t.Errorf("KillNaming took %v", d)
 	}
 	for _, c := range cmds {
-		deadline := time.Now().Add(5 * time.Second)
-		for Alive(c.Process.Pid) && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if Alive(c.Process.Pid) {
+		if !poll(5*time.Second, func() bool { return !Alive(c.Process.Pid) }) {
 			t.Errorf("%d alive after KillNaming", c.Process.Pid)
 		}
 	}
@@ -309,10 +305,7 @@ func TestKillGroup(t *testing.T) {
 			t.Errorf("%s: KillGroup(%d) = %v", tc.name, tc.pgid, err)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(Naming(dir)) > 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	poll(5*time.Second, func() bool { return len(Naming(dir)) == 0 })
 	if left := Naming(dir); left != nil {
 		t.Errorf("after KillGroup, %v still name %s", left, dir)
 	}
@@ -347,10 +340,7 @@ func TestKillNamingDeadline(t *testing.T) {
 		KillNaming(dir, 5*time.Second)
 		<-stopped
 	})
-	deadline := time.Now().Add(5 * time.Second)
-	for Naming(dir) == nil && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll(5*time.Second, func() bool { return Naming(dir) != nil })
 	start := time.Now()
 	if KillNaming(dir, 300*time.Millisecond) == nil {
 		t.Error("KillNaming killed nothing")
@@ -375,4 +365,15 @@ func TestAlive(t *testing.T) {
 			t.Errorf("%s: Alive(%d) = %v; want %v", tc.name, tc.pid, got, tc.want)
 		}
 	}
+}
+
+// poll reports whether cond came true within timeout, checking every 5ms.
+// (testenv.Poll, which imports this package, would be an import cycle.)
+func poll(timeout time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
 }

@@ -31,6 +31,45 @@ func Missing(t testing.TB, what string) {
 	t.Skip(msg)
 }
 
+// SkipShort skips t under `go test -short` (make test-short): the fast tier
+// starts no browser, redis-server, Azurite, ffmpeg or built binary. what
+// names the service the test needs. `make test` does not pass -short, so
+// there these tests run (and, with EMPPLAY_REQUIRE_INTEGRATION=1, fail when
+// the service is missing).
+func SkipShort(t testing.TB, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("needs %s; skipped under -short (make test runs it)", what)
+	}
+}
+
+// Eventually polls cond every poll until it returns true, and fails t with
+// msg if it has not after timeout. Tests wait with it for a condition (a
+// process started, a key written, a restart done) instead of sleeping for
+// a time that is usually enough.
+func Eventually(t testing.TB, timeout, poll time.Duration, cond func() bool, msg string, args ...any) {
+	t.Helper()
+	if !Poll(timeout, poll, cond) {
+		t.Fatalf("after %v: "+msg, append([]any{timeout}, args...)...)
+	}
+}
+
+// Poll calls cond every poll until it returns true (Poll returns true) or
+// timeout passes (false). For waits that must not fail the test from the
+// goroutine they run on, or that report more than [Eventually] does.
+func Poll(timeout, poll time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if cond() {
+			return true
+		}
+		if !time.Now().Before(deadline) {
+			return false
+		}
+		time.Sleep(poll)
+	}
+}
+
 // RepoRoot returns the directory holding go.mod, found from the working
 // directory upwards.
 func RepoRoot(t testing.TB) string {
@@ -170,6 +209,7 @@ type Redis struct {
 // "yes").
 func StartRedis(t testing.TB, extra ...string) *Redis {
 	t.Helper()
+	SkipShort(t, "redis-server")
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		Missing(t, "redis-server")
@@ -224,6 +264,7 @@ const (
 // node_modules, or PATH.
 func AzuriteBin(t testing.TB) string {
 	t.Helper()
+	SkipShort(t, "Azurite")
 	if b := os.Getenv("EMPPLAY_AZURITE_BIN"); b != "" {
 		return b
 	}
@@ -257,6 +298,7 @@ func StartAzurite(t testing.TB) *Azurite {
 // else Debian's /usr/lib/chromium/chromium.
 func ChromiumPath(t testing.TB) string {
 	t.Helper()
+	SkipShort(t, "Chromium")
 	for _, p := range []string{os.Getenv("EMPPLAY_CHROMIUM"), "/usr/lib/chromium/chromium"} {
 		if p == "" {
 			continue
