@@ -22,6 +22,12 @@ const (
 	TypeVideo = "video"
 )
 
+// Clocks a p5 or js page runs on (Job.Clock).
+const (
+	ClockVirtual = "virtual" // frames back to back, time exactly 1/frameRate per frame
+	ClockReal    = "real"    // the machine's own clock
+)
+
 // Output types of a js job.
 const (
 	OutputPNG  = "png"
@@ -119,6 +125,9 @@ type Job struct {
 	// [MaxInlineBytes]) instead of uploading it: the HTTP API's way of
 	// returning the bytes without a round trip through Blob Storage.
 	Inline bool `json:"inline,omitempty"`
+	// Clock is the time a p5 or js page runs on: ClockVirtual (the
+	// default, "") or ClockReal. See render's package doc, "Time".
+	Clock string `json:"clock,omitempty"`
 
 	// Raw is the exact payload the job was parsed from.
 	Raw []byte `json:"-"`
@@ -303,6 +312,15 @@ func (j *Job) Validate() error {
 	}
 	if j.TimeoutMs < 0 {
 		return Errorf(CodeInvalidField, "field \"timeoutMs\" must not be negative")
+	}
+	switch j.Clock {
+	case "", ClockVirtual:
+	case ClockReal:
+		if j.Type == TypeVideo {
+			return Errorf(CodeInvalidField, "field \"clock\" must be \"virtual\" for a video job: its frames are made on a virtual clock")
+		}
+	default:
+		return Errorf(CodeInvalidField, "field \"clock\" must be \"virtual\" or \"real\", got %q", j.Clock)
 	}
 	return j.checkCapture()
 }
