@@ -28,9 +28,6 @@ const TriggerVideo = "video"
 const (
 	// videoBinding is the DevTools binding a video page reports through.
 	videoBinding = "__empplayVideo"
-	// videoEpoch is what Date says at the start of every video: fixed, so
-	// that the same job gives the same frames.
-	videoEpoch = 1735689600000 // 2025-01-01T00:00:00Z, in ms
 	// videoInFlight is how many frames may wait for the encoder.
 	videoInFlight = 4
 	// videoYieldEvery makes the driver give the page's own tasks a turn
@@ -76,13 +73,15 @@ type videoConfig struct {
 	FPS         float64 `json:"fps"`
 	Frames      int     `json:"frames"`
 	// Codec is the WebCodecs codec string ("avc1.640028", "vp09.00.41.08").
-	Codec           string `json:"codec"`
-	Bitrate         int    `json:"bitrate"`
-	KeyEvery        int    `json:"keyEvery"`
-	PosterFrame     int    `json:"posterFrame"`
-	InFlight        int    `json:"inFlight"`
-	YieldEvery      int    `json:"yieldEvery"`
-	EpochMs         int64  `json:"epochMs"`
+	Codec       string `json:"codec"`
+	Bitrate     int    `json:"bitrate"`
+	KeyEvery    int    `json:"keyEvery"`
+	PosterFrame int    `json:"posterFrame"`
+	InFlight    int    `json:"inFlight"`
+	YieldEvery  int    `json:"yieldEvery"`
+	// clockConfig is the virtual clock's settings (Date says clockEpoch
+	// at the start of every video, so the same job gives the same frames).
+	clockConfig
 	NoSketchGraceMs int64  `json:"noSketchGraceMs"`
 	WorkerSource    string `json:"workerSource"`
 }
@@ -174,10 +173,10 @@ func newVideoConfig(job *empplay.Job, format video.Format, bitrate int) videoCon
 		Width: job.Width, Height: job.Height,
 		CodedWidth: (job.Width + 1) &^ 1, CodedHeight: (job.Height + 1) &^ 1,
 		FPS: fps, Frames: job.VideoFrames(),
-		KeyEvery:   max(1, int(fps*keyframeSeconds)),
-		InFlight:   videoInFlight,
-		YieldEvery: videoYieldEvery,
-		EpochMs:    videoEpoch,
+		KeyEvery:    max(1, int(fps*keyframeSeconds)),
+		InFlight:    videoInFlight,
+		YieldEvery:  videoYieldEvery,
+		clockConfig: newClock(nil),
 		// The same grace the still-image prelude gives code without p5.
 		NoSketchGraceMs: noSketchGrace.Milliseconds(),
 		WorkerSource:    js.VideoWorker,
