@@ -32,7 +32,8 @@
   'use strict';
   // Milliseconds since navigation start when the prelude starts (for a p5
   // job: when p5.js has been evaluated), for the renderer's debug timings.
-  var p5Ready = performance.now();
+  var realNow = performance.now.bind(performance);
+  var p5Ready = realNow();
   var startMs = 0; // when the job's settings arrived
   var cfg = /*EMPPLAY_CONFIG*/null;
   // A tab serves many jobs (see render.IsolateOrigin), and the window's
@@ -51,6 +52,9 @@
   var stringify = JSON.stringify;
   var setTimeout = window.setTimeout.bind(window);
   var requestFrame = window.requestAnimationFrame.bind(window);
+  // The virtual clock and its driver (runtime.js), unless the job keeps
+  // real time; vFrame is the virtual requestAnimationFrame.
+  var clock = null, driver = null, vFrame = null;
   var hasOwn = Object.prototype.hasOwnProperty;
   var finished = false;
   var lateError = false; // a js page may report one error after "ready"
@@ -71,9 +75,49 @@
   function seedP5(inst) { empplayRuntime.seedP5(cfg.seed, inst); }
   function mainCanvas(inst) { return empplayRuntime.mainCanvas(document, cfg.captureSelector, inst); }
 
+  // A macrotask without timer clamping, for the driver's steps: between
+  // two, microtasks (p5 2.x draws asynchronously), real events and the
+  // renderer's calls (the deadline capture) run.
+  var channel = new MessageChannel();
+  var queued = [];
+  channel.port1.onmessage = function () { var f = queued.shift(); if (f) f(); };
+  function schedule(fn) {
+    queued.push(fn);
+    channel.port2.postMessage(0);
+  }
+  // startClock puts the page on the virtual clock (see render/doc.go,
+  // "Time"): time stands still until the driver starts (after setup()
+  // for a p5 sketch, at the load event for other code), then it runs the
+  // page's frames back to back, 1/frameRate apart.
+  function startClock() {
+    if (cfg.clock !== 'virtual' || clock) return;
+    clock = empplayRuntime.virtualClock(window, {
+      epochMs: cfg.epochMs, freeReads: cfg.freeReads, readStepMs: cfg.readStepMs, rethrow: true,
+      onWork: function () { if (driver) driver.wake(); }
+    });
+    vFrame = window.requestAnimationFrame;
+    empplayRuntime.holdRealEvents(window, clock);
+    driver = empplayRuntime.frameDriver(clock, {
+      fps: function () { return cfg.mode === 'js' ? 60 : empplayRuntime.frameRateOf(current, 60); },
+      schedule: schedule,
+      stopped: function () { return finished; }
+    });
+  }
+  // later runs fn ms from now: in virtual time once the driver runs.
+  function later(fn, ms) {
+    if (driver && driver.started()) return clock.setTimeout(fn, ms);
+    return setTimeout(fn, ms);
+  }
+  // sinceStart is the time of the job's code: virtual, or real since
+  // job.js (p5) or navigation (js).
+  function sinceStart() {
+    return clock ? clock.now() : realNow() - startMs;
+  }
+
   // begin seeds Math.random and defines the platforms' globals from the
   // job's settings, before any code of the job runs.
   function begin() {
+    startClock();
     if (cfg.url) {
       // A shell page was loaded before its job: give it the job's URL, with
       // the query fxhash's own snippet reads.
@@ -101,10 +145,10 @@
       ready(trigger);
       return;
     }
-    pending = { trigger: trigger, at: performance.now() };
+    pending = { trigger: trigger, at: sinceStart() };
     if (inSetup || inDraw) return; // afterSetup or afterDraw takes it
     if (started && setupDone && current && hasDraw(current) && isLooping(current)) return; // the next afterDraw
-    setTimeout(function () { takePending(current); }, 0);
+    later(function () { takePending(current); }, 0);
   }
   // takePending takes the capture the sketch asked for, if any, and says
   // whether there was one.
@@ -115,12 +159,28 @@
   }
   // ready tells the renderer to take the screenshot of a js page.
   function ready(trigger) {
-    var now = performance.now();
-    report({ type: 'ready', trigger: trigger, p5ReadyMs: p5Ready, triggerMs: now, doneMs: now });
+    var now = realNow();
+    report({ type: 'ready', trigger: trigger, p5ReadyMs: p5Ready, triggerMs: sinceStart(), doneMs: now,
+      frame: driver ? driver.frames() : 0, warnings: busyWarning([]) });
   }
-  // afterFrames calls cb after two animation frames, each bounded by
-  // frameGraceMs in case frames do not tick.
+  // busyWarning adds to list a warning that the code busy-waited on the
+  // virtual clock, if it did.
+  function busyWarning(list) {
+    var ms = clock ? clock.busyMs() : 0;
+    if (ms > 0) {
+      list.push('the sketch read the clock over ' + cfg.freeReads + ' times in one callback (a busy wait?): ' +
+        'each further read moved virtual time on, ' + Math.round(ms) + ' ms in all');
+    }
+    return list;
+  }
+  // afterFrames calls cb after two animation frames: virtual ones on the
+  // virtual clock, else real ones each bounded by frameGraceMs in case
+  // frames do not tick.
   function afterFrames(cb) {
+    if (vFrame) {
+      vFrame(function () { vFrame(cb); });
+      return;
+    }
     var frame = function (next) {
       var called = false;
       var go = function () { if (!called) { called = true; next(); } };
@@ -204,7 +264,7 @@
       return;
     }
     var url;
-    var encodeStart = performance.now();
+    var encodeStart = realNow();
     try {
       url = c.toDataURL('image/png');
     } catch (e) {
@@ -222,36 +282,38 @@
       renderer: webglRenderer(c),
       p5ReadyMs: p5Ready,
       startMs: startMs,
-      triggerMs: (at || encodeStart) - startMs,
-      warnings: warnings,
-      encodeMs: performance.now() - encodeStart,
-      doneMs: performance.now()
+      triggerMs: at !== undefined ? at : sinceStart(),
+      frame: inst ? frameOf(inst) : (driver ? driver.frames() : 0),
+      warnings: busyWarning(warnings.slice()),
+      encodeMs: realNow() - encodeStart,
+      doneMs: realNow()
     }, url.slice(url.indexOf(',') + 1));
   }
 
   if (cfg.mode === 'js') {
     begin();
     // A js page is ready once it has loaded, its fonts are ready and two
-    // animation frames have passed, unless it says so itself.
-    if (!cfg.waitSignal) {
-      window.addEventListener('load', function () {
-        var loaded = function () {
-          afterFrames(function () {
-            if (cfg.captureDelayMs > 0) {
-              setTimeout(function () { signal('delay'); }, cfg.captureDelayMs);
-            } else {
-              signal('load');
-            }
-          });
-        };
-        var fonts = document.fonts && document.fonts.ready;
-        if (fonts && typeof fonts.then === 'function') {
-          fonts.then(loaded, loaded);
-        } else {
-          loaded();
-        }
-      });
-    }
+    // animation frames have passed, unless it says so itself. Its virtual
+    // clock starts then, signal or not.
+    window.addEventListener('load', function () {
+      var loaded = function () {
+        if (driver) driver.start();
+        if (cfg.waitSignal) return;
+        afterFrames(function () {
+          if (cfg.captureDelayMs > 0) {
+            later(function () { signal('delay'); }, cfg.captureDelayMs);
+          } else {
+            signal('load');
+          }
+        });
+      };
+      var fonts = document.fonts && document.fonts.ready;
+      if (fonts && typeof fonts.then === 'function') {
+        fonts.then(loaded, loaded);
+      } else {
+        loaded();
+      }
+    });
     return;
   }
 
@@ -263,7 +325,7 @@
     value: function (job) {
       try { delete window[cfg.startName]; } catch (e) { /* keep going */ }
       if (startMs) return;
-      startMs = performance.now();
+      startMs = realNow();
       for (var k in job) {
         if (hasOwn.call(job, k)) cfg[k] = job[k];
       }
@@ -291,9 +353,15 @@
     drawn = true;
     setupDone = true;
     inSetup = false;
+    if (driver) {
+      // Frame 1 comes at once (p5 1.x draws it right after this), the
+      // driver's frames 1/frameRate apart after it.
+      empplayRuntime.primeFirstFrame(inst, clock.now(), empplayRuntime.frameRateOf(inst, 60));
+      driver.start();
+    }
     if (takePending(inst) || !byDefault()) return;
     if (cfg.captureDelayMs > 0) {
-      setTimeout(function () {
+      later(function () {
         delayDue = true;
         // A sketch that no longer loops draws no frame to capture after.
         if (!hasDraw(inst) || !isLooping(inst)) capture(inst, 'delay');
@@ -370,10 +438,12 @@
   // report that there is none.
   window.addEventListener('load', function () {
     setTimeout(function () {
-      if (started || finished || !byDefault()) return;
+      if (started || finished) return;
+      if (driver) driver.start();
+      if (!byDefault()) return;
       if (mainCanvas(null)) {
         if (cfg.captureDelayMs > 0) {
-          setTimeout(function () { capture(null, 'delay'); }, cfg.captureDelayMs);
+          later(function () { capture(null, 'delay'); }, cfg.captureDelayMs);
         } else {
           capture(null, 'load');
         }
