@@ -278,3 +278,55 @@ requestAnimationFrame(frame);`, 20, 20, "")
 		t.Errorf("painted %v, want %v", got, w)
 	}
 }
+
+// TestClockSetupWaitsOnTimer: a p5 2.x setup() that awaits a timer gets
+// it, in virtual time, and frame 1 comes after.
+func TestClockSetupWaitsOnTimer(t *testing.T) {
+	b := sharedBrowser(t)
+	j := flatJob(clockPaint+`
+let waited = 0;
+async function setup() {
+  createCanvas(20, 20);
+  const t0 = performance.now();
+  await new Promise(r => setTimeout(r, 1500));
+  waited = performance.now() - t0;
+}
+function draw() { paintClock(); if (frameCount === 3) { fill(waited === 1500 ? 255 : 0); rect(0, 0, 5, 5); capture(); } }`, 20, 20)
+	j.P5Version = "2"
+	out, img := mustRender(t, b, j)
+	if out.Trigger != TriggerCapture || out.Frame != 3 {
+		t.Errorf("trigger %q at frame %d, want capture at frame 3", out.Trigger, out.Frame)
+	}
+	if got := pixelAt(img, 1, 1); got != (color.NRGBA{255, 255, 255, 255}) {
+		t.Errorf("setup() waited other than 1500 virtual ms: corner %v", got)
+	}
+	if got, w := pixelAt(img, 10, 10), clockColour(3, 2*1000.0/60); got != w {
+		t.Errorf("painted %v, want %v", got, w)
+	}
+}
+
+// TestClockHoldsForLoads: an image a looping sketch loads in draw()
+// arrives before the next frame, however long the browser takes to
+// decode it: the clock waits for it.
+func TestClockHoldsForLoads(t *testing.T) {
+	b := sharedBrowser(t)
+	// A 1x1 PNG.
+	const dot = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+	for _, major := range []string{"1", "2"} {
+		t.Run("p5@"+major, func(t *testing.T) {
+			j := flatJob(`
+let arrived = 0;
+function setup() { createCanvas(20, 20); }
+function draw() {
+  if (frameCount === 3) loadImage('`+dot+`', () => { arrived = frameCount; });
+  background(arrived, 0, 0);
+}`, 20, 20)
+			j.P5Version = major
+			j.CaptureFrames = 30
+			_, img := mustRender(t, b, j)
+			if got := pixelAt(img, 5, 5); got.R != 3 {
+				t.Errorf("the image arrived in frame %d, want 3 (before frame 4)", got.R)
+			}
+		})
+	}
+}

@@ -404,6 +404,9 @@
         current = inst;
         inSetup = true;
       }
+      // From here, a preload() or setup() that waits on a timer gets it
+      // (loads hold the clock).
+      if (driver) driver.startTimers();
       seedP5(inst);
     },
     afterSetup: afterSetup,

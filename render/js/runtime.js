@@ -509,7 +509,7 @@ var empplayRuntime = (function () {
     }
     wrap(win, 'fetch');
     wrap(win, 'createImageBitmap');
-    if (win.Response) ['arrayBuffer', 'blob', 'json', 'text', 'formData'].forEach(function (m) { wrap(win.Response.prototype, m); });
+    if (win.Response) ['arrayBuffer', 'blob', 'bytes', 'json', 'text', 'formData'].forEach(function (m) { wrap(win.Response.prototype, m); });
     if (win.FontFace) wrap(win.FontFace.prototype, 'load');
     if (win.document && win.document.fonts) wrap(win.document.fonts, 'load');
     var X = win.XMLHttpRequest;
@@ -548,24 +548,28 @@ var empplayRuntime = (function () {
     }
   }
 
-  // frameDriver runs clock's work back to back, as fast as the CPU allows,
-  // once start() is called: each step is a real task (opts.schedule(fn))
-  // that runs the next animation frame, on a grid of 1000/opts.fps() ms
-  // from the time start() was called (the first frame at that time), or
-  // when no animation frame is asked for, the timers due next. It does not
-  // move time while clock is held, stops for good when opts.stopped(), and
+  // frameDriver runs clock's work back to back, as fast as the CPU allows:
+  // each step is a real task (opts.schedule(fn)). After startTimers() it
+  // runs only the timers, each at its due time (a p5 setup() that waits on
+  // one); after start() it runs the animation frames too, on a grid of
+  // 1000/opts.fps() ms from the time start() was called (the first frame
+  // at that time), and the timers due before each frame, or when no
+  // animation frame is asked for, the timers due next. It does not move
+  // time while clock is held, stops for good when opts.stopped(), and
   // waits, idle, while there is no work; wake() (clock's onWork) starts it
   // again. frames() counts the animation frames run.
   function frameDriver(clock, opts) {
-    var started = false, scheduled = false, count = 0;
+    var phase = 0; // 0: not started, 1: timers only, 2: frames too
+    var scheduled = false, count = 0;
     var base = 0, k = 0, fps = 0, dt = 0, next = 0;
     function setRate(f) {
       fps = f;
       dt = 1000 / f;
     }
+    function frames() { return phase === 2 && clock.hasFrames(); }
     function wake() {
-      if (!started || scheduled || opts.stopped()) return;
-      if (clock.held() || !(clock.hasFrames() || clock.nextDue() >= 0)) return;
+      if (!phase || scheduled || opts.stopped()) return;
+      if (clock.held() || !(frames() || clock.nextDue() >= 0)) return;
       scheduled = true;
       opts.schedule(step);
     }
@@ -573,7 +577,7 @@ var empplayRuntime = (function () {
       scheduled = false;
       if (opts.stopped() || clock.held()) return;
       try {
-        if (clock.hasFrames()) {
+        if (frames()) {
           var t = Math.max(next, clock.now());
           count++;
           clock.advance(t);
@@ -591,7 +595,7 @@ var empplayRuntime = (function () {
           if (due >= 0) {
             clock.advance(Math.max(due, clock.now()), true);
             // The next frame is the first on the grid after now.
-            if (next < clock.now() - EPSILON) {
+            if (phase === 2 && next < clock.now() - EPSILON) {
               k = Math.ceil((clock.now() - base) / dt - EPSILON);
               next = base + k * dt;
             }
@@ -602,15 +606,20 @@ var empplayRuntime = (function () {
       }
     }
     return {
+      startTimers: function () {
+        if (phase) return;
+        phase = 1;
+        wake();
+      },
       start: function () {
-        if (started) return;
-        started = true;
+        if (phase === 2) return;
+        phase = 2;
         setRate(opts.fps());
         base = next = clock.now();
         wake();
       },
       wake: wake,
-      started: function () { return started; },
+      started: function () { return phase > 0; },
       frames: function () { return count; }
     };
   }
