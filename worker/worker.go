@@ -329,7 +329,7 @@ func (w *Worker) Process(ctx context.Context, d *empplay.Delivery) (res *empplay
 	if len(out.Artifacts) == 0 {
 		return fail(res, empplay.Errorf(empplay.CodeInternal, "renderer produced no output"))
 	}
-	res.Trigger, res.TriggerMs, res.Renderer = out.Trigger, out.TriggerMs, out.Renderer
+	res.Trigger, res.TriggerMs, res.Frame, res.Renderer = out.Trigger, out.TriggerMs, out.Frame, out.Renderer
 	res.Blank, res.Warnings = out.Blank, out.Warnings
 	if err := w.gpuVerify(ctx, d.ID, job, out.Renderer); err != nil {
 		return fail(res, err)
