@@ -313,7 +313,9 @@
 // frame runs, so a file arrives at the same virtual time on a slow or a
 // fast machine. p5 1.x preload() and p5 2.x's async setup() finish before
 // frame 1. Not held: a worker's messages and other real events (they
-// arrive at a virtual time that depends on the machine).
+// arrive at a virtual time that depends on the machine). Not virtual: CSS
+// animations and transitions, <video> and <audio>, which the browser runs
+// on its own clock.
 //
 // Code that busy-waits on the clock still ends: after [clockFreeReads]
 // reads of performance.now or Date in one callback, each further read

@@ -33,7 +33,7 @@ type message struct {
 	// WebGLFailed: the page asked for a WebGL context and got none.
 	WebGLFailed bool `json:"webglFailed"`
 	// TriggerMs is when the trigger fired: from job.js for a p5 page, from
-	// navigation for a js page.
+	// navigation for a js page; virtual time on the virtual clock.
 	TriggerMs float64 `json:"triggerMs"`
 	// Milliseconds from navigation start to the end of p5.js's evaluation
 	// and to the capture, for debug logs.
