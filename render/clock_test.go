@@ -330,3 +330,34 @@ function draw() {
 		})
 	}
 }
+
+// TestClockJSTimers: a js page's timers and its captureDelayMs run in
+// virtual time, from the load event (and its two frames).
+func TestClockJSTimers(t *testing.T) {
+	b := sharedBrowser(t)
+	j := jsJob(`<canvas id="c" width="20" height="20"></canvas>`, "body{margin:0}", `
+const g = document.getElementById('c').getContext('2d');
+let n = 0;
+setInterval(() => {
+  n++;
+  g.fillStyle = 'rgb(' + (n * 10) + ',0,0)';
+  g.fillRect(0, 0, 20, 20);
+}, 100);`, 20, 20, "")
+	j.AllowBlank = true
+	j.CaptureDelayMs = 1000
+	out, err := render(t, b, j)
+	if err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	// Ready after two frames (at 0 and 1000/60 ms), then 1000 ms: ten
+	// ticks of the interval have run.
+	want := 1000 + 1000.0/60
+	if out.Trigger != "delay" || math.Abs(out.TriggerMs-want) > 1e-6 {
+		t.Errorf("trigger %q at %v ms, want delay at %v", out.Trigger, out.TriggerMs, want)
+	}
+	img, err := png.Decode(bytes.NewReader(out.Artifacts[0].Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPixels(t, img, []px{{10, 10, color.NRGBA{100, 0, 0, 255}}})
+}
