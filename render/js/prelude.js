@@ -12,10 +12,10 @@
 //
 //   {"type":"done", "trigger":"draw"|"setup"|"load"|"frames"|"delay"|
 //    "capture"|"fxpreview"|"deadline", "width", "height", "renderer",
-//    "p5ReadyMs", "startMs", "triggerMs", "encodeMs", "doneMs"}
-//    "\n" base64                             p5: the canvas is captured
+//    "p5ReadyMs", "startMs", "triggerMs", "frame", "warnings", "encodeMs",
+//    "doneMs"} "\n" base64                   p5: the canvas is captured
 //   {"type":"ready", "trigger":"load"|"delay"|"capture"|"fxpreview"|
-//    "deadline", "p5ReadyMs", "triggerMs", "doneMs"}
+//    "deadline", "p5ReadyMs", "triggerMs", "frame", "warnings", "doneMs"}
 //                                           js: take the screenshot now
 //   {"type":"error", "message", "line", "webglFailed"}
 //                                           uncaught exception or rejection
@@ -26,6 +26,9 @@
 // seeded from the job's hash and defines the globals the sketch may read:
 // window.empplay, fxhash's ($fx, fxhash, fxrand, fxminter, fxrandminter,
 // fxpreview, isFxpreview) and Art Blocks' (tokenData); doc.go defines them.
+// Unless the job keeps real time, it also puts the page on runtime.js's
+// virtual clock and drives its frames (doc.go, "Time"); triggerMs is then
+// virtual time, the other *Ms real time for debug logs.
 // Keep it ES5-ish and free of other globals: it runs in the sketch's own
 // realm, and the sketch may redefine anything after it.
 (function () {

@@ -1,10 +1,11 @@
 // The runtime a page's sketch sees, shared by prelude.js (still images)
 // and video.js (videos): the seeding, the platforms' globals, error
-// reporting, finding the canvas and p5's hooks. It is a module with
+// reporting, finding the canvas, p5's hooks and the virtual clock with its
+// frame driver. It is a module with
 // explicit inputs and no free variables: the pages' scripts put it inside
 // their own function (at the EMPPLAY_RUNTIME marker), where it defines the
 // local empplayRuntime and nothing global; under Node (the unit tests in
-// runtime.test.js) it is module.exports. render/doc.go defines what it
+// runtime.test.js and clock.test.js) it is module.exports. render/doc.go defines what it
 // installs.
 var empplayRuntime = (function () {
   'use strict';

@@ -2,11 +2,12 @@
 // p5.js and before the sketch, with the job's settings in place of the
 // EMPPLAY_VIDEO_CONFIG marker. It
 //
-//   - replaces the page's clocks with a virtual one (performance.now, Date,
-//     requestAnimationFrame, setTimeout, setInterval and their clear
-//     functions), which stands still while the sketch loads and sets up and
-//     then advances by exactly 1/fps per frame, so p5's millis(),
-//     frameCount and deltaTime do too, however slow the machine;
+//   - replaces the page's clocks with runtime.js's virtual one
+//     (performance.now, Date, requestAnimationFrame, setTimeout,
+//     setInterval and their clear functions, as on still images), which
+//     stands still while the sketch loads and sets up and then advances by
+//     exactly 1/fps per frame, so p5's millis(), frameCount and deltaTime
+//     do too, however slow the machine;
 //   - seeds Math.random and p5 and defines the globals a sketch may read,
 //     as the still-image prelude does (doc.go, "Seeding");
 //   - once the sketch has set up, drives it frame by frame: frame k is the main canvas after the timers due by k/fps
