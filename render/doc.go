@@ -62,9 +62,11 @@
 // requests for job.js and sketch.js until the job's page takes the tab
 // over. The parser waits on them, so the document's load event still comes
 // after the sketch has run, exactly as on a page loaded for the job:
-// global mode, window.onload and fxhash's snippet work unchanged. A job of
-// another p5 version, a js job or a video gets its page loaded for it, at
-// a fresh origin.
+// global mode, window.onload and fxhash's snippet work unchanged. A video
+// job uses the same shell: its job.js tells the prelude to stand aside and
+// then runs the video prelude (video.js) with the job's settings. A job of
+// another p5 version or a js job gets its page loaded for it, at a fresh
+// origin.
 //
 // # The page
 //
@@ -461,8 +463,9 @@
 //
 // # Video jobs
 //
-// A video job ([Browser.RenderVideo], or Render with a video job) loads
-// p5, a video prelude (video.js) and the sketch; the prelude seeds and
+// A video job ([Browser.RenderVideo], or Render with a video job) runs
+// p5, a video prelude (video.js) and the sketch, in a warm p5 page when
+// one is ready (see "Warm pages"); the prelude seeds and
 // defines the globals as above (empplay also has video: {fps, frames,
 // duration}) and puts the page on the virtual clock of "Time":
 // performance.now, Date (which starts at 2025-01-01T00:00:00Z),

@@ -204,6 +204,7 @@
   var warnings = [];
   var maxWarnings = 20, maxWarning = 500;
   function onError(message, line) {
+    if (inert) return;
     if (cfg.mode !== 'js' && setupDone && !inDraw && !inSetup) {
       var w = line > 0 ? message + ' (line ' + line + ')' : message;
       if (w.length > maxWarning) w = w.slice(0, maxWarning - 3) + '...';
@@ -237,6 +238,7 @@
     configurable: true,
     value: function () {
       if (finished) return 'finished';
+      if (inert) return 'nothing';
       if (cfg.mode === 'js') {
         ready('deadline');
         return 'captured';
@@ -329,6 +331,11 @@
       try { delete window[cfg.startName]; } catch (e) { /* keep going */ }
       if (startMs) return;
       startMs = realNow();
+      if (job.mode === 'video') {
+        // A video job: video.js, the rest of job.js, takes the page over.
+        inert = true;
+        return;
+      }
       for (var k in job) {
         if (hasOwn.call(job, k)) cfg[k] = job[k];
       }
@@ -343,6 +350,8 @@
     return;
   }
   var current = null;   // the p5 instance that started first
+  // inert: the page is a video job's, this prelude does nothing more.
+  var inert = false;
   // With waitSignal, only $fx.preview() or empplay.capture() take the
   // picture.
   function byDefault() { return !cfg.waitSignal; }
@@ -402,6 +411,7 @@
 
   var major = hookP5(P, {
     init: function (inst) {
+      if (inert) return;
       started = true;
       if (!current) {
         current = inst;
@@ -412,9 +422,9 @@
       if (driver) driver.startTimers();
       seedP5(inst);
     },
-    afterSetup: afterSetup,
+    afterSetup: function (inst) { if (!inert) afterSetup(inst); },
     beforeDraw: function () { inDraw = true; },
-    afterDraw: afterDraw
+    afterDraw: function (inst) { if (!inert) afterDraw(inst); }
   });
   if (major === 1) {
     // A p5 1.x load function in preload() that fails without an error
@@ -425,7 +435,7 @@
     var consoleError = console.error;
     console.error = function () {
       var inst = current;
-      if (inst && !inst._setupDone && inst._preloadCount > 0) {
+      if (!inert && inst && !inst._setupDone && inst._preloadCount > 0) {
         var parts = [];
         for (var i = 0; i < arguments.length; i++) parts.push(describe(arguments[i]));
         var msg = parts.join(' ');
@@ -444,7 +454,7 @@
   // report that there is none.
   window.addEventListener('load', function () {
     setTimeout(function () {
-      if (started || finished) return;
+      if (started || finished || inert) return;
       if (driver) driver.start();
       if (!byDefault()) return;
       if (mainCanvas(null)) {
