@@ -36,6 +36,9 @@ bench-cpu: ## CPU per job by Chromium process type and jobs/s of one browser, bo
 bench-video: ## video jobs: fps and ratio to real time, 2D and WEBGL at 800x800 and 1920x1080 (median of 3)
 	scripts/bench-video.sh $(or $(VIDEO_SECONDS),10) $(or $(VIDEO_FPS),30) $(or $(VIDEO_RUNS),3)
 
+bench-clock: ## virtual clock: frame 120 vs frame 1 of a light 60 fps sketch, one warm browser (median of 5)
+	scripts/setup.sh >/dev/null && go test ./render -run '^$$' -bench ClockFrame120 -benchtime 1x
+
 bench-supervise: ## supervisor cold start, restart latency after kill -9, idle memory
 	scripts/bench-supervise.sh 5 2
 
@@ -55,4 +58,4 @@ lint: ## gofmt and go vet only
 clean: ## remove build outputs (keeps node_modules)
 	rm -rf bin out
 
-.PHONY: help setup build assets demo test test-short fuzz bench bench-cpu bench-worker bench-video bench-supervise bench-e2e lint clean
+.PHONY: help setup build assets demo test test-short fuzz bench bench-cpu bench-worker bench-video bench-clock bench-supervise bench-e2e lint clean

@@ -22,6 +22,12 @@ const (
 	TypeVideo = "video"
 )
 
+// Clocks a p5 or js page runs on (Job.Clock).
+const (
+	ClockVirtual = "virtual" // frames back to back, time exactly 1/frameRate per frame
+	ClockReal    = "real"    // the machine's own clock
+)
+
 // Output types of a js job.
 const (
 	OutputPNG  = "png"
@@ -127,6 +133,9 @@ type Job struct {
 	// a full URL) to the http(s) URL the worker fetches it from. See
 	// jobassets.go.
 	Assets map[string]string `json:"assets,omitempty"`
+	// Clock is the time a p5 or js page runs on: ClockVirtual (the
+	// default, "") or ClockReal. See render's package doc, "Time".
+	Clock string `json:"clock,omitempty"`
 
 	// Raw is the exact payload the job was parsed from.
 	Raw []byte `json:"-"`
@@ -314,6 +323,15 @@ func (j *Job) Validate() error {
 	}
 	if err := j.checkAssets(); err != nil {
 		return err
+	}
+	switch j.Clock {
+	case "", ClockVirtual:
+	case ClockReal:
+		if j.Type == TypeVideo {
+			return Errorf(CodeInvalidField, "field \"clock\" must be \"virtual\" for a video job: its frames are made on a virtual clock")
+		}
+	default:
+		return Errorf(CodeInvalidField, "field \"clock\" must be \"virtual\" or \"real\", got %q", j.Clock)
 	}
 	return j.checkCapture()
 }

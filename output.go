@@ -20,8 +20,11 @@ type Output struct {
 	// ("draw", "frames", "capture", "deadline", ...).
 	Trigger string
 	// TriggerMs is when the trigger fired, in milliseconds from the start
-	// of the job's code.
+	// of the job's code: virtual time on the virtual clock.
 	TriggerMs float64
+	// Frame is the sketch's frameCount when the picture was taken (for
+	// code without p5, the animation frames the virtual clock ran).
+	Frame int
 	// Renderer is the WebGL renderer string, when the page used WebGL.
 	Renderer string
 	// Blank: every pixel of the picture is the same colour (a sketch that

@@ -32,9 +32,11 @@ type Result struct {
 	Height  int    `json:"height,omitempty"`
 	Trigger string `json:"trigger,omitempty"` // what told the renderer the picture was ready
 	// TriggerMs is when the trigger fired, in milliseconds from the start
-	// of the job's code.
+	// of the job's code (virtual time on the virtual clock).
 	TriggerMs float64 `json:"triggerMs,omitempty"`
-	Renderer  string  `json:"renderer,omitempty"`
+	// Frame is the still's frame (see [Output.Frame]).
+	Frame    int    `json:"frame,omitempty"`
+	Renderer string `json:"renderer,omitempty"`
 	// Blank: the picture is one colour throughout (see [Output.Blank]).
 	Blank bool `json:"blank,omitempty"`
 	// Warnings are the sketch's errors that did not stop it (see

@@ -389,7 +389,7 @@ func fullResult() Result {
 		MimeType: "image/png", Error: "none", ID: "job-1", ErrorCode: CodeSketchError, Retryable: true, Attempts: 2, Type: TypeP5,
 		Worker: "host:1:abcdef", Bytes: 4821, SHA256: strings.Repeat("ab", 32), Inline: true, Width: 800, Height: 600,
 		Trigger: "draw", TriggerMs: 61.2, Renderer: "ANGLE (NVIDIA)", Blank: true, Warnings: []string{"TypeError: x"},
-		PosterSrc: "http://127.0.0.1:10000/devstoreaccount1/renders/a/v.png", Duration: 2, Frames: 60,
+		PosterSrc: "http://127.0.0.1:10000/devstoreaccount1/renders/a/v.png", Duration: 2, Frames: 60, Frame: 12,
 		Timings:    Timings{QueuedMs: 1, RenderMs: 812.4, UploadMs: 6.1, VerifyMs: 2.3, TotalMs: 823.9},
 		FinishedAt: time.Date(2026, 11, 29, 7, 0, 0, 0, time.UTC),
 	}

@@ -62,9 +62,11 @@
 // requests for job.js and sketch.js until the job's page takes the tab
 // over. The parser waits on them, so the document's load event still comes
 // after the sketch has run, exactly as on a page loaded for the job:
-// global mode, window.onload and fxhash's snippet work unchanged. A job of
-// another p5 version, a js job or a video gets its page loaded for it, at
-// a fresh origin.
+// global mode, window.onload and fxhash's snippet work unchanged. A video
+// job uses the same shell: its job.js tells the prelude to stand aside and
+// then runs the video prelude (video.js) with the job's settings. A job of
+// another p5 version or a js job gets its page loaded for it, at a fresh
+// origin.
 //
 // # The page
 //
@@ -294,6 +296,49 @@
 // In a video $fx.preview(), capture() and empplay.capture() do nothing:
 // every frame is recorded.
 //
+// # Time
+//
+// A p5 or js page runs on a virtual clock (runtime.js's virtualClock and
+// frameDriver, the clock video jobs use), unless its job says clock "real"
+// ([empplay.ClockReal]): performance.now, Date (which starts at
+// 2025-01-01T00:00:00Z), requestAnimationFrame, setTimeout, setInterval
+// and their clear functions are virtual, and through them p5's millis(),
+// frameCount and deltaTime. Time stands still while the page loads; from
+// the moment a p5 sketch starts, timers run (a preload() or setup() that
+// waits on one gets it), and once setup() is done (for code without p5:
+// at the load event, once fonts are ready) the page's animation frames
+// run back to back, as fast as the CPU allows, exactly 1/frameRate apart
+// (p5's frameRate(), 60 fps by default and for js pages), until the
+// picture is taken. In frame N's draw() frameCount is N and millis() is
+// (N-1)*1000/frameRate, on p5 1.x and 2.x. Timers due by a frame's time
+// run before it, each at its own time; when no frame is asked for (a
+// noLoop() sketch), time jumps to the next timer. captureDelayMs and
+// TriggerMs are virtual time too. Each callback's exceptions are reported
+// as if it had run in a task of its own.
+//
+// What the page waits for in real time holds the clock: while a fetch()
+// (and the reading of its body), an XMLHttpRequest, an <img> loading or
+// decoding, createImageBitmap or a font load is outstanding, no timer or
+// frame runs, so a file arrives at the same virtual time on a slow or a
+// fast machine. p5 1.x preload() and p5 2.x's async setup() finish before
+// frame 1. Not held: a worker's messages and other real events (they
+// arrive at a virtual time that depends on the machine). Not virtual: CSS
+// animations and transitions, <video> and <audio>, which the browser runs
+// on its own clock.
+//
+// Code that busy-waits on the clock still ends: after [clockFreeReads]
+// reads of performance.now or Date in one callback, each further read
+// moves time on by [clockReadStep] ms, the same way every run, and the
+// output gets a warning that says so. A loop that never reads the clock
+// runs until the deadline. The deadline stays real time: BROWSER_TIMEOUT
+// or the job's timeoutMs bounds the job's wall clock, and the fallback
+// capture takes what was drawn by then (a frame that depends on the
+// machine's speed).
+//
+// With clock "real", the page keeps the machine's clock, as a browser
+// would show it: frames come at the display's pace and timers in real
+// time.
+//
 // # When the picture is taken
 //
 // The prelude hooks p5 itself, so global and instance mode both work:
@@ -305,18 +350,19 @@
 // so that WebGL canvases are not blank. The output's size is the canvas's
 // (p5's default is 100x100 for a sketch that never calls createCanvas);
 // the viewport is the job's width x height. The trigger that fired is
-// reported in [empplay.Output.Trigger], and when, in milliseconds from
-// job.js, in TriggerMs:
+// reported in [empplay.Output.Trigger], the frame in Frame, and when, in
+// milliseconds from job.js (virtual time, see "Time"), in TriggerMs:
 //
 //   - "draw": after the first draw() (the default).
 //   - "setup": after setup(), for a sketch without draw().
 //   - "frames": job.captureFrames = N: after the draw() that ends frame N
 //     (frameCount == N). A sketch that stops looping before is captured
 //     after its last draw, with trigger "draw".
-//   - "delay": job.captureDelayMs = D: D ms after setup(), at the end of
-//     the next draw() of a looping sketch, at once for one that does not
-//     loop (p5 keeps its canvases' drawing buffers). A js page: D ms after
-//     it is ready.
+//   - "delay": job.captureDelayMs = D: D ms (of virtual time, unless the
+//     clock is real) after setup(), at the end of the next draw() of a
+//     looping sketch (a frame due at that very time counts), at once for
+//     one that does not loop (p5 keeps its canvases' drawing buffers). A
+//     js page: D ms after it is ready.
 //   - "load": code that starts no p5 sketch but draws a canvas, after the
 //     load event (and a grace of 100 ms for a sketch to start).
 //   - "fxpreview", "capture": the sketch called $fx.preview() (or the
@@ -455,13 +501,15 @@
 //
 // # Video jobs
 //
-// A video job ([Browser.RenderVideo], or Render with a video job) loads
-// p5, a video prelude (video.js) and the sketch; the prelude seeds and
+// A video job ([Browser.RenderVideo], or Render with a video job) runs
+// p5, a video prelude (video.js) and the sketch, in a warm p5 page when
+// one is ready (see "Warm pages"); the prelude seeds and
 // defines the globals as above (empplay also has video: {fps, frames,
-// duration}) and puts the page on a virtual clock: performance.now, Date
-// (which starts at 2025-01-01T00:00:00Z), requestAnimationFrame,
-// setTimeout and setInterval stand still while the sketch loads and sets
-// up, then advance by exactly 1/fps per frame. Frame k (from 0) is the main
+// duration}) and puts the page on the virtual clock of "Time":
+// performance.now, Date (which starts at 2025-01-01T00:00:00Z),
+// requestAnimationFrame, setTimeout and setInterval stand still while the
+// sketch loads and sets up, then advance by exactly 1/fps per frame (the
+// video's fps; busy reads of the clock move it on as for stills). Frame k (from 0) is the main
 // canvas after the timers due by k/fps and the animation frame at k/fps
 // have run, so in its draw() frameCount is k+1, millis() is k*1000/fps and
 // deltaTime is 1000/fps (p5 1.x and 2.x; a sketch with a slower frameRate()

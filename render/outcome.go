@@ -33,7 +33,7 @@ type message struct {
 	// WebGLFailed: the page asked for a WebGL context and got none.
 	WebGLFailed bool `json:"webglFailed"`
 	// TriggerMs is when the trigger fired: from job.js for a p5 page, from
-	// navigation for a js page.
+	// navigation for a js page; virtual time on the virtual clock.
 	TriggerMs float64 `json:"triggerMs"`
 	// Milliseconds from navigation start to the end of p5.js's evaluation
 	// and to the capture, for debug logs.
@@ -41,6 +41,9 @@ type message struct {
 	StartMs   float64 `json:"startMs"`  // when job.js ran (p5 pages)
 	EncodeMs  float64 `json:"encodeMs"` // the canvas's PNG encoding
 	DoneMs    float64 `json:"doneMs"`
+	// Frame is p5's frameCount when the picture was taken, or for code
+	// without p5 the animation frames the virtual clock ran.
+	Frame int `json:"frame"`
 	// Warnings are the errors that did not stop the sketch (see onError
 	// in prelude.js).
 	Warnings []string `json:"warnings"`
@@ -80,7 +83,7 @@ func (tb *tab) deadlineCapture(ctx context.Context) (string, error) {
 // both. The PNG is at the job's blob name; the HTML too for html, and at
 // [htmlName] of it for both.
 func (tb *tab) pageOutput(ctx context.Context, job *empplay.Job, pg *page, m *message) (*empplay.Output, error) {
-	out := &empplay.Output{Trigger: m.Trigger, TriggerMs: m.TriggerMs}
+	out := &empplay.Output{Trigger: m.Trigger, TriggerMs: m.TriggerMs, Frame: m.Frame, Warnings: m.Warnings}
 	if job.OutputType != empplay.OutputHTML {
 		res, err := cdp.Call(ctx, tb.target.Load(), cdppage.CaptureScreenshot, cdppage.CaptureScreenshotParams{
 			Format: cdppage.CaptureScreenshotFormatPng,
@@ -160,6 +163,7 @@ func (tb *tab) interpret(job *empplay.Job, payload string, m *message) (*empplay
 			}},
 			Trigger:   m.Trigger,
 			TriggerMs: m.TriggerMs,
+			Frame:     m.Frame,
 			Renderer:  m.Renderer,
 		}, nil
 	case "ready":

@@ -25,8 +25,8 @@ func shellDocument(major string) []byte {
 }
 
 // p5Document is a page of p5 of major version major: a style reset, p5,
-// the prelude (prelude.js or video.js with its settings) inline, then each
-// of scripts, by path, in the body.
+// the prelude (prelude.js with its settings) inline, then each of
+// scripts, by path, in the body.
 func p5Document(major, prelude string, scripts ...string) []byte {
 	var doc strings.Builder
 	doc.WriteString(`<!DOCTYPE html>

@@ -39,7 +39,11 @@ type pageConfig struct {
 	Height int `json:"height"`
 	// WaitSignal: the code calls $fx.preview(), fxpreview() or
 	// empplay.capture(), so the page is captured only when it does.
-	WaitSignal      bool  `json:"waitSignal"`
+	WaitSignal bool `json:"waitSignal"`
+	// clockConfig is the job's clock (see newClock); a shell page's is
+	// empty until its job starts.
+	clockConfig
+
 	NoSketchGraceMs int64 `json:"noSketchGraceMs"`
 	PreloadGraceMs  int64 `json:"preloadGraceMs"`
 	FrameGraceMs    int64 `json:"frameGraceMs"`
@@ -56,6 +60,7 @@ func newConfig(job *empplay.Job, mode string) pageConfig {
 		CaptureSelector: job.CaptureSelector,
 		Mode:            mode,
 		token:           newToken(job),
+		clockConfig:     newClock(job),
 		Width:           job.Width,
 		Height:          job.Height,
 		NoSketchGraceMs: noSketchGrace.Milliseconds(),

@@ -28,9 +28,6 @@ const TriggerVideo = "video"
 const (
 	// videoBinding is the DevTools binding a video page reports through.
 	videoBinding = "__empplayVideo"
-	// videoEpoch is what Date says at the start of every video: fixed, so
-	// that the same job gives the same frames.
-	videoEpoch = 1735689600000 // 2025-01-01T00:00:00Z, in ms
 	// videoInFlight is how many frames may wait for the encoder.
 	videoInFlight = 4
 	// videoYieldEvery makes the driver give the page's own tasks a turn
@@ -76,13 +73,15 @@ type videoConfig struct {
 	FPS         float64 `json:"fps"`
 	Frames      int     `json:"frames"`
 	// Codec is the WebCodecs codec string ("avc1.640028", "vp09.00.41.08").
-	Codec           string `json:"codec"`
-	Bitrate         int    `json:"bitrate"`
-	KeyEvery        int    `json:"keyEvery"`
-	PosterFrame     int    `json:"posterFrame"`
-	InFlight        int    `json:"inFlight"`
-	YieldEvery      int    `json:"yieldEvery"`
-	EpochMs         int64  `json:"epochMs"`
+	Codec       string `json:"codec"`
+	Bitrate     int    `json:"bitrate"`
+	KeyEvery    int    `json:"keyEvery"`
+	PosterFrame int    `json:"posterFrame"`
+	InFlight    int    `json:"inFlight"`
+	YieldEvery  int    `json:"yieldEvery"`
+	// clockConfig is the virtual clock's settings (Date says clockEpoch
+	// at the start of every video, so the same job gives the same frames).
+	clockConfig
 	NoSketchGraceMs int64  `json:"noSketchGraceMs"`
 	WorkerSource    string `json:"workerSource"`
 }
@@ -153,10 +152,14 @@ func (b *Browser) RenderVideo(ctx context.Context, job *empplay.Job, opts VideoO
 
 	b.jobMu.Lock()
 	defer b.jobMu.Unlock()
-	_, tb, err := b.acquire(ctx, "")
+	b.mu.Lock()
+	b.next = pg.major // the next job probably looks like this one
+	b.mu.Unlock()
+	inst, tb, err := b.acquire(ctx, pg.major)
 	if err != nil {
 		return nil, err
 	}
+	b.background(func() { b.prewarm(inst) })
 	// The recording adds a binding of its own to the tab: it is not
 	// reused.
 	tb.singleUse = true
@@ -182,10 +185,10 @@ func newVideoConfig(job *empplay.Job, format video.Format, bitrate int) videoCon
 		Width: job.Width, Height: job.Height,
 		CodedWidth: (job.Width + 1) &^ 1, CodedHeight: (job.Height + 1) &^ 1,
 		FPS: fps, Frames: job.VideoFrames(),
-		KeyEvery:   max(1, int(fps*keyframeSeconds)),
-		InFlight:   videoInFlight,
-		YieldEvery: videoYieldEvery,
-		EpochMs:    videoEpoch,
+		KeyEvery:    max(1, int(fps*keyframeSeconds)),
+		InFlight:    videoInFlight,
+		YieldEvery:  videoYieldEvery,
+		clockConfig: newClock(nil),
 		// The same grace the still-image prelude gives code without p5.
 		NoSketchGraceMs: noSketchGrace.Milliseconds(),
 		WorkerSource:    js.VideoWorker,
@@ -233,21 +236,24 @@ func avcCodec(w, h int, fps float64) string {
 	return fmt.Sprintf("avc1.6400%02x", level)
 }
 
-// newVideoPage builds the document of a video job: a style reset, p5, the
-// video prelude and the sketch.
+// newVideoPage builds the page of a video job: the shell document of its
+// p5 major version (see warmPage), so that a prewarmed tab serves it as it
+// serves a still, and a job.js that tells the shell's prelude to stand
+// aside (see prelude.js) and then runs the video prelude with cfg, before
+// the sketch.
 func newVideoPage(job *empplay.Job, p5 []byte, cfg videoConfig) (*page, error) {
 	conf, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, empplay.Errorf(empplay.CodeInvalidField, "job context is not valid JSON: %v", err)
 	}
 	pre := strings.Replace(js.WithRuntime(js.Video), "/*EMPPLAY_VIDEO_CONFIG*/null", string(conf), 1)
-	src := p5URL(job.P5Version)
-	doc := p5Document(job.P5Version, pre, sketchPath)
-	u := docPath + "video"
-	return &page{path: u, mode: modeP5, resources: map[string]resource{
-		u:          {mime: "text/html; charset=utf-8", body: doc},
-		src:        {mime: "text/javascript; charset=utf-8", body: p5},
-		sketchPath: {mime: "text/javascript; charset=utf-8", body: []byte(job.Code)},
+	start := fmt.Sprintf("window[%q]({\"mode\":\"video\"});\n%s", startName, pre)
+	major := p5Major(job.P5Version)
+	return &page{path: docPath, mode: modeP5, major: major, resources: map[string]resource{
+		docPath:      {mime: "text/html; charset=utf-8", body: shellDocument(major)},
+		p5URL(major): {mime: "text/javascript; charset=utf-8", body: p5},
+		jobPath:      {mime: "text/javascript; charset=utf-8", body: []byte(start)},
+		sketchPath:   {mime: "text/javascript; charset=utf-8", body: []byte(job.Code)},
 	}}, nil
 }
 
@@ -320,7 +326,7 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 	tb := r.tb
 	target := tb.target.Load()
 	inst := tb.inst
-	log := tb.logger.With("blob", r.job.BlobName(), "frames", r.cfg.Frames)
+	log := tb.logger.With("blob", r.job.BlobName(), "frames", r.cfg.Frames, "warm", tb.warm != "")
 	jctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	failed := func(stage string, err error) error {
@@ -361,7 +367,10 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 	if err := tb.present(jctx, r.job.Width, r.job.Height, 1); err != nil {
 		return nil, broken, failed("prepare the tab", err)
 	}
-	if err := tb.load(jctx, pg); err != nil {
+	if tb.warm != "" {
+		// The shell page is loaded (or loading): hand it the job.
+		tb.adopt(pg)
+	} else if err := tb.load(jctx, pg); err != nil {
 		return nil, broken, failed("navigate", err)
 	}
 	video.ReportProgress(ctx, 0, r.cfg.Frames)

@@ -486,3 +486,52 @@ func TestVideoFFmpegPathOption(t *testing.T) {
 		t.Errorf("error %v; want encoder_error naming %s", err, missing)
 	}
 }
+
+// TestVideoWarmPage: a video job runs in the shell page a tab prewarmed
+// (see warmPage) as well as in a fresh tab, with the same frames.
+func TestVideoWarmPage(t *testing.T) {
+	needFFmpeg(t)
+	b := newTestBrowser(t, Options{})
+	const code = `
+function setup() { createCanvas(64, 64); }
+function draw() { background(frameCount * 20 % 255, millis() / 4 % 255, random(255)); }`
+	digest := func() []string {
+		ctx := testenv.Context(t, time.Minute)
+		j := videoJob(code, 64, 64, 0.5, 20, "mp4")
+		j.P5Version = "2"
+		out, err := b.Render(ctx, j)
+		if err != nil {
+			t.Fatalf("Render: %v", err)
+		}
+		var sums []string
+		err = video.Decode(ctx, "", writeArtifact(t, out.Artifacts[0]), 64, 64, func(k int, rgb []byte) error {
+			sums = append(sums, fmt.Sprintf("%x", sha256.Sum256(rgb)))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sums
+	}
+	// The browser prewarms p5 1.x: the first p5 2.x video loads cold.
+	cold := digest()
+	ctx := testenv.Context(t, time.Minute)
+	if err := b.settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.mu.Lock()
+	spare := b.spare
+	b.mu.Unlock()
+	if spare == nil || spare.warm != "2" {
+		t.Fatalf("no tab prewarmed with p5 2 after a p5 2 video (spare %v)", spare)
+	}
+	warm := digest()
+	if len(cold) != 10 || len(warm) != 10 {
+		t.Fatalf("decoded %d and %d frames; want 10", len(cold), len(warm))
+	}
+	for k := range cold {
+		if cold[k] != warm[k] {
+			t.Errorf("frame %d differs between the cold and the warm page", k)
+		}
+	}
+}

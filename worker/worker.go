@@ -350,7 +350,7 @@ func (w *Worker) process(ctx context.Context, d *empplay.Delivery, job *empplay.
 	if len(out.Artifacts) == 0 {
 		return fail(res, empplay.Errorf(empplay.CodeInternal, "renderer produced no output"))
 	}
-	res.Trigger, res.TriggerMs, res.Renderer = out.Trigger, out.TriggerMs, out.Renderer
+	res.Trigger, res.TriggerMs, res.Frame, res.Renderer = out.Trigger, out.TriggerMs, out.Frame, out.Renderer
 	res.Blank, res.Warnings = out.Blank, out.Warnings
 	res.Timings.AssetHits, res.Timings.AssetMisses = out.AssetHits, out.AssetMisses
 	if err := w.gpuVerify(ctx, d.ID, job, out.Renderer); err != nil {

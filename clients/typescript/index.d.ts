@@ -47,6 +47,8 @@ export interface JobBase {
    * origin the worker allows.
    */
   assets?: Record<string, string>;
+  /** The time a p5 or js page runs on: virtual (the default, the same picture every run) or real. */
+  clock?: '' | 'virtual' | 'real';
   /** Lower this job's render deadline, ms. */
   timeoutMs?: number;
   /** A Redis list the result is also RPUSHed to (kept 24 h). */
@@ -144,6 +146,8 @@ export interface Result {
   /** draw, setup, frames, delay, fxpreview, capture, load or deadline. */
   trigger?: string;
   triggerMs?: number;
+  /** The p5 frame (frameCount) the picture was taken at, when known. */
+  frame?: number;
   renderer?: string;
   blank?: boolean;
   warnings?: string[];

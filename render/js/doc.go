@@ -2,10 +2,12 @@
 // strings for package render:
 //
 //	prelude.js        still images: settings, capture triggers, reporting
-//	video.js          videos: virtual clock, frame driver, reporting
+//	video.js          videos: frame recording, encoding, reporting
 //	video_worker.js   videos: the WebCodecs encoder, in a dedicated worker
-//	runtime.js        what both preludes share (a module, see Runtime)
+//	runtime.js        what both preludes share, the virtual clock and its
+//	                  frame driver among it (a module, see Runtime)
 //	runtime.test.js   runtime.js's unit tests: node --test render/js
+//	clock.test.js     the virtual clock's unit tests, likewise
 //
 // They run in the sketch's own realm, so they keep to ES5-ish code and
 // define no globals of their own beyond the ones a sketch is meant to read

@@ -9,8 +9,8 @@ import _ "embed"
 //go:embed prelude.js
 var Prelude string
 
-// Video is the video prelude, after p5.js in a video job's page: the
-// virtual clock and the frame driver. It holds the EMPPLAY_RUNTIME marker
+// Video is the video prelude, after p5.js in a video job's page: it
+// records frames on Runtime's virtual clock. It holds the EMPPLAY_RUNTIME marker
 // and the EMPPLAY_VIDEO_CONFIG marker for its settings.
 //
 //go:embed video.js
@@ -23,7 +23,7 @@ var Video string
 var VideoWorker string
 
 // Runtime is what both preludes share: seeding, the platforms' globals,
-// error reporting, the canvas to capture and p5's hooks. It is a module
+// error reporting, the canvas to capture, p5's hooks and the virtual clock. It is a module
 // with explicit inputs (it defines empplayRuntime and nothing else), unit
 // tested under Node by runtime.test.js; WithRuntime puts it in a prelude.
 //

@@ -12,10 +12,10 @@
 //
 //   {"type":"done", "trigger":"draw"|"setup"|"load"|"frames"|"delay"|
 //    "capture"|"fxpreview"|"deadline", "width", "height", "renderer",
-//    "p5ReadyMs", "startMs", "triggerMs", "encodeMs", "doneMs"}
-//    "\n" base64                             p5: the canvas is captured
+//    "p5ReadyMs", "startMs", "triggerMs", "frame", "warnings", "encodeMs",
+//    "doneMs"} "\n" base64                   p5: the canvas is captured
 //   {"type":"ready", "trigger":"load"|"delay"|"capture"|"fxpreview"|
-//    "deadline", "p5ReadyMs", "triggerMs", "doneMs"}
+//    "deadline", "p5ReadyMs", "triggerMs", "frame", "warnings", "doneMs"}
 //                                           js: take the screenshot now
 //   {"type":"error", "message", "line", "webglFailed"}
 //                                           uncaught exception or rejection
@@ -26,13 +26,17 @@
 // seeded from the job's hash and defines the globals the sketch may read:
 // window.empplay, fxhash's ($fx, fxhash, fxrand, fxminter, fxrandminter,
 // fxpreview, isFxpreview) and Art Blocks' (tokenData); doc.go defines them.
+// Unless the job keeps real time, it also puts the page on runtime.js's
+// virtual clock and drives its frames (doc.go, "Time"); triggerMs is then
+// virtual time, the other *Ms real time for debug logs.
 // Keep it ES5-ish and free of other globals: it runs in the sketch's own
 // realm, and the sketch may redefine anything after it.
 (function () {
   'use strict';
   // Milliseconds since navigation start when the prelude starts (for a p5
   // job: when p5.js has been evaluated), for the renderer's debug timings.
-  var p5Ready = performance.now();
+  var realNow = performance.now.bind(performance);
+  var p5Ready = realNow();
   var startMs = 0; // when the job's settings arrived
   var cfg = /*EMPPLAY_CONFIG*/null;
   // A tab serves many jobs (see render.IsolateOrigin), and the window's
@@ -51,6 +55,9 @@
   var stringify = JSON.stringify;
   var setTimeout = window.setTimeout.bind(window);
   var requestFrame = window.requestAnimationFrame.bind(window);
+  // The virtual clock and its driver (runtime.js), unless the job keeps
+  // real time; vFrame is the virtual requestAnimationFrame.
+  var clock = null, driver = null, vFrame = null;
   var hasOwn = Object.prototype.hasOwnProperty;
   var finished = false;
   var lateError = false; // a js page may report one error after "ready"
@@ -71,9 +78,49 @@
   function seedP5(inst) { empplayRuntime.seedP5(cfg.seed, inst); }
   function mainCanvas(inst) { return empplayRuntime.mainCanvas(document, cfg.captureSelector, inst); }
 
+  // A macrotask without timer clamping, for the driver's steps: between
+  // two, microtasks (p5 2.x draws asynchronously), real events and the
+  // renderer's calls (the deadline capture) run.
+  var channel = new MessageChannel();
+  var queued = [];
+  channel.port1.onmessage = function () { var f = queued.shift(); if (f) f(); };
+  function schedule(fn) {
+    queued.push(fn);
+    channel.port2.postMessage(0);
+  }
+  // startClock puts the page on the virtual clock (see render/doc.go,
+  // "Time"): time stands still until the driver starts (after setup()
+  // for a p5 sketch, at the load event for other code), then it runs the
+  // page's frames back to back, 1/frameRate apart.
+  function startClock() {
+    if (cfg.clock !== 'virtual' || clock) return;
+    clock = empplayRuntime.virtualClock(window, {
+      epochMs: cfg.epochMs, freeReads: cfg.freeReads, readStepMs: cfg.readStepMs, rethrow: true,
+      onWork: function () { if (driver) driver.wake(); }
+    });
+    vFrame = window.requestAnimationFrame;
+    empplayRuntime.holdRealEvents(window, clock);
+    driver = empplayRuntime.frameDriver(clock, {
+      fps: function () { return cfg.mode === 'js' ? 60 : empplayRuntime.frameRateOf(current, 60); },
+      schedule: schedule,
+      stopped: function () { return finished; }
+    });
+  }
+  // later runs fn ms from now: in virtual time once the driver runs.
+  function later(fn, ms) {
+    if (driver && driver.started()) return clock.setTimeout(fn, ms);
+    return setTimeout(fn, ms);
+  }
+  // sinceStart is the time of the job's code: virtual, or real since
+  // job.js (p5) or navigation (js).
+  function sinceStart() {
+    return clock ? clock.now() : realNow() - startMs;
+  }
+
   // begin seeds Math.random and defines the platforms' globals from the
   // job's settings, before any code of the job runs.
   function begin() {
+    startClock();
     if (cfg.url) {
       // A shell page was loaded before its job: give it the job's URL, with
       // the query fxhash's own snippet reads.
@@ -101,10 +148,10 @@
       ready(trigger);
       return;
     }
-    pending = { trigger: trigger, at: performance.now() };
+    pending = { trigger: trigger, at: sinceStart() };
     if (inSetup || inDraw) return; // afterSetup or afterDraw takes it
     if (started && setupDone && current && hasDraw(current) && isLooping(current)) return; // the next afterDraw
-    setTimeout(function () { takePending(current); }, 0);
+    later(function () { takePending(current); }, 0);
   }
   // takePending takes the capture the sketch asked for, if any, and says
   // whether there was one.
@@ -115,12 +162,28 @@
   }
   // ready tells the renderer to take the screenshot of a js page.
   function ready(trigger) {
-    var now = performance.now();
-    report({ type: 'ready', trigger: trigger, p5ReadyMs: p5Ready, triggerMs: now, doneMs: now });
+    var now = realNow();
+    report({ type: 'ready', trigger: trigger, p5ReadyMs: p5Ready, triggerMs: sinceStart(), doneMs: now,
+      frame: driver ? driver.frames() : 0, warnings: busyWarning([]) });
   }
-  // afterFrames calls cb after two animation frames, each bounded by
-  // frameGraceMs in case frames do not tick.
+  // busyWarning adds to list a warning that the code busy-waited on the
+  // virtual clock, if it did.
+  function busyWarning(list) {
+    var ms = clock ? clock.busyMs() : 0;
+    if (ms > 0) {
+      list.push('the sketch read the clock over ' + cfg.freeReads + ' times in one callback (a busy wait?): ' +
+        'each further read moved virtual time on, ' + Math.round(ms) + ' ms in all');
+    }
+    return list;
+  }
+  // afterFrames calls cb after two animation frames: virtual ones on the
+  // virtual clock, else real ones each bounded by frameGraceMs in case
+  // frames do not tick.
   function afterFrames(cb) {
+    if (vFrame) {
+      vFrame(function () { vFrame(cb); });
+      return;
+    }
     var frame = function (next) {
       var called = false;
       var go = function () { if (!called) { called = true; next(); } };
@@ -141,6 +204,7 @@
   var warnings = [];
   var maxWarnings = 20, maxWarning = 500;
   function onError(message, line) {
+    if (inert) return;
     if (cfg.mode !== 'js' && setupDone && !inDraw && !inSetup) {
       var w = line > 0 ? message + ' (line ' + line + ')' : message;
       if (w.length > maxWarning) w = w.slice(0, maxWarning - 3) + '...';
@@ -174,6 +238,7 @@
     configurable: true,
     value: function () {
       if (finished) return 'finished';
+      if (inert) return 'nothing';
       if (cfg.mode === 'js') {
         ready('deadline');
         return 'captured';
@@ -204,7 +269,7 @@
       return;
     }
     var url;
-    var encodeStart = performance.now();
+    var encodeStart = realNow();
     try {
       url = c.toDataURL('image/png');
     } catch (e) {
@@ -222,36 +287,38 @@
       renderer: webglRenderer(c),
       p5ReadyMs: p5Ready,
       startMs: startMs,
-      triggerMs: (at || encodeStart) - startMs,
-      warnings: warnings,
-      encodeMs: performance.now() - encodeStart,
-      doneMs: performance.now()
+      triggerMs: at !== undefined ? at : sinceStart(),
+      frame: inst ? frameOf(inst) : (driver ? driver.frames() : 0),
+      warnings: busyWarning(warnings.slice()),
+      encodeMs: realNow() - encodeStart,
+      doneMs: realNow()
     }, url.slice(url.indexOf(',') + 1));
   }
 
   if (cfg.mode === 'js') {
     begin();
     // A js page is ready once it has loaded, its fonts are ready and two
-    // animation frames have passed, unless it says so itself.
-    if (!cfg.waitSignal) {
-      window.addEventListener('load', function () {
-        var loaded = function () {
-          afterFrames(function () {
-            if (cfg.captureDelayMs > 0) {
-              setTimeout(function () { signal('delay'); }, cfg.captureDelayMs);
-            } else {
-              signal('load');
-            }
-          });
-        };
-        var fonts = document.fonts && document.fonts.ready;
-        if (fonts && typeof fonts.then === 'function') {
-          fonts.then(loaded, loaded);
-        } else {
-          loaded();
-        }
-      });
-    }
+    // animation frames have passed, unless it says so itself. Its virtual
+    // clock starts then, signal or not.
+    window.addEventListener('load', function () {
+      var loaded = function () {
+        if (driver) driver.start();
+        if (cfg.waitSignal) return;
+        afterFrames(function () {
+          if (cfg.captureDelayMs > 0) {
+            later(function () { signal('delay'); }, cfg.captureDelayMs);
+          } else {
+            signal('load');
+          }
+        });
+      };
+      var fonts = document.fonts && document.fonts.ready;
+      if (fonts && typeof fonts.then === 'function') {
+        fonts.then(loaded, loaded);
+      } else {
+        loaded();
+      }
+    });
     return;
   }
 
@@ -263,7 +330,12 @@
     value: function (job) {
       try { delete window[cfg.startName]; } catch (e) { /* keep going */ }
       if (startMs) return;
-      startMs = performance.now();
+      startMs = realNow();
+      if (job.mode === 'video') {
+        // A video job: video.js, the rest of job.js, takes the page over.
+        inert = true;
+        return;
+      }
       for (var k in job) {
         if (hasOwn.call(job, k)) cfg[k] = job[k];
       }
@@ -278,6 +350,8 @@
     return;
   }
   var current = null;   // the p5 instance that started first
+  // inert: the page is a video job's, this prelude does nothing more.
+  var inert = false;
   // With waitSignal, only $fx.preview() or empplay.capture() take the
   // picture.
   function byDefault() { return !cfg.waitSignal; }
@@ -291,9 +365,15 @@
     drawn = true;
     setupDone = true;
     inSetup = false;
+    if (driver) {
+      // Frame 1 comes at once (p5 1.x draws it right after this), the
+      // driver's frames 1/frameRate apart after it.
+      empplayRuntime.primeFirstFrame(inst, clock.now(), empplayRuntime.frameRateOf(inst, 60));
+      driver.start();
+    }
     if (takePending(inst) || !byDefault()) return;
     if (cfg.captureDelayMs > 0) {
-      setTimeout(function () {
+      later(function () {
         delayDue = true;
         // A sketch that no longer loops draws no frame to capture after.
         if (!hasDraw(inst) || !isLooping(inst)) capture(inst, 'delay');
@@ -331,16 +411,20 @@
 
   var major = hookP5(P, {
     init: function (inst) {
+      if (inert) return;
       started = true;
       if (!current) {
         current = inst;
         inSetup = true;
       }
+      // From here, a preload() or setup() that waits on a timer gets it
+      // (loads hold the clock).
+      if (driver) driver.startTimers();
       seedP5(inst);
     },
-    afterSetup: afterSetup,
+    afterSetup: function (inst) { if (!inert) afterSetup(inst); },
     beforeDraw: function () { inDraw = true; },
-    afterDraw: afterDraw
+    afterDraw: function (inst) { if (!inert) afterDraw(inst); }
   });
   if (major === 1) {
     // A p5 1.x load function in preload() that fails without an error
@@ -351,7 +435,7 @@
     var consoleError = console.error;
     console.error = function () {
       var inst = current;
-      if (inst && !inst._setupDone && inst._preloadCount > 0) {
+      if (!inert && inst && !inst._setupDone && inst._preloadCount > 0) {
         var parts = [];
         for (var i = 0; i < arguments.length; i++) parts.push(describe(arguments[i]));
         var msg = parts.join(' ');
@@ -370,10 +454,12 @@
   // report that there is none.
   window.addEventListener('load', function () {
     setTimeout(function () {
-      if (started || finished || !byDefault()) return;
+      if (started || finished || inert) return;
+      if (driver) driver.start();
+      if (!byDefault()) return;
       if (mainCanvas(null)) {
         if (cfg.captureDelayMs > 0) {
-          setTimeout(function () { capture(null, 'delay'); }, cfg.captureDelayMs);
+          later(function () { capture(null, 'delay'); }, cfg.captureDelayMs);
         } else {
           capture(null, 'load');
         }

@@ -1,10 +1,11 @@
 // The runtime a page's sketch sees, shared by prelude.js (still images)
 // and video.js (videos): the seeding, the platforms' globals, error
-// reporting, finding the canvas and p5's hooks. It is a module with
+// reporting, finding the canvas, p5's hooks and the virtual clock with its
+// frame driver. It is a module with
 // explicit inputs and no free variables: the pages' scripts put it inside
 // their own function (at the EMPPLAY_RUNTIME marker), where it defines the
 // local empplayRuntime and nothing global; under Node (the unit tests in
-// runtime.test.js) it is module.exports. render/doc.go defines what it
+// runtime.test.js and clock.test.js) it is module.exports. render/doc.go defines what it
 // installs.
 var empplayRuntime = (function () {
   'use strict';
@@ -337,6 +338,311 @@ var empplayRuntime = (function () {
     }
   }
 
+
+  // ---- The virtual clock (render/doc.go, "Time").
+  //
+  // virtualClock replaces win's clocks (performance.now, Date,
+  // requestAnimationFrame, setTimeout, setInterval and their clear
+  // functions) with a virtual one that stands still until advance(t) moves
+  // it: advance runs the timers due by t, in order, then (unless noFrames)
+  // the animation frame callbacks, at t. opts:
+  //   epochMs      what Date.now() is at virtual time 0;
+  //   freeReads    clock reads per advance that leave time alone;
+  //   readStepMs   how far each read past freeReads moves time on, so that
+  //                code busy-waiting on the clock ends;
+  //   onWork()     called when a timer or an animation frame is asked for,
+  //                or the last hold is released (see hold).
+  // Each callback runs on its own: an exception it throws is reported as
+  // an uncaught one (win.reportError) and the others still run.
+  var EPSILON = 1e-6; // a timer due at 200.00000000000003 ms runs at 200
+  function virtualClock(win, opts) {
+    var RealDate = win.Date;
+    var perf = win.performance;
+    var now = 0, reads = 0, busyMs = 0, held = 0;
+    var timers = [];     // {id, start, runs, due, seq, fn, args, every}
+    var frames = [];     // animation frame callbacks: {id, cb}
+    var nextID = 1, seq = 0;
+    var freeReads = opts.freeReads > 0 ? opts.freeReads : Infinity;
+    var step = opts.readStepMs > 0 ? opts.readStepMs : 0;
+    var onWork = opts.onWork || function () {};
+    var slice = Array.prototype.slice;
+    function read() {
+      if (++reads > freeReads) {
+        now += step;
+        busyMs += step;
+      }
+      return now;
+    }
+    if (perf) {
+      try {
+        Object.defineProperty(perf, 'now', { value: read, configurable: true, writable: true });
+      } catch (e) { /* keep the real one */ }
+    }
+    function VDate() {
+      if (!new.target) return new RealDate(opts.epochMs + read()).toString();
+      if (arguments.length === 0) return new RealDate(opts.epochMs + read());
+      return new (Function.prototype.bind.apply(RealDate, [null].concat(slice.call(arguments))))();
+    }
+    VDate.prototype = RealDate.prototype;
+    VDate.now = function () { return Math.floor(opts.epochMs + read()); };
+    VDate.parse = RealDate.parse;
+    VDate.UTC = RealDate.UTC;
+    win.Date = VDate;
+
+    function addTimer(fn, delay, args, repeat) {
+      if (typeof fn !== 'function') {
+        var src = String(fn);
+        fn = function () { (0, eval)(src); };
+      }
+      // Nothing runs at the same virtual instant it was scheduled: a chain
+      // of zero timeouts advances time instead of spinning.
+      var d = Math.max(1, +delay || 0);
+      var t = { id: nextID++, start: now, runs: 0, due: now + d, seq: seq++, fn: fn, args: args, every: repeat ? d : 0 };
+      timers.push(t);
+      onWork();
+      return t.id;
+    }
+    function clearTimer(id) {
+      for (var i = 0; i < timers.length; i++) {
+        if (timers[i].id === id) { timers.splice(i, 1); return; }
+      }
+    }
+    win.setTimeout = function (fn, delay) { return addTimer(fn, delay, slice.call(arguments, 2), false); };
+    win.setInterval = function (fn, delay) { return addTimer(fn, delay, slice.call(arguments, 2), true); };
+    win.clearTimeout = clearTimer;
+    win.clearInterval = clearTimer;
+    win.requestAnimationFrame = function (cb) {
+      var id = nextID++;
+      frames.push({ id: id, cb: cb });
+      onWork();
+      return id;
+    };
+    win.cancelAnimationFrame = function (id) {
+      for (var i = 0; i < frames.length; i++) {
+        if (frames[i].id === id) { frames.splice(i, 1); return; }
+      }
+    };
+    function run(fn, self, args) {
+      reads = 0;
+      if (!opts.rethrow) return fn.apply(self, args);
+      try {
+        fn.apply(self, args);
+      } catch (e) {
+        if (typeof win.reportError === 'function') win.reportError(e);
+        else throw e;
+      }
+    }
+    function nextTimer(t) {
+      var next = null;
+      for (var i = 0; i < timers.length; i++) {
+        var c = timers[i];
+        if (c.due <= t + EPSILON && (!next || c.due < next.due || (c.due === next.due && c.seq < next.seq))) next = c;
+      }
+      return next;
+    }
+    function advance(t, noFrames) {
+      for (var guard = 0; ; guard++) {
+        var next = nextTimer(t);
+        if (!next) break;
+        if (guard > 100000) throw new Error('more than 100000 timer callbacks at one time');
+        if (next.due > now) now = Math.min(t, next.due);
+        if (next.every) {
+          // start + n * every, not a running sum: no drift against k/fps.
+          next.runs++;
+          next.due = next.start + next.every * (next.runs + 1);
+          next.seq = seq++;
+        } else {
+          clearTimer(next.id);
+        }
+        run(next.fn, win, next.args);
+      }
+      if (t > now) now = t;
+      reads = 0;
+      if (noFrames) return;
+      var due = frames;
+      frames = [];
+      for (var j = 0; j < due.length; j++) run(due[j].cb, win, [now]);
+    }
+    return {
+      now: function () { return now; },
+      advance: advance,
+      // busyMs is how far reads alone have moved time on.
+      busyMs: function () { return busyMs; },
+      hasFrames: function () { return frames.length > 0; },
+      // nextDue is when the next timer is due, -1 when none is.
+      nextDue: function () {
+        var d = -1;
+        for (var i = 0; i < timers.length; i++) if (d < 0 || timers[i].due < d) d = timers[i].due;
+        return d;
+      },
+      // hold says the page waits for something real (a file, a decode):
+      // held() is true until the function it returns is called.
+      hold: function () {
+        held++;
+        var done = false;
+        return function () {
+          if (done) return;
+          done = true;
+          if (--held === 0) onWork();
+        };
+      },
+      held: function () { return held > 0; },
+      setTimeout: win.setTimeout
+    };
+  }
+
+  // holdRealEvents makes clock wait (clock.hold) for what the page waits
+  // for in real time: fetch() and the reading of its body, XMLHttpRequest,
+  // an <img> loading or decoding, createImageBitmap and font loads.
+  // Workers' messages and other events are not waited for.
+  function holdRealEvents(win, clock) {
+    function holdPromise(p) {
+      if (p && typeof p.then === 'function') {
+        var release = clock.hold();
+        p.then(release, release);
+      }
+      return p;
+    }
+    function wrap(obj, name) {
+      var f = obj && obj[name];
+      if (typeof f !== 'function') return;
+      obj[name] = function () { return holdPromise(f.apply(this, arguments)); };
+    }
+    wrap(win, 'fetch');
+    wrap(win, 'createImageBitmap');
+    if (win.Response) ['arrayBuffer', 'blob', 'bytes', 'json', 'text', 'formData'].forEach(function (m) { wrap(win.Response.prototype, m); });
+    if (win.FontFace) wrap(win.FontFace.prototype, 'load');
+    if (win.document && win.document.fonts) wrap(win.document.fonts, 'load');
+    var X = win.XMLHttpRequest;
+    if (X && X.prototype.send) {
+      var send = X.prototype.send;
+      X.prototype.send = function () {
+        var release = clock.hold();
+        this.addEventListener('loadend', release);
+        try {
+          return send.apply(this, arguments);
+        } catch (e) {
+          release();
+          throw e;
+        }
+      };
+    }
+    var I = win.HTMLImageElement;
+    if (I) {
+      wrap(I.prototype, 'decode');
+      var d = Object.getOwnPropertyDescriptor(I.prototype, 'src');
+      if (d && d.set) {
+        Object.defineProperty(I.prototype, 'src', {
+          configurable: true,
+          enumerable: d.enumerable,
+          get: d.get,
+          set: function (v) {
+            d.set.call(this, v);
+            // A lazy image out of view may never load: not waited for.
+            if (this.complete || this.loading === 'lazy') return;
+            var release = clock.hold();
+            this.addEventListener('load', release);
+            this.addEventListener('error', release);
+          }
+        });
+      }
+    }
+  }
+
+  // frameDriver runs clock's work back to back, as fast as the CPU allows:
+  // each step is a real task (opts.schedule(fn)). After startTimers() it
+  // runs only the timers, each at its due time (a p5 setup() that waits on
+  // one); after start() it runs the animation frames too, on a grid of
+  // 1000/opts.fps() ms from the time start() was called (the first frame
+  // at that time), and the timers due before each frame, or when no
+  // animation frame is asked for, the timers due next. It does not move
+  // time while clock is held, stops for good when opts.stopped(), and
+  // waits, idle, while there is no work; wake() (clock's onWork) starts it
+  // again. frames() counts the animation frames run.
+  function frameDriver(clock, opts) {
+    var phase = 0; // 0: not started, 1: timers only, 2: frames too
+    var scheduled = false, count = 0;
+    var base = 0, k = 0, fps = 0, dt = 0, next = 0;
+    function setRate(f) {
+      fps = f;
+      dt = 1000 / f;
+    }
+    function frames() { return phase === 2 && clock.hasFrames(); }
+    function wake() {
+      if (!phase || scheduled || opts.stopped()) return;
+      if (clock.held() || !(frames() || clock.nextDue() >= 0)) return;
+      scheduled = true;
+      opts.schedule(step);
+    }
+    function step() {
+      scheduled = false;
+      if (opts.stopped() || clock.held()) return;
+      try {
+        if (frames()) {
+          var t = Math.max(next, clock.now());
+          count++;
+          clock.advance(t);
+          var f = opts.fps();
+          if (f !== fps) {
+            // A new frame rate counts from this frame.
+            setRate(f);
+            base = t;
+            k = 0;
+          }
+          k++;
+          next = base + k * dt;
+        } else {
+          var due = clock.nextDue();
+          if (due >= 0) {
+            clock.advance(Math.max(due, clock.now()), true);
+            // The next frame is the first on the grid after now.
+            if (phase === 2 && next < clock.now() - EPSILON) {
+              k = Math.ceil((clock.now() - base) / dt - EPSILON);
+              next = base + k * dt;
+            }
+          }
+        }
+      } finally {
+        wake();
+      }
+    }
+    return {
+      startTimers: function () {
+        if (phase) return;
+        phase = 1;
+        wake();
+      },
+      start: function () {
+        if (phase === 2) return;
+        phase = 2;
+        setRate(opts.fps());
+        base = next = clock.now();
+        wake();
+      },
+      wake: wake,
+      started: function () { return phase > 0; },
+      frames: function () { return count; }
+    };
+  }
+
+  // primeFirstFrame makes p5 instance inst draw its next frame at once, as
+  // if it had drawn one 1000/fps ms ago (or 1000/frameRate(), when
+  // slower): p5 skips a frame that comes sooner than 1/frameRate after the
+  // last (p5 1.x and 2.x keep that time in _lastTargetFrameTime).
+  function primeFirstFrame(inst, now, fps) {
+    if (!inst || typeof inst._lastTargetFrameTime !== 'number') return;
+    var every = 1000 / fps;
+    if (inst._targetFrameRate > 0) every = Math.max(every, 1000 / inst._targetFrameRate);
+    inst._lastTargetFrameTime = now - every;
+    inst._lastRealFrameTime = now - every;
+  }
+  // frameRateOf is the frame rate p5 instance inst aims at (frameRate()),
+  // or def.
+  function frameRateOf(inst, def) {
+    var f = inst && inst._targetFrameRate;
+    return typeof f === 'number' && f > 0 && isFinite(f) ? f : def;
+  }
+
   return {
     sfc32: sfc32,
     generator: generator,
@@ -352,7 +658,12 @@ var empplayRuntime = (function () {
     seedP5: seedP5,
     hookP5: hookP5,
     mainCanvas: mainCanvas,
-    webglRenderer: webglRenderer
+    webglRenderer: webglRenderer,
+    virtualClock: virtualClock,
+    holdRealEvents: holdRealEvents,
+    frameDriver: frameDriver,
+    primeFirstFrame: primeFirstFrame,
+    frameRateOf: frameRateOf
   };
 })();
 if (typeof module === 'object' && module && typeof window === 'undefined') module.exports = empplayRuntime;

@@ -2,11 +2,12 @@
 // p5.js and before the sketch, with the job's settings in place of the
 // EMPPLAY_VIDEO_CONFIG marker. It
 //
-//   - replaces the page's clocks with a virtual one (performance.now, Date,
-//     requestAnimationFrame, setTimeout, setInterval and their clear
-//     functions), which stands still while the sketch loads and sets up and
-//     then advances by exactly 1/fps per frame, so p5's millis(),
-//     frameCount and deltaTime do too, however slow the machine;
+//   - replaces the page's clocks with runtime.js's virtual one
+//     (performance.now, Date, requestAnimationFrame, setTimeout,
+//     setInterval and their clear functions, as on still images), which
+//     stands still while the sketch loads and sets up and then advances by
+//     exactly 1/fps per frame, so p5's millis(), frameCount and deltaTime
+//     do too, however slow the machine;
 //   - seeds Math.random and p5 and defines the globals a sketch may read,
 //     as the still-image prelude does (doc.go, "Seeding");
 //   - once the sketch has set up, drives it frame by frame: frame k is the main canvas after the timers due by k/fps
@@ -55,59 +56,11 @@
     send(msg);
   }
 
-  // ---- Virtual time.
-  var now = 0;         // ms since the page started, as the sketch sees it
+  // ---- Virtual time (runtime.js's virtualClock): it stands still while
+  // the sketch loads and sets up, then drive() advances it frame by frame.
+  /*EMPPLAY_RUNTIME*/
   var frame = -1;      // the frame being made, -1 before frame 0
-  var timers = [];     // {id, due, seq, fn, args, every}
-  var frames = [];     // requestAnimationFrame callbacks: {id, cb}
-  var nextID = 1, seq = 0;
-
-  try {
-    Object.defineProperty(performance, 'now', { value: function () { return now; }, configurable: true, writable: true });
-  } catch (e) { /* keep the real one */ }
-  function VDate() {
-    var args = Array.prototype.slice.call(arguments);
-    if (!new.target) return new RealDate(cfg.epochMs + now).toString();
-    if (args.length === 0) return new RealDate(cfg.epochMs + now);
-    return new (Function.prototype.bind.apply(RealDate, [null].concat(args)))();
-  }
-  VDate.prototype = RealDate.prototype;
-  VDate.now = function () { return Math.floor(cfg.epochMs + now); };
-  VDate.parse = RealDate.parse;
-  VDate.UTC = RealDate.UTC;
-  window.Date = VDate;
-
-  function addTimer(fn, delay, args, repeat) {
-    if (typeof fn !== 'function') {
-      var src = String(fn);
-      fn = function () { (0, eval)(src); };
-    }
-    // Nothing runs at the same virtual instant it was scheduled: a chain
-    // of zero timeouts advances time instead of spinning.
-    var d = Math.max(1, +delay || 0);
-    var t = { id: nextID++, start: now, runs: 0, due: now + d, seq: seq++, fn: fn, args: args, every: repeat ? d : 0 };
-    timers.push(t);
-    return t.id;
-  }
-  function clearTimer(id) {
-    for (var i = 0; i < timers.length; i++) {
-      if (timers[i].id === id) { timers.splice(i, 1); return; }
-    }
-  }
-  window.setTimeout = function (fn, delay) { return addTimer(fn, delay, Array.prototype.slice.call(arguments, 2), false); };
-  window.setInterval = function (fn, delay) { return addTimer(fn, delay, Array.prototype.slice.call(arguments, 2), true); };
-  window.clearTimeout = clearTimer;
-  window.clearInterval = clearTimer;
-  window.requestAnimationFrame = function (cb) {
-    var id = nextID++;
-    frames.push({ id: id, cb: cb });
-    return id;
-  };
-  window.cancelAnimationFrame = function (id) {
-    for (var i = 0; i < frames.length; i++) {
-      if (frames[i].id === id) { frames.splice(i, 1); return; }
-    }
-  };
+  var clock = empplayRuntime.virtualClock(window, { epochMs: cfg.epochMs, freeReads: cfg.freeReads, readStepMs: cfg.readStepMs });
   // WebGL canvases keep their picture after the frame is presented, so the
   // driver can read it in a later task.
   var getContext = HTMLCanvasElement.prototype.getContext;
@@ -121,41 +74,9 @@
     return getContext.apply(this, arguments);
   };
 
-  // EPSILON absorbs floating-point error: a timer due at 200.00000000000003
-  // ms runs in the frame at 200 ms.
-  var EPSILON = 1e-6;
-  // advance runs the timers due by t, in order, then the animation frame
-  // callbacks at t. An exception fails the job at the current frame.
-  function advance(t) {
-    for (var guard = 0; ; guard++) {
-      var next = null;
-      for (var i = 0; i < timers.length; i++) {
-        var c = timers[i];
-        if (c.due <= t + EPSILON && (!next || c.due < next.due || (c.due === next.due && c.seq < next.seq))) next = c;
-      }
-      if (!next) break;
-      if (guard > 100000) throw new Error('more than 100000 timer callbacks in one frame');
-      now = Math.min(t, Math.max(now, next.due));
-      if (next.every) {
-        // start + n * every, not a running sum: no drift against k/fps.
-        next.runs++;
-        next.due = next.start + next.every * (next.runs + 1);
-        next.seq = seq++;
-      } else {
-        clearTimer(next.id);
-      }
-      next.fn.apply(window, next.args);
-    }
-    now = t;
-    var due = frames;
-    frames = [];
-    for (var j = 0; j < due.length; j++) due[j].cb(t);
-  }
-
   // ---- Seeding and the platforms' globals (runtime.js, see doc.go). A
   // video has no single picture to signal: $fx.preview() and
   // empplay.capture() do nothing.
-  /*EMPPLAY_RUNTIME*/
   var describe = empplayRuntime.describe;
   function lineOf(err) { return empplayRuntime.lineOf(location.origin + cfg.sketchURL, err); }
   empplayRuntime.installGlobals(window, cfg, function () {}).video = { fps: cfg.fps, frames: cfg.frames, duration: cfg.frames / cfg.fps };
@@ -189,12 +110,7 @@
   function afterSetup(inst) {
     setupDone = true;
     frame = 0;
-    if (inst && typeof inst._lastTargetFrameTime === 'number') {
-      var every = 1000 / cfg.fps;
-      if (inst._targetFrameRate > 0) every = Math.max(every, 1000 / inst._targetFrameRate);
-      inst._lastTargetFrameTime = now - every;
-      inst._lastRealFrameTime = now - every;
-    }
+    empplayRuntime.primeFirstFrame(inst, clock.now(), cfg.fps);
     ready();
   }
   empplayRuntime.hookP5(P, {
@@ -290,7 +206,7 @@
     for (var k = 0; k < cfg.frames; k++) {
       frame = k;
       try {
-        advance(k * dt);
+        clock.advance(k * dt);
       } catch (e) {
         fail(describe(e), lineOf(e));
         worker.terminate();
