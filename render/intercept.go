@@ -4,6 +4,7 @@ package render
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -47,7 +48,7 @@ func (tb *tab) listen(ev any) {
 	case *fetch.EventRequestPaused:
 		go tb.serve(ev)
 	case *runtime.EventBindingCalled:
-		if ev.Name == bindingName {
+		if ev.Name == bindingName && tb.fromCurrentPage(ev.Payload) {
 			select {
 			case tb.reports <- ev.Payload:
 			default:
@@ -243,4 +244,25 @@ func (tb *tab) serveAsset(target *chromedp.Target, ev *fetch.EventRequestPaused,
 		Body: file.Body,
 	})
 	return err
+}
+
+// fromCurrentPage reports whether a prelude's report comes from the page
+// the tab shows now. A page the tab has left can still report (a warm
+// shell whose load the job's navigation overtook says that p5.js did not
+// load, because its p5 request reached the tab after the job's origin
+// did): its report must not stand for the job's. A report that names no
+// origin (a video page's) is taken.
+func (tb *tab) fromCurrentPage(payload string) bool {
+	header, _, _ := strings.Cut(payload, "\n")
+	var m struct {
+		Origin string `json:"origin"`
+	}
+	if json.Unmarshal([]byte(header), &m) != nil || m.Origin == "" {
+		return true
+	}
+	if cur := tb.currentOrigin(); m.Origin != cur {
+		tb.logger.Debug("report of a page the tab has left", "from", m.Origin, "now", cur)
+		return false
+	}
+	return true
 }

@@ -507,7 +507,9 @@ async function setup() {
 }
 
 func TestRenderKeepsBrowserBetweenJobs(t *testing.T) {
-	b := sharedBrowser(t)
+	// A browser of its own: the shared one is recycled after
+	// RecycleAfter jobs, which the suite may reach during this test.
+	b := newTestBrowser(t, Options{})
 	if err := b.Healthy(context.Background()); err != nil {
 		t.Fatalf("Healthy: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,12 +44,12 @@ var chaosAOF = []string{"--appendonly", "yes", "--appendfsync", "always"}
 // chaosSketch busy-waits (so kills land mid-render), then draws once.
 const chaosSketch = `function setup(){ createCanvas(64,64); const t=Date.now(); while(Date.now()-t<%d){} background(%d,%d,%d); fill(255); noStroke(); rect(0,0,4,4); noLoop(); }`
 
-// poisonSketch fills the V8 heap with arrays of doubles until the renderer
-// dies of it (about 4 GiB and 6-10 s on a CPU host). Chromium reports
-// Inspector.targetCrashed, which the renderer classifies as a retryable
-// browser_error, every time: the job must end dead-lettered after exactly
-// MAX_ATTEMPTS attempts.
-const poisonSketch = `function setup(){ createCanvas(64,64); const a=[]; for(;;) a.push(new Array(1<<24).fill(0.5)); }`
+// poisonSketch loads a declared asset whose server answers 503 every
+// time: a retryable asset_unavailable on every attempt, so the job must
+// end dead-lettered after exactly MAX_ATTEMPTS attempts. (A sketch that
+// crashes its renderer by eating memory no longer does: the per-job memory
+// limit stops it with memory_limit on its first attempt, not retried.)
+const poisonSketch = `let a; function preload(){ a = loadImage("data/poison.png"); } function setup(){ createCanvas(64,64); image(a, 0, 0); }`
 
 // TestChaos runs jobs through `empplay supervise` with 2 workers and real
 // Chromium while it kill -9s workers mid-render, kill -9s their Chromium and
@@ -88,8 +89,15 @@ func TestChaos(t *testing.T) {
 	c.subscribe()
 
 	c.profiles = filepath.Join(s.profiles, "chaos")
+	// The poison job's asset: an allowed origin that is always busy.
+	busyOrigin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(busyOrigin.Close)
+	c.busyOrigin = busyOrigin.URL
 	c.sup = s.startSupervisor(t, chaosWorkers, "EMPPLAY_PROFILE_DIR="+c.profiles,
-		"BROWSER_TIMEOUT=60000", "MAX_ATTEMPTS="+strconv.Itoa(chaosMaxAttempts), "DRAIN_TIMEOUT=20s")
+		"BROWSER_TIMEOUT=60000", "MAX_ATTEMPTS="+strconv.Itoa(chaosMaxAttempts), "DRAIN_TIMEOUT=20s",
+		"ASSET_ORIGINS="+busyOrigin.URL)
 	t0 := time.Now()
 	c.sup.waitReady(t, chaosWorkers, 120*time.Second)
 	t.Logf("%d workers ready after %v", chaosWorkers, time.Since(t0).Round(time.Millisecond))
@@ -110,13 +118,16 @@ func TestChaos(t *testing.T) {
 		raws = append(raws, job(t, map[string]any{
 			"id": id, "width": 64, "height": 64, "bucket": "chaos", "prefix": run, "filename": fmt.Sprintf("%04d.png", i),
 			"code": fmt.Sprintf(chaosSketch, busy, i*37%256, i*91%256, i*13%256),
+			// Real time: the busy-wait must take wall-clock time for the
+			// kills to land mid-render.
+			"clock": "real",
 		}))
 		c.ids = append(c.ids, id)
 		c.busy[id] = busy
 		if i == 1 {
 			raws = append(raws, job(t, map[string]any{
 				"id": c.poison, "width": 64, "height": 64, "bucket": "chaos", "prefix": run, "filename": "poison.png",
-				"code": poisonSketch,
+				"code": poisonSketch, "assets": map[string]string{"data/poison.png": c.busyOrigin + "/poison.png"},
 			}))
 			c.ids = append(c.ids, c.poison)
 		}
@@ -220,6 +231,8 @@ type chaos struct {
 	ids      []string       // every submitted job, the poison job included
 	busy     map[string]int // how long each job's sketch busy-waits, ms
 	poison   string
+	// busyOrigin serves the poison job's asset: 503, always.
+	busyOrigin string
 
 	workerKills, chromiumKills, redisRestarts int
 	recovery                                  []time.Duration
@@ -525,8 +538,8 @@ func (c *chaos) verify() chaosSummary {
 		}
 		if id == c.poison {
 			if res.Success || res.Attempts != chaosMaxAttempts || meta["state"] != "dead" ||
-				(res.ErrorCode != empplay.CodeBrowserError && res.ErrorCode != empplay.CodeMaxAttempts) {
-				t.Errorf("poison job: result %s, state %q; want a failed result (browser_error or max_attempts) after exactly %d attempts, state dead",
+				(res.ErrorCode != empplay.CodeAssetUnavailable && res.ErrorCode != empplay.CodeMaxAttempts) {
+				t.Errorf("poison job: result %s, state %q; want a failed result (asset_unavailable or max_attempts) after exactly %d attempts, state dead",
 					stored, meta["state"], chaosMaxAttempts)
 			}
 			continue

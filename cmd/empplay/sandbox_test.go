@@ -83,10 +83,12 @@ func TestSandboxedRenderers(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A sketch that keeps its renderer busy while the test looks at it.
-	sketch := filepath.Join(dir, "busy.js")
+	// A job file, for "clock": "real": on the virtual clock the busy-wait
+	// would take no wall-clock time.
+	sketch := filepath.Join(dir, "busy.json")
 	bomb := filepath.Join(dir, "bomb.js")
-	if err := os.WriteFile(sketch, []byte(`function setup(){ createCanvas(10,10); background(255,0,0);
-  const end = Date.now() + 5000; while (Date.now() < end) {} }`), 0o644); err != nil {
+	if err := os.WriteFile(sketch, []byte(`{"type":"p5","width":10,"height":10,"bucket":"local","filename":"busy.png","clock":"real",
+  "code":"function setup(){ createCanvas(10,10); background(255,0,0); const end = Date.now() + 5000; while (Date.now() < end) {} }"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(bomb, []byte(`let hog = []; function setup(){ createCanvas(10,10); for (;;) hog.push(new Float64Array(1 << 22).fill(Math.random())); }`), 0o644); err != nil {

@@ -140,7 +140,7 @@ func TestStatusPage(t *testing.T) {
 			strings.Join(pids, ","), 10*time.Second)
 		// A job in hand: the page shows it on its worker's row, with how
 		// long it has run.
-		busyID, err := s.producer.Submit(ctx, []byte(job(t, map[string]any{"code": fmt.Sprintf(slowSketch, 8000),
+		busyID, err := s.producer.Submit(ctx, []byte(job(t, map[string]any{"code": fmt.Sprintf(slowSketch, 8000), "clock": "real",
 			"width": 64, "height": 64, "filename": "status-busy.png"})))
 		if err != nil {
 			t.Fatal(err)

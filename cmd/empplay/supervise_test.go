@@ -108,6 +108,8 @@ func (r *superviseRun) waitReady(t *testing.T, n int, timeout time.Duration) rea
 	return z
 }
 
+// slowSketch busy-waits in real time (jobs using it set "clock": "real":
+// on the virtual clock the wait would take no wall-clock time).
 const slowSketch = `function setup(){ createCanvas(64,64); const t=Date.now(); while(Date.now()-t<%d){} background(0,128,255); fill(255); noStroke(); rect(0,0,4,4); noLoop(); }`
 
 // The real supervisor with 2 workers against real Redis, Azurite and
@@ -124,7 +126,7 @@ func TestSupervise(t *testing.T) {
 	t.Logf("cold start to 2 workers ready: %v", time.Since(t0).Round(time.Millisecond))
 
 	t.Run("kill -9 a worker mid-job", func(t *testing.T) {
-		raw := job(t, map[string]any{"code": fmt.Sprintf(slowSketch, 2500), "width": 64, "height": 64, "filename": "killed.png"})
+		raw := job(t, map[string]any{"code": fmt.Sprintf(slowSketch, 2500), "clock": "real", "width": 64, "height": 64, "filename": "killed.png"})
 		id, err := s.producer.Submit(ctx, []byte(raw))
 		if err != nil {
 			t.Fatal(err)
@@ -211,7 +213,7 @@ func TestSupervise(t *testing.T) {
 	t.Run("SIGTERM with jobs in flight loses none", func(t *testing.T) {
 		var ids []string
 		for i := range 4 {
-			raw := job(t, map[string]any{"code": fmt.Sprintf(slowSketch, 1500), "width": 64, "height": 64, "filename": fmt.Sprintf("drain-%d.png", i)})
+			raw := job(t, map[string]any{"code": fmt.Sprintf(slowSketch, 1500), "clock": "real", "width": 64, "height": 64, "filename": fmt.Sprintf("drain-%d.png", i)})
 			id, err := s.producer.Submit(ctx, []byte(raw))
 			if err != nil {
 				t.Fatal(err)

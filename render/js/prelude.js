@@ -67,6 +67,9 @@
       lateError = true;
     }
     finished = true;
+    // The origin says which page spoke: a tab's earlier page (a warm shell
+    // whose navigation the job's overtook) must not answer for the job's.
+    msg.origin = location.origin;
     binding(tail === undefined ? stringify(msg) : stringify(msg) + '\n' + tail);
   }
 
