@@ -46,6 +46,13 @@
 // TestRenderIsolation proves it for both: a job writes everywhere it can,
 // and the next three jobs, one of them in the same tab, find nothing.
 //
+// What every page shares is V8's compilation cache of p5.js, made once per
+// browser and p5 version from p5.js alone, in a page that runs nothing
+// else (see primeP5 in codecache.go), so that pages deserialize p5's code
+// rather than compile it. Nothing a job fetches or stores is shared:
+// TestRenderIsolationCacheProbe proves that a later job cannot tell a
+// file an earlier job loaded from one no job loaded.
+//
 // Chromium is restarted after [Options.RecycleAfter] jobs, when its
 // processes use more than [Options.RecycleMemory] after a job, when its
 // health check (Browser.getVersion, 2 s) fails after a job, and after a

@@ -71,7 +71,14 @@ func chromiumSwitches(backend gpu.Backend, extra []string, sandbox bool, heapMiB
 		// https page. Sketches cannot reach loopback anyway: the resolver
 		// maps every other name, IP literals included, to nothing, and the
 		// Fetch interception fails every request that is not the page's.
-		{"disable-features", "LocalNetworkAccessChecks,BackForwardCache"},
+		//
+		// Script streaming (compiling a script on a background thread as
+		// it downloads) is off: DevTools hands the browser's compilation
+		// cache of p5.js (see primeP5) only to a script compiled on the
+		// main thread, and with the cache the page deserializes p5's code
+		// instead of compiling it, about 90 ms of CPU a job less
+		// (docs/rendering.md, "Cutting the CPU per job").
+		{"disable-features", "LocalNetworkAccessChecks,BackForwardCache,ScriptStreaming"},
 		// WebRTC may not send UDP (STUN) outside a proxy, and there is none.
 		{"webrtc-ip-handling-policy", "disable_non_proxied_udp"},
 	}

@@ -33,6 +33,46 @@ type instance struct {
 
 	stopOnce sync.Once
 	stopErr  error
+
+	// code is V8's compilation cache of each p5.js build, by the URL
+	// pages load it from; primed is the builds whose cache was attempted
+	// (see primeP5).
+	codeMu sync.Mutex
+	code   map[string][]byte
+	primed map[string]bool
+}
+
+// tryPrime reports whether the compilation cache of the p5.js build at url
+// is still to be made, and notes that it is being made.
+func (inst *instance) tryPrime(url string) bool {
+	inst.codeMu.Lock()
+	defer inst.codeMu.Unlock()
+	if inst.primed[url] {
+		return false
+	}
+	if inst.primed == nil {
+		inst.primed = make(map[string]bool)
+	}
+	inst.primed[url] = true
+	return true
+}
+
+// p5Code is the compilation cache of the p5.js build at url, nil when
+// there is none.
+func (inst *instance) p5Code(url string) []byte {
+	inst.codeMu.Lock()
+	defer inst.codeMu.Unlock()
+	return inst.code[url]
+}
+
+// keepP5Code keeps the compilation cache of the p5.js build at url.
+func (inst *instance) keepP5Code(url string, data []byte) {
+	inst.codeMu.Lock()
+	defer inst.codeMu.Unlock()
+	if inst.code == nil {
+		inst.code = make(map[string][]byte)
+	}
+	inst.code[url] = data
 }
 
 // maxIdle is how many parked tabs a browser keeps: a job's tab and the next

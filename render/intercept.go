@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/inspector"
 	"github.com/chromedp/cdproto/network"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -60,6 +61,8 @@ func (tb *tab) listen(ev any) {
 		tb.attempt(ev.Request.Method, ev.Request.URL)
 	case *network.EventWebSocketCreated:
 		tb.attempt("", ev.URL)
+	case *cdppage.EventCompilationCacheProduced:
+		tb.compiled(ev)
 	case *inspector.EventTargetCrashed:
 		tb.gone.Store(true)
 		select {
@@ -89,7 +92,11 @@ func (tb *tab) serve(ev *fetch.EventRequestPaused) {
 		})
 	case ok && ev.Request.Method == "GET" && tb.assets.url(url) != "":
 		// p5.js: from the asset server, without its megabyte going
-		// through the DevTools protocol.
+		// through the DevTools protocol, and compiled from the browser's
+		// cache (see primeP5).
+		if err := tb.p5Script(url); err != nil {
+			tb.logger.Debug("p5.js compilation cache", "err", err)
+		}
 		_, err = cdp.Call(tb.ctx, target, fetch.ContinueRequest, fetch.ContinueRequestParams{
 			RequestID: ev.RequestID, URL: tb.assets.url(url),
 		})

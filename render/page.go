@@ -90,6 +90,9 @@ type page struct {
 	// requests for job.js and sketch.js wait until the job's page takes
 	// over the tab.
 	shell bool
+	// primer marks the page that makes the browser's compilation cache of
+	// p5.js (see primerPage).
+	primer bool
 }
 
 // waitingFor says what a page that timed out did not do.

@@ -45,6 +45,9 @@ type tab struct {
 	// crashInfo receives the browser's termination status of the crashed
 	// renderer (see instance.targetCrashed).
 	crashInfo chan string
+	// code receives the compilation cache of p5.js a primer page produced
+	// (see primeP5).
+	code chan []byte
 	// gone is set when the renderer process died: the tab is not reused.
 	gone atomic.Bool
 	// singleUse marks a tab that is closed after its job rather than reused (a
@@ -103,6 +106,7 @@ func (b *Browser) openTab(ctx context.Context, inst *instance) (*tab, error) {
 		reports:   make(chan string, 1),
 		crashed:   make(chan struct{}, 1),
 		crashInfo: make(chan string, 1),
+		code:      make(chan []byte, 1),
 	}
 	octx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()

@@ -111,6 +111,10 @@ func (b *Browser) loadShell(ctx context.Context, tb *tab, major string) error {
 	if err != nil {
 		return err
 	}
+	if err := b.primeP5(ctx, tb.inst, major); err != nil {
+		// The page compiles p5.js itself.
+		tb.logger.Debug("p5.js compilation cache", "err", err)
+	}
 	if err := tb.load(ctx, warmPage(major, p5)); err != nil {
 		return fmt.Errorf("load the p5 %s page: %w", major, err)
 	}
