@@ -223,8 +223,10 @@ func TestAPICompatible(t *testing.T) {
 		if st, body = apiCall(t, sup, "POST", "/v1/jobs", apiToken, bad); st != http.StatusBadRequest || !strings.Contains(string(body), "missing_field") {
 			t.Errorf("bad job: %d %s; want 400 missing_field", st, body)
 		}
+		// 150 frames in real time (about 2.5 s): on the virtual clock they
+		// would take no longer than one.
 		slow := map[string]any{"type": "p5", "code": "function setup() { createCanvas(10, 10); } function draw() { if (frameCount === 200) noLoop(); }", "captureFrames": 150,
-			"width": 10, "height": 10, "bucket": "inline", "filename": "s.png", "inline": true}
+			"clock": "real", "width": 10, "height": 10, "bucket": "inline", "filename": "s.png", "inline": true}
 		if st, body = apiCall(t, sup, "POST", "/v1/jobs?wait=100ms", apiToken, slow); st != http.StatusAccepted {
 			t.Errorf("wait shorter than the job: %d %s; want 202", st, body)
 		}
