@@ -125,11 +125,27 @@ func TestSandboxedRenderers(t *testing.T) {
 	look:
 		for {
 			for _, pid := range renderersOf(profiles) {
-				status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-				if err != nil {
+				// A renderer turns its seccomp filter on in its first moments:
+				// one caught just after its fork may not have it yet, so look
+				// again for a while before judging it.
+				var seccomp string
+				var nspid []string
+				gone := false
+				for until := time.Now().Add(5 * time.Second); ; {
+					status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+					if err != nil {
+						gone = true
+						break
+					}
+					seccomp, nspid = statusField(status, "Seccomp"), strings.Fields(statusField(status, "NSpid"))
+					if (seccomp == "2" && len(nspid) >= 2) || time.Now().After(until) {
+						break
+					}
+					time.Sleep(10 * time.Millisecond) // the poll interval of this wait
+				}
+				if gone {
 					continue
 				}
-				seccomp, nspid := statusField(status, "Seccomp"), strings.Fields(statusField(status, "NSpid"))
 				seen = append(seen, "pid "+strconv.Itoa(pid)+": Seccomp "+seccomp+", NSpid "+strings.Join(nspid, " "))
 				if seccomp != "2" || len(nspid) < 2 {
 					t.Errorf("renderer %d is not sandboxed: Seccomp %q (want 2), NSpid %q (want its own PID namespace)", pid, seccomp, nspid)
