@@ -18,34 +18,15 @@ func TestWorkerMemoryBomb(t *testing.T) {
 	s := newStack(t)
 	ctx := testenv.Context(t, 3*time.Minute)
 	worker := s.startWorker(t)
-	// Should the limit not hold, the test stops the bomb, not the host.
-	stop := make(chan struct{})
-	defer close(stop)
 	var peak, peakRenderers atomic.Int64
-	go func() {
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-			var rss int64
-			for _, pid := range renderersOf(s.profiles) {
-				rss += proc.RSS(pid)
-			}
-			if rss > peakRenderers.Load() {
-				peakRenderers.Store(rss)
-			}
-			if all := browsersRSS(s.profiles); all > peak.Load() {
-				peak.Store(all)
-			}
-			if rss > 6<<30 {
-				t.Errorf("the renderers use %d MiB: the memory limit did not hold", rss>>20)
-				_ = syscall.Kill(worker.Process.Pid, syscall.SIGKILL)
-				return
-			}
+	defer guardRenderers(t, s.profiles, 6<<30, func() { _ = syscall.Kill(worker.Process.Pid, syscall.SIGKILL) }, func(rss int64) {
+		if rss > peakRenderers.Load() {
+			peakRenderers.Store(rss)
 		}
-	}()
+		if all := browsersRSS(s.profiles); all > peak.Load() {
+			peak.Store(all)
+		}
+	})()
 	for _, tc := range []struct{ name, code string }{
 		{"heap", `function setup() { createCanvas(50, 50); let a = []; for (;;) a.push({x: Math.random(), s: 'x'.repeat(1000)}); }`},
 		{"typed arrays", `let hog = []; function setup() { createCanvas(50, 50); for (;;) hog.push(new Float64Array(1 << 22).fill(Math.random())); }`},
@@ -68,4 +49,36 @@ func TestWorkerMemoryBomb(t *testing.T) {
 		})
 	}
 	t.Logf("the worker's browser peaked at %d MiB (summed RSS of all its processes), its renderers at %d MiB", peak.Load()>>20, peakRenderers.Load()>>20)
+}
+
+// guardRenderers samples the summed RSS of the renderers of the browsers
+// under profiles every 100 ms until the returned stop is called, handing
+// each sum to sample (if not nil). Over limit it fails the test and calls
+// kill: should a memory limit not hold, the test stops the bomb, not the
+// host.
+func guardRenderers(t *testing.T, profiles string, limit int64, kill func(), sample func(rss int64)) (stop func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			var rss int64
+			for _, pid := range renderersOf(profiles) {
+				rss += proc.RSS(pid)
+			}
+			if sample != nil {
+				sample(rss)
+			}
+			if rss > limit {
+				t.Errorf("the renderers use %d MiB: the memory limit did not hold", rss>>20)
+				kill()
+				return
+			}
+		}
+	}()
+	return func() { close(done) }
 }

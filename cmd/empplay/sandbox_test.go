@@ -176,27 +176,11 @@ func TestSandboxedRenderers(t *testing.T) {
 	t.Run("memory bomb", func(t *testing.T) {
 		start := time.Now()
 		cmd := render(ctx, bomb, "--job-memory", "512")
-		// Should the limit not hold, the test stops the bomb, not the host.
-		stop := make(chan struct{})
-		defer close(stop)
-		go func() {
-			for {
-				select {
-				case <-stop:
-					return
-				case <-time.After(100 * time.Millisecond):
-				}
-				var rss int64
-				for _, pid := range renderersOf(profiles) {
-					rss += proc.RSS(pid)
-				}
-				if rss > 4<<30 && cmd.Process != nil {
-					t.Errorf("the renderers use %d MiB: the memory limit did not hold", rss>>20)
-					_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-					return
-				}
+		defer guardRenderers(t, profiles, 4<<30, func() {
+			if cmd.Process != nil {
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			}
-		}()
+		}, nil)()
 		out, err := cmd.CombinedOutput()
 		ee, ok := err.(*exec.ExitError)
 		if !ok || ee.ExitCode() != empplay.ExitFailure || !strings.Contains(string(out), "over this worker's 512 MiB limit per job") {
