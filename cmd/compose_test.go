@@ -19,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/rueidis"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
@@ -375,16 +374,7 @@ func TestComposeMatchesBinary(t *testing.T) {
 // free loopback port against a real Redis and returns its address.
 func serveForTest(t *testing.T) string {
 	t.Helper()
-	r := testenv.StartRedis(t)
-	opt, err := queue.Options(r.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := rueidis.NewClient(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(rc.Close)
+	rc := testRedis(t)
 	logger := slog.New(slog.DiscardHandler)
 	sup := supervisor.New(supervisor.Config{Slots: 1, Logger: logger})
 	a := &apiFlags{maxWaiting: 1, waitTimeout: time.Second, size: 64}

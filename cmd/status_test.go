@@ -88,16 +88,7 @@ func TestStatusObserve(t *testing.T) {
 // (the page draws no requeue button then) and requeue is refused, with a
 // dead letter in a real Redis that a requeue would otherwise move.
 func TestStatusReadOnly(t *testing.T) {
-	r := testenv.StartRedis(t)
-	opt, err := queue.Options(r.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := rueidis.NewClient(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(rc.Close)
+	rc := testRedis(t)
 	ctx := testenv.Context(t, time.Minute)
 	keys := queue.NewKeys("")
 	envelope := `{"id":"dead1","raw":"{}","attempts":3,"error":"boom at https://a.blob.core.windows.net/c/x?sig=SECRET","at":1}`
@@ -140,4 +131,20 @@ func TestStatusReadOnly(t *testing.T) {
 	if n, _ := rc.Do(ctx, rc.B().Llen().Key(keys.Dead()).Build()).AsInt64(); n != 1 {
 		t.Errorf("%d dead letters after a refused requeue; want 1", n)
 	}
+}
+
+// testRedis starts a real Redis for the test and returns a client of it.
+func testRedis(t *testing.T) rueidis.Client {
+	t.Helper()
+	r := testenv.StartRedis(t)
+	opt, err := queue.Options(r.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := rueidis.NewClient(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rc.Close)
+	return rc
 }
