@@ -28,6 +28,7 @@ func parseCases() []parseCase {
 		{"valid with context and unknown fields", `{` + ok + `,"context":{"hash":"0xabc","variables":{"a":1}},"futureField":[1,2]}`, "", ""},
 		{"valid js", `{"type":"js","html":"<p>hi</p>","width":10,"height":10,"bucket":"renders","prefix":"","filename":"x.png","outputType":"both"}`, "", ""},
 		{"empty prefix", `{"type":"p5","code":"x","width":10,"height":10,"bucket":"renders","filename":"x.png"}`, "", ""},
+		{"dots inside a name are fine", `{` + ok + `,"prefix":"a..b/c","filename":"..v2.png"}`, "", ""},
 		{"capture settings", `{` + ok + `,"captureFrames":30,"captureSelector":"#main","deviceScaleFactor":2,"allowBlank":true}`, "", ""},
 		{"capture delay", `{` + ok + `,"captureDelayMs":500}`, "", ""},
 		{"capture frames and delay", `{` + ok + `,"captureFrames":3,"captureDelayMs":500}`, CodeInvalidField, "exclusive"},
