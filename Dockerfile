@@ -33,7 +33,7 @@ RUN CGO_ENABLED=1 go build -trimpath -ldflags "-X main.version=${VERSION} -X mai
 FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      chromium ffmpeg ca-certificates tini \
+      chromium ffmpeg ca-certificates tini util-linux \
       fonts-noto-cjk fonts-noto-color-emoji fonts-dejavu-core fonts-liberation2 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --home-dir /var/lib/empplay empplay

@@ -142,11 +142,11 @@ func TestWorkerArgs(t *testing.T) {
 	t.Parallel()
 	plan := gpu.Plan{GPUSlots: 1, Share: 3 << 30}
 	gpuSlot := workerArgs(supervisor.Slot{WorkerID: "w0", ProfileDir: "/p0", GPU: true}, gpu.NVIDIA, plan)
-	cpuSlot := workerArgs(supervisor.Slot{WorkerID: "w1", ProfileDir: "/p1"}, gpu.NVIDIA, plan)
-	if got := strings.Join(gpuSlot, " "); got != "worker --worker-id w0 --profile-dir /p0 --gpu-backend nvidia --gpu-memory-limit 3072MiB" {
+	cpuSlot := workerArgs(supervisor.Slot{Index: 1, WorkerID: "w1", ProfileDir: "/p1"}, gpu.NVIDIA, plan)
+	if got := strings.Join(gpuSlot, " "); got != "worker --worker-id w0 --profile-dir /p0 --renderer-cpu 0 --gpu-backend nvidia --gpu-memory-limit 3072MiB" {
 		t.Errorf("GPU slot args: %s", got)
 	}
-	if got := strings.Join(cpuSlot, " "); got != "worker --worker-id w1 --profile-dir /p1 --gpu-backend cpu" {
+	if got := strings.Join(cpuSlot, " "); got != "worker --worker-id w1 --profile-dir /p1 --renderer-cpu 1 --gpu-backend cpu" {
 		t.Errorf("CPU slot args: %s", got)
 	}
 	// The worker parses the limit it is given.

@@ -112,6 +112,7 @@ type browserFlags struct {
 	chromium     string
 	timeoutMs    int
 	profileDir   string
+	rendererCPU  int
 	recycleAfter int
 	recycleMiB   int
 	extra        string
@@ -135,6 +136,7 @@ func (b *browserFlags) register(fs *pflag.FlagSet) {
 	bindEnv(fs, "chromium", "CHROMIUM_PATH")
 	bindEnv(fs, "browser-timeout", "BROWSER_TIMEOUT")
 	bindEnv(fs, "profile-dir", "EMPPLAY_PROFILE_DIR")
+	fs.IntVar(&b.rendererCPU, "renderer-cpu", 0, "run Chromium's renderers on the CPU at this position (modulo their number) among the CPUs this process may use; the supervisor gives each slot its own")
 	bindEnv(fs, "recycle-after", "BROWSER_RECYCLE_AFTER")
 	fs.StringVar(&b.extra, "chromium-flags", "", "extra Chromium switches, space-separated (--name or --name=value); they replace empplay's value of the same switch")
 	bindEnv(fs, "recycle-memory", "BROWSER_RECYCLE_MEMORY_MB")
@@ -161,6 +163,7 @@ func (b *browserFlags) options(backend gpu.Backend) render.Options {
 		ExtraFlags:     strings.Fields(b.extra),
 		FFmpegPath:     b.ffmpeg,
 		ProfileDir:     b.profileDir,
+		RendererCPU:    b.rendererCPU,
 		DefaultTimeout: b.timeout(),
 		RecycleAfter:   b.recycleAfter,
 		RecycleMemory:  int64(b.recycleMiB) << 20,

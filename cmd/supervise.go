@@ -296,7 +296,8 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 // workerArgs are the command-line arguments of slot s's worker: GPU slots
 // render on backend with the plan's memory share, the others on the CPU.
 func workerArgs(s supervisor.Slot, backend gpu.Backend, plan gpu.Plan) []string {
-	args := []string{"worker", "--worker-id", s.WorkerID, "--profile-dir", s.ProfileDir}
+	// Each slot's renderers get a CPU of their own (see render.Options.RendererCPU).
+	args := []string{"worker", "--worker-id", s.WorkerID, "--profile-dir", s.ProfileDir, "--renderer-cpu", strconv.Itoa(s.Index)}
 	if !s.GPU {
 		return append(args, "--gpu-backend", string(gpu.CPU))
 	}

@@ -72,6 +72,13 @@ type Options struct {
 	// (the default: SwiftShader, see docs/rendering.md), [gpu.NVIDIA] or
 	// [gpu.Mesa]. Its switches come from [gpu.Flags].
 	Backend gpu.Backend
+	// RendererCPU picks the CPU that Chromium's renderers (one per job)
+	// run on: the CPU at this position, modulo their number, among those
+	// the worker may use. The supervisor gives slot k position k, so the
+	// workers of a host render on different CPUs. Renderers stay on one
+	// CPU so that they size their thread pools, the video encoders' among
+	// them, for one CPU on every host: see cpus.go.
+	RendererCPU int
 	// ExtraFlags are Chromium switches added after the base and backend
 	// flags, each "--name" or "--name=value". A switch that is already in
 	// the list gets the new value.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -57,6 +58,10 @@ func (b *Browser) launch(ctx context.Context) (*instance, error) {
 	}
 
 	dbg := debugLog{b.logger}
+	// Chromium starts on one CPU and gets the others back once it is up
+	// (see cpus.go): its video encoders then make the same bytes every run.
+	cpu, allCPUs := pinnedCPU(b.opts.RendererCPU)
+	pinned := false
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(b.opts.ChromiumPath),
 		chromedp.UserDataDir(dir),
@@ -73,7 +78,10 @@ func (b *Browser) launch(ctx context.Context) (*instance, error) {
 		chromedp.Env(chromiumEnv(os.Environ())...),
 		chromedp.Env("XDG_CONFIG_HOME="+filepath.Join(dir, "xdg-config"), "XDG_CACHE_HOME="+filepath.Join(dir, "xdg-cache")),
 		chromedp.CombinedOutput(dbg),
-		chromedp.ModifyCmdFunc(ownProcessGroup),
+		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
+			ownProcessGroup(cmd)
+			pinned = startOnCPU(cmd, cpu)
+		}),
 	}
 	for _, s := range switches {
 		opts = append(opts, chromedp.Flag(s.name, s.value))
@@ -111,6 +119,14 @@ func (b *Browser) launch(ctx context.Context) (*instance, error) {
 	inst := &instance{ctx: bctx, cancel: bcancel, allocCancel: allocCancel, cdp: c.Browser, dir: dir}
 	if p := c.Browser.Process(); p != nil {
 		inst.pid = p.Pid
+	}
+	switch {
+	case pinned && inst.pid > 0:
+		if err := unpin(inst.pid, allCPUs); err != nil {
+			b.logger.WarnContext(ctx, "chromium keeps running on one CPU", "err", err)
+		}
+	case cpu >= 0 && allCPUs.Count() > 1:
+		b.logger.WarnContext(ctx, "taskset (util-linux) not found: Chromium runs unbound, and videos of 640x480 or more may differ in their bytes from run to run")
 	}
 	// Why a renderer crashed (out of memory, say) is only told to the
 	// browser's session, which discovers targets (chromedp turns that on).

@@ -15,6 +15,8 @@
 //     ffmpeg twice over it (palettegen, then paletteuse), so the palette is
 //     made from every frame without ffmpeg holding them all.
 //
+// Every format is muxed with -fflags +bitexact (no random segment id, no
+// muxing date or library version), so the same frames make the same file.
 // Frame k is shown at k/FPS seconds in every format. ffmpeg's messages are
 // kept (the last few KiB) and put in the error when it fails. Failures are
 // [*empplay.Error]s with code encoder_error and are retryable: a host

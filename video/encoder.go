@@ -148,9 +148,11 @@ func Start(ctx context.Context, opts Options) (*Encoder, error) {
 	switch opts.Format {
 	case MP4:
 		args = []string{"-f", "h264", "-framerate", rate(opts.FPS), "-i", "pipe:0",
-			"-c:v", "copy", "-movflags", "+faststart", "-f", "mp4", e.out}
+			"-c:v", "copy", "-movflags", "+faststart", "-fflags", "+bitexact", "-f", "mp4", e.out}
 	case WebM:
-		args = []string{"-f", "ivf", "-i", "pipe:0", "-c:v", "copy", "-f", "webm", e.out}
+		// bitexact: no random segment UID or muxing date, so the same
+		// frames make the same file.
+		args = []string{"-f", "ivf", "-i", "pipe:0", "-c:v", "copy", "-fflags", "+bitexact", "-f", "webm", e.out}
 	}
 	if err := e.startFFmpeg(ctx, args); err != nil {
 		_ = os.RemoveAll(dir)
@@ -279,7 +281,7 @@ func (e *Encoder) gif(ctx context.Context) error {
 	passes := [][]string{
 		append(append([]string{}, in...), "-vf", pre+",palettegen=stats_mode=full", palette),
 		append(append([]string{}, in...), "-i", palette, "-lavfi", "[0:v]"+pre+"[v];[v][1:v]paletteuse=dither=sierra2_4a",
-			"-loop", "0", "-f", "gif", e.out),
+			"-loop", "0", "-fflags", "+bitexact", "-f", "gif", e.out),
 	}
 	for i, args := range passes {
 		if err := e.startFFmpeg(ctx, args); err != nil {

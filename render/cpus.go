@@ -1,0 +1,125 @@
+// This file starts Chromium on one CPU and then gives it back the rest:
+// what makes video bytes the same run to run.
+
+package render
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/empplay/empplay/internal/proc"
+)
+
+// Chromium's software video encoders (OpenH264 for H.264, libvpx for
+// VP9) use min(f(frame area), CPUs) threads: 2 from 640x480, 4 from
+// 1280x720, 8 from 1920x1080. With more than one thread OpenH264 balances
+// its slices by how long each took to encode, so the same frames give
+// different bytes on every run (about 54 dB PSNR apart: invisible, but not
+// the same file), and a host with another number of CPUs gives other bytes
+// again. A Chromium process counts the CPUs it may run on when it starts.
+//
+// So Chromium starts bound to one CPU, and once it is up every process in
+// its group except the zygotes gets the worker's whole CPU set back (the
+// browser, GPU and network processes). The zygotes stay bound, so every
+// renderer they fork (one per job) starts, counts and stays on that one
+// CPU: its encoder uses one thread, the same bytes come out on every run
+// and every host, and one job's page cannot take more than one CPU of a
+// shared host. A page's work is its main thread's anyway; video recording
+// measured no slower (make bench-video), stills no slower (make
+// bench-cpu).
+//
+// pinnedCPU returns the CPU at position k (modulo their number) among
+// those this process may use, and all of them; cpu is -1 when the
+// affinity cannot be read (then nothing is bound).
+func pinnedCPU(k int) (cpu int, all unix.CPUSet) {
+	if err := unix.SchedGetaffinity(0, &all); err != nil {
+		return -1, all
+	}
+	return cpuAt(&all, k), all
+}
+
+// cpuAt is the CPU at position k modulo the number of CPUs in set, or -1
+// for an empty set.
+func cpuAt(set *unix.CPUSet, k int) int {
+	n := set.Count()
+	if n == 0 {
+		return -1
+	}
+	k %= n
+	if k < 0 {
+		k += n
+	}
+	for i := 0; i < len(set)*64; i++ {
+		if set.IsSet(i) {
+			if k == 0 {
+				return i
+			}
+			k--
+		}
+	}
+	return -1
+}
+
+// startOnCPU rewrites cmd to run through taskset, bound to cpu. The pid
+// stays the same (taskset execs the program), so process-group handling
+// is unchanged. Without taskset in PATH, or with cpu < 0, cmd is left as
+// it is and false is returned.
+func startOnCPU(cmd *exec.Cmd, cpu int) bool {
+	if cpu < 0 {
+		return false
+	}
+	ts, err := exec.LookPath("taskset")
+	if err != nil {
+		return false
+	}
+	prog := cmd.Path
+	args := append([]string{"taskset", "--cpu-list", strconv.Itoa(cpu), prog}, cmd.Args[1:]...)
+	cmd.Path, cmd.Args = ts, args
+	return true
+}
+
+// unpin gives every thread of every process in process group pgid, except
+// the zygotes, the CPU set all. A thread that exits meanwhile is no error;
+// any other failure is returned (the browser then still works, on one
+// CPU).
+func unpin(pgid int, all unix.CPUSet) error {
+	var first error
+	for _, p := range proc.InGroup(pgid) {
+		if args, ok := proc.Cmdline(p.PID); ok && isZygote(args) {
+			continue
+		}
+		tasks, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(p.PID), "task"))
+		if err != nil {
+			continue // gone
+		}
+		for _, t := range tasks {
+			tid, err := strconv.Atoi(t.Name())
+			if err != nil {
+				continue
+			}
+			if err := unix.SchedSetaffinity(tid, &all); err != nil && err != unix.ESRCH && first == nil {
+				first = fmt.Errorf("render: give chromium pid %d thread %d all CPUs: %w", p.PID, tid, err)
+			}
+		}
+	}
+	return first
+}
+
+// isZygote reports whether a Chromium command line is a zygote's. A
+// zygote rewrites its command line into one string joined with spaces.
+func isZygote(args []string) bool {
+	for _, a := range args {
+		for _, f := range strings.Fields(a) {
+			if f == "--type=zygote" {
+				return true
+			}
+		}
+	}
+	return false
+}
