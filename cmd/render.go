@@ -118,6 +118,13 @@ Math.random, p5's random() and noise() are seeded from the hash.`,
 			defer br.Close()
 			rctx, cancel := context.WithTimeout(ctx, job.RenderTimeout(f.browser.timeout()))
 			defer cancel()
+			if job.Type == empplay.TypeP5 || job.Type == empplay.TypeVideo {
+				// The time printed is the render's, from a warm tab, as a
+				// worker has one between jobs: Chromium's start is not in it.
+				if err := br.Warm(rctx, job.P5Version); err != nil {
+					return fmt.Errorf("%s: %w", args[0], err)
+				}
+			}
 			start := time.Now()
 			bar := &progressBar{w: env.Stderr, start: start}
 			if job.Type == empplay.TypeVideo {

@@ -213,6 +213,36 @@ func (b *Browser) background(f func()) {
 	}()
 }
 
+// Warm readies the tab the next job takes for p5 jobs and videos of p5
+// version p5Version ("" is the default): the shell page with that p5
+// loaded, as a worker has it between jobs of one kind. It waits until the
+// tab is ready. Render never needs it; what Warm does in advance the first
+// job would otherwise wait for (about half a second on a new browser).
+func (b *Browser) Warm(ctx context.Context, p5Version string) error {
+	b.jobMu.Lock()
+	defer b.jobMu.Unlock()
+	if err := b.settle(ctx); err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	inst, err := b.ensure(ctx, false)
+	if err != nil {
+		return err
+	}
+	major := p5Major(p5Version)
+	b.mu.Lock()
+	b.next = major
+	spare := b.spare
+	if spare != nil && spare.warm != major {
+		b.spare = nil
+	}
+	b.mu.Unlock()
+	if spare != nil && spare.warm != major {
+		_ = spare.close()
+	}
+	b.prewarm(inst)
+	return nil
+}
+
 // settle waits for all background work.
 func (b *Browser) settle(ctx context.Context) error {
 	b.mu.Lock()

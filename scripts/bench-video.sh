@@ -8,8 +8,10 @@
 #
 # Each case runs RUNS times, each in a fresh `empplay render --video`, and
 # the run with the median frame rate is printed. The time is the
-# render alone: Chromium's start excluded; the tab, page load, every frame
-# and the mux included. The machine
+# render alone, as one warm worker does it: Chromium's start and the
+# preparation of its warm tab (the shell page with p5 loaded, which a
+# worker does between jobs) excluded; the job's page, every frame, the
+# encoder and the mux included. The machine
 # is shared in CI: compare the rows of one run with each other.
 set -euo pipefail
 cd "$(dirname "$0")/.."
