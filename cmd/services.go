@@ -137,6 +137,7 @@ func (b *browserFlags) register(fs *pflag.FlagSet) {
 	bindEnv(fs, "browser-timeout", "BROWSER_TIMEOUT")
 	bindEnv(fs, "profile-dir", "EMPPLAY_PROFILE_DIR")
 	fs.IntVar(&b.rendererCPU, "renderer-cpu", 0, "run Chromium's renderers on the CPU at this position (modulo their number) among the CPUs this process may use; the supervisor gives each slot its own")
+	bindEnv(fs, "renderer-cpu", "BROWSER_RENDERER_CPU")
 	bindEnv(fs, "recycle-after", "BROWSER_RECYCLE_AFTER")
 	fs.StringVar(&b.extra, "chromium-flags", "", "extra Chromium switches, space-separated (--name or --name=value); they replace empplay's value of the same switch")
 	bindEnv(fs, "recycle-memory", "BROWSER_RECYCLE_MEMORY_MB")
