@@ -27,12 +27,12 @@ import (
 // So Chromium starts bound to one CPU, and once it is up every process in
 // its group except the zygotes gets the worker's whole CPU set back (the
 // browser, GPU and network processes). The zygotes stay bound, so every
-// renderer they fork (one per job) starts, counts and stays on that one
-// CPU: its encoder uses one thread, the same bytes come out on every run
-// and every host, and one job's page cannot take more than one CPU of a
-// shared host. A page's work is its main thread's anyway; video recording
-// measured no slower (make bench-video), stills no slower (make
-// bench-cpu).
+// renderer they fork (one per job) starts on that one CPU and counts one:
+// its encoder uses one thread, and the same bytes come out on every run
+// and every host. Once a job's page is in its renderer, and the renderer
+// has counted (see widenRenderers), it gets every CPU back, so that the
+// page, the encoder thread and the next job's tab being prepared run side
+// by side as before.
 //
 // pinnedCPU returns the CPU at position k (modulo their number) among
 // those this process may use, and all of them; cpu is -1 when the
@@ -91,35 +91,103 @@ func startOnCPU(cmd *exec.Cmd, cpu int) bool {
 func unpin(pgid int, all unix.CPUSet) error {
 	var first error
 	for _, p := range proc.InGroup(pgid) {
-		if args, ok := proc.Cmdline(p.PID); ok && isZygote(args) {
+		if args, ok := proc.Cmdline(p.PID); ok && hasSwitch(args, "--type=zygote") {
 			continue
 		}
-		tasks, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(p.PID), "task"))
-		if err != nil {
-			continue // gone
-		}
-		for _, t := range tasks {
-			tid, err := strconv.Atoi(t.Name())
-			if err != nil {
-				continue
-			}
-			if err := unix.SchedSetaffinity(tid, &all); err != nil && err != unix.ESRCH && first == nil {
-				first = fmt.Errorf("render: give chromium pid %d thread %d all CPUs: %w", p.PID, tid, err)
-			}
+		if err := setAffinity(p.PID, all); err != nil && first == nil {
+			first = err
 		}
 	}
 	return first
 }
 
-// isZygote reports whether a Chromium command line is a zygote's. A
-// zygote rewrites its command line into one string joined with spaces.
-func isZygote(args []string) bool {
+// setAffinity gives every thread of process pid the CPU set all. A thread
+// or process that exits meanwhile is no error.
+func setAffinity(pid int, all unix.CPUSet) error {
+	tasks, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(pid), "task"))
+	if err != nil {
+		return nil // gone
+	}
+	for _, t := range tasks {
+		tid, err := strconv.Atoi(t.Name())
+		if err != nil {
+			continue
+		}
+		if err := unix.SchedSetaffinity(tid, &all); err != nil && err != unix.ESRCH {
+			return fmt.Errorf("render: give chromium pid %d thread %d all CPUs: %w", pid, tid, err)
+		}
+	}
+	return nil
+}
+
+// hasSwitch reports whether a Chromium command line has switch sw. A
+// child process rewrites its command line into one string joined with
+// spaces.
+func hasSwitch(args []string, sw string) bool {
 	for _, a := range args {
 		for _, f := range strings.Fields(a) {
-			if f == "--type=zygote" {
+			if f == sw {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// widenRenderers gives every renderer in process group pgid that is still
+// bound to one CPU, and has finished starting, all of the worker's CPUs.
+// A renderer has counted its CPUs once it runs its thread pool (a thread
+// named ThreadPoolServi...), so one widened after that keeps encoding on
+// one thread, while its page and encoder run on different CPUs. A
+// renderer still starting is left bound. It returns how many it widened.
+func widenRenderers(pgid int) (int, error) {
+	var all unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &all); err != nil || all.Count() < 2 {
+		return 0, err
+	}
+	n := 0
+	var first error
+	for _, p := range proc.InGroup(pgid) {
+		args, _ := proc.Cmdline(p.PID)
+		if !hasSwitch(args, "--type=renderer") {
+			continue
+		}
+		var cur unix.CPUSet
+		if unix.SchedGetaffinity(p.PID, &cur) != nil || cur.Count() != 1 || !started(p.PID) {
+			continue
+		}
+		if err := setAffinity(p.PID, all); err != nil {
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		n++
+	}
+	return n, first
+}
+
+// started reports whether Chromium process pid runs its thread pool.
+func started(pid int) bool {
+	dir := filepath.Join("/proc", strconv.Itoa(pid), "task")
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, t := range tasks {
+		b, err := os.ReadFile(filepath.Join(dir, t.Name(), "comm"))
+		if err == nil && strings.HasPrefix(string(b), "ThreadPoolServi") {
+			return true
+		}
+	}
+	return false
+}
+
+// widen gives the renderers of inst that have started all of the
+// worker's CPUs (see widenRenderers). Render calls it once the job's page
+// is in its renderer.
+func (b *Browser) widen(inst *instance) {
+	if _, err := widenRenderers(inst.pid); err != nil {
+		b.logger.Debug("a renderer keeps one CPU", "err", err)
+	}
 }

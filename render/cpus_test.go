@@ -83,7 +83,7 @@ func TestChromiumCPUs(t *testing.T) {
 	zygotes := 0
 	for _, p := range proc.InGroup(pid) {
 		args, _ := proc.Cmdline(p.PID)
-		if isZygote(args) {
+		if hasSwitch(args, "--type=zygote") {
 			zygotes++
 			if got, want := cpusAllowed(t, p.PID), strconv.Itoa(cpuAt(&all, 0)); got != want {
 				t.Errorf("zygote %d on CPUs %s; want %s", p.PID, got, want)

@@ -85,6 +85,11 @@ func (b *Browser) Render(ctx context.Context, job *empplay.Job) (*empplay.Output
 	if err != nil {
 		return nil, err
 	}
+	if tb.warm != "" {
+		// The warm tab's renderer is the job's, and has started: give it
+		// every CPU (see cpus.go).
+		b.widen(inst)
+	}
 	// Prepare the next job's tab while this one renders: it runs in its own
 	// renderer process, on the other core if there is one.
 	b.background(func() { b.prewarm(inst) })

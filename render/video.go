@@ -163,7 +163,7 @@ func (b *Browser) RenderVideo(ctx context.Context, job *empplay.Job, opts VideoO
 	// The recording adds a binding of its own to the tab: it is not
 	// reused.
 	tb.singleUse = true
-	rec := &recording{tb: tb, job: job, cfg: cfg, format: format, opts: opts, mem: b.guardMemory(tb)}
+	rec := &recording{tb: tb, job: job, cfg: cfg, format: format, opts: opts, mem: b.guardMemory(tb), widen: b.widen}
 	out, broken, err := rec.run(ctx, pg, b.deadline(ctx, job))
 	rec.mem.stop()
 	b.finish(tb, broken)
@@ -270,7 +270,8 @@ type recording struct {
 	cfg    videoConfig
 	format video.Format
 	opts   VideoOptions
-	mem    *memoryGuard // the job's memory limit
+	mem    *memoryGuard    // the job's memory limit
+	widen  func(*instance) // see Browser.widen
 
 	mu     sync.Mutex
 	queue  []string      // the page's messages, in order
@@ -373,6 +374,10 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 	} else if err := tb.load(jctx, pg); err != nil {
 		return nil, broken, failed("navigate", err)
 	}
+	// The page's renderer counted one CPU when it started (see cpus.go), so
+	// its encoder keeps to one thread; the page and the encoder may now
+	// work on different CPUs.
+	r.widen(inst)
 	video.ReportProgress(ctx, 0, r.cfg.Frames)
 
 	for {
