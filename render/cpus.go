@@ -5,9 +5,7 @@ package render
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -104,15 +102,7 @@ func unpin(pgid int, all unix.CPUSet) error {
 // setAffinity gives every thread of process pid the CPU set all. A thread
 // or process that exits meanwhile is no error.
 func setAffinity(pid int, all unix.CPUSet) error {
-	tasks, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(pid), "task"))
-	if err != nil {
-		return nil // gone
-	}
-	for _, t := range tasks {
-		tid, err := strconv.Atoi(t.Name())
-		if err != nil {
-			continue
-		}
+	for _, tid := range proc.Threads(pid) {
 		if err := unix.SchedSetaffinity(tid, &all); err != nil && err != unix.ESRCH {
 			return fmt.Errorf("render: give chromium pid %d thread %d all CPUs: %w", pid, tid, err)
 		}
@@ -135,17 +125,12 @@ func hasSwitch(args []string, sw string) bool {
 }
 
 // widenRenderers gives every renderer in process group pgid that is still
-// bound to one CPU, and has finished starting, all of the worker's CPUs.
-// A renderer has counted its CPUs once it runs its thread pool (a thread
+// bound to one CPU, and has finished starting, the CPU set all. A
+// renderer has counted its CPUs once it runs its thread pool (a thread
 // named ThreadPoolServi...), so one widened after that keeps encoding on
 // one thread, while its page and encoder run on different CPUs. A
-// renderer still starting is left bound. It returns how many it widened.
-func widenRenderers(pgid int) (int, error) {
-	var all unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &all); err != nil || all.Count() < 2 {
-		return 0, err
-	}
-	n := 0
+// renderer still starting is left bound.
+func widenRenderers(pgid int, all unix.CPUSet) error {
 	var first error
 	for _, p := range proc.InGroup(pgid) {
 		args, _ := proc.Cmdline(p.PID)
@@ -153,41 +138,24 @@ func widenRenderers(pgid int) (int, error) {
 			continue
 		}
 		var cur unix.CPUSet
-		if unix.SchedGetaffinity(p.PID, &cur) != nil || cur.Count() != 1 || !started(p.PID) {
+		if unix.SchedGetaffinity(p.PID, &cur) != nil || cur.Count() != 1 || !proc.HasThread(p.PID, "ThreadPoolServi") {
 			continue
 		}
-		if err := setAffinity(p.PID, all); err != nil {
-			if first == nil {
-				first = err
-			}
-			continue
-		}
-		n++
-	}
-	return n, first
-}
-
-// started reports whether Chromium process pid runs its thread pool.
-func started(pid int) bool {
-	dir := filepath.Join("/proc", strconv.Itoa(pid), "task")
-	tasks, err := os.ReadDir(dir)
-	if err != nil {
-		return false
-	}
-	for _, t := range tasks {
-		b, err := os.ReadFile(filepath.Join(dir, t.Name(), "comm"))
-		if err == nil && strings.HasPrefix(string(b), "ThreadPoolServi") {
-			return true
+		if err := setAffinity(p.PID, all); err != nil && first == nil {
+			first = err
 		}
 	}
-	return false
+	return first
 }
 
 // widen gives the renderers of inst that have started all of the
 // worker's CPUs (see widenRenderers). Render calls it once the job's page
-// is in its renderer.
+// is in its renderer; it does nothing for a browser that was not bound.
 func (b *Browser) widen(inst *instance) {
-	if _, err := widenRenderers(inst.pid); err != nil {
+	if !inst.pinned {
+		return
+	}
+	if err := widenRenderers(inst.pid, inst.cpus); err != nil {
 		b.logger.Debug("a renderer keeps one CPU", "err", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
+	"golang.org/x/sys/unix"
 )
 
 // instance is one running Chromium.
@@ -23,6 +24,11 @@ type instance struct {
 	cdp         *chromedp.Browser
 	pid         int
 	dir         string
+	// pinned is set when the browser started bound to one CPU of several
+	// and renderers are given cpus, the worker's CPUs, once they have
+	// started (see cpus.go).
+	pinned bool
+	cpus   unix.CPUSet
 	// shared is the incognito browser context every tab opens in under
 	// IsolateOrigin, "" under IsolateContext.
 	shared cdp.BrowserContextID

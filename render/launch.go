@@ -122,6 +122,7 @@ func (b *Browser) launch(ctx context.Context) (*instance, error) {
 	}
 	switch {
 	case pinned && inst.pid > 0:
+		inst.pinned, inst.cpus = allCPUs.Count() > 1, allCPUs
 		if err := unpin(inst.pid, allCPUs); err != nil {
 			b.logger.WarnContext(ctx, "chromium keeps running on one CPU", "err", err)
 		}
