@@ -109,10 +109,13 @@ func (s *storageFlags) build(logger *slog.Logger) (*storage.Blob, *cdn.Verifier,
 
 // browserFlags configure Chromium.
 type browserFlags struct {
-	chromium     string
-	timeoutMs    int
-	profileDir   string
-	rendererCPU  int
+	chromium    string
+	timeoutMs   int
+	profileDir  string
+	rendererCPU int
+	// deferCleanup is set by the worker, which calls Cleanup once a job's
+	// result is stored (render.Options.DeferCleanup).
+	deferCleanup bool
 	recycleAfter int
 	recycleMiB   int
 	extra        string
@@ -165,6 +168,7 @@ func (b *browserFlags) options(backend gpu.Backend) render.Options {
 		FFmpegPath:     b.ffmpeg,
 		ProfileDir:     b.profileDir,
 		RendererCPU:    b.rendererCPU,
+		DeferCleanup:   b.deferCleanup,
 		DefaultTimeout: b.timeout(),
 		RecycleAfter:   b.recycleAfter,
 		RecycleMemory:  int64(b.recycleMiB) << 20,

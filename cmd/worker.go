@@ -120,6 +120,7 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 		wid = queue.NewWorkerID(label)
 	}
 	logger = logger.With("worker", wid)
+	f.browser.deferCleanup = true // the worker calls Cleanup after each result
 	browser, err := f.browser.startOn(ctx, backend, logger)
 	if err != nil {
 		return err

@@ -95,6 +95,12 @@ type Options struct {
 	// FFmpegPath is the ffmpeg binary video jobs use; "" finds "ffmpeg"
 	// in PATH.
 	FFmpegPath string
+	// DeferCleanup holds back the cleanup after each job (closing or
+	// parking its tab, the health check, a recycle that is due, preparing
+	// the next tab) until [Browser.Cleanup] is called or the next job
+	// starts, so that it does not compete for the CPU with what the
+	// caller does with the output first (a worker's upload and verify).
+	DeferCleanup bool
 	// RecycleAfter restarts Chromium after this many jobs, to bound the
 	// memory a long-lived browser accumulates. Default 200.
 	RecycleAfter int
@@ -177,6 +183,9 @@ type Browser struct {
 	// recycle, when set, is why cur must be restarted before the next job.
 	recycle string
 	bg      chan struct{} // closed when the last job's cleanup is done
+	// deferred is the last job's cleanup, held back (Options.DeferCleanup)
+	// until Cleanup or the next job runs it.
+	deferred func()
 
 	restarts chan string  // why Chromium was restarted or killed, for metrics
 	assets   *assetServer // serves p5.js to the browser, started with the first Chromium

@@ -243,8 +243,38 @@ func (b *Browser) Warm(ctx context.Context, p5Version string) error {
 	return nil
 }
 
-// settle waits for all background work.
+// cleanup runs f in the background now, or holds it back until Cleanup
+// or the next job when Options.DeferCleanup is set.
+func (b *Browser) cleanup(f func()) {
+	if !b.opts.DeferCleanup {
+		b.background(f)
+		return
+	}
+	b.mu.Lock()
+	prev := b.deferred
+	b.deferred = f
+	b.mu.Unlock()
+	if prev != nil { // not expected: every job starts with Cleanup
+		b.background(prev)
+	}
+}
+
+// Cleanup starts the cleanup of the last job that Options.DeferCleanup
+// held back, in the background; the next job waits for it. Without a
+// held-back cleanup it does nothing.
+func (b *Browser) Cleanup() {
+	b.mu.Lock()
+	f := b.deferred
+	b.deferred = nil
+	b.mu.Unlock()
+	if f != nil {
+		b.background(f)
+	}
+}
+
+// settle waits for all background work, a held-back cleanup included.
 func (b *Browser) settle(ctx context.Context) error {
+	b.Cleanup() // a held-back cleanup runs before anything waits on it
 	b.mu.Lock()
 	done := b.bg
 	b.mu.Unlock()
@@ -265,7 +295,7 @@ func (b *Browser) settle(ctx context.Context) error {
 // Render already did), so that neither costs the next job anything if the
 // caller has other work first.
 func (b *Browser) finish(tb *tab, broken error) {
-	b.background(func() {
+	b.cleanup(func() {
 		if broken != nil {
 			b.discard(tb.inst, broken)
 			return

@@ -38,6 +38,14 @@ type Renderer interface {
 	Render(ctx context.Context, job *empplay.Job) (*empplay.Output, error)
 }
 
+// cleaner is a Renderer that holds back the cleanup after a job until it
+// is told to start it (render.Browser with DeferCleanup). The worker tells
+// it once the job's result is stored, so that the cleanup does not slow
+// the upload, the CDN check and the result.
+type cleaner interface {
+	Cleanup()
+}
+
 // Uploader stores a file in a container.
 type Uploader interface {
 	Upload(ctx context.Context, container, name string, body []byte, contentType string) error
@@ -260,6 +268,9 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 	defer stop()
 
 	res = w.process(empplay.WithStageTimes(jobCtx, stages), d, job, parseErr, start)
+	if c, ok := w.r.(cleaner); ok {
+		defer c.Cleanup() // after the result is stored, whatever the outcome
+	}
 
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.ResultTimeout)
 	defer cancel()
