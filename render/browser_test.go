@@ -189,7 +189,7 @@ func TestBrowserProcesses(t *testing.T) {
 	args := cmdline(t, pid)
 	// One name resolves, to the asset server; every other name to nothing.
 	rules := fmt.Sprintf("--host-resolver-rules=MAP %s 127.0.0.1:%d, MAP * ~NOTFOUND", assetHost, b.assets.port())
-	for _, want := range []string{"--headless=new", "--disable-gpu", rules, "--disable-features=LocalNetworkAccessChecks,BackForwardCache,ScriptStreaming",
+	for _, want := range []string{"--headless=new", "--disable-gpu", rules, "--disable-features=LocalNetworkAccessChecks,BackForwardCache,ScriptStreaming,WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup",
 		"--user-data-dir=" + dir, "--lang=en-US", "--remote-debugging-pipe"} {
 		if !slices.Contains(args, want) {
 			t.Errorf("chromium runs without %s: %q", want, args)

@@ -78,7 +78,12 @@ func chromiumSwitches(backend gpu.Backend, extra []string, sandbox bool, heapMiB
 		// main thread, and with the cache the page deserializes p5's code
 		// instead of compiling it, about 90 ms of CPU a job less
 		// (docs/rendering.md, "Cutting the CPU per job").
-		{"disable-features", "LocalNetworkAccessChecks,BackForwardCache,ScriptStreaming"},
+		//
+		// The omnibox's WebUI popups (WebUIOmniboxPopup and its AI-mode
+		// and full variants) are off: Chromium 156 preloads two of them in
+		// a headless browser, two renderers of about 105 MiB together that
+		// no job ever shows.
+		{"disable-features", "LocalNetworkAccessChecks,BackForwardCache,ScriptStreaming,WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup"},
 		// WebRTC may not send UDP (STUN) outside a proxy, and there is none.
 		{"webrtc-ip-handling-policy", "disable_non_proxied_udp"},
 	}
