@@ -33,13 +33,13 @@ RUN CGO_ENABLED=1 go build -trimpath -ldflags "-X main.version=${VERSION} -X mai
 FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      chromium ffmpeg ca-certificates tini util-linux \
+      chromium-headless-shell ffmpeg ca-certificates tini util-linux \
       fonts-noto-cjk fonts-noto-color-emoji fonts-dejavu-core fonts-liberation2 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --home-dir /var/lib/empplay empplay
 COPY --from=build /out/empplay /usr/local/bin/empplay
 USER empplay
-ENV CHROMIUM_PATH=/usr/lib/chromium/chromium \
+ENV CHROMIUM_PATH=/usr/lib/chromium/chromium-headless-shell \
     CHROMIUM_SANDBOX=on \
     EMPPLAY_PROFILE_DIR=/tmp \
     LOG_FORMAT=json

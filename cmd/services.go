@@ -131,7 +131,7 @@ type browserFlags struct {
 }
 
 func (b *browserFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&b.chromium, "chromium", "/usr/lib/chromium/chromium", "Chromium binary (Debian's real binary, not the /usr/bin/chromium wrapper)")
+	fs.StringVar(&b.chromium, "chromium", "/usr/lib/chromium/chromium-headless-shell", "Chromium binary: Debian's headless shell, or the full browser's real binary /usr/lib/chromium/chromium (not the /usr/bin/chromium wrapper)")
 	fs.IntVar(&b.timeoutMs, "browser-timeout", 30000, "render deadline of one job in milliseconds")
 	fs.StringVar(&b.profileDir, "profile-dir", "", "directory for Chromium's per-browser profile directories (default: the system temp dir)")
 	fs.IntVar(&b.recycleAfter, "recycle-after", 200, "restart Chromium after this many jobs")
@@ -189,7 +189,7 @@ func (b *browserFlags) check() error {
 		return empplay.ConfigError(fmt.Errorf("--isolation (BROWSER_ISOLATION) must be %s or %s, got %q", render.IsolateOrigin, render.IsolateContext, b.isolation))
 	}
 	if _, err := os.Stat(b.chromium); err != nil {
-		return empplay.ConfigError(fmt.Errorf("--chromium (CHROMIUM_PATH) %s: %w; install Debian's chromium package (make setup)", b.chromium, err))
+		return empplay.ConfigError(fmt.Errorf("--chromium (CHROMIUM_PATH) %s: %w; install Debian's chromium-headless-shell package (make setup)", b.chromium, err))
 	}
 	if err := assets.Embedded().Check(); err != nil {
 		return empplay.ConfigError(err)

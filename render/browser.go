@@ -66,7 +66,9 @@ type Options struct {
 	// or [IsolateContext].
 	Isolation string
 	// ChromiumPath is the Chromium binary. It is required. On Debian use
-	// /usr/lib/chromium/chromium, not the /usr/bin/chromium wrapper script.
+	// the headless shell, /usr/lib/chromium/chromium-headless-shell, or
+	// the full browser's /usr/lib/chromium/chromium, not the
+	// /usr/bin/chromium wrapper script; both render the same bytes.
 	ChromiumPath string
 	// Backend is how Chromium renders WebGL and raster work: [gpu.CPU]
 	// (the default: SwiftShader, see docs/rendering.md), [gpu.NVIDIA] or

@@ -33,7 +33,9 @@ func TestChromiumSwitches(t *testing.T) {
 			want: []string{"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 				"--disable-background-networking", "--disable-component-update", "--disable-sync",
 				"--disable-extensions", "--hide-scrollbars", "--mute-audio", "--force-color-profile=srgb",
-				"--host-resolver-rules=MAP * ~NOTFOUND", "--webrtc-ip-handling-policy=disable_non_proxied_udp"},
+				"--host-resolver-rules=MAP * ~NOTFOUND", "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+				"--force-webrtc-ip-handling-policy=disable_non_proxied_udp", "--site-per-process",
+				"--font-render-hinting=slight", "--accept-lang=en-US,en", "--enable-automation"},
 		},
 		{name: "sandbox on", sandbox: true, notWant: []string{"--no-sandbox"}},
 		{name: "V8 heap limit", sandbox: true, heapMiB: 768, want: []string{"--js-flags=--max-old-space-size=768"}},
@@ -189,7 +191,7 @@ func TestBrowserProcesses(t *testing.T) {
 	args := cmdline(t, pid)
 	// One name resolves, to the asset server; every other name to nothing.
 	rules := fmt.Sprintf("--host-resolver-rules=MAP %s 127.0.0.1:%d, MAP * ~NOTFOUND", assetHost, b.assets.port())
-	for _, want := range []string{"--headless=new", "--disable-gpu", rules, "--disable-features=LocalNetworkAccessChecks,BackForwardCache,ScriptStreaming,WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup",
+	for _, want := range []string{"--headless=new", "--site-per-process", "--font-render-hinting=slight", "--force-webrtc-ip-handling-policy=disable_non_proxied_udp", "--disable-gpu", rules, "--disable-features=LocalNetworkAccessChecks,BackForwardCache,ScriptStreaming,WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup",
 		"--user-data-dir=" + dir, "--lang=en-US", "--remote-debugging-pipe"} {
 		if !slices.Contains(args, want) {
 			t.Errorf("chromium runs without %s: %q", want, args)
@@ -220,20 +222,29 @@ func TestBrowserProcesses(t *testing.T) {
 		}
 	}
 	t.Logf("%d processes use the profile directory, %d of them crashpad handlers", len(procs), crashpad)
-	// Chromium's singleton socket lives outside the profile, in $TMPDIR.
+	// The full browser's singleton socket lives outside the profile, in
+	// $TMPDIR; the headless shell has none.
 	sock, err := os.Readlink(filepath.Join(dir, "SingletonSocket"))
-	if err != nil {
-		t.Fatalf("no SingletonSocket link in the profile: %v", err)
+	if shell := isHeadlessShell(b.opts.ChromiumPath); shell != (err != nil) {
+		t.Fatalf("SingletonSocket link in the profile: %q, %v; headless shell %v", sock, err, shell)
 	}
 
 	if err := b.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if _, err := os.Stat(filepath.Dir(sock)); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("Chromium's socket directory %s still there after Close: %v", filepath.Dir(sock), err)
+	if sock != "" {
+		if _, err := os.Stat(filepath.Dir(sock)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("Chromium's socket directory %s still there after Close: %v", filepath.Dir(sock), err)
+		}
 	}
 	if left := proc.Naming(dir); len(left) > 0 {
 		t.Errorf("processes left after Close: %v", left)
+	}
+	for _, p := range proc.InGroup(pid) {
+		// A zombie holds nothing; its new parent reaps it.
+		if proc.Alive(p.PID) {
+			t.Errorf("process %d left in chromium's group %d after Close", p.PID, pid)
+		}
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("profile directory %s still there after Close: %v", dir, err)

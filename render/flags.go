@@ -34,9 +34,16 @@ func chromiumSwitches(backend gpu.Backend, extra []string, sandbox bool, heapMiB
 		return nil, fmt.Errorf("render: unknown GPU backend %q: want %s, %s or %s", backend, gpu.CPU, gpu.NVIDIA, gpu.Mesa)
 	}
 	list := []chromiumSwitch{
-		// The new headless mode is the real browser without a window, so
-		// pages render as in Chrome (old headless is a separate binary now).
+		// Debian's chromium-headless-shell (the default, see
+		// docs/rendering.md) is headless by itself and ignores this; the
+		// full chromium binary needs it, and then runs its new headless
+		// mode. Both render the same pixels.
 		{"headless", "new"},
+		// A process per site, iframes included: the full browser does this
+		// by default, the headless shell only when asked. Every job's page
+		// is a site of its own (see newOrigin), so every job gets a
+		// renderer of its own, and an iframe of another site one more.
+		{"site-per-process", true},
 		// The sandbox (seccomp-bpf and namespaces for every renderer) is on
 		// unless the sandbox policy turned it off: see SandboxState.
 		// Chromium refuses to start as root with it on.
@@ -56,6 +63,15 @@ func chromiumSwitches(backend gpu.Backend, extra []string, sandbox bool, heapMiB
 		{"disable-sync", true},
 		// No extension can run in, or talk out of, a render.
 		{"disable-extensions", true},
+		// The headless shell's defaults where they differ from the full
+		// browser's, so that both render a job to the same bytes
+		// (TestHeadlessShellMatchesFullBrowser): glyph hinting as Debian's
+		// fontconfig sets it (the shell's own default hints fully, and CJK
+		// and emoji text came out different), navigator.languages, and
+		// navigator.webdriver. The full browser has the same already.
+		{"font-render-hinting", "slight"},
+		{"accept-lang", "en-US,en"},
+		{"enable-automation", true},
 		// Scrollbars would take pixels from the viewport.
 		{"hide-scrollbars", true},
 		// Sketches may play sound; a render host has no one to hear it.
@@ -85,7 +101,10 @@ func chromiumSwitches(backend gpu.Backend, extra []string, sandbox bool, heapMiB
 		// no job ever shows.
 		{"disable-features", "LocalNetworkAccessChecks,BackForwardCache,ScriptStreaming,WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup"},
 		// WebRTC may not send UDP (STUN) outside a proxy, and there is none.
+		// The full browser reads the first switch, the headless shell only
+		// the second.
 		{"webrtc-ip-handling-policy", "disable_non_proxied_udp"},
+		{"force-webrtc-ip-handling-policy", "disable_non_proxied_udp"},
 	}
 	if heapMiB > 0 {
 		// A sketch that grows its JavaScript heap fails inside its page, an

@@ -22,7 +22,7 @@ import (
 // launch starts one Chromium with a new unique profile directory.
 func (b *Browser) launch(ctx context.Context) (*instance, error) {
 	if b.opts.ChromiumPath == "" {
-		return nil, errors.New("render: Options.ChromiumPath is empty; set it to the Chromium binary (/usr/lib/chromium/chromium on Debian)")
+		return nil, errors.New("render: Options.ChromiumPath is empty; set it to the Chromium binary (/usr/lib/chromium/chromium-headless-shell on Debian)")
 	}
 	if b.opts.Isolation != IsolateOrigin && b.opts.Isolation != IsolateContext {
 		return nil, fmt.Errorf("render: unknown isolation %q: want %s or %s", b.opts.Isolation, IsolateOrigin, IsolateContext)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -96,4 +98,10 @@ func sharedBrowser(t testing.TB) *Browser {
 		t.Fatalf("start the shared browser: %v", shared.err)
 	}
 	return shared.b
+}
+
+// isHeadlessShell reports whether path is Chromium's headless shell rather
+// than the full browser.
+func isHeadlessShell(path string) bool {
+	return strings.Contains(filepath.Base(path), "headless-shell")
 }

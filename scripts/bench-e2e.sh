@@ -47,5 +47,5 @@ for w in $counts; do
 done
 
 printf 'bench-e2e: %d CPUs, load average %s, %s, %s\n' "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" \
-  "$(bin/empplay version | head -n 1)" "$("${CHROMIUM_PATH:-/usr/lib/chromium/chromium}" --version 2>/dev/null || echo chromium)"
+  "$(bin/empplay version | head -n 1)" "$("${CHROMIUM_PATH:-/usr/lib/chromium/chromium-headless-shell}" --version 2>/dev/null || echo chromium)"
 node scripts/bench-e2e.mjs report "$tmp/rows.jsonl"

@@ -23,7 +23,10 @@
 #   env: COUNT (30), ROUNDS (3), MIX_COUNT (10; 0 skips the mix),
 #        PEER_WARMUP (2: uncounted jobs each peer renders first),
 #        PEERS_DIR (default: ../shared/peers beside the repo),
-#        CHROMIUM_PATH (/usr/lib/chromium/chromium, for the peers and empplay)
+#        CHROMIUM_PATH (empplay's browser, default its own default, Debian's
+#          /usr/lib/chromium/chromium-headless-shell),
+#        PEER_CHROMIUM (the peers' browser, default the full
+#          /usr/lib/chromium/chromium that their design names)
 #
 # Ends with machine-readable lines:
 #   RESULT bench static ratio_jobs_per_s=... ratio_p50=... target_met=yes|no ...
@@ -44,13 +47,15 @@ done
 ((count > 0 && rounds > 0)) || { echo "bench: COUNT and ROUNDS must be at least 1" >&2; exit 2; }
 
 PEERS_DIR=${PEERS_DIR:-$(dirname "$repo")/shared/peers}
-export CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/lib/chromium/chromium}
+CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/lib/chromium/chromium-headless-shell}
+PEER_CHROMIUM=${PEER_CHROMIUM:-/usr/lib/chromium/chromium}
 peer_sketch=$PEERS_DIR/sketches/static-2000-ellipses.js
 if [ ! -f "$PEERS_DIR/playwright-peer.mjs" ] || [ ! -f "$PEERS_DIR/puppeteer-launch-per-job.mjs" ] || [ ! -f "$peer_sketch" ]; then
   echo "bench: the peer baselines are not in $PEERS_DIR (playwright-peer.mjs, puppeteer-launch-per-job.mjs, sketches/); set PEERS_DIR" >&2
   exit 2
 fi
 [ -x "$CHROMIUM_PATH" ] || { echo "bench: no Chromium at $CHROMIUM_PATH (set CHROMIUM_PATH)" >&2; exit 2; }
+[ -x "$PEER_CHROMIUM" ] || { echo "bench: no Chromium for the peers at $PEER_CHROMIUM (set PEER_CHROMIUM)" >&2; exit 2; }
 
 scripts/setup.sh >/dev/null
 if [ ! -d "$PEERS_DIR/node_modules/playwright-core" ] || [ ! -d "$PEERS_DIR/node_modules/puppeteer-core" ] ||
@@ -97,7 +102,7 @@ peer() { # who section name round sketch n
   esac
   local dir=$tmp/jobs/$section-$name-$n
   [ -d "$dir" ] || jobs_dir "$sketch" "$n" "$dir"
-  if ! run_tracked node "$PEERS_DIR/$script" --jobs "$dir" --warmup "$peer_warmup" \
+  if ! run_tracked env CHROMIUM_PATH="$PEER_CHROMIUM" node "$PEERS_DIR/$script" --jobs "$dir" --warmup "$peer_warmup" \
     --out "$tmp/out/$who-$section-$name-$round" >"$log" 2>&1; then
     echo "bench: $who failed on $name (round $round); its output:" >&2
     cat "$log" >&2
@@ -133,11 +138,11 @@ mix=()
 for name in static-2d animated-2d webgl-shader text heavy-pixels; do mix+=("examples/bench/$name.js"); done
 for s in examples/bench/*.js; do [[ " ${mix[*]} " == *" $s "* ]] || mix+=("$s"); done
 
-bin/empplay worker >"$tmp/worker.log" 2>&1 &
+CHROMIUM_PATH=$CHROMIUM_PATH bin/empplay worker >"$tmp/worker.log" 2>&1 &
 pids+=($!)
 
 failed=0
-echo "bench: $(nproc) CPUs, $("$CHROMIUM_PATH" --version 2>/dev/null || echo chromium), node $(node --version), $(bin/empplay version 2>/dev/null | head -n 1)"
+echo "bench: $(nproc) CPUs, empplay on $CHROMIUM_PATH ($("$CHROMIUM_PATH" --version 2>/dev/null || echo '?')), the peers on $PEER_CHROMIUM ($("$PEER_CHROMIUM" --version 2>/dev/null || echo '?')), node $(node --version), $(bin/empplay version 2>/dev/null | head -n 1)"
 echo "bench: warming up the worker (3 static jobs, 1 of each mix sketch)"
 empplay warmup static 0 "$peer_sketch" 3 >/dev/null
 for s in "${mix[@]}"; do empplay warmup "$(basename "$s" .js)" 0 "$s" 1 >/dev/null; done

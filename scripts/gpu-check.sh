@@ -13,7 +13,9 @@
 #   2  set-up failed (no Chromium, no binary and no Go to build it)
 #   3  no NVIDIA GPU on this host: only the CPU half ran
 #
-# Environment: CHROMIUM_PATH (default /usr/lib/chromium/chromium),
+# Environment: CHROMIUM_PATH (default what the workers run, Debian's
+# /usr/lib/chromium/chromium-headless-shell; rerun with the full browser's
+# /usr/lib/chromium/chromium to compare),
 # GPU_CHECK_RUNS (renders per sketch and backend, default 3),
 # GPU_CHECK_FORCE=1 (run the GPU half on a host without an NVIDIA GPU too,
 # to see it fail with 1: the GPU flags then draw in software).
@@ -23,7 +25,7 @@ export CGO_CFLAGS="${CGO_CFLAGS:--O2 -g -Wno-deprecated-declarations}"
 
 runs="${GPU_CHECK_RUNS:-3}"
 [ -n "${CHROMIUM_PATH:-}" ] && CHROMIUM_PATH_SET=1
-chromium="${CHROMIUM_PATH:-/usr/lib/chromium/chromium}"
+chromium="${CHROMIUM_PATH:-/usr/lib/chromium/chromium-headless-shell}"
 export CHROMIUM_PATH="$chromium"
 
 say() { printf '\033[1mgpu-check:\033[0m %s\n' "$*" >&2; }
@@ -55,7 +57,7 @@ fi
 # NVIDIA container toolkit), fonts. Installing is skipped when present and
 # is not fatal when offline.
 need=()
-[ -x "$chromium" ] || need+=(chromium)
+[ -x "$chromium" ] || need+=(chromium-headless-shell)
 for p in libegl1 libgles2 fonts-dejavu-core; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
@@ -67,12 +69,12 @@ if ((${#need[@]})) && command -v apt-get >/dev/null 2>&1; then
 fi
 if [ ! -x "$chromium" ] && [ -z "${CHROMIUM_PATH_SET:-}" ]; then
   # Not Debian's layout: the first Chromium or Chrome found.
-  for c in /usr/lib/chromium-browser/chromium-browser /opt/google/chrome/chrome \
+  for c in /usr/lib/chromium/chromium /usr/lib/chromium-browser/chromium-browser /opt/google/chrome/chrome \
     "$(command -v chromium 2>/dev/null)" "$(command -v google-chrome 2>/dev/null)"; do
     if [ -n "$c" ] && [ -x "$c" ]; then chromium="$c"; export CHROMIUM_PATH="$c"; break; fi
   done
 fi
-[ -x "$chromium" ] || die 2 "Chromium not found at $chromium: install Debian's chromium package or set CHROMIUM_PATH"
+[ -x "$chromium" ] || die 2 "Chromium not found at $chromium: install Debian's chromium-headless-shell package or set CHROMIUM_PATH"
 say "Chromium: $chromium ($("$chromium" --version 2>/dev/null || echo 'version unknown'))"
 
 # 3. The binary, with the p5 builds embedded.

@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 export CGO_CFLAGS="${CGO_CFLAGS:--O2 -g -Wno-deprecated-declarations}"
 
 APT_PACKAGES=(
-  chromium            # the browser every worker drives
+  chromium-headless-shell # the browser every worker drives
+  chromium            # the full browser: the peers' benchmarks and a test that compares the two
   redis-server        # tests, demo and local default queue
   redis-tools         # redis-cli builds the Cluster in tests
   ffmpeg              # video jobs

@@ -96,7 +96,22 @@ var fakeTable = map[string]string{
 	"12/cmdline":      "other\x00/tmp/p-12\x00",
 	"13/stat":         "13 (crashpad) S 1 13 13 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 1000 1 0 0",
 	"13/cmdline":      "crashpad\x00--database=/tmp/p-1/xdg-config\x00",
-	"self/stat":       "garbage",
+	// A headless shell: only the browser names its profile directory.
+	"20/stat":    "20 (chromium-headle) S 1 20 20 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 1000 5 0 0",
+	"20/cmdline": "chromium-headless-shell\x00--user-data-dir=/tmp/p-2\x00",
+	"21/stat":    "21 (chromium-headle) S 20 20 20 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 1000 5 0 0",
+	"21/cmdline": "chromium-headless-shell\x00--type=zygote\x00",
+	"22/stat":    "22 (chromium-headle) S 21 20 20 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 1000 5 0 0",
+	"22/cmdline": "chromium-headless-shell --type=renderer --headless=old",
+	// Names /tmp/p-3 but does not lead its group (30): its group is not
+	// its own to claim, so 31 is not found with it.
+	"30/stat":    "30 (sh) S 1 30 30 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 1000 5 0 0",
+	"30/cmdline": "sh\x00",
+	"31/stat":    "31 (tool) S 30 30 30 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 1000 5 0 0",
+	"31/cmdline": "tool\x00",
+	"32/stat":    "32 (tool) S 30 30 30 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 1000 5 0 0",
+	"32/cmdline": "tool\x00/tmp/p-3\x00",
+	"self/stat":  "garbage",
 }
 
 func fakeTableRoot(t *testing.T) string {
@@ -123,6 +138,9 @@ func TestScanFakeProc(t *testing.T) {
 		{"not a prefix of a longer name", "/tmp/p", 0, nil},
 		{"another dir", "/tmp/p-12", 0, []int{12}},
 		{"a group that does not hold it", "/tmp/p-12", 10, nil},
+		{"the group its leader holds", "/tmp/p-2", 0, []int{20, 21, 22}},
+		{"the group its leader holds, in the group", "/tmp/p-2", 20, []int{20, 21, 22}},
+		{"not the group of a member that is not its leader", "/tmp/p-3", 0, []int{32}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

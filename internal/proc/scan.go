@@ -54,8 +54,13 @@ func inGroup(root string, pgid int) []Process {
 	return ps
 }
 
-// Naming returns the pids, other than this process, whose command line
-// names dir as a whole path (see [Names]).
+// Naming returns the pids, other than this process, of the processes that
+// name dir as a whole path on their command line (see [Names]), and of
+// every member of a process group led by such a process. The second part
+// is what finds a headless shell's children: its zygotes, renderers and
+// utilities do not repeat the browser's --user-data-dir, but they stay in
+// the browser's group, and a browser that names a directory unique to it
+// and leads its own group makes that group its own.
 func Naming(dir string) []int {
 	return naming(root, dir, func(Process) bool { return true })
 }
@@ -68,19 +73,36 @@ func GroupNaming(pgid int, dir string) bool {
 	return pgid > 0 && len(naming(root, dir, func(p Process) bool { return p.Stat.PGID == pgid })) > 0
 }
 
+// naming returns the processes that keep accepts and that name dir or are
+// in a group whose leader names it.
 func naming(root, dir string, keep func(Process) bool) []int {
 	needle := []byte(filepath.Clean(dir))
 	self := os.Getpid()
-	var pids []int
+	var (
+		pids   []int
+		others []Process // kept, not naming dir: members of a led group?
+		led    = map[int]bool{}
+	)
 	each(root, func(p Process) {
 		if p.PID == self || !keep(p) {
 			return
 		}
 		b, err := os.ReadFile(filepath.Join(root, strconv.Itoa(p.PID), "cmdline"))
-		if err == nil && names(b, needle) {
+		switch {
+		case err == nil && names(b, needle):
 			pids = append(pids, p.PID)
+			if p.Stat.PGID == p.PID {
+				led[p.PID] = true
+			}
+		case err == nil:
+			others = append(others, p)
 		}
 	})
+	for _, p := range others {
+		if led[p.Stat.PGID] {
+			pids = append(pids, p.PID)
+		}
+	}
 	return pids
 }
 

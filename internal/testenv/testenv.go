@@ -295,20 +295,31 @@ func StartAzurite(t testing.TB) *Azurite {
 }
 
 // ChromiumPath returns the Chromium binary to test with: EMPPLAY_CHROMIUM,
-// else Debian's /usr/lib/chromium/chromium.
+// else Debian's headless shell, /usr/lib/chromium/chromium-headless-shell
+// (what empplay runs by default).
 func ChromiumPath(t testing.TB) string {
 	t.Helper()
+	return chromium(t, "EMPPLAY_CHROMIUM", "/usr/lib/chromium/chromium-headless-shell", "chromium-headless-shell")
+}
+
+// FullChromiumPath returns the full browser, for tests that compare it
+// with the headless shell: EMPPLAY_CHROMIUM_FULL, else Debian's
+// /usr/lib/chromium/chromium.
+func FullChromiumPath(t testing.TB) string {
+	t.Helper()
+	return chromium(t, "EMPPLAY_CHROMIUM_FULL", "/usr/lib/chromium/chromium", "chromium")
+}
+
+func chromium(t testing.TB, env, path, pkg string) string {
+	t.Helper()
 	SkipShort(t, "Chromium")
-	for _, p := range []string{os.Getenv("EMPPLAY_CHROMIUM"), "/usr/lib/chromium/chromium"} {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
+	if p := os.Getenv(env); p != "" {
+		path = p
 	}
-	Missing(t, "chromium (Debian package chromium)")
-	return ""
+	if _, err := os.Stat(path); err != nil {
+		Missing(t, fmt.Sprintf("%s (Debian package %s, or set %s)", path, pkg, env))
+	}
+	return path
 }
 
 // Context returns a context that ends with the test or after d.

@@ -32,7 +32,7 @@ export function binaries() {
     redis: lookPath('redis-server'),
     azurite: existsSync(azurite) ? azurite : lookPath('azurite-blob'),
     empplay: process.env.EMPPLAY_BIN ?? path.join(repoRoot, 'bin', 'empplay'),
-    chromium: process.env.EMPPLAY_CHROMIUM ?? '/usr/lib/chromium/chromium',
+    chromium: process.env.EMPPLAY_CHROMIUM ?? '/usr/lib/chromium/chromium-headless-shell',
   };
 }
 
