@@ -33,6 +33,11 @@ type instance struct {
 	// IsolateOrigin, "" under IsolateContext.
 	shared cdp.BrowserContextID
 
+	// opening is held while a tab of the shared context is opened, from
+	// before its target exists until it is among tabs, and while
+	// closeStrays runs: a tab half open is not a window some page opened.
+	opening sync.Mutex
+
 	mu   sync.Mutex
 	tabs map[target.ID]*tab // every open tab
 	idle []*tab             // parked tabs (see Browser.park), at most maxIdle
@@ -132,6 +137,8 @@ func (inst *instance) putIdle(tb *tab) bool {
 // closeStrays closes every page in the shared browser context that is not
 // one of the browser's tabs: windows a job's page opened.
 func (inst *instance) closeStrays(ctx context.Context) error {
+	inst.opening.Lock()
+	defer inst.opening.Unlock()
 	res, err := cdp.Call(ctx, inst.cdp, target.GetTargets, target.GetTargetsParams{})
 	if err != nil {
 		return fmt.Errorf("list the targets: %w", err)

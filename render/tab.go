@@ -81,6 +81,10 @@ func (b *Browser) openTab(ctx context.Context, inst *instance) (*tab, error) {
 	life, kill := context.WithCancel(inst.ctx)
 	where := chromedp.WithNewBrowserContext()
 	if inst.shared != "" {
+		// Until the tab is among the browser's, closeStrays would take it
+		// for a window a page opened.
+		inst.opening.Lock()
+		defer inst.opening.Unlock()
 		// A window of its own, rather than another tab in the shared
 		// context's window, so that it can be minimized on its own.
 		yes := true
