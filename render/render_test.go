@@ -424,12 +424,10 @@ func TestRenderCancelled(t *testing.T) {
 func TestRenderIsolation(t *testing.T) {
 	for _, mode := range []string{IsolateOrigin, IsolateContext} {
 		t.Run(mode, func(t *testing.T) {
-			var b *Browser
-			if mode == IsolateOrigin {
-				b = sharedBrowser(t)
-			} else {
-				b = newTestBrowser(t, Options{Isolation: mode})
-			}
+			// A browser of its own: the shared one is recycled after
+			// RecycleAfter jobs, which the suite may reach during this
+			// test, and its tabs would then be new ones.
+			b := newTestBrowser(t, Options{Isolation: mode})
 			a := flatJob(`
 async function setup() {
   localStorage.setItem('leak', 'a');
