@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
@@ -185,6 +186,14 @@ type Browser struct {
 	// recycle, when set, is why cur must be restarted before the next job.
 	recycle string
 	bg      chan struct{} // closed when the last job's cleanup is done
+	// left, when set, is closed once the last job's cleanup has taken
+	// its page down (see finish): the next job may start then, alongside
+	// the rest of the cleanup, if the spare is ready for it (see
+	// overlap). nil when the cleanup must end first.
+	left chan struct{}
+	// overlaps counts the jobs that started alongside the last job's
+	// cleanup.
+	overlaps atomic.Int64
 	// deferred is the last job's cleanup, held back (Options.DeferCleanup)
 	// until Cleanup or the next job runs it.
 	deferred func()

@@ -394,13 +394,21 @@ func TestBrowserCloseDuringRender(t *testing.T) {
 	}
 }
 
-// TestBrowserRecycleOnMemory restarts Chromium after a job once it uses
-// more memory than RecycleMemory (here: any).
+// TestBrowserRecycleOnMemory restarts Chromium once a job's cleanup found
+// it using more memory than RecycleMemory (here: any): before the next job
+// that starts after that cleanup (one that starts alongside it still runs
+// in the old browser, see finish).
 func TestBrowserRecycleOnMemory(t *testing.T) {
 	b := newTestBrowser(t, Options{RecycleMemory: 1})
 	ok := flatJob("function setup() { createCanvas(10, 10); background(0, 255, 0); }", 10, 10)
 	first := b.PID()
 	mustRender(t, b, ok)
+	if err := b.settle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if b.PID() != first {
+		t.Errorf("chromium %d was restarted before the next job", first)
+	}
 	_, img := mustRender(t, b, ok)
 	checkPixels(t, img, []px{{5, 5, green}})
 	if b.PID() == first {

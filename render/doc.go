@@ -13,8 +13,13 @@
 // Render returns as soon as the picture is taken. Leaving the job's page
 // happens in the background, while the caller uploads, and the tab for the
 // next job is prepared ahead of it: its page has already loaded p5 (see
-// "Warm pages"). The next Render waits for both. That takes most of the
-// per-job fixed cost (a tab, a renderer, parsing and running p5.js) off
+// "Warm pages"). The next Render waits until the last job's page is down
+// (the navigation away from it has committed, and windows it opened are
+// closed), then starts in the prepared tab while the old one is tidied
+// (its origin's storage cleared, its history reset) and prepared for the
+// job after; when no prepared tab is ready, or the browser is due for a
+// restart, it waits for all of it. That takes most of the per-job fixed
+// cost (a tab, a renderer, parsing and running p5.js, leaving a page) off
 // the job's path.
 //
 // # Isolation

@@ -94,7 +94,7 @@ func (b *Browser) Render(ctx context.Context, job *empplay.Job) (*empplay.Output
 	// renderer process, on the other core if there is one.
 	b.background(func() { b.prewarm(inst) })
 	out, broken, err := b.run(ctx, tb, job, pg, b.deadline(ctx, job))
-	b.finish(tb, broken)
+	b.finish(tb, broken, err == nil)
 	if aerr := pg.assets.err(); aerr != nil && ctx.Err() == nil {
 		// A file the sketch was entitled to and did not get: the picture
 		// is not what it meant, whatever the page made of it.
@@ -108,23 +108,32 @@ func (b *Browser) Render(ctx context.Context, job *empplay.Job) (*empplay.Output
 
 // acquire returns a running browser and a tab for the next job: the
 // prewarmed one when it loaded the shell of p5 major version major ("" for
-// a blank tab), else a new blank one. Failures are transient
-// browser_errors (a browser that cannot open a tab is killed), except a
-// closed Browser or a cancelled ctx. The caller holds b.jobMu.
-func (b *Browser) acquire(ctx context.Context, major string) (*instance, *tab, error) {
+// a blank tab), else a new blank one. It starts alongside the last job's
+// cleanup when it can (see overlap); otherwise once all background work
+// has ended. Failures are transient browser_errors (a browser that cannot
+// open a tab is killed), except a closed Browser or a cancelled ctx. The
+// caller holds b.jobMu.
+func (b *Browser) acquire(ctx context.Context, major string) (inst *instance, tb *tab, err error) {
 	defer empplay.StageSince(ctx, empplay.StageBrowserAcquire, time.Now())
-	if err := b.settle(ctx); err != nil {
+	spare, err := b.overlap(ctx, major)
+	if err == nil && spare == nil {
+		err = b.settle(ctx)
+	} else if spare != nil {
+		b.overlaps.Add(1)
+	}
+	if err != nil {
 		return nil, nil, fmt.Errorf("render: %w", err)
 	}
-	inst, err := b.ensure(ctx, true)
-	if err != nil {
+	if inst, err = b.ensure(ctx, true); err != nil {
+		if spare != nil {
+			b.background(func() { _ = spare.close() })
+		}
 		if errors.Is(err, ErrClosed) || ctx.Err() != nil {
 			return nil, nil, err
 		}
 		return nil, nil, empplay.Transient(empplay.CodeBrowserError, err)
 	}
-	tb, err := b.takeWarm(ctx, inst, major)
-	if err != nil {
+	if tb, err = b.takeWarm(ctx, inst, major, spare); err != nil {
 		if ctx.Err() != nil {
 			return nil, nil, fmt.Errorf("render: %w", ctx.Err())
 		}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -14,13 +15,23 @@ import (
 )
 
 // park makes a used tab of the shared browser context ready for another
-// job (see [IsolateOrigin]): it leaves the job's page for the shell page of
-// the p5 version the last job used, at a fresh origin (or for about:blank
-// after a js job), so that nothing the page ran survives it (the
-// back/forward cache is off); then it has the browser forget everything
-// stored for the job's origin, closes any window the page opened, and
-// resets the tab's history. When it fails the caller closes the tab.
+// job (see [IsolateOrigin]): leave, then tidy.
 func (b *Browser) park(tb *tab) error {
+	old, err := b.leave(tb)
+	if err != nil {
+		return err
+	}
+	return b.tidy(tb, old)
+}
+
+// leave takes the job's page down: the tab moves on to the shell page of
+// the p5 version the last job used, at a fresh origin (or to about:blank
+// after a js job), so that nothing the page ran survives it (the
+// back/forward cache is off); then windows the page opened are closed. It
+// returns once the navigation has committed, so the job's page runs no
+// more: the next job may start from here on (see overlap). It returns the
+// origin the tab left. When it fails the caller closes the tab.
+func (b *Browser) leave(tb *tab) (string, error) {
 	ctx, cancel := context.WithTimeout(tb.ctx, openTimeout)
 	defer cancel()
 	old := tb.currentOrigin()
@@ -33,7 +44,7 @@ func (b *Browser) park(tb *tab) error {
 	b.mu.Unlock()
 	if next != "" {
 		if err := b.loadShell(ctx, tb, next); err != nil {
-			return err
+			return old, err
 		}
 	} else {
 		tb.page.Store(nil)
@@ -41,7 +52,7 @@ func (b *Browser) park(tb *tab) error {
 		tb.origin = ""
 		tb.mu.Unlock()
 		if err := tb.navigate(ctx, "about:blank"); err != nil {
-			return fmt.Errorf("leave the page: %w", err)
+			return old, fmt.Errorf("leave the page: %w", err)
 		}
 	}
 	// Whatever the old page did while it was being left is not the next
@@ -53,6 +64,18 @@ func (b *Browser) park(tb *tab) error {
 	case <-tb.reports:
 	default:
 	}
+	// Before the next job starts, so that only the job's own windows are
+	// closed, never the next one's.
+	return old, tb.inst.closeStrays(ctx)
+}
+
+// tidy finishes what leave began, alongside the next job if it started:
+// the browser forgets everything stored for the origin the tab left, the
+// tab's history is reset and its window minimized. None of it is visible
+// to a page of another origin.
+func (b *Browser) tidy(tb *tab, old string) error {
+	ctx, cancel := context.WithTimeout(tb.ctx, openTimeout)
+	defer cancel()
 	target := tb.target.Load()
 	if old != "" {
 		if _, err := cdp.Call(ctx, target, storage.ClearDataForOrigin, storage.ClearDataForOriginParams{
@@ -60,9 +83,6 @@ func (b *Browser) park(tb *tab) error {
 		}); err != nil {
 			return fmt.Errorf("clear the storage of %s: %w", old, err)
 		}
-	}
-	if err := tb.inst.closeStrays(ctx); err != nil {
-		return err
 	}
 	// The tab's history would tell the next page how many jobs it served,
 	// and lead back to them. The command fails while the navigation is
@@ -147,12 +167,15 @@ func (b *Browser) prewarm(inst *instance) {
 		return
 	}
 	b.mu.Lock()
-	keep := !b.closed && b.cur == inst && b.spare == nil
+	live := !b.closed && b.cur == inst
+	keep := live && b.spare == nil
 	if keep {
 		b.spare = tb
 	}
 	b.mu.Unlock()
-	if !keep {
+	// Another prewarm (a job's and its predecessor's cleanup run side by
+	// side) got there first: the tab waits among the parked ones.
+	if !keep && (!live || !inst.putIdle(tb)) {
 		_ = tb.close()
 	}
 }
@@ -161,11 +184,16 @@ func (b *Browser) prewarm(inst *instance) {
 // loaded the shell page of p5 major version major ("" for a blank tab),
 // else a tab that the job's page must be loaded into: the prewarmed one
 // all the same (it loaded nothing of any job), an idle one or a new one.
-func (b *Browser) takeWarm(ctx context.Context, inst *instance, major string) (*tab, error) {
-	b.mu.Lock()
-	tb := b.spare
-	b.spare = nil
-	b.mu.Unlock()
+//
+// taken, when not nil, is the spare that overlap took already.
+func (b *Browser) takeWarm(ctx context.Context, inst *instance, major string, taken *tab) (*tab, error) {
+	tb := taken
+	if tb == nil {
+		b.mu.Lock()
+		tb = b.spare
+		b.spare = nil
+		b.mu.Unlock()
+	}
 	if tb != nil {
 		if tb.usable(inst) {
 			if tb.warm != major || len(tb.reports) > 0 {
@@ -291,20 +319,42 @@ func (b *Browser) settle(ctx context.Context) error {
 
 // finish closes a used tab in the background and kills the browser if the
 // tab left it in doubt (the next job then starts a new one). Otherwise it
-// recycles the browser when it is due and prewarms the next tab (unless
-// Render already did), so that neither costs the next job anything if the
-// caller has other work first.
-func (b *Browser) finish(tb *tab, broken error) {
+// parks the tab, recycles the browser when it is due and prewarms the next
+// tab (unless Render already did), so that neither costs the next job
+// anything if the caller has other work first.
+//
+// Once the tab has left the job's page (see leave), the next job may
+// start, in the spare tab, while the rest of this runs (see overlap): then
+// nothing here may stop the browser under it. A recycle that is due by the
+// job count is known now, and the next job waits for it; one due by
+// memory is only noted, and the next job's acquire restarts the browser.
+// After a job that failed (ok false) the next one waits too: the memory
+// guard may have killed the spare's renderer with the job's, and the
+// browser's word of that may still be on its way.
+func (b *Browser) finish(tb *tab, broken error, ok bool) {
+	left := make(chan struct{})
+	b.mu.Lock()
+	recycleNow := b.jobs >= b.opts.RecycleAfter
+	b.left = nil
+	if broken == nil && ok && !recycleNow {
+		b.left = left
+	}
+	b.mu.Unlock()
 	b.cleanup(func() {
+		var once sync.Once
+		gone := func() { once.Do(func() { close(left) }) }
+		defer gone()
 		if broken != nil {
 			b.discard(tb.inst, broken)
 			return
 		}
 		start := time.Now()
 		reuse := tb.inst.shared != "" && !tb.singleUse && tb.usable(tb.inst)
+		old := ""
 		if reuse {
-			if err := b.park(tb); err != nil {
-				tb.logger.Debug("park a tab", "err", err)
+			var err error
+			if old, err = b.leave(tb); err != nil {
+				tb.logger.Debug("leave a page", "err", err)
 				reuse = false
 			}
 		}
@@ -313,25 +363,31 @@ func (b *Browser) finish(tb *tab, broken error) {
 				b.discard(tb.inst, fmt.Errorf("closing a page failed: %w", err))
 				return
 			}
-		} else if !tb.inst.putIdle(tb) {
-			_ = tb.close()
+		}
+		gone()
+		if reuse {
+			if err := b.tidy(tb, old); err != nil {
+				tb.logger.Debug("tidy a tab", "err", err)
+				_ = tb.close()
+			} else if !tb.inst.putIdle(tb) {
+				_ = tb.close()
+			}
 		}
 		tb.logger.Debug("tab done", "parked", reuse, "duration_ms", time.Since(start).Milliseconds())
 		if err := b.healthy(tb.inst); err != nil {
 			b.discard(tb.inst, fmt.Errorf("health check failed: %w", err))
 			return
 		}
-		mem := b.memory(tb.inst)
-		b.mu.Lock()
-		due := b.cur == tb.inst && !b.closed && (b.jobs >= b.opts.RecycleAfter || mem > b.opts.RecycleMemory)
-		b.mu.Unlock()
 		inst := tb.inst
-		if due && mem > b.opts.RecycleMemory {
+		if mem := b.memory(inst); mem > b.opts.RecycleMemory {
 			b.mu.Lock()
-			b.recycle = fmt.Sprintf("memory %d MiB over %d MiB", mem>>20, b.opts.RecycleMemory>>20)
+			if b.cur == inst && !b.closed {
+				b.recycle = fmt.Sprintf("memory %d MiB over %d MiB", mem>>20, b.opts.RecycleMemory>>20)
+			}
 			b.mu.Unlock()
+			return // the next job's acquire restarts it
 		}
-		if due {
+		if recycleNow {
 			var err error
 			if inst, err = b.ensure(context.Background(), false); err != nil {
 				if !errors.Is(err, ErrClosed) {
@@ -342,4 +398,43 @@ func (b *Browser) finish(tb *tab, broken error) {
 		}
 		b.prewarm(inst)
 	})
+}
+
+// overlap decides whether the next job, of p5 major version major, may
+// start alongside the last job's cleanup. It may when the cleanup allows
+// it and the spare tab is live and ready for the job: then overlap waits
+// until the cleanup has taken the last job's page down (see finish) and
+// returns the spare, which it takes, so that the cleanup prepares another.
+// Otherwise it returns nil and the caller settles first.
+func (b *Browser) overlap(ctx context.Context, major string) (*tab, error) {
+	b.Cleanup() // a held-back cleanup starts now
+	b.mu.Lock()
+	left, spare, inst := b.left, b.spare, b.cur
+	ok := left != nil && spare != nil && inst != nil && b.recycle == "" && b.jobs < b.opts.RecycleAfter
+	if ok {
+		b.spare = nil
+	}
+	b.mu.Unlock()
+	if !ok {
+		return nil, nil
+	}
+	if !spare.usable(inst) || spare.warm != major || len(spare.reports) > 0 {
+		b.mu.Lock()
+		if b.spare == nil && b.cur == inst {
+			b.spare = spare // takeWarm sorts it out, after settle
+			spare = nil
+		}
+		b.mu.Unlock()
+		if spare != nil {
+			b.background(func() { _ = spare.close() })
+		}
+		return nil, nil
+	}
+	select {
+	case <-left:
+		return spare, nil
+	case <-ctx.Done():
+		b.background(func() { _ = spare.close() })
+		return nil, ctx.Err()
+	}
 }

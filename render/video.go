@@ -166,7 +166,7 @@ func (b *Browser) RenderVideo(ctx context.Context, job *empplay.Job, opts VideoO
 	rec := &recording{tb: tb, job: job, cfg: cfg, format: format, opts: opts, mem: b.guardMemory(tb), widen: b.widen}
 	out, broken, err := rec.run(ctx, pg, b.deadline(ctx, job))
 	rec.mem.stop()
-	b.finish(tb, broken)
+	b.finish(tb, broken, err == nil)
 	if aerr := pg.assets.err(); aerr != nil && ctx.Err() == nil {
 		return nil, aerr
 	}
