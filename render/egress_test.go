@@ -193,3 +193,26 @@ async function setup() {
 		t.Errorf("the canary saw %d connections", n)
 	}
 }
+
+// TestRenderWebSocketStaysAWebSocket: the prelude's record of WebSockets
+// (see TestRenderReportsBlockedWebSocket) leaves the constructor what it
+// was to a sketch: its name, constants, instanceof and subclasses, and
+// records subclasses' sockets too.
+func TestRenderWebSocketStaysAWebSocket(t *testing.T) {
+	b := sharedBrowser(t)
+	j := flatJob(`function setup() {
+  createCanvas(10, 10);
+  class Feed extends WebSocket {}
+  const ws = new WebSocket('wss://feed.example/a'), sub = new Feed('wss://feed.example/b');
+  const ok = WebSocket.name === 'WebSocket' && WebSocket.OPEN === 1 && WebSocket.prototype.CLOSED === 3 &&
+    ws instanceof WebSocket && sub instanceof Feed && sub instanceof WebSocket &&
+    ws.url === 'wss://feed.example/a' && typeof ws.send === 'function';
+  background(ok ? 0 : 255, ok ? 255 : 0, 0);
+}`, 10, 10)
+	out, img := mustRender(t, b, j)
+	checkPixels(t, img, []px{{5, 5, green}})
+	// And both sockets are on record.
+	if w := strings.Join(out.Warnings, "\n"); !strings.Contains(w, "wss://feed.example/a") || !strings.Contains(w, "wss://feed.example/b") {
+		t.Errorf("warnings %q; want both sockets named", out.Warnings)
+	}
+}

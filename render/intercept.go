@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/chromedp/cdproto/audits"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/inspector"
@@ -49,18 +50,25 @@ func (tb *tab) listen(ev any) {
 	case *fetch.EventRequestPaused:
 		go tb.serve(ev)
 	case *runtime.EventBindingCalled:
-		if ev.Name == bindingName && tb.fromCurrentPage(ev.Payload) {
-			select {
-			case tb.reports <- ev.Payload:
-			default:
-			}
+		if ev.Name != bindingName || !tb.fromCurrentPage(ev.Payload) {
+			break
 		}
-	case *network.EventRequestWillBeSent:
-		// Requests the browser refuses before Fetch sees them (mixed
-		// content from this https page, for one) only show up here.
-		tb.attempt(ev.Request.Method, ev.Request.URL)
-	case *network.EventWebSocketCreated:
-		tb.attempt("", ev.URL)
+		if url, ok := socketAttempt(ev.Payload); ok {
+			// The prelude's word of a WebSocket, which the Fetch
+			// interception does not see (see prelude.js).
+			tb.attempt("", url)
+			break
+		}
+		select {
+		case tb.reports <- ev.Payload:
+		default:
+		}
+	case *audits.EventIssueAdded:
+		// Requests the browser refuses before Fetch sees them: mixed
+		// content from this https page.
+		if d := ev.Issue.Details; d != nil && d.MixedContentIssueDetails != nil {
+			tb.attempt("", d.MixedContentIssueDetails.InsecureURL)
+		}
 	case *cdppage.EventCompilationCacheProduced:
 		tb.compiled(ev)
 	case *inspector.EventTargetCrashed:
@@ -272,4 +280,19 @@ func (tb *tab) fromCurrentPage(payload string) bool {
 		return false
 	}
 	return true
+}
+
+// socketAttempt returns the URL of a prelude's report of a WebSocket the
+// page opened: {"type":"socket","url":...,"origin":...}.
+func socketAttempt(payload string) (string, bool) {
+	if !strings.HasPrefix(payload, `{"type":"socket"`) {
+		return "", false
+	}
+	var m struct {
+		URL string `json:"url"`
+	}
+	if json.Unmarshal([]byte(payload), &m) != nil || m.URL == "" {
+		return "", false
+	}
+	return m.URL, true
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chromedp/cdproto/audits"
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/css"
@@ -16,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/fetch"
 	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	cdptarget "github.com/chromedp/cdproto/target"
@@ -129,6 +131,11 @@ func (b *Browser) openTab(ctx context.Context, inst *instance) (*tab, error) {
 		if err == nil {
 			_, err = cdp.Call(octx, target, runtime.AddBinding, runtime.AddBindingParams{Name: bindingName})
 		}
+		if err == nil {
+			// Mixed content (an http:// request of this https page) is
+			// refused before the Fetch interception; its issue names it.
+			_, err = cdp.Call(octx, target, audits.Enable, cdp.Empty{})
+		}
 		// chromedp enables the DOM, CSS and Log domains on every tab; the
 		// renderer then reports every node, style sheet and console line
 		// of the page, which costs it time and nobody reads. Best effort.
@@ -136,6 +143,13 @@ func (b *Browser) openTab(ctx context.Context, inst *instance) (*tab, error) {
 			_, _ = cdp.Call(octx, target, css.Disable, cdp.Empty{})
 			_, _ = cdp.Call(octx, target, dom.Disable, cdp.Empty{})
 			_, _ = cdp.Call(octx, target, cdplog.Disable, cdp.Empty{})
+			// And the Network domain: half a dozen events for every
+			// request, built in the renderer and the browser, about 10 ms
+			// of CPU a job (docs/rendering.md). What it told us, the
+			// requests refused before the Fetch interception sees them,
+			// comes from the Audits domain (mixed content, see listen)
+			// and from the prelude (WebSocket).
+			_, _ = cdp.Call(octx, target, network.Disable, cdp.Empty{})
 			// Likewise its lifecycle events (a dozen per navigation) and
 			// target discovery (every navigation of every tab, to every
 			// tab): chromedp needs neither for what we ask of it. Together

@@ -73,6 +73,29 @@
     binding(tail === undefined ? stringify(msg) : stringify(msg) + '\n' + tail);
   }
 
+  // A WebSocket never connects (every host name resolves to nothing), and
+  // the browser's Fetch interception, which records every other request a
+  // page was refused, does not see it: the page says which it opened, so
+  // that a sketch failing for it is told (TestRenderReportsBlockedWebSocket).
+  // The sketch's own realm only: a worker's sockets fail unrecorded.
+  (function () {
+    var Native = window.WebSocket;
+    if (typeof Native !== 'function' || typeof Proxy !== 'function') return;
+    var Url = window.URL;
+    var construct = Reflect.construct;
+    window.WebSocket = new Proxy(Native, {
+      construct: function (target, args, newTarget) {
+        try {
+          var u = new Url(String(args[0]), location.href);
+          if (u.protocol === 'http:') u.protocol = 'ws:';
+          if (u.protocol === 'https:') u.protocol = 'wss:';
+          binding(stringify({ type: 'socket', url: u.href, origin: location.origin }));
+        } catch (e) { /* the constructor throws its own error below */ }
+        return construct(target, args, newTarget);
+      }
+    });
+  })();
+
   /*EMPPLAY_RUNTIME*/
   var describe = empplayRuntime.describe;
   var hookP5 = empplayRuntime.hookP5;
