@@ -107,9 +107,11 @@ type Options struct {
 	// RecycleAfter restarts Chromium after this many jobs, to bound the
 	// memory a long-lived browser accumulates. Default 200.
 	RecycleAfter int
-	// RecycleMemory restarts Chromium after a job when all its processes
-	// together use more than this many bytes (proportional set size).
-	// Default 1.5 GiB.
+	// RecycleMemory restarts Chromium when the cleanup after a job finds
+	// all its processes together using more than this many bytes
+	// (proportional set size), before the next job that starts after that
+	// cleanup (a job already started alongside it still runs in this
+	// browser). Default 1.5 GiB.
 	RecycleMemory int64
 	// Assets fetches the files jobs declare and the outputs of earlier
 	// workflow steps (see package fetcher); nil blocks them like any other
