@@ -206,8 +206,10 @@ function report(file) {
       if (p) res += ` playwright_jobs_per_s=${f(p.jobs_per_s, 3)} playwright_p50_ms=${f(p.p50)}`;
       if (q) res += ` puppeteer_jobs_per_s=${f(q.jobs_per_s, 3)} puppeteer_p50_ms=${f(q.p50)}`;
       if (section === 'static') {
-        const met = rj >= 3 && rp >= 3;
-        console.log(`target (empplay >= 3x playwright jobs/s and p50 <= 1/3 of playwright's): ${met ? 'MET' : 'NOT MET'}`);
+        // The static still's target: 5x the peer's jobs/s and a fifth of
+        // its p50 (the first target, 3x, was met; docs/rendering.md).
+        const met = rj >= 5 && rp >= 5;
+        console.log(`target (empplay >= 5x playwright jobs/s and p50 <= 1/5 of playwright's): ${met ? 'MET' : 'NOT MET'}`);
         res += ` target_met=${met ? 'yes' : 'no'}`;
       }
       results.push(res + ` rounds=${rounds.length} n=${rs[0].n}`);
