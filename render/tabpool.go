@@ -410,25 +410,14 @@ func (b *Browser) overlap(ctx context.Context, major string) (*tab, error) {
 	b.Cleanup() // a held-back cleanup starts now
 	b.mu.Lock()
 	left, spare, inst := b.left, b.spare, b.cur
-	ok := left != nil && spare != nil && inst != nil && b.recycle == "" && b.jobs < b.opts.RecycleAfter
+	ok := left != nil && spare != nil && inst != nil && b.recycle == "" && b.jobs < b.opts.RecycleAfter &&
+		spare.usable(inst) && spare.warm == major && len(spare.reports) == 0
 	if ok {
 		b.spare = nil
 	}
 	b.mu.Unlock()
 	if !ok {
-		return nil, nil
-	}
-	if !spare.usable(inst) || spare.warm != major || len(spare.reports) > 0 {
-		b.mu.Lock()
-		if b.spare == nil && b.cur == inst {
-			b.spare = spare // takeWarm sorts it out, after settle
-			spare = nil
-		}
-		b.mu.Unlock()
-		if spare != nil {
-			b.background(func() { _ = spare.close() })
-		}
-		return nil, nil
+		return nil, nil // takeWarm sorts the spare out, after settle
 	}
 	select {
 	case <-left:
