@@ -72,6 +72,10 @@ func chromiumSwitches(backend gpu.Backend, extra []string, sandbox bool, heapMiB
 		{"font-render-hinting", "slight"},
 		{"accept-lang", "en-US,en"},
 		{"enable-automation", true},
+		// A hidden page (a p5 sketch renders in one, see present) keeps a
+		// shown page's timers: the prelude's own real-time timeouts must
+		// not wait for a once-a-second wake-up.
+		{"disable-background-timer-throttling", true},
 		// Scrollbars would take pixels from the viewport.
 		{"hide-scrollbars", true},
 		// Sketches may play sound; a render host has no one to hear it.

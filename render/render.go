@@ -207,7 +207,13 @@ func (b *Browser) run(ctx context.Context, tb *tab, job *empplay.Job, pg *page, 
 		}
 		return empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %s: %w", stage, err))
 	}
-	if err := tb.present(jctx, job.Width, job.Height, job.ScaleFactor()); err != nil {
+	// A js page is a screenshot, and a page on the real clock animates on
+	// the browser's frames: both need a visible page. A p5 sketch on the
+	// virtual clock draws on the prelude's own frames and its canvas is
+	// read, not looked at: its page stays hidden, and the browser makes no
+	// frames of it (about 5% of a job's CPU, docs/rendering.md).
+	visible := job.Type == empplay.TypeJS || job.Clock == empplay.ClockReal
+	if err := tb.present(jctx, job.Width, job.Height, job.ScaleFactor(), visible); err != nil {
 		return nil, broken, failed("prepare the tab", err)
 	}
 	if tb.warm != "" {

@@ -62,8 +62,13 @@ type tab struct {
 	// tab loaded ahead of its job, "" for a tab that has not navigated.
 	warm string
 	// window is the tab's own browser window, minimized while the tab
-	// waits for a job (see show).
+	// waits for a job, and while a p5 sketch on the virtual clock renders
+	// (see show).
 	window browser.WindowID
+	// shown is the window's state as show last left it: windowUnknown
+	// (before the first show, and after a failed one), windowMinimized or
+	// windowRestored.
+	shown atomic.Int32
 
 	mu      sync.Mutex
 	origin  string                      // of the page the tab loads or shows, "" before the first
@@ -184,28 +189,43 @@ func (tb *tab) close() error {
 	return err
 }
 
-// show restores the tab's window (visible true) before a job, or minimizes
-// it while the tab waits for one. A minimized page is hidden, so the
-// browser and GPU process stop producing its frames: a visible idle tab
-// costs them about 5% of a core.
+// show restores the tab's window (visible true) before a job that needs
+// its frames, or minimizes it. A minimized page is hidden, so the browser,
+// its compositor and the GPU process produce no frames of it: a visible
+// idle tab costs them about 5% of a core, and a p5 sketch on the virtual
+// clock, whose canvas is read rather than looked at, needs none (see
+// present). A window already in the state asked for is left alone.
 func (tb *tab) show(ctx context.Context, visible bool) error {
-	state := browser.WindowStateMinimized
+	state, want := browser.WindowStateMinimized, int32(windowMinimized)
 	if visible {
-		state = browser.WindowStateNormal
+		state, want = browser.WindowStateNormal, windowRestored
+	}
+	if tb.shown.Load() == want {
+		return nil
 	}
 	_, err := cdp.Call(ctx, tb.inst.cdp, browser.SetWindowBounds, browser.SetWindowBoundsParams{
 		WindowID: tb.window, Bounds: &browser.Bounds{WindowState: state},
 	})
 	if err != nil {
+		tb.shown.Store(windowUnknown)
 		return fmt.Errorf("set the window %s: %w", state, err)
 	}
+	tb.shown.Store(want)
 	return nil
 }
 
-// present shows the tab and sets its viewport to w x h CSS pixels at
-// device scale factor scale, for a job's page.
-func (tb *tab) present(ctx context.Context, w, h int, scale float64) error {
-	if err := tb.show(ctx, true); err != nil {
+// The states of a tab's window, as show knows them.
+const (
+	windowUnknown = iota
+	windowMinimized
+	windowRestored
+)
+
+// present sets the tab's viewport to w x h CSS pixels at device scale
+// factor scale, for a job's page, and shows the tab if visible (else it
+// stays minimized: see show).
+func (tb *tab) present(ctx context.Context, w, h int, scale float64, visible bool) error {
+	if err := tb.show(ctx, visible); err != nil {
 		return err
 	}
 	if _, err := cdp.Call(ctx, tb.target.Load(), emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{

@@ -365,7 +365,7 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 	if _, err := cdp.Call(jctx, target, runtime.AddBinding, runtime.AddBindingParams{Name: videoBinding}); err != nil {
 		return nil, broken, failed("add the video binding", err)
 	}
-	if err := tb.present(jctx, r.job.Width, r.job.Height, 1); err != nil {
+	if err := tb.present(jctx, r.job.Width, r.job.Height, 1, true); err != nil {
 		return nil, broken, failed("prepare the tab", err)
 	}
 	if tb.warm != "" {

@@ -50,6 +50,19 @@
   var binding = window[cfg.binding];
   try { delete window[cfg.binding]; } catch (e) { /* keep going */ }
 
+  // A p5 sketch on the virtual clock renders in a hidden page (the browser
+  // then makes no frames of it: render.go, present), but it is drawn as if
+  // it were shown, as in the artist's own browser: a sketch that pauses
+  // while its tab is hidden must not pause here.
+  try {
+    Object.defineProperty(Document.prototype, 'visibilityState', {
+      configurable: true, enumerable: true, get: function () { return 'visible'; }
+    });
+    Object.defineProperty(Document.prototype, 'hidden', {
+      configurable: true, enumerable: true, get: function () { return false; }
+    });
+  } catch (e) { /* keep the real ones */ }
+
   // The sketch runs in this realm and may redefine globals: keep what the
   // prelude relies on later.
   var stringify = JSON.stringify;
