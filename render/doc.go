@@ -338,6 +338,14 @@
 // animations and transitions, <video> and <audio>, which the browser runs
 // on its own clock.
 //
+// A p5 sketch on the virtual clock renders in a hidden page (its tab's
+// window minimized): the browser makes no frames of it, which it does not
+// need, and its document says it is shown (document.visibilityState
+// "visible", document.hidden false), as in the artist's browser. What runs
+// only with the browser's frames (IntersectionObserver and ResizeObserver
+// callbacks, CSS animations) does not run there. js pages and pages on the
+// real clock are shown.
+//
 // Code that busy-waits on the clock still ends: after [clockFreeReads]
 // reads of performance.now or Date in one callback, each further read
 // moves time on by [clockReadStep] ms, the same way every run, and the
