@@ -211,7 +211,7 @@ func (b *Browser) run(ctx context.Context, tb *tab, job *empplay.Job, pg *page, 
 	// the browser's frames: both need a visible page. A p5 sketch on the
 	// virtual clock draws on the prelude's own frames and its canvas is
 	// read, not looked at: its page stays hidden, and the browser makes no
-	// frames of it (about 5% of a job's CPU, docs/rendering.md).
+	// frames of it (about a tenth of a job's CPU, docs/rendering.md).
 	visible := job.Type == empplay.TypeJS || job.Clock == empplay.ClockReal
 	if err := tb.present(jctx, job.Width, job.Height, job.ScaleFactor(), visible); err != nil {
 		return nil, broken, failed("prepare the tab", err)
