@@ -515,7 +515,9 @@
 //
 // A page cannot make the worker keep more than a bounded record of it
 // (limits.go): the requests it was refused, its report's message and
-// warnings, the video frames waiting for the encoder. Console output is not
+// warnings, the parts of its picture sent ahead of the report (at most 256
+// MiB of base64, see reportparts.go), the video frames waiting for the
+// encoder. Console output is not
 // kept: chromedp receives it (the Runtime domain is on for the bindings)
 // and drops it.
 //

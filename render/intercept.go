@@ -50,7 +50,15 @@ func (tb *tab) listen(ev any) {
 	case *fetch.EventRequestPaused:
 		go tb.serve(ev)
 	case *runtime.EventBindingCalled:
-		if ev.Name != bindingName || !tb.fromCurrentPage(ev.Payload) {
+		if ev.Name != bindingName {
+			break
+		}
+		if strings.HasPrefix(ev.Payload, partMark) {
+			tb.addPart(ev.Payload)
+			break
+		}
+		header, parts, ok := tb.fromCurrentPage(ev.Payload)
+		if !ok {
 			break
 		}
 		if url, ok := socketAttempt(ev.Payload); ok {
@@ -60,7 +68,7 @@ func (tb *tab) listen(ev any) {
 			break
 		}
 		select {
-		case tb.reports <- ev.Payload:
+		case tb.reports <- tb.withParts(ev.Payload, header, parts):
 		default:
 		}
 	case *audits.EventIssueAdded:
@@ -266,20 +274,23 @@ func (tb *tab) serveAsset(target *chromedp.Target, ev *fetch.EventRequestPaused,
 // shell whose load the job's navigation overtook says that p5.js did not
 // load, because its p5 request reached the tab after the job's origin
 // did): its report must not stand for the job's. A report that names no
-// origin (a video page's) is taken.
-func (tb *tab) fromCurrentPage(payload string) bool {
-	header, _, _ := strings.Cut(payload, "\n")
+// origin (a video page's) is taken. It also returns the report's first
+// line and the number of parts it says its page sent ahead of it (see
+// addPart).
+func (tb *tab) fromCurrentPage(payload string) (header string, parts int, ok bool) {
+	header, _, _ = strings.Cut(payload, "\n")
 	var m struct {
 		Origin string `json:"origin"`
+		Parts  int    `json:"parts"`
 	}
 	if json.Unmarshal([]byte(header), &m) != nil || m.Origin == "" {
-		return true
+		return header, 0, true
 	}
 	if cur := tb.currentOrigin(); m.Origin != cur {
 		tb.logger.Debug("report of a page the tab has left", "from", m.Origin, "now", cur)
-		return false
+		return header, 0, false
 	}
-	return true
+	return header, max(m.Parts, 0), true
 }
 
 // socketAttempt returns the URL of a prelude's report of a WebSocket the

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
+	"math"
 	"strings"
 	"time"
 
@@ -41,12 +42,24 @@ type message struct {
 	StartMs   float64 `json:"startMs"`  // when job.js ran (p5 pages)
 	EncodeMs  float64 `json:"encodeMs"` // the canvas's PNG encoding
 	DoneMs    float64 `json:"doneMs"`
+	// SentAt is when the page began the report, in Unix milliseconds, for
+	// debug logs: the report's way from the page to the worker.
+	SentAt float64 `json:"sentAt"`
 	// Frame is p5's frameCount when the picture was taken, or for code
 	// without p5 the animation frames the virtual clock ran.
 	Frame int `json:"frame"`
 	// Warnings are the errors that did not stop the sketch (see onError
 	// in prelude.js).
 	Warnings []string `json:"warnings"`
+}
+
+// deliveryMs is how long the report took from the page to the worker,
+// which got it at got (-1 when the page did not say when it sent it).
+func (m *message) deliveryMs(got time.Time) float64 {
+	if m.SentAt <= 0 {
+		return -1
+	}
+	return math.Round((float64(got.UnixMicro())/1000-m.SentAt)*10) / 10
 }
 
 // fallbackGrace is how long before a job's deadline the renderer captures

@@ -17,6 +17,9 @@ import (
 type pageConfig struct {
 	Binding   string `json:"binding"`
 	SketchURL string `json:"sketchURL"`
+	// ReportPart is the length of a part of a report's tail (see
+	// reportPart).
+	ReportPart int `json:"reportPart"`
 	// StartName is the start function of a p5 page (see startName).
 	StartName string `json:"startName,omitempty"`
 	// DeadlineName is the page's deadline capture (see deadlineName).
@@ -54,6 +57,7 @@ func newConfig(job *empplay.Job, mode string) pageConfig {
 	return pageConfig{
 		Binding:         bindingName,
 		SketchURL:       sketchPath,
+		ReportPart:      reportPart,
 		DeadlineName:    deadlineName,
 		CaptureFrames:   job.CaptureFrames,
 		CaptureDelayMs:  job.CaptureDelayMs,
@@ -100,6 +104,7 @@ func shellConfig() pageConfig {
 	return pageConfig{
 		Binding:         bindingName,
 		SketchURL:       sketchPath,
+		ReportPart:      reportPart,
 		StartName:       startName,
 		DeadlineName:    deadlineName,
 		Mode:            modeP5,

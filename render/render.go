@@ -246,7 +246,7 @@ wait:
 		pageStages(ctx, navigated, got, m)
 		log.Debug("page reported", "type", m.Type, "trigger", m.Trigger, "setup_ms", navigated.Sub(start).Milliseconds(),
 			"page_ms", time.Since(navigated).Milliseconds(), "p5_ready_ms", int(m.P5ReadyMs),
-			"start_ms", int(m.StartMs), "encode_ms", int(m.EncodeMs), "done_ms", int(m.DoneMs), "png_bytes", len(m.PNG))
+			"start_ms", int(m.StartMs), "encode_ms", int(m.EncodeMs), "done_ms", int(m.DoneMs), "png_bytes", len(m.PNG), "delivery_ms", m.deliveryMs(got))
 		if err == nil && m.Type == "ready" && tb.blockedAny() {
 			// A page whose request was blocked often fails a moment later,
 			// when the rejection arrives: give it that moment.

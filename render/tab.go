@@ -76,6 +76,7 @@ type tab struct {
 	seen    map[string]bool             // the first maxSeen distinct URLs recorded
 	unseen  int                         // refused requests past maxSeen, not told apart
 	held    []*fetch.EventRequestPaused // a shell's requests for job.js and the sketch
+	parts   reportParts                 // what the page sent ahead of its report
 }
 
 // openTab opens a tab in browser in (in the browser's shared context, or in

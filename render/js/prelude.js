@@ -36,6 +36,7 @@
   // Milliseconds since navigation start when the prelude starts (for a p5
   // job: when p5.js has been evaluated), for the renderer's debug timings.
   var realNow = performance.now.bind(performance);
+  var timeOrigin = performance.timeOrigin;
   var p5Ready = realNow();
   var startMs = 0; // when the job's settings arrived
   var cfg = /*EMPPLAY_CONFIG*/null;
@@ -74,6 +75,11 @@
   var hasOwn = Object.prototype.hasOwnProperty;
   var finished = false;
   var lateError = false; // a js page may report one error after "ready"
+  // A long tail of a report (the picture's base64) goes ahead of it in
+  // parts of this many characters, each a payload of its own that begins
+  // with partMark (see reportparts.go).
+  var reportPart = cfg.reportPart > 0 ? cfg.reportPart : 65536;
+  var partMark = '\u0001';
   function report(msg, tail) {
     if (finished) {
       if (cfg.mode !== 'js' || msg.type !== 'error' || lateError) return;
@@ -83,7 +89,24 @@
     // The origin says which page spoke: a tab's earlier page (a warm shell
     // whose navigation the job's overtook) must not answer for the job's.
     msg.origin = location.origin;
-    binding(tail === undefined ? stringify(msg) : stringify(msg) + '\n' + tail);
+    msg.sentAt = timeOrigin + realNow();
+    if (tail === undefined) {
+      binding(stringify(msg));
+      return;
+    }
+    // The parts go first, so that the browser forwards and the worker
+    // decodes one while the renderer hands over the next; the report
+    // itself says how many there were. sentAt (wall-clock milliseconds)
+    // times the report's way out, for the worker's debug log.
+    var parts = 0;
+    if (tail.length > reportPart) {
+      for (var i = 0; i < tail.length; i += reportPart, parts++) {
+        binding(partMark + location.origin + '\n' + tail.slice(i, i + reportPart));
+      }
+      msg.parts = parts;
+      tail = '';
+    }
+    binding(stringify(msg) + '\n' + tail);
   }
 
   // A WebSocket never connects (every host name resolves to nothing), and
