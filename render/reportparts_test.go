@@ -143,6 +143,8 @@ function setup() {
 	out, img := mustRender(t, b, job(code, w, h))
 	if n := base64.StdEncoding.EncodedLen(len(out.Artifacts[0].Body)); n <= 4*reportPart {
 		t.Fatalf("the PNG's base64 is %d characters, not over 4 parts of %d: the test does not test parts", n, reportPart)
+	} else {
+		t.Logf("%d bytes of PNG, %d parts", len(out.Artifacts[0].Body), (n+reportPart-1)/reportPart)
 	}
 	n := fidNRGBA(img)
 	if b := n.Bounds(); b.Dx() != w || b.Dy() != h {
