@@ -78,7 +78,7 @@
   // A long tail of a report (the picture's base64) goes ahead of it in
   // parts of this many characters, each a payload of its own that begins
   // with partMark (see reportparts.go).
-  var reportPart = cfg.reportPart > 0 ? cfg.reportPart : 65536;
+  var reportPart = cfg.reportPart;
   var partMark = '\u0001';
   function report(msg, tail) {
     if (finished) {
@@ -99,7 +99,7 @@
     // itself says how many there were. sentAt (wall-clock milliseconds)
     // times the report's way out, for the worker's debug log.
     var parts = 0;
-    if (tail.length > reportPart) {
+    if (reportPart > 0 && tail.length > reportPart) {
       for (var i = 0; i < tail.length; i += reportPart, parts++) {
         binding(partMark + location.origin + '\n' + tail.slice(i, i + reportPart));
       }
