@@ -338,8 +338,8 @@
 // animations and transitions, <video> and <audio>, which the browser runs
 // on its own clock.
 //
-// A p5 sketch on the virtual clock renders in a hidden page (its tab's
-// window minimized): the browser makes no frames of it, which it does not
+// A p5 sketch on the virtual clock, and a video, renders in a hidden page
+// (its tab's window minimized): the browser makes no frames of it, which it does not
 // need, and its document says it is shown (document.visibilityState
 // "visible", document.hidden false), as in the artist's browser. What runs
 // only with the browser's frames (IntersectionObserver and ResizeObserver

@@ -3,8 +3,11 @@ package render
 import (
 	"image/color"
 	"testing"
+	"time"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/testenv"
+	"github.com/empplay/empplay/video"
 )
 
 // TestSketchPageHidden checks which pages render hidden (see present): a
@@ -44,5 +47,42 @@ addEventListener('load', () => { const g = document.getElementById('c').getConte
 			_, img := mustRender(t, b, tc.job)
 			checkPixels(t, img, []px{{10, 10, tc.want}})
 		})
+	}
+}
+
+// TestVideoPageHidden: a video renders hidden too (its frames are read
+// from the canvas, never looked at), and its sketch is told it is shown:
+// every frame is yellow (see TestSketchPageHidden), not green.
+func TestVideoPageHidden(t *testing.T) {
+	needFFmpeg(t)
+	b := sharedBrowser(t)
+	const code = `function paint() {
+  const f = document.createElement('iframe');
+  document.body.appendChild(f);
+  const really = f.contentDocument.visibilityState;
+  f.remove();
+  const says = document.visibilityState === 'visible' && document.hidden === false;
+  return [really === 'hidden' ? 255 : 0, says ? 255 : 0, 0];
+}
+function setup() { createCanvas(64, 64); pixelDensity(1); noStroke(); }
+function draw() { background(...paint()); }`
+	ctx := testenv.Context(t, time.Minute)
+	out, err := b.Render(ctx, videoJob(code, 64, 64, 0.5, 10, ""))
+	if err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	n := 0
+	err = video.Decode(ctx, "", writeArtifact(t, out.Artifacts[0]), 64, 64, func(k int, rgb []byte) error {
+		n++
+		if got, want := patch(rgb, 64, 16, 16, 32, 32), [3]int{255, 255, 0}; !near(got, want, 24) {
+			t.Errorf("frame %d: colour %v; want %v (hidden, told shown)", k, got, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("no frames")
 	}
 }
