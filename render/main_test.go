@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,12 +85,17 @@ func newTestBrowser(t testing.TB, opts Options) *Browser {
 }
 
 // sharedBrowser is the one browser most tests use, started once and closed
-// by TestMain.
+// by TestMain. It is never restarted for the number of jobs it served
+// (RecycleAfter is out of reach): the suite runs a few hundred jobs in it,
+// and a restart at job 200 would land in whichever test ran that job,
+// moving from test to test as tests are added, where a short deadline or
+// a check of the browser's pid would then fail for a reason that is not
+// the test's. Recycling has tests of its own, with browsers of their own.
 func sharedBrowser(t testing.TB) *Browser {
 	t.Helper()
 	path := testenv.ChromiumPath(t)
 	shared.once.Do(func() {
-		shared.b = New(Options{ChromiumPath: path, ProfileDir: testRoot}, assets.Embedded(), testLogger())
+		shared.b = New(Options{ChromiumPath: path, ProfileDir: testRoot, RecycleAfter: math.MaxInt32}, assets.Embedded(), testLogger())
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		shared.err = shared.b.Start(ctx)

@@ -360,10 +360,9 @@ async function setup() {
 }
 
 func TestRenderInfiniteLoop(t *testing.T) {
-	// A browser of its own: the shared one is recycled after
-	// RecycleAfter jobs, which the suite may reach between the two jobs of
-	// a subtest, and the check that the same Chromium served both would
-	// then fail for a reason that is not this test's.
+	// A browser of its own: the check that the same Chromium served both
+	// jobs of a subtest must not depend on what the suite's other tests
+	// did to the shared one.
 	b := newTestBrowser(t, Options{})
 	for _, version := range []string{"1", "2"} {
 		t.Run("p5 "+version, func(t *testing.T) {
@@ -428,9 +427,8 @@ func TestRenderCancelled(t *testing.T) {
 func TestRenderIsolation(t *testing.T) {
 	for _, mode := range []string{IsolateOrigin, IsolateContext} {
 		t.Run(mode, func(t *testing.T) {
-			// A browser of its own: the shared one is recycled after
-			// RecycleAfter jobs, which the suite may reach during this
-			// test, and its tabs would then be new ones.
+			// A browser of its own: the shared one's tabs depend on what
+			// the suite's other tests did with it.
 			b := newTestBrowser(t, Options{Isolation: mode})
 			a := flatJob(`
 async function setup() {
@@ -509,8 +507,8 @@ async function setup() {
 }
 
 func TestRenderKeepsBrowserBetweenJobs(t *testing.T) {
-	// A browser of its own: the shared one is recycled after
-	// RecycleAfter jobs, which the suite may reach during this test.
+	// A browser of its own: whether the shared one was restarted depends
+	// on what the suite's other tests did to it.
 	b := newTestBrowser(t, Options{})
 	if err := b.Healthy(context.Background()); err != nil {
 		t.Fatalf("Healthy: %v", err)
