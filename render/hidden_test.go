@@ -10,6 +10,19 @@ import (
 	"github.com/empplay/empplay/video"
 )
 
+// visibilityProbe defines paint(), the colour of what a page is told and
+// what it is: red when a same-origin iframe's document (which the prelude
+// does not touch) says the page is hidden, green when the page's own
+// document says it is shown.
+const visibilityProbe = `function paint() {
+  const f = document.createElement('iframe');
+  document.body.appendChild(f);
+  const really = f.contentDocument.visibilityState;
+  f.remove();
+  const says = document.visibilityState === 'visible' && document.hidden === false;
+  return [really === 'hidden' ? 255 : 0, says ? 255 : 0, 0];
+}`
+
 // TestSketchPageHidden checks which pages render hidden (see present): a
 // p5 sketch on the virtual clock does, so that the browser makes no frames
 // of it, yet its document says it is shown, as in the artist's browser; a
@@ -19,18 +32,10 @@ import (
 // document says: shown.
 func TestSketchPageHidden(t *testing.T) {
 	b := sharedBrowser(t)
-	const probe = `function paint() {
-  const f = document.createElement('iframe');
-  document.body.appendChild(f);
-  const really = f.contentDocument.visibilityState;
-  f.remove();
-  const says = document.visibilityState === 'visible' && document.hidden === false;
-  return [really === 'hidden' ? 255 : 0, says ? 255 : 0, 0];
-}`
-	sketch := probe + `
+	sketch := visibilityProbe + `
 function setup() { createCanvas(20, 20); pixelDensity(1); noStroke(); background(...paint()); noLoop(); }`
 	page := `<canvas id="c" width="20" height="20"></canvas>`
-	js := probe + `
+	js := visibilityProbe + `
 addEventListener('load', () => { const g = document.getElementById('c').getContext('2d');
   const [r, gr, bl] = paint(); g.fillStyle = 'rgb(' + r + ',' + gr + ',' + bl + ')'; g.fillRect(0, 0, 20, 20); });`
 	for _, tc := range []struct {
@@ -56,14 +61,7 @@ addEventListener('load', () => { const g = document.getElementById('c').getConte
 func TestVideoPageHidden(t *testing.T) {
 	needFFmpeg(t)
 	b := sharedBrowser(t)
-	const code = `function paint() {
-  const f = document.createElement('iframe');
-  document.body.appendChild(f);
-  const really = f.contentDocument.visibilityState;
-  f.remove();
-  const says = document.visibilityState === 'visible' && document.hidden === false;
-  return [really === 'hidden' ? 255 : 0, says ? 255 : 0, 0];
-}
+	code := visibilityProbe + `
 function setup() { createCanvas(64, 64); pixelDensity(1); noStroke(); }
 function draw() { background(...paint()); }`
 	ctx := testenv.Context(t, time.Minute)
