@@ -339,8 +339,8 @@
 // on its own clock.
 //
 // A p5 sketch on the virtual clock, and a video, renders in a hidden page
-// (its tab's window minimized): the browser makes no frames of it, which it does not
-// need, and its document says it is shown (document.visibilityState
+// (its tab's window minimized): the browser makes no frames of it, which
+// it does not need, and its document says it is shown (document.visibilityState
 // "visible", document.hidden false), as in the artist's browser. What runs
 // only with the browser's frames (IntersectionObserver and ResizeObserver
 // callbacks, CSS animations) does not run there. js pages and pages on the

@@ -146,6 +146,17 @@ func (b *Browser) acquire(ctx context.Context, major string) (inst *instance, tb
 	return inst, tb, nil
 }
 
+// needsFrames reports whether job's page must be shown: a js page is a
+// screenshot, and a page on the real clock animates on the browser's
+// frames. A p5 sketch on the virtual clock, still or video, draws on the
+// prelude's own frames and its canvas is read, not looked at: its page
+// stays hidden, and the browser makes no frames of it (about a tenth of a
+// still's CPU, and a fifth to a third more video frames a second;
+// docs/rendering.md, "Hidden pages").
+func needsFrames(job *empplay.Job) bool {
+	return job.Type == empplay.TypeJS || job.Clock == empplay.ClockReal
+}
+
 // checkSize fails a job whose viewport is outside the limits.
 func checkSize(job *empplay.Job) error {
 	if job.Width < empplay.MinSize || job.Width > empplay.MaxSize || job.Height < empplay.MinSize || job.Height > empplay.MaxSize {
@@ -207,13 +218,7 @@ func (b *Browser) run(ctx context.Context, tb *tab, job *empplay.Job, pg *page, 
 		}
 		return empplay.Transient(empplay.CodeBrowserError, fmt.Errorf("render: %s: %w", stage, err))
 	}
-	// A js page is a screenshot, and a page on the real clock animates on
-	// the browser's frames: both need a visible page. A p5 sketch on the
-	// virtual clock draws on the prelude's own frames and its canvas is
-	// read, not looked at: its page stays hidden, and the browser makes no
-	// frames of it (about a tenth of a job's CPU, docs/rendering.md).
-	visible := job.Type == empplay.TypeJS || job.Clock == empplay.ClockReal
-	if err := tb.present(jctx, job.Width, job.Height, job.ScaleFactor(), visible); err != nil {
+	if err := tb.present(jctx, job.Width, job.Height, job.ScaleFactor(), needsFrames(job)); err != nil {
 		return nil, broken, failed("prepare the tab", err)
 	}
 	if tb.warm != "" {

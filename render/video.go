@@ -365,11 +365,7 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 	if _, err := cdp.Call(jctx, target, runtime.AddBinding, runtime.AddBindingParams{Name: videoBinding}); err != nil {
 		return nil, broken, failed("add the video binding", err)
 	}
-	// Hidden, as a p5 page on the virtual clock (see show): the frames are
-	// read from the canvas, and the browser's own frames of the page would
-	// only cost CPU (bench-video: 2D at 800x800 about 70-76 fps shown, 95-97
-	// hidden).
-	if err := tb.present(jctx, r.job.Width, r.job.Height, 1, false); err != nil {
+	if err := tb.present(jctx, r.job.Width, r.job.Height, 1, needsFrames(r.job)); err != nil {
 		return nil, broken, failed("prepare the tab", err)
 	}
 	if tb.warm != "" {
