@@ -36,13 +36,38 @@ func p5Document(major, prelude string, scripts ...string) []byte {
 <title>empplay</title>
 <style>html,body{margin:0;padding:0;overflow:hidden}canvas{display:block}</style>
 `)
-	fmt.Fprintf(&doc, "%s<script>\n%s</script>\n</head>\n<body>\n", p5Tag(major), prelude)
+	if major == "1" {
+		fmt.Fprintf(&doc, "<script>%s</script>\n%s<script>%s</script>\n", localeStandIn, p5Tag(major), localeRestore)
+	} else {
+		doc.WriteString(p5Tag(major))
+	}
+	fmt.Fprintf(&doc, "<script>\n%s</script>\n</head>\n<body>\n", prelude)
 	for _, src := range scripts {
 		fmt.Fprintf(&doc, "<script src=%q></script>\n", src)
 	}
 	doc.WriteString("</body>\n</html>\n")
 	return []byte(doc.String())
 }
+
+// p5 1.x bundles core-js, whose feature tests, run while p5.js loads,
+// format the numbers 0, 1 and 2 with Number.prototype.toLocaleString
+// (through Array and Int8Array's toLocaleString) to decide whether typed
+// arrays need its polyfill. The first such call in a renderer sets up
+// ICU's number formatting, about 10 ms of CPU, and every page is a new
+// renderer: a twentieth of a job's CPU, for an answer that never
+// changes. localeStandIn answers those calls with the plain digits while
+// p5.js loads, and localeRestore, the next script, puts Chromium's own
+// function back before anything else runs: the tests compare two
+// formattings of the same numbers, so core-js decides as it would with
+// ICU (Chromium 156 needs no polyfill), and the sketch finds the original
+// function, the same object with the same attributes
+// (TestLocaleStandInUnseen). p5 2.x calls no Intl function while it
+// loads. docs/rendering.md, "A twentieth of a job in ICU".
+const (
+	localeStandIn = `(function(){var n=Number.prototype,f=n.toLocaleString;` +
+		`n.toLocaleString=function toLocaleString(){return n.valueOf.call(this)+""};n.toLocaleString.native=f})();`
+	localeRestore = `(function(){var n=Number.prototype,f=n.toLocaleString.native;if(f)n.toLocaleString=f})();`
+)
 
 // p5Tag is the script element that loads p5 of major version major. It
 // is a cross-origin script (see assetOrigin), fetched with CORS: without
