@@ -18,7 +18,6 @@ import (
 	"github.com/empplay/empplay/assets"
 	"github.com/empplay/empplay/fetcher"
 	"github.com/empplay/empplay/gpu"
-	"github.com/empplay/empplay/internal/proc"
 )
 
 // Defaults of [Options].
@@ -302,7 +301,7 @@ func (b *Browser) healthy(inst *instance) error {
 // every process's smaps_rollup after every job cost more CPU than the
 // worker's own work.
 func (b *Browser) memory(inst *instance) int64 {
-	m, _ := proc.GroupMemoryOver(inst.pid, b.opts.RecycleMemory)
+	m, _ := inst.procs.MemoryOver(b.opts.RecycleMemory)
 	return m
 }
 

@@ -82,13 +82,13 @@ func startOnCPU(cmd *exec.Cmd, cpu int) bool {
 	return true
 }
 
-// unpin gives every thread of every process in process group pgid, except
+// unpin gives every thread of every process of the browser's group, except
 // the zygotes, the CPU set all. A thread that exits meanwhile is no error;
 // any other failure is returned (the browser then still works, on one
 // CPU).
-func unpin(pgid int, all unix.CPUSet) error {
+func unpin(procs *proc.Follower, all unix.CPUSet) error {
 	var first error
-	for _, p := range proc.InGroup(pgid) {
+	for _, p := range procs.Members() {
 		if args, ok := proc.Cmdline(p.PID); ok && hasSwitch(args, "--type=zygote") {
 			continue
 		}
@@ -124,15 +124,15 @@ func hasSwitch(args []string, sw string) bool {
 	return false
 }
 
-// widenRenderers gives every renderer in process group pgid that is still
+// widenRenderers gives every renderer of the browser's group that is still
 // bound to one CPU, and has finished starting, the CPU set all. A
 // renderer has counted its CPUs once it runs its thread pool (a thread
 // named ThreadPoolServi...), so one widened after that keeps encoding on
 // one thread, while its page and encoder run on different CPUs. A
 // renderer still starting is left bound.
-func widenRenderers(pgid int, all unix.CPUSet) error {
+func widenRenderers(procs *proc.Follower, all unix.CPUSet) error {
 	var first error
-	for _, p := range proc.InGroup(pgid) {
+	for _, p := range procs.Members() {
 		args, _ := proc.Cmdline(p.PID)
 		if !hasSwitch(args, "--type=renderer") {
 			continue
@@ -155,7 +155,7 @@ func (b *Browser) widen(inst *instance) {
 	if !inst.pinned {
 		return
 	}
-	if err := widenRenderers(inst.pid, inst.cpus); err != nil {
+	if err := widenRenderers(inst.procs, inst.cpus); err != nil {
 		b.logger.Debug("a renderer keeps one CPU", "err", err)
 	}
 }

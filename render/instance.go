@@ -11,6 +11,8 @@ import (
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"golang.org/x/sys/unix"
+
+	"github.com/empplay/empplay/internal/proc"
 )
 
 // instance is one running Chromium.
@@ -23,7 +25,10 @@ type instance struct {
 	allocCancel context.CancelFunc
 	cdp         *chromedp.Browser
 	pid         int
-	dir         string
+	// procs follows the processes of the browser's group (pid's), which
+	// the renderer checks a few times per job.
+	procs *proc.Follower
+	dir   string
 	// pinned is set when the browser started bound to one CPU of several
 	// and renderers are given cpus, the worker's CPUs, once they have
 	// started (see cpus.go).

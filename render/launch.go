@@ -17,6 +17,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/empplay/empplay/internal/chromiumtmp"
+
+	"github.com/empplay/empplay/internal/proc"
 )
 
 // launch starts one Chromium with a new unique profile directory.
@@ -120,10 +122,11 @@ func (b *Browser) launch(ctx context.Context) (*instance, error) {
 	if p := c.Browser.Process(); p != nil {
 		inst.pid = p.Pid
 	}
+	inst.procs = proc.Follow(inst.pid)
 	switch {
 	case pinned && inst.pid > 0:
 		inst.pinned, inst.cpus = allCPUs.Count() > 1, allCPUs
-		if err := unpin(inst.pid, allCPUs); err != nil {
+		if err := unpin(inst.procs, allCPUs); err != nil {
 			b.logger.WarnContext(ctx, "chromium keeps running on one CPU", "err", err)
 		}
 	case cpu >= 0 && allCPUs.Count() > 1:

@@ -48,8 +48,8 @@ func v8HeapLimitMiB(limit int64) int64 {
 // Chromium isolates sites: see newOrigin); a renderer of another tab does
 // not come near the limit, so any renderer over it is the job's.
 type memoryGuard struct {
-	limit int64 // bytes
-	pgid  int   // the browser's process group
+	limit int64          // bytes
+	procs *proc.Follower // the browser's processes
 	tb    *tab
 
 	// over receives the memory of the renderer the guard killed.
@@ -69,13 +69,13 @@ type memoryGuard struct {
 func (b *Browser) guardMemory(tb *tab) *memoryGuard {
 	g := &memoryGuard{
 		limit: b.opts.JobMemory,
-		pgid:  tb.inst.pid,
+		procs: tb.inst.procs,
 		tb:    tb,
 		over:  make(chan int64, 1),
 		quit:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
-	if g.pgid <= 0 {
+	if tb.inst.pid <= 0 {
 		close(g.done)
 		return g
 	}
@@ -98,7 +98,7 @@ func (g *memoryGuard) run() {
 	var scanned time.Time
 	for {
 		if time.Since(scanned) >= rendererRescan {
-			pids, scanned = renderers(g.pgid), time.Now()
+			pids, scanned = renderers(g.procs), time.Now()
 		}
 		sample := make([]rendererMemory, 0, len(pids))
 		for _, pid := range pids {
@@ -193,11 +193,11 @@ func judgeMemory(sample []rendererMemory, limit int64) (kill []int, used int64) 
 	return nil, 0
 }
 
-// renderers returns the renderer processes in process group pgid (a
+// renderers returns the renderer processes of the browser's group (a
 // Chromium started in a group of its own: see ownProcessGroup).
-func renderers(pgid int) []int {
+func renderers(procs *proc.Follower) []int {
 	var pids []int
-	for _, p := range proc.InGroup(pgid) {
+	for _, p := range procs.Members() {
 		if args, ok := proc.Cmdline(p.PID); ok && isRenderer(args) {
 			pids = append(pids, p.PID)
 		}

@@ -44,8 +44,13 @@ func GroupMemory(pgid int) int64 {
 }
 
 func groupMemory(root string, pgid int) int64 {
+	return memoryOf(root, inGroup(root, pgid))
+}
+
+// memoryOf is the summed PSS of ps, or their RSS where PSS cannot be read.
+func memoryOf(root string, ps []Process) int64 {
 	var total int64
-	for _, p := range inGroup(root, pgid) {
+	for _, p := range ps {
 		total += pss(root, p.PID, p.Stat.RSS)
 	}
 	return total
@@ -61,13 +66,19 @@ func GroupMemoryOver(pgid int, limit int64) (int64, bool) {
 }
 
 func groupMemoryOver(root string, pgid int, limit int64) (int64, bool) {
+	return memoryOver(root, inGroup(root, pgid), limit)
+}
+
+// memoryOver is groupMemoryOver for the processes ps: their stat's RSS,
+// and their PSS only when the RSS is over limit.
+func memoryOver(root string, ps []Process, limit int64) (int64, bool) {
 	var rss int64
-	for _, p := range inGroup(root, pgid) {
+	for _, p := range ps {
 		rss += p.Stat.RSS
 	}
 	if rss <= limit {
 		return rss, false
 	}
-	m := groupMemory(root, pgid)
+	m := memoryOf(root, ps)
 	return m, m > limit
 }
