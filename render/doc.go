@@ -8,7 +8,10 @@
 // cache directories (so the crashpad handlers, which leave the process
 // group, are found and removed with it). Each job's page gets a viewport
 // of the job's width and height at the job's device scale factor (1
-// unless it says), and an origin of its own (see "Isolation").
+// unless it says), before any of the job's code runs (a prepared page
+// loaded at another size is resized, and the job waits until it has the
+// new size: see present in viewport.go), and an origin of its own (see
+// "Isolation").
 //
 // Render returns as soon as the picture is taken. Leaving the job's page
 // happens in the background, while the caller uploads, and the tab for the

@@ -14,7 +14,6 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/css"
 	"github.com/chromedp/cdproto/dom"
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/fetch"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
@@ -69,6 +68,10 @@ type tab struct {
 	// (before the first show, and after a failed one), windowMinimized or
 	// windowRestored.
 	shown atomic.Int32
+	// viewport is the device metrics present last set (the override
+	// stays with the tab across its navigations), zero before the first
+	// and after a failed one. Only the job's goroutine touches it.
+	viewport viewport
 
 	mu      sync.Mutex
 	origin  string                      // of the page the tab loads or shows, "" before the first
@@ -221,21 +224,6 @@ const (
 	windowMinimized
 	windowRestored
 )
-
-// present sets the tab's viewport to w x h CSS pixels at device scale
-// factor scale, for a job's page, and shows the tab if visible (else it
-// stays minimized: see show).
-func (tb *tab) present(ctx context.Context, w, h int, scale float64, visible bool) error {
-	if err := tb.show(ctx, visible); err != nil {
-		return err
-	}
-	if _, err := cdp.Call(ctx, tb.target.Load(), emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
-		Width: int64(w), Height: int64(h), DeviceScaleFactor: scale,
-	}); err != nil {
-		return fmt.Errorf("set the viewport: %w", err)
-	}
-	return nil
-}
 
 // stop stops whatever the page runs, an infinite loop included, so that it
 // can be left or closed. It returns why the browser can no longer be

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"image/color"
 	"image/png"
 	"strings"
 	"testing"
@@ -194,6 +196,46 @@ func TestRenderP5DidNotLoad(t *testing.T) {
 		var e *empplay.Error
 		if !errors.As(err, &e) || e.Code != empplay.CodeBrowserError || !e.Retryable || !strings.Contains(err.Error(), "p5.js did not load") {
 			t.Errorf("%s job: %v; want a retryable browser_error saying p5.js did not load", j.Type, err)
+		}
+	}
+}
+
+// TestViewportAcrossJobs runs jobs of repeated and changing sizes through
+// one browser, whose two tabs take turns, so that a job's shell page was
+// loaded at its own size or at another: each job's page must have its own
+// viewport from the start, as p5 1.x reads it in its constructor
+// (windowWidth, windowHeight, the pixel density), in a hidden page and in
+// a shown one (the real clock).
+func TestViewportAcrossJobs(t *testing.T) {
+	sizes := []struct {
+		w, h  int
+		scale float64
+	}{
+		{120, 80, 1}, {120, 80, 1}, {120, 80, 1}, {120, 80, 1},
+		{64, 48, 2}, {64, 48, 2}, {64, 48, 2},
+		{120, 80, 1}, {90, 70, 1}, {120, 80, 1}, {120, 80, 1},
+	}
+	for _, version := range fidMajors {
+		for _, clock := range []string{empplay.ClockVirtual, empplay.ClockReal} {
+			t.Run("p5 "+version+" "+clock, func(t *testing.T) {
+				b := newTestBrowser(t, Options{})
+				for i, size := range sizes {
+					code := `var resized = 0;
+function windowResized() { resized++; }
+function setup() { createCanvas(windowWidth, windowHeight);
+  var got = [innerWidth, innerHeight, windowWidth, windowHeight, devicePixelRatio, pixelDensity(), resized];` +
+						emCheck(fmt.Sprintf("[%d, %d, %d, %d, %v, %v, 0]", size.w, size.h, size.w, size.h, size.scale, size.scale)) + `
+}`
+					j := fidJob(code, size.w, size.h, version)
+					j.DeviceScaleFactor = size.scale
+					j.Clock = clock
+					_, img := mustRender(t, b, j)
+					if got := img.Bounds().Size(); got.X != int(float64(size.w)*size.scale) || got.Y != int(float64(size.h)*size.scale) {
+						t.Errorf("job %d: picture %v; want %dx%d at %v", i, got, size.w, size.h, size.scale)
+					}
+					checkPixels(t, img, []px{{0, 0, color.NRGBA{0, 255, 0, 255}}})
+				}
+			})
 		}
 	}
 }
