@@ -86,16 +86,18 @@ func (b *Browser) tidy(tb *tab, old string) error {
 	}
 	// The tab's history would tell the next page how many jobs it served,
 	// and lead back to them. The command fails while the navigation is
-	// still settling in, so try a few times.
-	for i := 0; ; i++ {
+	// still settling in (longer on a loaded host), so try again until the
+	// deadline.
+	for {
 		_, err := cdp.Call(ctx, target, cdppage.ResetNavigationHistory, cdp.Empty{})
 		if err == nil {
 			break
 		}
-		if i == 10 || ctx.Err() != nil {
+		select {
+		case <-ctx.Done():
 			return fmt.Errorf("reset the history: %w", err)
+		case <-time.After(10 * time.Millisecond):
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 	return tb.show(ctx, false)
 }
