@@ -205,7 +205,8 @@ func TestRenderP5DidNotLoad(t *testing.T) {
 // loaded at its own size or at another: each job's page must have its own
 // viewport from the start, as p5 1.x reads it in its constructor
 // (windowWidth, windowHeight, the pixel density), in a hidden page and in
-// a shown one (the real clock).
+// a shown one (the real clock), and no resize or visibilitychange event
+// from the shell page's resizing.
 func TestViewportAcrossJobs(t *testing.T) {
 	sizes := []struct {
 		w, h  int
@@ -220,11 +221,12 @@ func TestViewportAcrossJobs(t *testing.T) {
 			t.Run("p5 "+version+" "+clock, func(t *testing.T) {
 				b := newTestBrowser(t, Options{})
 				for i, size := range sizes {
-					code := `var resized = 0;
+					code := `var resized = 0, seen = 0;
+document.addEventListener('visibilitychange', function () { seen++; });
 function windowResized() { resized++; }
 function setup() { createCanvas(windowWidth, windowHeight);
-  var got = [innerWidth, innerHeight, windowWidth, windowHeight, devicePixelRatio, pixelDensity(), resized];` +
-						emCheck(fmt.Sprintf("[%d, %d, %d, %d, %v, %v, 0]", size.w, size.h, size.w, size.h, size.scale, size.scale)) + `
+  var got = [innerWidth, innerHeight, windowWidth, windowHeight, devicePixelRatio, pixelDensity(), resized, seen];` +
+						emCheck(fmt.Sprintf("[%d, %d, %d, %d, %v, %v, 0, 0]", size.w, size.h, size.w, size.h, size.scale, size.scale)) + `
 }`
 					j := fidJob(code, size.w, size.h, version)
 					j.DeviceScaleFactor = size.scale

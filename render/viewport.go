@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 )
 
@@ -36,7 +37,7 @@ type viewport struct {
 // to it (see resize).
 func (tb *tab) present(ctx context.Context, w, h int, scale float64, visible bool) error {
 	if want := (viewport{w, h, scale}); tb.viewport != want {
-		if err := tb.resize(ctx, want); err != nil {
+		if err := tb.resize(ctx, want, visible); err != nil {
 			return err
 		}
 	}
@@ -47,11 +48,13 @@ func (tb *tab) present(ctx context.Context, w, h int, scale float64, visible boo
 // shell page, which runs nothing of any job), it waits until the page has
 // it: the browser hands a renderer a new viewport after the command has
 // been answered, and not at all while the page is hidden from its frames,
-// so the window is shown meanwhile. Without the wait, p5 1.x, which reads
-// windowWidth, windowHeight and the pixel density in its constructor,
-// started at the shell's size or at the job's, depending on which came
-// first (TestViewportAcrossJobs).
-func (tb *tab) resize(ctx context.Context, v viewport) error {
+// so the window is shown meanwhile, and, for a job that is not visible,
+// minimized again once the page has its size; then resize waits until the
+// page is hidden, so that the job's code gets no visibilitychange event of
+// it. Without the wait, p5 1.x, which reads windowWidth, windowHeight and
+// the pixel density in its constructor, started at the shell's size or at
+// the job's, depending on which came first (TestViewportAcrossJobs).
+func (tb *tab) resize(ctx context.Context, v viewport, visible bool) error {
 	tb.viewport = viewport{}
 	loaded := tb.warm != ""
 	if loaded {
@@ -67,6 +70,14 @@ func (tb *tab) resize(ctx context.Context, v viewport) error {
 	if loaded {
 		if err := tb.settleViewport(ctx, v); err != nil {
 			return err
+		}
+		if !visible {
+			if err := tb.show(ctx, false); err != nil {
+				return err
+			}
+			if err := tb.settleHidden(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	tb.viewport = v
@@ -87,19 +98,54 @@ func (tb *tab) settleViewport(ctx context.Context, v viewport) error {
     requestAnimationFrame(function () { done(true); });
   })();
 })`
+	if err := tb.await(ctx, expr, 0); err != nil {
+		return fmt.Errorf("wait for the page's viewport %dx%d at %v: %w", v.w, v.h, v.scale, err)
+	}
+	return nil
+}
+
+// settleHidden waits until the page the tab shows is hidden: the moment
+// its visibilitychange event is dispatched. The prelude makes the page's
+// own document say it is visible, so the state is read in a world of the
+// page's frame that the page cannot reach.
+func (tb *tab) settleHidden(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, viewportSettle)
+	defer cancel()
+	t := tb.target.Load()
+	w, err := cdp.Call(ctx, t, cdppage.CreateIsolatedWorld, cdppage.CreateIsolatedWorldParams{
+		FrameID: cdp.FrameID(t.TargetID), WorldName: "empplay-visibility",
+	})
+	if err != nil {
+		return fmt.Errorf("wait for the page to be hidden: %w", err)
+	}
+	const expr = `new Promise(function (done) {
+  (function check() {
+    if (document.visibilityState === 'hidden') return done(true);
+    setTimeout(check, 1);
+  })();
+})`
+	if err := tb.await(ctx, expr, w.ExecutionContextID); err != nil {
+		return fmt.Errorf("wait for the page to be hidden: %w", err)
+	}
+	return nil
+}
+
+// await evaluates expr, a promise of true, in execution context id (0:
+// the page's own) and waits for it.
+func (tb *tab) await(ctx context.Context, expr string, id runtime.ExecutionContextID) error {
 	yes := true
 	res, err := cdp.Call(ctx, tb.target.Load(), runtime.Evaluate, runtime.EvaluateParams{
-		Expression: expr, AwaitPromise: &yes, ReturnByValue: &yes,
+		Expression: expr, ContextID: id, AwaitPromise: &yes, ReturnByValue: &yes,
 	})
 	switch {
 	case err != nil:
-		return fmt.Errorf("wait for the page's viewport %dx%d at %v: %w", v.w, v.h, v.scale, err)
+		return err
 	case res.ExceptionDetails != nil:
-		return fmt.Errorf("wait for the page's viewport: %w", errors.New(res.ExceptionDetails.Text))
+		return errors.New(res.ExceptionDetails.Text)
 	}
 	var ok bool
 	if res.Result == nil || json.Unmarshal(res.Result.Value, &ok) != nil || !ok {
-		return errors.New("wait for the page's viewport: no answer")
+		return errors.New("no answer")
 	}
 	return nil
 }
