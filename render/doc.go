@@ -43,7 +43,12 @@
 //     shell page (the back/forward cache is off, so the job's page is gone
 //     for good), the browser is told to clear everything stored for the
 //     job's origin (Storage.clearDataForOrigin), windows the page opened
-//     are closed and the tab's history is reset. The prelude clears
+//     are closed and the tab's history is reset. The page's exit handlers
+//     (pagehide, visibilitychange, unload) run in its old renderer after
+//     the navigation and may store again after that clear, so the origin
+//     is cleared a second time at the next park, a job later; the origin
+//     of a tab closed instead of parked (a video's) is cleared at the next
+//     park too (TestParkForgetsLateWrites, TestClosedTabForgotten). The prelude clears
 //     window.name, the one thing a page leaves on its tab across sites.
 //     Opening and closing a tab and a browser context per job was most of
 //     the browser's CPU per job; this costs about half as much.

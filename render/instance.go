@@ -5,6 +5,7 @@ package render
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -46,6 +47,10 @@ type instance struct {
 	mu   sync.Mutex
 	tabs map[target.ID]*tab // every open tab
 	idle []*tab             // parked tabs (see Browser.park), at most maxIdle
+	// pending is the origins the next park clears (see recheck): the one
+	// the last park cleared, and those of tabs closed since instead of
+	// parked.
+	pending []string
 
 	stopOnce sync.Once
 	stopErr  error
@@ -137,6 +142,44 @@ func (inst *instance) putIdle(tb *tab) bool {
 	}
 	inst.idle = append(inst.idle, tb)
 	return true
+}
+
+// recheck returns the origins a park that left origin old clears: old
+// (unless it is ""), the origin the park before it cleared, whose page's
+// last handlers may have stored again since (see Browser.tidy), and those
+// of tabs closed since instead of parked (see forget). It notes old for
+// the next park.
+func (inst *instance) recheck(old string) []string {
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	var origins []string
+	if old != "" {
+		origins = append(origins, old)
+	}
+	for _, o := range inst.pending {
+		if o != old {
+			origins = append(origins, o)
+		}
+	}
+	inst.pending = inst.pending[:0]
+	if old != "" {
+		inst.pending = append(inst.pending, old)
+	}
+	return origins
+}
+
+// forget notes the origin of a tab of the shared context that is closed
+// rather than parked, for the next park to clear: closing a tab does not
+// clear its origin's storage in the context.
+func (inst *instance) forget(origin string) {
+	if origin == "" || inst.shared == "" {
+		return
+	}
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	if !slices.Contains(inst.pending, origin) {
+		inst.pending = append(inst.pending, origin)
+	}
 }
 
 // closeStrays closes every page in the shared browser context that is not

@@ -245,7 +245,7 @@ func (tb *tab) currentOrigin() string {
 }
 
 // load navigates the tab to pg at a fresh origin (see newOrigin) and
-// returns once the navigation has committed.
+// returns once the browser has answered the navigation (see navigate).
 func (tb *tab) load(ctx context.Context, pg *page) error {
 	o := newOrigin()
 	tb.mu.Lock()
@@ -266,8 +266,11 @@ func (tb *tab) usable(inst *instance) bool {
 	return tb.inst == inst && tb.ctx.Err() == nil && !tb.gone.Load()
 }
 
-// navigate loads url in the tab and returns once the navigation has
-// committed.
+// navigate loads url in the tab and returns once the browser has answered
+// Page.navigate, which it does when the new document is on its way: the
+// page that was there is taken down a little later (Page.frameNavigated
+// comes tens of milliseconds after the answer), and its exit handlers run
+// after that.
 func (tb *tab) navigate(ctx context.Context, url string) error {
 	nav, err := cdp.Call(ctx, tb.target.Load(), cdppage.Navigate, cdppage.NavigateParams{URL: url})
 	if err == nil && nav.ErrorText != "" {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image/color"
 	"image/png"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -45,19 +46,7 @@ func TestParkForgetsTheJob(t *testing.T) {
 	origin := tb.currentOrigin()
 	eval := func(expr string) string {
 		t.Helper()
-		yes := true
-		res, err := cdp.Call(ctx, tb.target.Load(), runtime.Evaluate, runtime.EvaluateParams{
-			Expression: expr, AwaitPromise: &yes, ReturnByValue: &yes,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.ExceptionDetails != nil {
-			t.Fatalf("%s: %s", expr, res.ExceptionDetails.Text)
-		}
-		var v string
-		_ = json.Unmarshal(res.Result.Value, &v)
-		return v
+		return evalString(ctx, t, tb, expr)
 	}
 	eval(`(async () => {
   localStorage.setItem('k', 'x'.repeat(100000));
@@ -116,6 +105,159 @@ func TestParkForgetsTheJob(t *testing.T) {
 	}
 	if n := eval(`String(history.length)`); n != "1" {
 		t.Errorf("history.length = %s after park, want 1", n)
+	}
+}
+
+// evalString evaluates expr in tb's page, awaiting a promise, and returns
+// its value as a string ("" when it is not one).
+func evalString(ctx context.Context, t *testing.T, tb *tab, expr string) string {
+	t.Helper()
+	yes := true
+	res, err := cdp.Call(ctx, tb.target.Load(), runtime.Evaluate, runtime.EvaluateParams{
+		Expression: expr, AwaitPromise: &yes, ReturnByValue: &yes,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExceptionDetails != nil {
+		t.Fatalf("%s: %s", expr, res.ExceptionDetails.Text)
+	}
+	var v string
+	_ = json.Unmarshal(res.Result.Value, &v)
+	return v
+}
+
+// contextCookies lists the names of the cookies in the browser's shared
+// context, whatever their site.
+func contextCookies(ctx context.Context, t *testing.T, inst *instance) []string {
+	t.Helper()
+	c, err := cdp.Call(ctx, inst.cdp, storage.GetCookies, storage.GetCookiesParams{BrowserContextID: inst.shared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, k := range c.Cookies {
+		names = append(names, k.Name)
+	}
+	return names
+}
+
+// TestParkForgetsLateWrites: a page that is left runs its pagehide,
+// visibilitychange and unload handlers in its old renderer after the
+// navigation away, and they can store at its origin again after the first
+// clear. Here the unload handler stores half a second after it starts, so
+// its writes usually land after the first park's clear; once the page's
+// renderer has exited (its handlers are done), the next park must take
+// whatever they left.
+func TestParkForgetsLateWrites(t *testing.T) {
+	b := newTestBrowser(t, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	inst := b.current()
+	tb, err := b.idleTab(ctx, inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := func(origin string) {
+		t.Helper()
+		pg, err := newJSPage(jsJob("<p>x</p>", "", "", 10, 10, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if origin == "" {
+			err = tb.load(ctx, pg)
+		} else { // back at an origin a page was loaded at before
+			tb.mu.Lock()
+			tb.origin = origin
+			tb.mu.Unlock()
+			tb.page.Store(pg)
+			err = tb.navigate(ctx, origin+pg.path)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	eval := func(expr string) string {
+		t.Helper()
+		return evalString(ctx, t, tb, expr)
+	}
+
+	load("")
+	origin := tb.currentOrigin()
+	eval(`(() => {
+  const store = (e) => {
+    if (e.type === 'unload') { const t = Date.now(); while (Date.now() - t < 500) {} }
+    localStorage.setItem(e.type, 'x'.repeat(100000));
+    document.cookie = e.type + '=v; max-age=3600';
+    caches.open('c-' + e.type);
+  };
+  addEventListener('pagehide', store);
+  document.addEventListener('visibilitychange', store);
+  addEventListener('unload', store);
+  return 'ok';
+})()`)
+	before := renderers(inst.procs) // the left page's among them
+	if err := b.park(tb); err != nil {
+		t.Fatalf("park: %v", err)
+	}
+	for gone := false; !gone; {
+		now := renderers(inst.procs)
+		for _, pid := range before {
+			gone = gone || !slices.Contains(now, pid)
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("no renderer exited after the park (before %v, now %v)", before, now)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if late := contextCookies(ctx, t, inst); len(late) > 0 {
+		t.Logf("stored after the first park's clear: cookies %v", late)
+	} else {
+		t.Logf("the page's handlers all ran before the first park's clear; the second clear had nothing to take")
+	}
+
+	load("") // the next job's page
+	if err := b.park(tb); err != nil {
+		t.Fatalf("park: %v", err)
+	}
+	if c := contextCookies(ctx, t, inst); len(c) > 0 {
+		t.Errorf("cookies %v left in the shared context after the next park", c)
+	}
+	load(origin)
+	if got := eval(`(async () => JSON.stringify({localStorage: Object.keys(localStorage), cookie: document.cookie,
+  caches: await caches.keys()}))()`); got != `{"localStorage":[],"cookie":"","caches":[]}` {
+		t.Errorf("what the left page stored as it went is still at its origin after the next park: %s", got)
+	}
+}
+
+// TestClosedTabForgotten: a tab that is closed after its job instead of
+// parked (a video's) leaves what its page stored to the next park.
+func TestClosedTabForgotten(t *testing.T) {
+	needFFmpeg(t)
+	b := newTestBrowser(t, Options{})
+	v := videoJob(`function setup() {
+  createCanvas(16, 16);
+  localStorage.setItem('video', 'x');
+  document.cookie = 'video=v; max-age=3600';
+}
+function draw() { background(frameCount * 20 % 255); }`, 16, 16, 0.2, 10, "")
+	if _, err := render(t, b, v); err != nil {
+		t.Fatalf("video job: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := b.settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c := contextCookies(ctx, t, b.current()); !slices.Contains(c, "video") {
+		t.Fatalf("the video's page stored no cookie (cookies %v): the test proves nothing", c)
+	}
+	mustRender(t, b, flatJob("function setup() { createCanvas(10, 10); background(0); }", 10, 10))
+	if err := b.settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c := contextCookies(ctx, t, b.current()); len(c) > 0 {
+		t.Errorf("cookies %v left in the shared context after the next job's park", c)
 	}
 }
 

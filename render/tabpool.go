@@ -28,9 +28,12 @@ func (b *Browser) park(tb *tab) error {
 // the p5 version the last job used, at a fresh origin (or to about:blank
 // after a js job), so that nothing the page ran survives it (the
 // back/forward cache is off); then windows the page opened are closed. It
-// returns once the navigation has committed, so the job's page runs no
-// more: the next job may start from here on (see overlap). It returns the
-// origin the tab left. When it fails the caller closes the tab.
+// returns once the browser has answered the navigation: the job's page
+// runs nothing more but its exit handlers (pagehide, visibilitychange,
+// unload), in its own renderer, where they reach nothing of another
+// origin's (what they store, tidy clears). The next job may start from
+// here on (see overlap). It returns the origin the tab left. When it fails
+// the caller closes the tab.
 func (b *Browser) leave(tb *tab) (string, error) {
 	ctx, cancel := context.WithTimeout(tb.ctx, openTimeout)
 	defer cancel()
@@ -70,20 +73,22 @@ func (b *Browser) leave(tb *tab) (string, error) {
 }
 
 // tidy finishes what leave began, alongside the next job if it started:
-// the browser forgets everything stored for the origin the tab left, the
-// tab's history is reset and its window minimized. None of it is visible
-// to a page of another origin.
+// the tab's history is reset, the browser forgets everything stored for
+// the origin the tab left, and the tab's window is minimized. None of it is
+// visible to a page of another origin.
+//
+// The page that was left runs its pagehide, visibilitychange and unload
+// handlers in its old renderer after the navigation away, and they may
+// store again. The history reset succeeds only once the navigation has
+// settled, after pagehide, so the clear that follows it takes what the
+// page stored while it ran and as it was hidden; the origin is cleared a
+// second time at the next park, a job later, for what the last handlers
+// stored after that (see instance.recheck). A tab that is closed instead
+// of parked leaves its origin to the next park.
 func (b *Browser) tidy(tb *tab, old string) error {
 	ctx, cancel := context.WithTimeout(tb.ctx, openTimeout)
 	defer cancel()
 	target := tb.target.Load()
-	if old != "" {
-		if _, err := cdp.Call(ctx, target, storage.ClearDataForOrigin, storage.ClearDataForOriginParams{
-			Origin: old, StorageTypes: "all",
-		}); err != nil {
-			return fmt.Errorf("clear the storage of %s: %w", old, err)
-		}
-	}
 	// The tab's history would tell the next page how many jobs it served,
 	// and lead back to them. The command fails while the navigation is
 	// still settling in (longer on a loaded host), so try again until the
@@ -97,6 +102,13 @@ func (b *Browser) tidy(tb *tab, old string) error {
 		case <-ctx.Done():
 			return fmt.Errorf("reset the history: %w", err)
 		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	for _, o := range tb.inst.recheck(old) {
+		if _, err := cdp.Call(ctx, target, storage.ClearDataForOrigin, storage.ClearDataForOriginParams{
+			Origin: o, StorageTypes: "all",
+		}); err != nil {
+			return fmt.Errorf("clear the storage of %s: %w", o, err)
 		}
 	}
 	return tb.show(ctx, false)
@@ -361,6 +373,10 @@ func (b *Browser) finish(tb *tab, broken error, ok bool) {
 			}
 		}
 		if !reuse {
+			if old == "" {
+				old = tb.currentOrigin()
+			}
+			tb.inst.forget(old)
 			if err := tb.close(); err != nil {
 				b.discard(tb.inst, fmt.Errorf("closing a page failed: %w", err))
 				return
@@ -370,6 +386,7 @@ func (b *Browser) finish(tb *tab, broken error, ok bool) {
 		if reuse {
 			if err := b.tidy(tb, old); err != nil {
 				tb.logger.Debug("tidy a tab", "err", err)
+				tb.inst.forget(old)
 				_ = tb.close()
 			} else if !tb.inst.putIdle(tb) {
 				_ = tb.close()
