@@ -80,11 +80,11 @@ func (b *Browser) leave(tb *tab) (string, error) {
 // The page that was left runs its pagehide, visibilitychange and unload
 // handlers in its old renderer after the navigation away, and they may
 // store again. The history reset succeeds only once the navigation has
-// settled, after pagehide, so the clear that follows it takes what the
-// page stored while it ran and as it was hidden; the origin is cleared a
-// second time at the next park, a job later, for what the last handlers
-// stored after that (see instance.recheck). A tab that is closed instead
-// of parked leaves its origin to the next park.
+// settled, so the clear that follows it takes what the page stored while
+// it ran and usually what it stored as it went; the origin is cleared a
+// second time at the next park, a job later, of what the last handlers
+// may have stored after that (see instance.recheck). A tab that is closed
+// instead of parked leaves its origin to the next park.
 func (b *Browser) tidy(tb *tab, old string) error {
 	ctx, cancel := context.WithTimeout(tb.ctx, openTimeout)
 	defer cancel()
@@ -104,11 +104,11 @@ func (b *Browser) tidy(tb *tab, old string) error {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	for _, o := range tb.inst.recheck(old) {
+	for _, c := range tb.inst.recheck(old) {
 		if _, err := cdp.Call(ctx, target, storage.ClearDataForOrigin, storage.ClearDataForOriginParams{
-			Origin: o, StorageTypes: "all",
+			Origin: c.origin, StorageTypes: c.types,
 		}); err != nil {
-			return fmt.Errorf("clear the storage of %s: %w", o, err)
+			return fmt.Errorf("clear the storage of %s: %w", c.origin, err)
 		}
 	}
 	return tb.show(ctx, false)
