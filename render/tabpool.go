@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -90,19 +91,9 @@ func (b *Browser) tidy(tb *tab, old string) error {
 	defer cancel()
 	target := tb.target.Load()
 	// The tab's history would tell the next page how many jobs it served,
-	// and lead back to them. The command fails while the navigation is
-	// still settling in (longer on a loaded host), so try again until the
-	// deadline.
-	for {
-		_, err := cdp.Call(ctx, target, cdppage.ResetNavigationHistory, cdp.Empty{})
-		if err == nil {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("reset the history: %w", err)
-		case <-time.After(10 * time.Millisecond):
-		}
+	// and lead back to them.
+	if err := tb.resetHistory(ctx); err != nil {
+		return err
 	}
 	for _, c := range tb.inst.recheck(old) {
 		if _, err := cdp.Call(ctx, target, storage.ClearDataForOrigin, storage.ClearDataForOriginParams{
@@ -112,6 +103,46 @@ func (b *Browser) tidy(tb *tab, old string) error {
 		}
 	}
 	return tb.show(ctx, false)
+}
+
+// resetHistory makes the tab's history the one page the tab's last
+// navigation took it to (at its origin, or about:blank), as a page loaded
+// in a new tab has it. Chromium refuses the reset while that navigation
+// is still settling in (longer on a loaded host), and a reset that came
+// before the navigation committed would keep the page it left as well, so
+// it is tried again until the history holds that page alone, or until
+// ctx ends.
+func (tb *tab) resetHistory(ctx context.Context) error {
+	target := tb.target.Load()
+	origin := tb.currentOrigin()
+	for {
+		_, err := cdp.Call(ctx, target, cdppage.ResetNavigationHistory, cdp.Empty{})
+		if err == nil {
+			h, herr := cdp.Call(ctx, target, cdppage.GetNavigationHistory, cdp.Empty{})
+			switch {
+			case herr != nil:
+				err = herr
+			case len(h.Entries) == 1 && atOrigin(h.Entries[0].URL, origin):
+				return nil
+			default:
+				err = fmt.Errorf("%d entries, the current one %s", len(h.Entries), h.Entries[h.CurrentIndex].URL)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("reset the history: %w", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// atOrigin reports whether url is a page of origin, or about:blank when
+// origin is "".
+func atOrigin(url, origin string) bool {
+	if origin == "" {
+		return url == "about:blank"
+	}
+	return strings.HasPrefix(url, origin+"/")
 }
 
 // warmTab opens a tab and loads the shell page of p5 major version major
@@ -128,6 +159,12 @@ func (b *Browser) warmTab(ctx context.Context, inst *instance, major string) (*t
 	octx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
 	err = b.loadShell(octx, tb, major)
+	if err == nil {
+		// A parked tab's history held the page it was parked on, and now
+		// the shell page: the job would see two entries where a job in a
+		// tab parked on its shell page sees one.
+		err = tb.resetHistory(octx)
+	}
 	if err == nil {
 		err = tb.show(octx, false)
 	}
