@@ -342,6 +342,32 @@ func TestRenderP5DidNotLoad(t *testing.T) {
 	}
 }
 
+// TestHistoryAcrossJobs: every p5 job's page has a history of one entry,
+// whichever page its tab showed before: the shell page it was parked on,
+// another p5 version's, or about:blank after a js job (a tab prepared from
+// one of those kept it as a second entry until its next park).
+func TestHistoryAcrossJobs(t *testing.T) {
+	b := newTestBrowser(t, Options{})
+	p5 := func(version string) *empplay.Job {
+		return fidJob(`function setup() { createCanvas(10, 10); var got = [history.length];`+emCheck("[1]")+`}`, 10, 10, version)
+	}
+	page := jsJob("<p>x</p>", "", "", 10, 10, empplay.OutputPNG)
+	for i, j := range []*empplay.Job{p5("1"), page, p5("1"), p5("1"), p5("2"), p5("1"), page, page, p5("2"), p5("2"), p5("1")} {
+		out, err := render(t, b, j)
+		if err != nil {
+			t.Fatalf("job %d (%s %s): %v", i, j.Type, j.P5Version, err)
+		}
+		if j.Type == empplay.TypeJS {
+			continue
+		}
+		img, err := png.Decode(bytes.NewReader(out.Artifacts[0].Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPixels(t, img, []px{{5, 5, color.NRGBA{0, 255, 0, 255}}})
+	}
+}
+
 // TestViewportAcrossJobs runs jobs of repeated and changing sizes through
 // one browser, whose two tabs take turns, so that a job's shell page was
 // loaded at its own size or at another: each job's page must have its own
