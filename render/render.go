@@ -222,13 +222,9 @@ func (b *Browser) run(ctx context.Context, tb *tab, job *empplay.Job, pg *page, 
 		return nil, broken, failed("prepare the tab", err)
 	}
 	if tb.warm == "" && pg.major != "" {
-		// No shell page of the job's p5 version in the tab: load one, and
-		// make its history the one page, as a prepared tab has it (the
-		// job's page would otherwise see the page the tab showed before).
-		if err := b.loadShell(jctx, tb, pg.major); err != nil {
-			return nil, broken, failed("navigate", err)
-		}
-		if err := tb.resetHistory(jctx); err != nil {
+		// No shell page of the job's p5 version in the tab: load one, as
+		// a prepared tab has it.
+		if err := b.loadShellAlone(jctx, tb, pg.major); err != nil {
 			return nil, broken, failed("navigate", err)
 		}
 	}

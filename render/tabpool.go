@@ -125,7 +125,7 @@ func (tb *tab) resetHistory(ctx context.Context) error {
 			case len(h.Entries) == 1 && atOrigin(h.Entries[0].URL, origin):
 				return nil
 			default:
-				err = fmt.Errorf("%d entries, the current one %s", len(h.Entries), h.Entries[h.CurrentIndex].URL)
+				err = fmt.Errorf("%d entries in the history, not the page at %q alone", len(h.Entries), origin)
 			}
 		}
 		select {
@@ -158,13 +158,7 @@ func (b *Browser) warmTab(ctx context.Context, inst *instance, major string) (*t
 	}
 	octx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
-	err = b.loadShell(octx, tb, major)
-	if err == nil {
-		// A parked tab's history held the page it was parked on, and now
-		// the shell page: the job would see two entries where a job in a
-		// tab parked on its shell page sees one.
-		err = tb.resetHistory(octx)
-	}
+	err = b.loadShellAlone(octx, tb, major)
 	if err == nil {
 		err = tb.show(octx, false)
 	}
@@ -191,6 +185,19 @@ func (b *Browser) loadShell(ctx context.Context, tb *tab, major string) error {
 	}
 	tb.warm = p5Major(major)
 	return nil
+}
+
+// loadShellAlone loads the shell page of p5 major version major into tb,
+// at a fresh origin, as the one page of its history: a tab that showed
+// another page (parked on about:blank or on another version's shell)
+// would otherwise keep it, and its job would read a history.length of 2
+// where a job in a tab parked on its shell page reads 1. Unlike loadShell
+// it waits for the navigation to settle.
+func (b *Browser) loadShellAlone(ctx context.Context, tb *tab, major string) error {
+	if err := b.loadShell(ctx, tb, major); err != nil {
+		return err
+	}
+	return tb.resetHistory(ctx)
 }
 
 // prewarm prepares the tab for the next job while the caller uploads this
