@@ -2,6 +2,7 @@ package assets
 
 import (
 	"errors"
+	"io/fs"
 	"testing"
 	"testing/fstest"
 )
@@ -46,5 +47,39 @@ func TestBundle(t *testing.T) {
 	}
 	if err := empty.Check(); !errors.Is(err, ErrMissing) {
 		t.Errorf("Check on an empty bundle = %v; want ErrMissing", err)
+	}
+}
+
+// countingFS counts the files opened in it.
+type countingFS struct {
+	fs.FS
+	opened map[string]int
+}
+
+func (c countingFS) Open(name string) (fs.File, error) {
+	c.opened[name]++
+	return c.FS.Open(name)
+}
+
+// TestBundleReadsOnce: a build is read from its file system once, then the
+// same bytes are handed out.
+func TestBundleReadsOnce(t *testing.T) {
+	t.Parallel()
+	c := countingFS{fstest.MapFS{"p5/p5-1.min.js": {Data: []byte("/*p5 1*/")}}, map[string]int{}}
+	b := FromFS(c)
+	var first []byte
+	for i := range 3 {
+		got, err := b.P5("1")
+		if err != nil || string(got) != "/*p5 1*/" {
+			t.Fatalf("call %d: P5 = %q, %v", i+1, got, err)
+		}
+		if first == nil {
+			first = got
+		} else if &got[0] != &first[0] {
+			t.Errorf("call %d: a new copy of the build", i+1)
+		}
+	}
+	if n := c.opened["p5/p5-1.min.js"]; n != 1 {
+		t.Errorf("the build was opened %d times, want 1", n)
 	}
 }
