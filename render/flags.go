@@ -108,7 +108,13 @@ func chromiumSwitches(backend gpu.Backend, extra []string, sandbox bool, heapMiB
 		// and full variants) are off: Chromium 156 preloads two of them in
 		// a headless browser, two renderers of about 105 MiB together that
 		// no job ever shows.
-		{"disable-features", "LocalNetworkAccessChecks,BackForwardCache,ScriptStreaming,WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup"},
+		//
+		// Storage buckets (navigator.storageBuckets) and the Protected
+		// Audience API (navigator.joinAdInterestGroup, runAdAuction: Fledge
+		// and AdInterestGroupAPI together) are off: no artwork needs them,
+		// and what they store is outside the kinds a park clears, which
+		// "all" would cover at eight times the cost (see clearTypes).
+		{"disable-features", "LocalNetworkAccessChecks,BackForwardCache,ScriptStreaming,WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,StorageBuckets,Fledge,AdInterestGroupAPI"},
 		// WebRTC may not send UDP (STUN) outside a proxy, and there is none.
 		// The full browser reads the first switch, the headless shell only
 		// the second.

@@ -143,32 +143,34 @@ func (inst *instance) putIdle(tb *tab) bool {
 	return true
 }
 
-// originClear is one Storage.clearDataForOrigin a park sends.
-type originClear struct{ origin, types string }
+// originClear is one Storage.clearDataForOrigin a park sends: of origin,
+// for the first time or (again) the second and last.
+type originClear struct {
+	origin string
+	again  bool
+}
 
-const (
-	// clearAll is every kind of storage an origin can have: cookies, local
-	// storage, IndexedDB, Cache Storage, file systems, storage buckets,
-	// interest groups and the rest. An origin's first clear.
-	clearAll = "all"
-	// clearLate is what a page's exit handlers can still store after its
-	// origin's first clear: the kinds a page writes at once. "all" costs
-	// the browser about 5 ms of CPU, 4 of them in the GPU shader cache,
-	// which no page reads; these six cost about 0.6 ms.
-	clearLate = "cookies,local_storage,indexeddb,cache_storage,file_systems,service_workers"
-)
+// clearTypes is every kind of storage a page can write: cookies, local
+// storage, IndexedDB, Cache Storage, file systems (the origin private file
+// system) and service workers. Chromium's "all" adds kinds no job's page
+// can reach, at eight times the cost (about 5 ms of the browser's CPU a
+// call against 0.6, 4 of them in the GPU shader cache, which no page
+// reads): storage buckets and interest groups, whose APIs are off (see
+// chromiumSwitches), and data that needs the network or a plugin.
+// TestParkForgetsTheJob holds both sides.
+const clearTypes = "cookies,local_storage,indexeddb,cache_storage,file_systems,service_workers"
 
-// recheck returns the clears of a park that left origin old: all of old
-// (unless it is ""), all of the origins of tabs closed since instead of
-// parked (see forget), and again what the last handlers of the pages of
-// the origins the park before cleared may have stored since (see
-// Browser.tidy). It notes the origins it clears in full for the next.
+// recheck returns the clears of a park that left origin old: old (unless
+// it is ""), the origins of tabs closed since instead of parked (see
+// forget), and again the origins the park before cleared, of what the
+// last handlers of their pages may have stored since (see Browser.tidy).
+// It notes the origins it clears for the first time for the next.
 func (inst *instance) recheck(old string) []originClear {
 	inst.mu.Lock()
 	defer inst.mu.Unlock()
 	var clears []originClear
 	if old != "" {
-		clears = append(clears, originClear{old, clearAll})
+		clears = append(clears, originClear{origin: old})
 	}
 	for _, c := range inst.pending {
 		if c.origin != old {
@@ -177,8 +179,8 @@ func (inst *instance) recheck(old string) []originClear {
 	}
 	inst.pending = inst.pending[:0]
 	for _, c := range clears {
-		if c.types == clearAll {
-			inst.pending = append(inst.pending, originClear{c.origin, clearLate})
+		if !c.again {
+			inst.pending = append(inst.pending, originClear{origin: c.origin, again: true})
 		}
 	}
 	return clears
@@ -195,11 +197,11 @@ func (inst *instance) forget(origin string) {
 	defer inst.mu.Unlock()
 	for i, c := range inst.pending {
 		if c.origin == origin {
-			inst.pending[i].types = clearAll
+			inst.pending[i].again = false
 			return
 		}
 	}
-	inst.pending = append(inst.pending, originClear{origin, clearAll})
+	inst.pending = append(inst.pending, originClear{origin: origin})
 }
 
 // closeStrays closes every page in the shared browser context that is not

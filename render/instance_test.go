@@ -5,9 +5,9 @@ import (
 	"testing"
 )
 
-// TestRecheck: a park clears the origin it leaves in full at once and
-// again (the late kinds) at the next park; a closed tab's origin is
-// cleared in full at the next park and again at the one after.
+// TestRecheck: a park clears the origin it leaves at once and again at the
+// next park; a closed tab's origin is cleared at the next park and again
+// at the one after.
 func TestRecheck(t *testing.T) {
 	type step struct {
 		forget string // a tab of this origin closed before the park
@@ -19,30 +19,30 @@ func TestRecheck(t *testing.T) {
 		steps []step
 	}{
 		{"parks in a row", []step{
-			{left: "a", want: []originClear{{"a", clearAll}}},
-			{left: "b", want: []originClear{{"b", clearAll}, {"a", clearLate}}},
-			{left: "c", want: []originClear{{"c", clearAll}, {"b", clearLate}}},
+			{left: "a", want: []originClear{{"a", false}}},
+			{left: "b", want: []originClear{{"b", false}, {"a", true}}},
+			{left: "c", want: []originClear{{"c", false}, {"b", true}}},
 		}},
 		{"a park that left no origin", []step{
-			{left: "a", want: []originClear{{"a", clearAll}}},
-			{left: "", want: []originClear{{"a", clearLate}}},
+			{left: "a", want: []originClear{{"a", false}}},
+			{left: "", want: []originClear{{"a", true}}},
 			{left: "", want: nil},
 		}},
 		{"a closed tab", []step{
-			{left: "a", want: []originClear{{"a", clearAll}}},
-			{forget: "v", left: "b", want: []originClear{{"b", clearAll}, {"a", clearLate}, {"v", clearAll}}},
-			{left: "c", want: []originClear{{"c", clearAll}, {"b", clearLate}, {"v", clearLate}}},
-			{left: "d", want: []originClear{{"d", clearAll}, {"c", clearLate}}},
+			{left: "a", want: []originClear{{"a", false}}},
+			{forget: "v", left: "b", want: []originClear{{"b", false}, {"a", true}, {"v", false}}},
+			{left: "c", want: []originClear{{"c", false}, {"b", true}, {"v", true}}},
+			{left: "d", want: []originClear{{"d", false}, {"c", true}}},
 		}},
 		{"a tab closed after its park", []step{
-			{left: "a", want: []originClear{{"a", clearAll}}},
-			{forget: "a", left: "b", want: []originClear{{"b", clearAll}, {"a", clearAll}}},
-			{left: "", want: []originClear{{"b", clearLate}, {"a", clearLate}}},
+			{left: "a", want: []originClear{{"a", false}}},
+			{forget: "a", left: "b", want: []originClear{{"b", false}, {"a", false}}},
+			{left: "", want: []originClear{{"b", true}, {"a", true}}},
 		}},
 		{"the same origin left again", []step{
-			{left: "a", want: []originClear{{"a", clearAll}}},
-			{left: "a", want: []originClear{{"a", clearAll}}},
-			{left: "", want: []originClear{{"a", clearLate}}},
+			{left: "a", want: []originClear{{"a", false}}},
+			{left: "a", want: []originClear{{"a", false}}},
+			{left: "", want: []originClear{{"a", true}}},
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -48,11 +48,19 @@ func TestParkForgetsTheJob(t *testing.T) {
 		t.Helper()
 		return evalString(ctx, t, tb, expr)
 	}
+	// The park clears the kinds of storage a page can write (clearTypes);
+	// the APIs of the kinds it leaves must be off.
+	if got := eval(`JSON.stringify([typeof navigator.storageBuckets, typeof navigator.joinAdInterestGroup,
+  typeof navigator.runAdAuction, typeof window.sharedStorage])`); got != `["undefined","undefined","undefined","undefined"]` {
+		t.Errorf("storage buckets, interest groups, auctions, shared storage: %s; want all undefined", got)
+	}
 	eval(`(async () => {
   localStorage.setItem('k', 'x'.repeat(100000));
   document.cookie = 'k=v; max-age=3600';
   await new Promise(r => { const o = indexedDB.open('db', 1); o.onupgradeneeded = () => o.result.createObjectStore('s'); o.onsuccess = r; });
   await (await caches.open('c')).put('/k', new Response('x'.repeat(100000)));
+  const f = await (await navigator.storage.getDirectory()).getFileHandle('f', {create: true});
+  const w = await f.createWritable(); await w.write('x'.repeat(100000)); await w.close();
   history.pushState(null, '', '?a'); history.pushState(null, '', '?b');
   return 'ok';
 })()`)

@@ -97,7 +97,7 @@ func (b *Browser) tidy(tb *tab, old string) error {
 	}
 	for _, c := range tb.inst.recheck(old) {
 		if _, err := cdp.Call(ctx, target, storage.ClearDataForOrigin, storage.ClearDataForOriginParams{
-			Origin: c.origin, StorageTypes: c.types,
+			Origin: c.origin, StorageTypes: clearTypes,
 		}); err != nil {
 			return fmt.Errorf("clear the storage of %s: %w", c.origin, err)
 		}
