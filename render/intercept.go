@@ -79,6 +79,15 @@ func (tb *tab) listen(ev any) {
 		}
 	case *cdppage.EventCompilationCacheProduced:
 		tb.compiled(ev)
+	case *cdppage.EventFrameNavigated:
+		if ev.Frame != nil && ev.Frame.ParentID == "" {
+			url := ev.Frame.URL
+			tb.committed.Store(&url)
+			select {
+			case tb.navigated <- struct{}{}:
+			default:
+			}
+		}
 	case *inspector.EventTargetCrashed:
 		tb.gone.Store(true)
 		select {

@@ -49,6 +49,11 @@ type tab struct {
 	// code receives the compilation cache of p5.js a primer page produced
 	// (see primeP5).
 	code chan []byte
+	// committed is the URL of the last document the tab's main frame
+	// committed (Page.frameNavigated), and navigated is signalled at each
+	// (see resetHistory).
+	committed atomic.Pointer[string]
+	navigated chan struct{}
 	// gone is set when the renderer process died: the tab is not reused.
 	gone atomic.Bool
 	// singleUse marks a tab that is closed after its job rather than reused (a
@@ -122,6 +127,7 @@ func (b *Browser) openTab(ctx context.Context, inst *instance) (*tab, error) {
 		crashed:   make(chan struct{}, 1),
 		crashInfo: make(chan string, 1),
 		code:      make(chan []byte, 1),
+		navigated: make(chan struct{}, 1),
 	}
 	octx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()

@@ -110,11 +110,26 @@ func (b *Browser) tidy(tb *tab, old string) error {
 // in a new tab has it. Chromium refuses the reset while that navigation
 // is still settling in (longer on a loaded host), and a reset that came
 // before the navigation committed would keep the page it left as well, so
-// it is tried again until the history holds that page alone, or until
-// ctx ends.
+// it waits for the main frame to commit a page there (Page.frameNavigated),
+// and then tries until the history holds that page alone, or until ctx
+// ends.
 func (tb *tab) resetHistory(ctx context.Context) error {
 	target := tb.target.Load()
 	origin := tb.currentOrigin()
+	// Each refused reset is a round trip through the browser: several a
+	// job while the navigation settles, on a loaded host.
+	timer := time.NewTimer(commitWait)
+	defer timer.Stop()
+wait:
+	for !tb.committedAt(origin) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("reset the history: the tab did not reach %q: %w", origin, ctx.Err())
+		case <-tb.navigated:
+		case <-timer.C:
+			break wait // not seen: the history will tell
+		}
+	}
 	for {
 		_, err := cdp.Call(ctx, target, cdppage.ResetNavigationHistory, cdp.Empty{})
 		if err == nil {
@@ -134,6 +149,17 @@ func (tb *tab) resetHistory(ctx context.Context) error {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// commitWait is how long resetHistory waits to see the main frame commit
+// before it asks the browser's history instead.
+const commitWait = time.Second
+
+// committedAt reports whether the tab's main frame last committed a page
+// of origin (about:blank when origin is "").
+func (tb *tab) committedAt(origin string) bool {
+	u := tb.committed.Load()
+	return u != nil && atOrigin(*u, origin)
 }
 
 // atOrigin reports whether url is a page of origin, or about:blank when
