@@ -353,26 +353,34 @@ func TestRenderP5DidNotLoad(t *testing.T) {
 // TestHistoryAcrossJobs: every p5 job's page has a history of one entry,
 // whichever page its tab showed before: the shell page it was parked on,
 // another p5 version's, or about:blank after a js job (a tab prepared from
-// one of those kept it as a second entry until its next park).
+// one of those kept it as a second entry until its next park). A js page
+// is navigated to from the page its tab showed (a new tab's about:blank,
+// or the page it was parked on, its history reset), so it has two, in
+// every tab, under both isolation modes.
 func TestHistoryAcrossJobs(t *testing.T) {
-	b := newTestBrowser(t, Options{})
-	p5 := func(version string) *empplay.Job {
-		return fidJob(`function setup() { createCanvas(10, 10); var got = [history.length];`+emCheck("[1]")+`}`, 10, 10, version)
-	}
-	page := jsJob("<p>x</p>", "", "", 10, 10, empplay.OutputPNG)
-	for i, j := range []*empplay.Job{p5("1"), page, p5("1"), p5("1"), p5("2"), p5("1"), page, page, p5("2"), p5("2"), p5("1")} {
-		out, err := render(t, b, j)
-		if err != nil {
-			t.Fatalf("job %d (%s %s): %v", i, j.Type, j.P5Version, err)
-		}
-		if j.Type == empplay.TypeJS {
-			continue
-		}
-		img, err := png.Decode(bytes.NewReader(out.Artifacts[0].Body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkPixels(t, img, []px{{5, 5, color.NRGBA{0, 255, 0, 255}}})
+	for _, mode := range []string{IsolateOrigin, IsolateContext} {
+		t.Run(mode, func(t *testing.T) {
+			b := newTestBrowser(t, Options{Isolation: mode})
+			p5 := func(version string) *empplay.Job {
+				return fidJob(`function setup() { createCanvas(10, 10); var got = [history.length];`+emCheck("[1]")+`}`, 10, 10, version)
+			}
+			// Green when the history has two entries, red otherwise.
+			page := jsJob(`<style>html, body { margin: 0; width: 100%; height: 100%; background: red; }</style>`, "",
+				`if (history.length === 2) document.body.style.background = 'lime';`, 10, 10, empplay.OutputPNG)
+			for i, j := range []*empplay.Job{page, p5("1"), page, p5("1"), p5("1"), p5("2"), p5("1"), page, page, p5("2"), p5("2"), p5("1"), page} {
+				out, err := render(t, b, j)
+				if err != nil {
+					t.Fatalf("job %d (%s %s): %v", i, j.Type, j.P5Version, err)
+				}
+				img, err := png.Decode(bytes.NewReader(out.Artifacts[0].Body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := color.NRGBAModel.Convert(img.At(5, 5)); got != (color.NRGBA{0, 255, 0, 255}) {
+					t.Errorf("job %d (%s %s): pixel %v, want green: its page's history.length is not the one every such page has", i, j.Type, j.P5Version, got)
+				}
+			}
+		})
 	}
 }
 
