@@ -193,7 +193,7 @@ func TestBrowserProcesses(t *testing.T) {
 	// One name resolves, to the asset server; every other name to nothing.
 	rules := fmt.Sprintf("--host-resolver-rules=MAP %s 127.0.0.1:%d, MAP * ~NOTFOUND", assetHost, b.assets.port())
 	for _, want := range []string{"--headless=new", "--site-per-process", "--font-render-hinting=slight", "--force-webrtc-ip-handling-policy=disable_non_proxied_udp", "--disable-gpu", rules, "--disable-features=LocalNetworkAccessChecks,BackForwardCache,ScriptStreaming,WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,StorageBuckets,Fledge,AdInterestGroupAPI",
-		"--user-data-dir=" + dir, "--lang=en-US", "--remote-debugging-pipe"} {
+		"--user-data-dir=" + dir, "--lang=en-US", "--remote-debugging-pipe=cbor"} {
 		if !slices.Contains(args, want) {
 			t.Errorf("chromium runs without %s: %q", want, args)
 		}

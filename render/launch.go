@@ -83,6 +83,7 @@ func (b *Browser) launch(ctx context.Context) (*instance, error) {
 		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
 			ownProcessGroup(cmd)
 			pinned = startOnCPU(cmd, cpu)
+			binaryPipe(cmd, func(err error) { b.logger.Warn("devtools pipe", "err", err) })
 		}),
 	}
 	for _, s := range switches {
