@@ -55,7 +55,7 @@ func toCBOR(client io.Reader, w io.Writer) error {
 	for {
 		msg, err := r.ReadBytes(0)
 		if err != nil {
-			if errors.Is(err, io.EOF) {
+			if errors.Is(err, io.EOF) { // a message cut short too: the client is gone
 				return nil
 			}
 			return fmt.Errorf("cdpcbor: read from the client: %w", err)
@@ -84,8 +84,8 @@ func toJSON(browser io.Reader, w io.Writer) error {
 	for {
 		var head [envelopeHeader]byte
 		if _, err := io.ReadFull(r, head[:]); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil // the browser is gone, perhaps killed mid-message
 			}
 			return fmt.Errorf("cdpcbor: read from the browser: %w", err)
 		}
@@ -103,6 +103,9 @@ func toJSON(browser io.Reader, w io.Writer) error {
 		}
 		copy(msg, head[:])
 		if _, err := io.ReadFull(r, msg[envelopeHeader:]); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil // the browser is gone, perhaps killed mid-message
+			}
 			return fmt.Errorf("cdpcbor: read from the browser: %w", err)
 		}
 		var err error

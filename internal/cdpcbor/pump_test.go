@@ -114,3 +114,30 @@ func TestPumpMalformed(t *testing.T) {
 		t.Fatal("Pump did not return")
 	}
 }
+
+// TestPumpBrowserCutShort: a browser that ends in the middle of a message
+// (killed) ends the client's side as its pipe would, with nothing to
+// report.
+func TestPumpBrowserCutShort(t *testing.T) {
+	t.Parallel()
+	clientW, clientR, browserW, browserR, errs, done := pumped(t)
+	go func() { _, _ = io.Copy(io.Discard, browserR) }()
+	go func() {
+		_, _ = browserW.Write([]byte{0xd8, 0x18, 0x5a, 0, 0, 1, 0, 0xbf})
+		_ = browserW.Close()
+	}()
+	if _, err := io.ReadAll(clientR); err != nil {
+		t.Fatal(err)
+	}
+	_ = clientW.Close()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Pump did not return")
+	}
+	select {
+	case err := <-errs:
+		t.Errorf("Pump reported %v", err)
+	default:
+	}
+}
