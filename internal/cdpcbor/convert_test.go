@@ -133,7 +133,7 @@ func TestMalformed(t *testing.T) {
 			}
 		})
 	}
-	for _, msg := range []string{``, `[]`, `"x"`, `{"a":}`, `{"a":1`, `{"a":1}}`} {
+	for _, msg := range []string{``, `[]`, `"x"`, `{"a":}`, `{"a":1`, `{"a":1}}`, `{"a":1,}`, `{"a":[1,]}`, `{"a":[1 2]}`, `{,}`} {
 		if got, err := FromJSON(nil, []byte(msg)); err == nil {
 			t.Errorf("FromJSON(%s) = % x; want an error", msg, got)
 		}

@@ -81,29 +81,22 @@ func (e *encoder) value(dst []byte, depth int) ([]byte, error) {
 		// The envelope's length is filled in at the map's end.
 		start := len(dst)
 		dst = append(dst, majorTag<<5|24, envelopeTag, majorBytes<<5|26, 0, 0, 0, 0, indefiniteMap)
-		for first := true; ; first = false {
-			if e.space(); e.i < len(e.b) && e.b[e.i] == '}' {
-				e.i++
-				break
+		err = e.members('}', func() error {
+			if e.space(); e.i >= len(e.b) || e.b[e.i] != '"' {
+				return e.errorf("an object's key is a string")
 			}
-			if !first {
-				if err := e.expect(','); err != nil {
-					return dst, err
-				}
-				e.space()
-			}
-			if e.i >= len(e.b) || e.b[e.i] != '"' {
-				return dst, e.errorf("an object's key is a string")
-			}
+			var err error
 			if dst, err = e.str(dst); err != nil {
-				return dst, err
+				return err
 			}
 			if err := e.expect(':'); err != nil {
-				return dst, err
+				return err
 			}
-			if dst, err = e.value(dst, depth+1); err != nil {
-				return dst, err
-			}
+			dst, err = e.value(dst, depth+1)
+			return err
+		})
+		if err != nil {
+			return dst, err
 		}
 		dst = append(dst, breakByte)
 		size := len(dst) - start - envelopeHeader
@@ -115,19 +108,13 @@ func (e *encoder) value(dst []byte, depth int) ([]byte, error) {
 	case c == '[':
 		e.i++
 		dst = append(dst, indefiniteArray)
-		for first := true; ; first = false {
-			if e.space(); e.i < len(e.b) && e.b[e.i] == ']' {
-				e.i++
-				break
-			}
-			if !first {
-				if err := e.expect(','); err != nil {
-					return dst, err
-				}
-			}
-			if dst, err = e.value(dst, depth+1); err != nil {
-				return dst, err
-			}
+		err = e.members(']', func() error {
+			var err error
+			dst, err = e.value(dst, depth+1)
+			return err
+		})
+		if err != nil {
+			return dst, err
 		}
 		return append(dst, breakByte), nil
 	case c == '"':
@@ -154,6 +141,28 @@ func (e *encoder) value(dst []byte, depth int) ([]byte, error) {
 		}
 	}
 	return dst, e.errorf("unexpected %q", e.b[e.i])
+}
+
+// members runs member for each member of the object or array whose
+// opening bracket e.i has passed, up to its closing bracket end: members
+// separated by commas, none after the last.
+func (e *encoder) members(end byte, member func() error) error {
+	if e.space(); e.i < len(e.b) && e.b[e.i] == end {
+		e.i++
+		return nil
+	}
+	for {
+		if err := member(); err != nil {
+			return err
+		}
+		if e.space(); e.i < len(e.b) && e.b[e.i] == end {
+			e.i++
+			return nil
+		}
+		if err := e.expect(','); err != nil {
+			return err
+		}
+	}
 }
 
 // str appends the CBOR form of the JSON string at e.i. A string without

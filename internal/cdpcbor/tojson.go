@@ -148,31 +148,30 @@ func (d *decoder) value(dst []byte, depth int) ([]byte, error) {
 		return appendJSONString(dst, []byte(string(utf16.Decode(units)))), nil
 	case majorTag:
 		return d.tagged(dst, arg, depth)
-	case majorArray:
-		dst = append(dst, '[')
-		for k := uint64(0); indefinite || k < arg; k++ {
-			if indefinite && d.i < len(d.b) && d.b[d.i] == breakByte {
-				d.i++
-				break
-			}
-			if k > 0 {
-				dst = append(dst, ',')
-			}
-			if dst, err = d.value(dst, depth+1); err != nil {
-				return dst, err
-			}
+	case majorArray, majorMap:
+		return d.container(dst, major == majorMap, arg, indefinite, depth)
+	}
+	return dst, d.errorf("item of major type %d is not supported", major)
+}
+
+// container appends the JSON form of an array or map of n items (pairs),
+// or of items up to a break when it is of indefinite length.
+func (d *decoder) container(dst []byte, isMap bool, n uint64, indefinite bool, depth int) ([]byte, error) {
+	open, end := byte('['), byte(']')
+	if isMap {
+		open, end = '{', '}'
+	}
+	dst = append(dst, open)
+	var err error
+	for k := uint64(0); indefinite || k < n; k++ {
+		if indefinite && d.i < len(d.b) && d.b[d.i] == breakByte {
+			d.i++
+			break
 		}
-		return append(dst, ']'), nil
-	case majorMap:
-		dst = append(dst, '{')
-		for k := uint64(0); indefinite || k < arg; k++ {
-			if indefinite && d.i < len(d.b) && d.b[d.i] == breakByte {
-				d.i++
-				break
-			}
-			if k > 0 {
-				dst = append(dst, ',')
-			}
+		if k > 0 {
+			dst = append(dst, ',')
+		}
+		if isMap {
 			if d.i < len(d.b) && d.b[d.i]>>5 != majorText && d.b[d.i]>>5 != majorBytes {
 				return dst, d.errorf("a map key that is not a string")
 			}
@@ -180,13 +179,12 @@ func (d *decoder) value(dst []byte, depth int) ([]byte, error) {
 				return dst, err
 			}
 			dst = append(dst, ':')
-			if dst, err = d.value(dst, depth+1); err != nil {
-				return dst, err
-			}
 		}
-		return append(dst, '}'), nil
+		if dst, err = d.value(dst, depth+1); err != nil {
+			return dst, err
+		}
 	}
-	return dst, d.errorf("item of major type %d is not supported", major)
+	return append(dst, end), nil
 }
 
 // tagged appends the JSON form of the item that tag tag marks.
