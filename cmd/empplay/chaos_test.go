@@ -41,8 +41,13 @@ const (
 // nothing that was acknowledged.
 var chaosAOF = []string{"--appendonly", "yes", "--appendfsync", "always"}
 
-// chaosSketch busy-waits (so kills land mid-render), then draws once.
-const chaosSketch = `function setup(){ createCanvas(64,64); const t=Date.now(); while(Date.now()-t<%d){} background(%d,%d,%d); fill(255); noStroke(); rect(0,0,4,4); noLoop(); }`
+// chaosSketch holds a marker of %d MiB (so the test can tell its renderer
+// from the others: see sketchRunning), busy-waits for %d ms (so kills land
+// mid-render), then draws once.
+const chaosSketch = `function setup(){ createCanvas(64,64); window.marker=new Uint8Array(%d*1048576).fill(1); const t=Date.now(); while(Date.now()-t<%d){} background(%d,%d,%d); fill(255); noStroke(); rect(0,0,4,4); noLoop(); }`
+
+// chaosMarkerMiB is the marker a busy-waiting chaos sketch holds.
+const chaosMarkerMiB = 64
 
 // poisonSketch loads a declared asset whose server answers 503 every
 // time: a retryable asset_unavailable on every attempt, so the job must
@@ -110,14 +115,14 @@ func TestChaos(t *testing.T) {
 	c.poison = "chaos-" + run + "-poison"
 	var raws []string
 	for i := range n {
-		busy := 0
+		busy, marker := 0, 0
 		if rng.IntN(4) != 0 {
-			busy = 300 + rng.IntN(1200)
+			busy, marker = 300+rng.IntN(1200), chaosMarkerMiB
 		}
 		id := fmt.Sprintf("chaos-%s-%04d", run, i)
 		raws = append(raws, job(t, map[string]any{
 			"id": id, "width": 64, "height": 64, "bucket": "chaos", "prefix": run, "filename": fmt.Sprintf("%04d.png", i),
-			"code": fmt.Sprintf(chaosSketch, busy, i*37%256, i*91%256, i*13%256),
+			"code": fmt.Sprintf(chaosSketch, marker, busy, i*37%256, i*91%256, i*13%256),
 			// Real time: the busy-wait must take wall-clock time for the
 			// kills to land mid-render.
 			"clock": "real",
@@ -386,32 +391,44 @@ func (c *chaos) victim() (pid, browser int, wid, id string, ok bool) {
 }
 
 // sketchRunning reports whether a renderer of the Chromium whose process
-// group is pgid keeps burning CPU (a job's busy-waiting sketch) over two
-// windows of 100 ms. One window is not enough: a renderer starting for the
-// next page burns CPU for a moment too.
+// group is pgid runs a busy-waiting chaos sketch: one that burns CPU over
+// two windows of 100 ms and holds the sketch's marker, i.e. is at least
+// half the marker larger than every other renderer of the group. Either
+// alone can be fooled: a renderer starting for the next page burns CPU for
+// a while (long enough for two windows on a slow host), and the last job's
+// renderer keeps its marker, idle, until the tab leaves its page.
 func sketchRunning(pgid int) bool {
-	// A measurement over real time: CPU burnt in each window.
-	t0 := rendererCPU(pgid)
+	t0 := rendererStats(pgid)
 	time.Sleep(100 * time.Millisecond)
-	t1 := rendererCPU(pgid)
+	t1 := rendererStats(pgid)
 	time.Sleep(100 * time.Millisecond)
-	for pid, ticks := range rendererCPU(pgid) {
+	t2 := rendererStats(pgid)
+	for pid, r := range t2 {
 		a, ok0 := t0[pid]
 		b, ok1 := t1[pid]
-		if ok0 && ok1 && b-a >= 3 && ticks-b >= 3 { // clock ticks of 10 ms
+		if !ok0 || !ok1 || b.CPU-a.CPU < 3 || r.CPU-b.CPU < 3 { // clock ticks of 10 ms
+			continue
+		}
+		marked := r.RSS >= chaosMarkerMiB<<20
+		for other, o := range t2 {
+			if other != pid && r.RSS-o.RSS < chaosMarkerMiB<<20/2 {
+				marked = false
+			}
+		}
+		if marked {
 			return true
 		}
 	}
 	return false
 }
 
-// rendererCPU returns the CPU time (user + system, in clock ticks) of each
-// renderer process in process group pgid.
-func rendererCPU(pgid int) map[int]int64 {
-	out := map[int]int64{}
+// rendererStats returns the CPU time and memory of each renderer process
+// in process group pgid.
+func rendererStats(pgid int) map[int]proc.Stat {
+	out := map[int]proc.Stat{}
 	for _, p := range proc.InGroup(pgid) {
 		if cmdlineHas(p.PID, "--type=renderer") {
-			out[p.PID] = p.Stat.CPU
+			out[p.PID] = p.Stat
 		}
 	}
 	return out
