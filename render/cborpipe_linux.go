@@ -27,9 +27,11 @@ const pipeSwitch = "--remote-debugging-pipe"
 // itself, puts the ends of two new pipes under the same descriptor
 // numbers, so that Chromium gets the new ones and chromedp's close drops
 // this process's copies of them, and carries the messages between the two
-// pairs. It returns false, and leaves cmd as it was, when cmd is not
-// started with chromedp's pipe or a descriptor cannot be had.
-func binaryPipe(cmd *exec.Cmd, errf func(error)) bool {
+// pairs, with the bytes that chromedp's messages name in refs written as
+// they are (see [cdpcbor.Refs]). It returns false, and leaves cmd as it
+// was, when cmd is not started with chromedp's pipe or a descriptor cannot
+// be had.
+func binaryPipe(cmd *exec.Cmd, refs *cdpcbor.Refs, errf func(error)) bool {
 	at := -1
 	for i, a := range cmd.Args {
 		if a == pipeSwitch {
@@ -87,7 +89,7 @@ func binaryPipe(cmd *exec.Cmd, errf func(error)) bool {
 	toBrowser := os.NewFile(uintptr(commands[1]), "devtools-browser")
 	browser := os.NewFile(uintptr(answers[0]), "devtools-browser-answers")
 	go func() {
-		cdpcbor.Pump(client, toClientF, browser, toBrowser, errf)
+		cdpcbor.Pump(client, toClientF, browser, toBrowser, refs, errf)
 		_ = client.Close()
 		_ = browser.Close()
 	}()

@@ -88,7 +88,7 @@ func (tb *tab) p5Script(url string) error {
 	if code == nil {
 		return nil
 	}
-	_, err := cdp.Call(tb.ctx, target, cdppage.AddCompilationCache, cdppage.AddCompilationCacheParams{URL: url, Data: code})
+	_, err := cdp.Call(tb.ctx, target, cdppage.AddCompilationCache, cdppage.AddCompilationCacheParams{URL: url, Data: tb.inst.binary(code)})
 	return err
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/sys/unix"
 
+	"github.com/empplay/empplay/internal/cdpcbor"
 	"github.com/empplay/empplay/internal/proc"
 )
 
@@ -34,6 +35,9 @@ type instance struct {
 	// started (see cpus.go).
 	pinned bool
 	cpus   unix.CPUSet
+	// refs, when not nil, carries large binary fields of commands to the
+	// browser as they are (see binary).
+	refs *cdpcbor.Refs
 	// shared is the incognito browser context every tab opens in under
 	// IsolateOrigin, "" under IsolateContext.
 	shared cdp.BrowserContextID
@@ -75,6 +79,21 @@ func (inst *instance) tryPrime(url string) bool {
 	}
 	inst.primed[url] = true
 	return true
+}
+
+// refMin is the smallest binary field that binary hands over by
+// reference: below it base64 costs less than the reference's bookkeeping.
+const refMin = 16 << 10
+
+// binary returns what to put in a []byte field of a command for data to
+// reach the browser: on the DevTools pipe in CBOR, a reference that the
+// conversion replaces by data itself (see cdpcbor.Refs), so that neither
+// side turns data into base64 and back; otherwise data.
+func (inst *instance) binary(data []byte) []byte {
+	if inst.refs == nil || len(data) < refMin {
+		return data
+	}
+	return inst.refs.Ref(data)
 }
 
 // p5Code is the compilation cache of the p5.js build at url, nil when

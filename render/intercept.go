@@ -140,7 +140,7 @@ func (tb *tab) serve(ev *fetch.EventRequestPaused) {
 			RequestID:       ev.RequestID,
 			ResponseCode:    200,
 			ResponseHeaders: headers,
-			Body:            r.body,
+			Body:            tb.inst.binary(r.body),
 		})
 	default:
 		if strings.HasPrefix(url, assetOrigin+"/") {
@@ -273,7 +273,7 @@ func (tb *tab) serveAsset(target *chromedp.Target, ev *fetch.EventRequestPaused,
 			// Readable pixels for loadImage and WebGL textures.
 			{Name: "Access-Control-Allow-Origin", Value: "*"},
 		},
-		Body: file.Body,
+		Body: tb.inst.binary(file.Body),
 	})
 	return err
 }

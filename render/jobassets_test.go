@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/fetcher"
+	"github.com/empplay/empplay/internal/testenv"
 )
 
 // solidPNG is a w x h PNG of one colour.
@@ -122,6 +124,59 @@ function setup() { createCanvas(20, 10); pixelDensity(1); noSmooth(); image(a, 0
 		}
 		if n := src.count("/jobs/a/tile.png"); n != 1 {
 			t.Errorf("the CDN served the tile %d times, want once (then the cache)", n)
+		}
+	})
+
+	t.Run("large image by reference", func(t *testing.T) {
+		// Noise, so that the PNG stays large (about 200 KB): its bytes and
+		// p5.js's compilation cache go to the browser by reference on the
+		// DevTools pipe in CBOR (see instance.binary), and must arrive
+		// whole.
+		const w, h = 256, 192
+		at := func(x, y int) color.NRGBA {
+			v := uint32(x)*0x9e3779b1 ^ uint32(y)*0x85ebca77
+			v ^= v >> 15
+			v *= 0x2c1b3c6d
+			v ^= v >> 12
+			v *= 0x297a2d39
+			v ^= v >> 15
+			return color.NRGBA{uint8(v >> 24), uint8(v >> 16), uint8(v >> 8), 255}
+		}
+		img := image.NewNRGBA(image.Rect(0, 0, w, h))
+		for y := range h {
+			for x := range w {
+				img.SetNRGBA(x, y, at(x, y))
+			}
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			t.Fatal(err)
+		}
+		if buf.Len() < 4*refMin {
+			t.Fatalf("the noise PNG is %d bytes: too small to go by reference", buf.Len())
+		}
+		src.files["/jobs/b/noise.png"] = buf.Bytes()
+		j := job(`let a;
+function preload() { a = loadImage("noise.png"); }
+function setup() { createCanvas(`+strconv.Itoa(w)+`, `+strconv.Itoa(h)+`); pixelDensity(1); noSmooth(); image(a, 0, 0); }`, w, h)
+		j.Assets = map[string]string{"noise.png": src.URL + "/jobs/b/noise.png"}
+		_, got := mustRender(t, b, j)
+		var want []px
+		for _, p := range [][2]int{{0, 0}, {1, 0}, {0, 1}, {17, 33}, {w - 1, h - 1}, {w / 2, h / 3}} {
+			want = append(want, px{p[0], p[1], at(p[0], p[1])})
+		}
+		checkPixels(t, got, want)
+		if err := b.settle(testenv.Context(t, 30*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		b.mu.Lock()
+		inst := b.cur
+		b.mu.Unlock()
+		if inst.refs == nil {
+			t.Skip("the DevTools pipe is in JSON here: nothing goes by reference")
+		}
+		if given, held := inst.refs.Counts(); given == 0 || held != 0 {
+			t.Errorf("%d references given, %d never taken; want some given, none left", given, held)
 		}
 	})
 

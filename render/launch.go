@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
+	"github.com/empplay/empplay/internal/cdpcbor"
 	"github.com/empplay/empplay/internal/chromiumtmp"
 
 	"github.com/empplay/empplay/internal/proc"
@@ -64,6 +65,7 @@ func (b *Browser) launch(ctx context.Context) (*instance, error) {
 	// (see cpus.go): its video encoders then make the same bytes every run.
 	cpu, allCPUs := pinnedCPU(b.opts.RendererCPU)
 	pinned := false
+	refs, binaryRefs := cdpcbor.NewRefs(), false
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(b.opts.ChromiumPath),
 		chromedp.UserDataDir(dir),
@@ -83,7 +85,7 @@ func (b *Browser) launch(ctx context.Context) (*instance, error) {
 		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
 			ownProcessGroup(cmd)
 			pinned = startOnCPU(cmd, cpu)
-			binaryPipe(cmd, func(err error) { b.logger.Warn("devtools pipe", "err", err) })
+			binaryRefs = binaryPipe(cmd, refs, func(err error) { b.logger.Warn("devtools pipe", "err", err) })
 		}),
 	}
 	for _, s := range switches {
@@ -120,6 +122,9 @@ func (b *Browser) launch(ctx context.Context) (*instance, error) {
 	}
 	c := chromedp.FromContext(bctx)
 	inst := &instance{ctx: bctx, cancel: bcancel, allocCancel: allocCancel, cdp: c.Browser, dir: dir}
+	if binaryRefs {
+		inst.refs = refs
+	}
 	if p := c.Browser.Process(); p != nil {
 		inst.pid = p.Pid
 	}

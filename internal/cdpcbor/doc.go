@@ -17,4 +17,10 @@
 // byte strings otherwise, integers that fit 32 bits as integers and every
 // other number as a double, and byte strings tagged 22 (binary data) as
 // base64 strings in JSON.
+//
+// chromedp writes a command's binary field ([]byte) in base64, which the
+// browser decodes again. [Refs] lets the client put a short reference in
+// such a field instead, which the conversion replaces by the bytes
+// themselves, tagged 22: a response body or a compilation cache then
+// crosses the pipe once, as it is.
 package cdpcbor

@@ -18,7 +18,11 @@ import (
 // FromJSON appends to dst the CBOR form of msg, one JSON object: a protocol
 // message chromedp wrote.
 func FromJSON(dst, msg []byte) ([]byte, error) {
-	e := encoder{b: msg}
+	return fromJSON(dst, msg, nil)
+}
+
+func fromJSON(dst, msg []byte, refs *Refs) ([]byte, error) {
+	e := encoder{b: msg, refs: refs}
 	e.space()
 	if e.i >= len(msg) || msg[e.i] != '{' {
 		return dst, e.errorf("a message is a JSON object")
@@ -37,8 +41,9 @@ func FromJSON(dst, msg []byte) ([]byte, error) {
 // a JSON library: a message is mostly one long string (base64), which it
 // copies as it is.
 type encoder struct {
-	b []byte
-	i int
+	b    []byte
+	refs *Refs // nil: no string is a reference
+	i    int
 }
 
 func (e *encoder) errorf(format string, args ...any) error {
@@ -192,6 +197,9 @@ func (e *encoder) str(dst []byte) ([]byte, error) {
 	raw := e.b[start:j]
 	e.i = j + 1
 	if !escaped && ascii {
+		if data, ok := e.refs.take(raw); ok {
+			return appendBinary(dst, data), nil
+		}
 		return append(appendHead(dst, majorText, uint64(len(raw))), raw...), nil
 	}
 	s, err := jsontext.AppendUnquote(nil, e.b[start-1:j+1])

@@ -24,7 +24,10 @@ const maxMessage = 256 << 20
 // client see the connection end as they would see their pipe close, and it
 // goes on reading both until they end, so that neither blocks on a full
 // pipe.
-func Pump(client io.Reader, toClient io.WriteCloser, browser io.Reader, toBrowser io.WriteCloser, errf func(error)) {
+//
+// The client's messages may name bytes in refs (see [Refs]); refs may be
+// nil.
+func Pump(client io.Reader, toClient io.WriteCloser, browser io.Reader, toBrowser io.WriteCloser, refs *Refs, errf func(error)) {
 	var once sync.Once
 	end := func(err error) {
 		once.Do(func() {
@@ -37,7 +40,7 @@ func Pump(client io.Reader, toClient io.WriteCloser, browser io.Reader, toBrowse
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		end(toCBOR(client, toBrowser))
+		end(toCBOR(client, toBrowser, refs))
 		_, _ = io.Copy(io.Discard, client)
 	})
 	wg.Go(func() {
@@ -49,7 +52,7 @@ func Pump(client io.Reader, toClient io.WriteCloser, browser io.Reader, toBrowse
 
 // toCBOR converts the client's messages until it ends (nil) or a message
 // cannot be converted or written.
-func toCBOR(client io.Reader, w io.Writer) error {
+func toCBOR(client io.Reader, w io.Writer, refs *Refs) error {
 	r := bufio.NewReaderSize(client, 64<<10)
 	var out []byte
 	for {
@@ -64,7 +67,7 @@ func toCBOR(client io.Reader, w io.Writer) error {
 		if len(msg) == 0 {
 			continue
 		}
-		if out, err = FromJSON(out[:0], msg); err != nil {
+		if out, err = fromJSON(out[:0], msg, refs); err != nil {
 			return fmt.Errorf("cdpcbor: a message from the client: %w", err)
 		}
 		if _, err := w.Write(out); err != nil {

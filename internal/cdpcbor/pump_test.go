@@ -13,7 +13,7 @@ import (
 
 // pumped starts Pump between a fake client and a fake browser, each a
 // pair of pipes, and returns their ends.
-func pumped(t *testing.T) (clientW io.WriteCloser, clientR io.ReadCloser, browserW io.WriteCloser, browserR io.ReadCloser, errs chan error, done chan struct{}) {
+func pumped(t *testing.T, refs *Refs) (clientW io.WriteCloser, clientR io.ReadCloser, browserW io.WriteCloser, browserR io.ReadCloser, errs chan error, done chan struct{}) {
 	t.Helper()
 	cr, cw := io.Pipe()   // client -> pump
 	tcr, tcw := io.Pipe() // pump -> client
@@ -23,7 +23,7 @@ func pumped(t *testing.T) (clientW io.WriteCloser, clientR io.ReadCloser, browse
 	done = make(chan struct{})
 	go func() {
 		defer close(done)
-		Pump(cr, tcw, br, tbw, func(err error) { errs <- err })
+		Pump(cr, tcw, br, tbw, refs, func(err error) { errs <- err })
 	}()
 	return cw, tcr, bw, tbr, errs, done
 }
@@ -47,7 +47,7 @@ func readEnvelope(t *testing.T, r *bufio.Reader) []byte {
 // end closes the client's.
 func TestPump(t *testing.T) {
 	t.Parallel()
-	clientW, clientR, browserW, browserR, errs, done := pumped(t)
+	clientW, clientR, browserW, browserR, errs, done := pumped(t, nil)
 	cmd := `{"id":1,"method":"Page.addCompilationCache","params":{"url":"https://p5/","data":"` + strings.Repeat("QUJD", 300000) + `"}}`
 	go func() { _, _ = clientW.Write([]byte(cmd + "\x00")) }()
 	got := readEnvelope(t, bufio.NewReader(browserR))
@@ -88,7 +88,7 @@ func TestPump(t *testing.T) {
 // and is reported; the client is still read to its end.
 func TestPumpMalformed(t *testing.T) {
 	t.Parallel()
-	clientW, clientR, browserW, browserR, errs, done := pumped(t)
+	clientW, clientR, browserW, browserR, errs, done := pumped(t, nil)
 	go func() { _, _ = io.Copy(io.Discard, browserR) }()
 	go func() { _, _ = browserW.Write([]byte{0xd8, 0x18, 0x5a, 0, 0, 0, 1, 0x1c}) }()
 	if _, err := io.ReadAll(clientR); err != nil {
@@ -120,7 +120,7 @@ func TestPumpMalformed(t *testing.T) {
 // report.
 func TestPumpBrowserCutShort(t *testing.T) {
 	t.Parallel()
-	clientW, clientR, browserW, browserR, errs, done := pumped(t)
+	clientW, clientR, browserW, browserR, errs, done := pumped(t, nil)
 	go func() { _, _ = io.Copy(io.Discard, browserR) }()
 	go func() {
 		_, _ = browserW.Write([]byte{0xd8, 0x18, 0x5a, 0, 0, 1, 0, 0xbf})

@@ -1,0 +1,117 @@
+// This file lets a client's message carry bytes as they are.
+
+package cdpcbor
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"sync"
+	"time"
+)
+
+const (
+	refPrefixBytes = 12 // random, the same for every reference of one Refs
+	refBytes       = refPrefixBytes + 6
+	// refLen is a reference's length in base64: 18 bytes are 24
+	// characters, without padding, and the prefix's 12 are its first 16.
+	refLen = refBytes / 3 * 4
+	// refMaxAge is how long a reference that no message named is kept. A
+	// client writes its message at once; one that never does (its call
+	// was given up before it was written) would leave the bytes behind.
+	refMaxAge = 10 * time.Minute
+)
+
+// Refs holds byte strings that a client's messages name instead of
+// carrying them. chromedp writes every binary field of a command ([]byte:
+// a response body for Fetch.fulfillRequest, a compilation cache) in
+// base64, which the browser then decodes: for a megabyte, a third more
+// bytes on the pipe and two passes over them that end where they began.
+// With a reference in the field instead, [Refs.FromJSON] (and [Pump])
+// write the bytes themselves, as the byte string tagged 22 that Chromium
+// takes for binary data.
+//
+// A reference names its bytes once: the first message that holds it takes
+// them. A string that is not a live reference, including one taken
+// already, stays the string it is.
+type Refs struct {
+	prefix [refPrefixBytes]byte
+	b64    string // the prefix in base64: every reference's first 16 characters
+
+	mu   sync.Mutex
+	next uint64
+	held map[string]heldRef
+}
+
+type heldRef struct {
+	data []byte
+	at   time.Time
+}
+
+// NewRefs returns an empty Refs whose references begin with random bytes
+// of their own, so that no other string in a message is taken for one.
+func NewRefs() *Refs {
+	r := &Refs{held: map[string]heldRef{}}
+	_, _ = rand.Read(r.prefix[:]) // never fails (crypto/rand)
+	r.b64 = base64.StdEncoding.EncodeToString(r.prefix[:])
+	return r
+}
+
+// Ref returns bytes to put where data would go in a []byte field of a
+// command: their base64, as chromedp writes the field, is a reference to
+// data, which becomes data itself on its way to the browser. data must not
+// change until the message is written.
+func (r *Refs) Ref(data []byte) []byte {
+	var ref [refBytes]byte
+	copy(ref[:], r.prefix[:])
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.next++
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], r.next)
+	copy(ref[refPrefixBytes:], n[8-(refBytes-refPrefixBytes):])
+	now := time.Now()
+	for k, h := range r.held { // a few at most: messages take them at once
+		if now.Sub(h.at) > refMaxAge {
+			delete(r.held, k)
+		}
+	}
+	r.held[base64.StdEncoding.EncodeToString(ref[:])] = heldRef{data, now}
+	return ref[:]
+}
+
+// Counts returns the number of references Ref gave and of those that no
+// message has taken yet.
+func (r *Refs) Counts() (given uint64, held int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.next, len(r.held)
+}
+
+// take returns the bytes that s, a JSON string's content, names, and
+// forgets them; ok is false when s is no live reference.
+func (r *Refs) take(s []byte) (data []byte, ok bool) {
+	if r == nil || len(s) != refLen || !bytes.HasPrefix(s, []byte(r.b64)) {
+		return nil, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h, ok := r.held[string(s)]
+	if ok {
+		delete(r.held, string(s))
+	}
+	return h.data, ok
+}
+
+// FromJSON is [FromJSON] with the references of r replaced by the bytes
+// they name.
+func (r *Refs) FromJSON(dst, msg []byte) ([]byte, error) {
+	return fromJSON(dst, msg, r)
+}
+
+// appendBinary appends data as a byte string tagged 22.
+func appendBinary(dst, data []byte) []byte {
+	dst = appendHead(dst, majorTag, binaryTag)
+	return append(appendHead(dst, majorBytes, uint64(len(data))), data...)
+}
