@@ -3,20 +3,21 @@
 package cdpcbor
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/binary"
+	"fmt"
 	"sync"
 	"time"
 )
 
 const (
-	refPrefixBytes = 12 // random, the same for every reference of one Refs
-	refBytes       = refPrefixBytes + 6
-	// refLen is a reference's length in base64: 18 bytes are 24
-	// characters, without padding, and the prefix's 12 are its first 16.
-	refLen = refBytes / 3 * 4
+	// A reference is 24 letters and digits, which are the base64 of 18
+	// bytes in every alphabet (standard or URL-safe, no padding) and need
+	// no escape in JSON: 16 random ones, the same for every reference of
+	// one Refs, then the reference's number in base 62.
+	refPrefixLen = 16
+	refLen       = 24
+	refAlphabet  = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 	// refMaxAge is how long a reference that no message named is kept. A
 	// client writes its message at once; one that never does (its call
 	// was given up before it was written) would leave the bytes behind.
@@ -36,8 +37,7 @@ const (
 // them. A string that is not a live reference, including one taken
 // already, stays the string it is.
 type Refs struct {
-	prefix [refPrefixBytes]byte
-	b64    string // the prefix in base64: every reference's first 16 characters
+	prefix string // every reference's first refPrefixLen characters
 
 	mu   sync.Mutex
 	next uint64
@@ -49,13 +49,16 @@ type heldRef struct {
 	at   time.Time
 }
 
-// NewRefs returns an empty Refs whose references begin with random bytes
-// of their own, so that no other string in a message is taken for one.
+// NewRefs returns an empty Refs whose references begin with random
+// characters of their own, so that no other string in a message is taken
+// for one.
 func NewRefs() *Refs {
-	r := &Refs{held: map[string]heldRef{}}
-	_, _ = rand.Read(r.prefix[:]) // never fails (crypto/rand)
-	r.b64 = base64.StdEncoding.EncodeToString(r.prefix[:])
-	return r
+	var b [refPrefixLen]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	for i := range b {
+		b[i] = refAlphabet[int(b[i])%len(refAlphabet)]
+	}
+	return &Refs{prefix: string(b[:]), held: map[string]heldRef{}}
 }
 
 // Ref returns bytes to put where data would go in a []byte field of a
@@ -63,22 +66,26 @@ func NewRefs() *Refs {
 // data, which becomes data itself on its way to the browser. data must not
 // change until the message is written.
 func (r *Refs) Ref(data []byte) []byte {
-	var ref [refBytes]byte
-	copy(ref[:], r.prefix[:])
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.next++
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], r.next)
-	copy(ref[refPrefixBytes:], n[8-(refBytes-refPrefixBytes):])
+	var ref [refLen]byte
+	copy(ref[:], r.prefix)
+	for i, n := refLen-1, r.next; i >= refPrefixLen; i, n = i-1, n/uint64(len(refAlphabet)) {
+		ref[i] = refAlphabet[n%uint64(len(refAlphabet))]
+	}
+	raw, err := base64.StdEncoding.DecodeString(string(ref[:]))
+	if err != nil { // cannot happen: 24 characters of the alphabet
+		panic(fmt.Sprintf("cdpcbor: reference %q is not base64: %v", ref, err))
+	}
 	now := time.Now()
 	for k, h := range r.held { // a few at most: messages take them at once
 		if now.Sub(h.at) > refMaxAge {
 			delete(r.held, k)
 		}
 	}
-	r.held[base64.StdEncoding.EncodeToString(ref[:])] = heldRef{data, now}
-	return ref[:]
+	r.held[string(ref[:])] = heldRef{data, now}
+	return raw
 }
 
 // Counts returns the number of references Ref gave and of those that no
@@ -92,7 +99,7 @@ func (r *Refs) Counts() (given uint64, held int) {
 // take returns the bytes that s, a JSON string's content, names, and
 // forgets them; ok is false when s is no live reference.
 func (r *Refs) take(s []byte) (data []byte, ok bool) {
-	if r == nil || len(s) != refLen || !bytes.HasPrefix(s, []byte(r.b64)) {
+	if r == nil || len(s) != refLen || string(s[:refPrefixLen]) != r.prefix {
 		return nil, false
 	}
 	r.mu.Lock()

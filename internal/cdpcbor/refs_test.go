@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
+	"strings"
 	"testing"
 	"time"
 )
@@ -26,6 +27,12 @@ func TestRefs(t *testing.T) {
 	}
 	foreign := b64(other.Ref(data))
 	unknown := ref[:refLen-4] + "AAAA" // the prefix and number 0, which Ref never gives
+	for _, r := range []string{ref, taken, foreign} {
+		raw, _ := base64.StdEncoding.DecodeString(r)
+		if u := base64.URLEncoding.EncodeToString(raw); u != r || strings.Trim(r, refAlphabet) != "" {
+			t.Errorf("reference %q (URL-safe %q): want the same letters and digits in both alphabets", r, u)
+		}
+	}
 
 	for _, tc := range []struct {
 		name, body string
