@@ -16,8 +16,10 @@
 // Render returns as soon as the picture is taken. Leaving the job's page
 // happens in the background, while the caller uploads, and the tab for the
 // next job is prepared ahead of it: its page has already loaded p5 (see
-// "Warm pages"). The next Render waits until the last job's page is down
-// (the navigation away from it has committed, and windows it opened are
+// "Warm pages"). The next Render waits until the last job's page is on
+// its way down (the browser has answered the navigation away from it,
+// which it does once the next document is served, before that document
+// commits and the page's exit handlers run; and windows it opened are
 // closed), then starts in the prepared tab while the old one is tidied
 // (its origin's storage cleared, its history reset) and prepared for the
 // job after; when no prepared tab is ready, or the browser is due for a

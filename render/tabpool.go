@@ -492,7 +492,7 @@ func (b *Browser) finish(tb *tab, broken error, ok bool) {
 // overlap decides whether the next job, of p5 major version major, may
 // start alongside the last job's cleanup. It may when the cleanup allows
 // it and the spare tab is live and ready for the job: then overlap waits
-// until the cleanup has taken the last job's page down (see finish) and
+// until the cleanup has sent the last job's page away (see leave) and
 // returns the spare, which it takes, so that the cleanup prepares another.
 // Otherwise it returns nil and the caller settles first.
 func (b *Browser) overlap(ctx context.Context, major string) (*tab, error) {
