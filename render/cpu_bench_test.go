@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/empplay/empplay/internal/hostcheck"
 	"github.com/empplay/empplay/internal/proc"
 )
 
@@ -35,29 +36,17 @@ func groupCPU(pgid int) map[string]time.Duration {
 }
 
 // faultCost is what the first touch of an anonymous page costs this host,
-// in µs (the least of three 64 MiB rounds). A job is tens of thousands of
-// such faults (every renderer is a new process): on a host where they
-// cost 15 µs the same code took 3.5 times the CPU per job of a session
-// before, so bench-cpu's figures are read against it.
+// in µs (the least of three 64 MiB rounds, see hostcheck.PageFault; -1
+// when it cannot be measured). A job is tens of thousands of such faults
+// (every renderer is a new process): on a host where they cost 15 µs the
+// same code took 3.5 times the CPU per job of a session before, so
+// bench-cpu's figures are read against it.
 func faultCost() float64 {
-	const size, page = 64 << 20, 4096
-	best := -1.0
-	for range 3 {
-		b, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
-		if err != nil {
-			return -1
-		}
-		start := time.Now()
-		for i := 0; i < size; i += page {
-			b[i] = 1
-		}
-		us := float64(time.Since(start).Microseconds()) / (size / page)
-		_ = syscall.Munmap(b)
-		if best < 0 || us < best {
-			best = us
-		}
+	d, err := hostcheck.PageFault(64<<20, 3)
+	if err != nil {
+		return -1
 	}
-	return best
+	return float64(d.Nanoseconds()) / 1e3
 }
 
 func selfCPU() time.Duration {
