@@ -42,6 +42,10 @@ type metrics struct {
 	// stageSeconds: where a job's time goes (see [empplay.Stage]).
 	stageSeconds *prometheus.HistogramVec
 
+	// hostPageFault: what a page fault cost the host at start (see
+	// checkHost); no series until measured.
+	hostPageFault *prometheus.GaugeVec
+
 	// collectors are everything reg holds, for checks of what is exported.
 	collectors []prometheus.Collector
 
@@ -116,12 +120,15 @@ func newMetrics() *metrics {
 			Name: "empplay_gpu_memory_free_bytes", Help: "Free memory of each NVIDIA GPU (NVML).",
 		}, []string{"gpu", "name"}),
 		stageSeconds: newStageHistogram(),
-		slotInfo:     map[string][3]string{},
+		hostPageFault: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "empplay_host_page_fault_seconds", Help: "What the first touch of a page of fresh memory cost this host when the supervisor started (least of three rounds); every job's renderer is a new process that takes tens of thousands of them.",
+		}, nil),
+		slotInfo: map[string][3]string{},
 	}
 	m.collectors = []prometheus.Collector{m.assets, m.jobs, m.jobSeconds, m.restarts, m.browserRestarts, m.memory, m.lastFetchAge,
 		m.ready, m.queueDepth, m.oldestAge, m.redisUp,
 		m.jobsByRenderer, m.workerGPU, m.gpuDegraded, m.gpuMemory, m.gpuLimit, m.gpuSlots, m.gpuWorkers, m.gpuTotal, m.gpuFree,
-		m.stageSeconds,
+		m.stageSeconds, m.hostPageFault,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})}
 	m.reg.MustRegister(m.collectors...)
 	return m

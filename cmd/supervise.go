@@ -70,6 +70,10 @@ render on it, as many as its memory allows after COMFYUI_GPU_MEMORY for each
 comfyui entry of WORKERS (see "empplay gpu"); the others render on the CPU.
 WebGL jobs go to the GPU slots while one is alive.
 
+Host check: at start it measures what a page fault costs the host
+(empplay_host_page_fault_seconds) and warns above 5 µs, where every job's
+new renderer process costs several times its usual CPU.
+
 Memory: --print-systemd-limits prints the unit's MemoryHigh and MemoryMax for
 WORKERS, BROWSER_RECYCLE_MEMORY_MB and BROWSER_JOB_MEMORY_MB as a drop-in.
 
@@ -232,6 +236,8 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 	hctx, stopHousekeeping := context.WithCancel(ctx)
 	defer stopHousekeeping()
 	var wg sync.WaitGroup
+	// Beside the workers' start, which it would otherwise delay on a slow host.
+	wg.Go(func() { checkHost(logger, m) })
 	wg.Go(func() { queue.NewHousekeeper(maint, queue.HousekeepingConfig{}, logger).Run(hctx) })
 	gauges := &queueGauges{stats: queue.NewAdmin(rc, f.redis.queue), sup: sup, redis: redisOK, m: m, every: 5 * time.Second}
 	wg.Go(func() { gauges.Run(hctx) })
