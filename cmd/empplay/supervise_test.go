@@ -184,9 +184,9 @@ func TestSupervise(t *testing.T) {
 			resp.Body.Close()
 			return bytes.Contains(body, []byte(`empplay_jobs_total{error_code="",outcome="success",type="p5"} 1`))
 		})
-		for _, want := range []string{`empplay_jobs_total{error_code="",outcome="success",type="p5"}`, "empplay_worker_restarts_total", "empplay_worker_memory_bytes", "empplay_queue_jobs"} {
+		for _, want := range []string{`empplay_jobs_total{error_code="",outcome="success",type="p5"}`, "empplay_worker_restarts_total", "empplay_worker_memory_bytes", "empplay_queue_jobs", "\nempplay_host_page_fault_seconds "} {
 			if !bytes.Contains(body, []byte(want)) {
-				t.Errorf("/metrics lacks %s:\n%s", want, grepLines(body, "empplay_"))
+				t.Errorf("/metrics lacks %q:\n%s", want, grepLines(body, "empplay_"))
 			}
 		}
 		promtool, err := exec.LookPath("promtool")
