@@ -4,6 +4,7 @@ package hostcheck
 
 import (
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -17,7 +18,7 @@ const SlowPageFault = 5 * time.Microsecond
 // counts, since a busy host can only make a round slower. size is rounded
 // down to whole pages and must hold at least one.
 func PageFault(size, rounds int) (time.Duration, error) {
-	page := pageSize()
+	page := os.Getpagesize()
 	pages := size / page
 	if pages < 1 || rounds < 1 {
 		return 0, fmt.Errorf("page fault probe: needs at least one page and one round, got %d bytes and %d rounds", size, rounds)

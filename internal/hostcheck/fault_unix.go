@@ -4,12 +4,9 @@ package hostcheck
 
 import (
 	"fmt"
-	"os"
 	"syscall"
 	"time"
 )
-
-func pageSize() int { return os.Getpagesize() }
 
 // touch maps pages pages of anonymous memory, writes to each once and
 // returns how long the writes took.
