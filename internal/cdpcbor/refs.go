@@ -29,9 +29,9 @@ const (
 // a response body for Fetch.fulfillRequest, a compilation cache) in
 // base64, which the browser then decodes: for a megabyte, a third more
 // bytes on the pipe and two passes over them that end where they began.
-// With a reference in the field instead, [Refs.FromJSON] (and [Pump])
-// write the bytes themselves, as the byte string tagged 22 that Chromium
-// takes for binary data.
+// With a reference in the field instead, [Pump] writes the bytes
+// themselves, as the byte string tagged 22 that Chromium takes for binary
+// data.
 //
 // A reference names its bytes once: the first message that holds it takes
 // them. A string that is not a live reference, including one taken
@@ -109,12 +109,6 @@ func (r *Refs) take(s []byte) (data []byte, ok bool) {
 		delete(r.held, string(s))
 	}
 	return h.data, ok
-}
-
-// FromJSON is [FromJSON] with the references of r replaced by the bytes
-// they name.
-func (r *Refs) FromJSON(dst, msg []byte) ([]byte, error) {
-	return fromJSON(dst, msg, r)
 }
 
 // appendBinary appends data as a byte string tagged 22.

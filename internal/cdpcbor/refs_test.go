@@ -22,7 +22,7 @@ func TestRefs(t *testing.T) {
 	}
 	ref := b64(refs.Ref(data))
 	taken := b64(refs.Ref([]byte("x")))
-	if _, err := refs.FromJSON(nil, []byte(msg(taken))); err != nil {
+	if _, err := fromJSON(nil, []byte(msg(taken)), refs); err != nil {
 		t.Fatal(err)
 	}
 	foreign := b64(other.Ref(data))
@@ -46,7 +46,7 @@ func TestRefs(t *testing.T) {
 		{"plain base64", b64(data[:300]), b64(data[:300]), false},
 		{"reference cut short", ref[:refLen-1], ref[:refLen-1], false},
 	} {
-		got, err := refs.FromJSON(nil, []byte(msg(tc.body)))
+		got, err := fromJSON(nil, []byte(msg(tc.body)), refs)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
