@@ -55,6 +55,12 @@ func Main(args []string, env Env) int {
 	if err != nil && !errors.Is(err, errSilent) {
 		fmt.Fprintln(env.Stderr, "empplay:", err)
 	}
+	select {
+	case <-env.force:
+		// The command stopped early because of the second signal.
+		return empplay.ExitForceQuit
+	default:
+	}
 	return empplay.ExitCode(err)
 }
 

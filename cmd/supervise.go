@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/rueidis"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/api"
@@ -44,6 +45,8 @@ type superviseFlags struct {
 	adminToken  string
 	// printLimits prints the unit's memory limits and exits.
 	printLimits bool
+	// childEnv is the workers' environment, set when the command runs.
+	childEnv []string
 }
 
 func newSuperviseCmd(env *Env, g *globalFlags) *cobra.Command {
@@ -86,6 +89,11 @@ SIGHUP: restart the workers one at a time, no job lost.`,
 			if err != nil {
 				return err
 			}
+			worker, _, err := c.Root().Find([]string{"worker"})
+			if err != nil {
+				return fmt.Errorf("find the worker command: %w", err)
+			}
+			f.childEnv = childEnv(os.Environ(), c.Flags(), worker.Flags(), g.logLevel)
 			return runSupervise(c.Context(), f, g, env, logger)
 		},
 	}
@@ -114,40 +122,41 @@ SIGHUP: restart the workers one at a time, no job lost.`,
 	return c
 }
 
-// childEnv passes the supervisor's resolved settings to its workers
-// explicitly, whether they came from flags or the environment.
-func (f *superviseFlags) childEnv(g *globalFlags) []string {
-	env := os.Environ()
-	set := func(k, v string) {
-		if v != "" {
-			env = append(env, k+"="+v)
+// perSlotFlags are the worker flags the supervisor sets for each slot on
+// the worker's command line (workerArgs), or resolves into one of them
+// (gpu-acceleration into --gpu-backend), rather than passing them on.
+var perSlotFlags = map[string]bool{"profile-dir": true, "renderer-cpu": true, "gpu-acceleration": true}
+
+// childEnv is the environment of the supervisor's workers: its own, plus
+// the supervisor's resolved value of every setting the worker command has
+// too (by the variable the worker reads it from), whether it came from a
+// flag or the environment, so a flag given to supervise reaches the
+// workers as well.
+func childEnv(base []string, sup, worker *pflag.FlagSet, logLevel string) []string {
+	env := append([]string(nil), base...)
+	sup.VisitAll(func(f *pflag.Flag) {
+		names := f.Annotations[envAnnotation]
+		if len(names) == 0 || perSlotFlags[f.Name] || worker.Lookup(f.Name) == nil {
+			return
 		}
+		if v := f.Value.String(); v != "" {
+			env = append(env, names[0]+"="+v)
+		}
+	})
+	if logLevel != "" {
+		env = append(env, "LOG_LEVEL="+logLevel)
 	}
-	set("REDIS_URL", f.redis.url)
-	set("REDIS_QUEUE_NAME", f.redis.queue)
-	set("AZURE_STORAGE_ACCOUNT", f.storage.account)
-	set("AZURE_STORAGE_KEY", f.storage.key)
-	set("AZURE_STORAGE_CONNECTION_STRING", f.storage.connStr)
-	set("AZURE_STORAGE_ENDPOINT", f.storage.endpoint)
-	set("CDN_URI", f.storage.cdnURI)
-	set("VERIFY_TIMEOUT", f.storage.verifyTimeout.String())
-	set("CHROMIUM_PATH", f.browser.chromium)
-	set("BROWSER_TIMEOUT", strconv.Itoa(f.browser.timeoutMs))
-	set("BROWSER_RECYCLE_AFTER", strconv.Itoa(f.browser.recycleAfter))
-	set("BROWSER_ISOLATION", f.browser.isolation)
-	set("BROWSER_JOB_MEMORY_MB", strconv.Itoa(f.browser.jobMemoryMiB))
-	set("CHROMIUM_SANDBOX", f.browser.sandbox)
-	set("MAX_ATTEMPTS", strconv.Itoa(f.maxAttempts))
-	set("DRAIN_TIMEOUT", f.drain.String())
-	set("SERVICE_ID", f.serviceID)
-	set("LOG_LEVEL", g.logLevel)
 	// Children always log JSON: the supervisor re-emits each record in its
 	// own format with the slot and pid.
-	env = append(env, "LOG_FORMAT=json")
-	return env
+	return append(env, "LOG_FORMAT=json")
 }
 
 func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *Env, logger *slog.Logger) error {
+	// SIGHUP asks for a rolling restart once the workers run (below). Until
+	// then it must not end the process, which is Go's default for it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	pools, err := supervisor.ParseWorkers(f.workers)
 	if err != nil {
 		return empplay.ConfigError(fmt.Errorf("--workers (WORKERS): %w", err))
@@ -211,7 +220,7 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 		StopGrace:   f.drain + f.stopGrace,
 		Command: func(s supervisor.Slot) *exec.Cmd {
 			cmd := exec.Command(exe, workerArgs(s, choice.Backend, plan)...)
-			cmd.Env = f.childEnv(g)
+			cmd.Env = f.childEnv
 			return cmd
 		},
 		OnExit: func(ctx context.Context, e supervisor.Exit) {
@@ -234,8 +243,13 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 	redisOK := &redisCheck{c: rc}
 	status = newStatusPage(sup, queue.NewAdmin(rc, f.redis.queue), redisOK, f.adminToken, logger)
 	hctx, stopHousekeeping := context.WithCancel(ctx)
-	defer stopHousekeeping()
 	var wg sync.WaitGroup
+	// On every way out, the housekeeping goroutines below are told to stop
+	// before they are waited for.
+	defer func() {
+		stopHousekeeping()
+		wg.Wait()
+	}()
 	// Beside the workers' start, which it would otherwise delay on a slow host.
 	wg.Go(func() { checkHost(logger, m) })
 	wg.Go(func() { queue.NewHousekeeper(maint, queue.HousekeepingConfig{}, logger).Run(hctx) })
@@ -244,7 +258,6 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 	if choice.Backend == gpu.NVIDIA {
 		wg.Go(func() { watchGPUs(hctx, m, logger) })
 	}
-	defer wg.Wait()
 
 	if f.httpAddr != "" {
 		apiSrv, err := f.api.server(rc, f.redis.queue, sup, []string{f.storage.cdnURI, blob.Endpoint()}, logger)
@@ -265,9 +278,11 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 	notify := sdnotify.New(env.Getenv, os.Getpid())
 	wg.Go(func() { supervisor.NewSystemd(notify, sup, redisOK, slots, logger).Run(hctx) })
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+	select {
+	case <-hup:
+		logger.Info("SIGHUP before the workers started; they start with the current settings anyway")
+	default:
+	}
 	go func() {
 		for {
 			select {
@@ -281,11 +296,15 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 			}
 		}
 	}()
+	// A second stop signal comes after the first has cancelled ctx (and
+	// hctx): wait for it until the supervisor has returned.
+	returned := make(chan struct{})
+	defer close(returned)
 	go func() {
 		select {
 		case <-env.force:
 			sup.Force()
-		case <-hctx.Done():
+		case <-returned:
 		}
 	}()
 	go func() {

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -281,4 +284,93 @@ func grepLines(b []byte, prefix string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// How the supervisor ends when it cannot start, and on a second stop
+// signal: a taken HTTP address is a configuration error reported at once
+// (it once hung, waiting for goroutines that had not been told to stop),
+// and a second SIGTERM kills the workers at once, requeues the job they
+// held and exits 3 (it once only exited, leaving the job in the dead
+// worker's in-flight list until the sweep).
+func TestSuperviseStops(t *testing.T) {
+	s := newStack(t)
+	ctx := testenv.Context(t, 3*time.Minute)
+
+	t.Run("HTTP address taken", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(cctx, s.bin, "supervise", "--workers", "playwright:1", "--http-addr", ln.Addr().String())
+		cmd.Env = append(append([]string(nil), s.env...), "EMPPLAY_PROFILE_DIR="+filepath.Join(s.profiles, "taken"))
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+		out, err := cmd.CombinedOutput()
+		if cctx.Err() != nil {
+			t.Fatalf("supervise with its HTTP address taken did not exit within 60s:\n%s", tail(string(out)))
+		}
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != empplay.ExitConfig {
+			t.Fatalf("exit %v; want %d\n%s", err, empplay.ExitConfig, tail(string(out)))
+		}
+		if !strings.Contains(string(out), "HTTP_ADDR") {
+			t.Errorf("the error does not name HTTP_ADDR:\n%s", tail(string(out)))
+		}
+	})
+
+	t.Run("second signal", func(t *testing.T) {
+		profiles := filepath.Join(s.profiles, "forced")
+		sup := s.startSupervisor(t, 1, "EMPPLAY_PROFILE_DIR="+profiles, "BROWSER_TIMEOUT=60000", "DRAIN_TIMEOUT=60s")
+		sup.waitReady(t, 1, 90*time.Second)
+		raw := job(t, map[string]any{"code": fmt.Sprintf(slowSketch, 20000), "clock": "real", "width": 64, "height": 64, "filename": "forced.png"})
+		id, err := s.producer.Submit(ctx, []byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		testenv.Eventually(t, 30*time.Second, 50*time.Millisecond, func() bool {
+			z, _ := sup.readyz(t)
+			return len(z.Slots) == 1 && z.Slots[0].LastReport.Job == id && z.Slots[0].LastReport.State == "busy"
+		}, "the worker did not take the job")
+		if err := sup.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		// The first signal only starts the drain, which would wait for the
+		// job (20 s, drain timeout 60 s).
+		select {
+		case <-sup.done:
+			t.Fatalf("supervisor exited %v after one SIGTERM, with a job in hand and a 60s drain", sup.err)
+		case <-time.After(time.Second):
+		}
+		if err := sup.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-sup.done:
+		case <-time.After(15 * time.Second):
+			t.Fatal("supervisor did not exit within 15s of a second SIGTERM")
+		}
+		var ee *exec.ExitError
+		if !errors.As(sup.err, &ee) || ee.ExitCode() != empplay.ExitForceQuit {
+			t.Errorf("exit %v after a second SIGTERM; want %d", sup.err, empplay.ExitForceQuit)
+		}
+		k := queue.NewKeys("")
+		pending, err := s.rc.Do(ctx, s.rc.B().Lrange().Key(k.Pending).Start(0).Stop(-1).Build()).AsStrSlice()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(pending, raw) {
+			t.Errorf("the job the killed worker held is not back in the queue: pending %d jobs", len(pending))
+			inflight, _ := s.rc.Do(ctx, s.rc.B().Keys().Pattern(k.InflightPattern()).Build()).AsStrSlice()
+			t.Logf("in-flight lists: %q", inflight)
+		}
+		if pids := proc.Naming(profiles); len(pids) > 0 {
+			t.Errorf("processes left holding the profiles after a forced stop: %v", pids)
+		}
+		if !strings.Contains(sup.logs.String(), "forced stop") {
+			t.Errorf("the log does not say the workers were killed by a forced stop:\n%s", tail(sup.logs.String()))
+		}
+	})
 }
