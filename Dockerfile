@@ -7,7 +7,7 @@
 #
 #   docker run --security-opt seccomp=scripts/chromium-seccomp.json --shm-size=1g empplay supervise
 #
-# Without it the worker exits 2 and says why; -e CHROMIUM_SANDBOX=off runs
+# Without it the worker exits 78 and says why; -e CHROMIUM_SANDBOX=off runs
 # without the sandbox (the container is then the only boundary), with a
 # warning in the log and in /readyz.
 

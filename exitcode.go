@@ -15,8 +15,10 @@ const (
 	// ExitFailure is a runtime failure, or `worker --once` whose job failed.
 	ExitFailure = 1
 	// ExitConfig is a configuration error or a missing dependency
-	// (Chromium, p5 assets): restarting cannot help.
-	ExitConfig = 2
+	// (Chromium, p5 assets): restarting cannot help. It is sysexits'
+	// EX_CONFIG, not 2: Go exits 2 on a panic or a fatal runtime error
+	// (systemd's watchdog SIGABRT included), which must be restarted.
+	ExitConfig = 78
 	// ExitForceQuit is a shutdown forced by a second signal.
 	ExitForceQuit = 3
 )

@@ -311,7 +311,7 @@ func TestComposeMatchesBinary(t *testing.T) {
 			t.Errorf("HTTP_ADDR %s: want an IP address to listen on", addr)
 		}
 		if !isLoopback(addr) && app.Environment["API_TOKEN"] == "" {
-			t.Errorf("HTTP_ADDR %s beyond loopback without API_TOKEN: supervise would exit 2", addr)
+			t.Errorf("HTTP_ADDR %s beyond loopback without API_TOKEN: supervise would exit 78", addr)
 		}
 	})
 

@@ -67,7 +67,9 @@ func TestMain(m *testing.M) {
 //	ok           report idle every 100ms; exit 0 on SIGTERM
 //	log          write a slog JSON line, plain lines and a garbage report, then ok
 //	crash        exit 1 after 50ms
-//	config       exit 2 (empplay.ExitConfig)
+//	config       exit 78 (empplay.ExitConfig)
+//	panic        panic, as a Go program with a bug does (exit 2), then ok
+//	             from its second start on
 //	ignore-term  on SIGTERM report "stopping" once, then keep reporting idle
 //	grandchild   start two `hang` children naming the profile dir (one in
 //	             the process group, one in a session of its own), write
@@ -126,6 +128,8 @@ func fakeChild(mode string) int {
 	case "config":
 		fmt.Fprintln(os.Stderr, "fake configuration error")
 		return empplay.ExitConfig
+	case "panic":
+		panic("fake worker bug")
 	case "ignore-term":
 		// Ignore SIGTERM, but say it arrived, so that a test can wait for
 		// the graceful stop to have begun.

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -429,13 +430,39 @@ func TestConfigExitStopsEverything(t *testing.T) {
 			}
 		case 1:
 			if e.ExitCode != empplay.ExitConfig || e.Reason != "exited" {
-				t.Errorf("slot 1 exit = %+v; want exited with code 2", e.Exit)
+				t.Errorf("slot 1 exit = %+v; want exited with code %d", e.Exit, empplay.ExitConfig)
 			}
 		}
 		assertGone(t, e)
 	}
 	if n := len(h.startList()); n != 2 {
 		t.Errorf("%d starts; want 2", n)
+	}
+}
+
+// A worker that panics exits 2, Go's own code for a crash: it is
+// restarted like any crash, not taken for a configuration error (which
+// once had the same code and stopped every worker of the host).
+func TestPanicIsACrash(t *testing.T) {
+	t.Parallel()
+	var starts atomic.Int32
+	h := newHarness(t, Config{}, func(Slot) string {
+		if starts.Add(1) == 1 {
+			return "panic"
+		}
+		return "ok"
+	})
+	h.run()
+	h.waitReady(2, 30*time.Second)
+	if _, err := h.stop(); err != nil {
+		t.Fatalf("Run: %v (exit code %d); want a clean stop after the restart", err, empplay.ExitCode(err))
+	}
+	exits := h.exitList()
+	if len(exits) != 2 || exits[0].ExitCode != 2 || exits[0].Reason != "exited" {
+		t.Fatalf("exits = %+v; want the panic (exited, code 2), then the stop", exits)
+	}
+	if n := len(h.startList()); n != 2 {
+		t.Errorf("%d starts; want 2 (the panic restarted once)", n)
 	}
 }
 

@@ -237,15 +237,15 @@ func TestAPICompatible(t *testing.T) {
 }
 
 // TestAPITokenRequiredBeyondLoopback: listening on every interface
-// without API_TOKEN is a configuration error (exit 2).
+// without API_TOKEN is a configuration error (exit 78).
 func TestAPITokenRequiredBeyondLoopback(t *testing.T) {
 	s := newStack(t)
 	cmd := exec.Command(s.bin, "supervise", "--workers", "playwright:1", "--http-addr", "0.0.0.0:"+strconv.Itoa(testenv.FreePort(t)))
 	cmd.Env = s.env
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "API_TOKEN") {
-		t.Errorf("supervise on 0.0.0.0 without a token: %v\n%s\nwant exit 2 naming API_TOKEN", err, out)
+	if !errors.As(err, &ee) || ee.ExitCode() != empplay.ExitConfig || !strings.Contains(string(out), "API_TOKEN") {
+		t.Errorf("supervise on 0.0.0.0 without a token: %v\n%s\nwant exit 78 naming API_TOKEN", err, out)
 	}
 }
 

@@ -415,7 +415,7 @@ func TestWorkerOnce(t *testing.T) {
 
 // Configuration errors exit with the reserved code so a supervisor (and
 // systemd) never restarts them.
-func TestConfigErrorsExit2(t *testing.T) {
+func TestConfigErrorsExitConfig(t *testing.T) {
 	bin := binary(t)
 	for _, tc := range []struct {
 		name string

@@ -23,8 +23,8 @@ import (
 
 // As root, CHROMIUM_SANDBOX=on is a configuration error: Chromium cannot
 // run its sandbox as root. The worker and the render command say so and
-// exit 2 before they start anything.
-func TestSandboxOnAsRootExits2(t *testing.T) {
+// exit 78 (a configuration error) before they start anything.
+func TestSandboxOnAsRootExitsConfig(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("not root: CHROMIUM_SANDBOX=on is no error for this user (TestSandboxedRenderers covers it)")
 	}

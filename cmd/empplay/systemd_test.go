@@ -21,7 +21,7 @@ func TestSystemdUnitVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Type=notify", "KillMode=mixed", "OOMPolicy=continue", "RestartPreventExitStatus=2", "TimeoutStopSec=", "MemoryHigh=", "MemoryMax=", "Environment=CHROMIUM_SANDBOX=on"} {
+	for _, want := range []string{"Type=notify", "KillMode=mixed", "OOMPolicy=continue", "RestartPreventExitStatus=78", "TimeoutStopSec=", "MemoryHigh=", "MemoryMax=", "Environment=CHROMIUM_SANDBOX=on"} {
 		if !strings.Contains(string(unit), "\n"+want) {
 			t.Errorf("unit lacks %s", want)
 		}
