@@ -30,8 +30,13 @@ func (s *Server) submitJob(w http.ResponseWriter, r *http.Request) {
 		s.failure(w, r, "", err)
 		return
 	}
-	if _, err := empplay.Parse(raw); err != nil {
+	j, err := empplay.Parse(raw)
+	if err != nil {
 		s.failure(w, r, "", err)
+		return
+	}
+	if j.ReplyTo != "" && s.q.Owns(j.ReplyTo) {
+		s.failure(w, r, "", empplay.Errorf(empplay.CodeInvalidField, "field \"replyTo\" names one of the queue's own keys (%q); name a list of your own", j.ReplyTo))
 		return
 	}
 	var wait time.Duration

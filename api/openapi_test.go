@@ -80,6 +80,7 @@ func (fakeQueue) Result(context.Context, string) (*empplay.Result, error) {
 }
 func (fakeQueue) Progress(context.Context, string) (*queue.Progress, error) { return nil, nil }
 func (fakeQueue) Output(context.Context, string) ([]byte, error)            { return nil, queue.ErrNoResult }
+func (fakeQueue) Owns(key string) bool                                      { return queue.NewKeys("").Owns(key) }
 
 // serve runs one request through the server's routes.
 func serve(t *testing.T, s *Server, method, target string, body []byte) *httptest.ResponseRecorder {

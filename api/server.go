@@ -22,6 +22,9 @@ type Queue interface {
 	Result(ctx context.Context, id string) (*empplay.Result, error)
 	Progress(ctx context.Context, id string) (*queue.Progress, error)
 	Output(ctx context.Context, id string) ([]byte, error)
+	// Owns reports whether key is one of the queue's own keys, which a
+	// job's replyTo may not name.
+	Owns(key string) bool
 }
 
 // Config tunes a [Server]. Zero values take the defaults in brackets.

@@ -60,6 +60,10 @@ func (p *Client) Submit(ctx context.Context, raw []byte) (string, error) {
 	return empplay.IDFor(raw), nil
 }
 
+// Owns reports whether key is one of the queue's own keys ([Keys.Owns]),
+// which a job's replyTo may not name.
+func (p *Client) Owns(key string) bool { return p.keys.Owns(key) }
+
 // Result returns the stored result of job id, or [ErrNoResult].
 func (p *Client) Result(ctx context.Context, id string) (*empplay.Result, error) {
 	s, err := p.c.Do(ctx, p.c.B().Get().Key(p.keys.Result(id)).Build()).ToString()
@@ -104,13 +108,19 @@ func (p *Client) Wait(ctx context.Context, id string) (*empplay.Result, error) {
 		case err != nil:
 			return nil, fmt.Errorf("wait for job %s: %w", id, err)
 		case len(arr) == 2:
-			// Put the wake-up back for other waiters; the result key is
-			// the source of truth either way.
+			// The result is read from its key, the source of truth: only
+			// the writer of the one result sets it, while anything may
+			// push to a list. A wake-up without a result is dropped.
+			r, err := p.Result(ctx, id)
+			if errors.Is(err, ErrNoResult) {
+				continue
+			}
+			// Put the wake-up back for other waiters.
 			done := p.keys.Done(id)
 			p.c.DoMulti(ctx,
 				p.c.B().Rpush().Key(done).Element(arr[1]).Build(),
 				p.c.B().Pexpire().Key(done).Milliseconds(doneRepushTTL.Milliseconds()).Build())
-			return decodeResult(id, arr[1])
+			return r, err
 		}
 	}
 }

@@ -1,5 +1,7 @@
 package queue
 
+import "strings"
+
 // DefaultName is the list producers push to (REDIS_QUEUE_NAME).
 const DefaultName = "playwright-jobs"
 
@@ -16,6 +18,14 @@ func NewKeys(name string) Keys {
 		name = DefaultName
 	}
 	return Keys{Pending: name, tag: "{" + name + "}"}
+}
+
+// Owns reports whether key is one of this queue's own keys: the list
+// producers push to, or any key under its hash tag. A job's replyTo may
+// not name one (a result pushed there would corrupt the queue, or answer
+// another job's waiters).
+func (k Keys) Owns(key string) bool {
+	return key == k.Pending || strings.HasPrefix(key, k.tag)
 }
 
 // Inflight is the list holding what worker wid is rendering.

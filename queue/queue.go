@@ -320,13 +320,12 @@ func (q *Redis) replyTo(ctx context.Context, d *empplay.Delivery, body []byte) {
 		return
 	}
 	key := j.ReplyTo
-	for _, r := range q.c.DoMulti(ctx,
-		q.c.B().Rpush().Key(key).Element(string(body)).Build(),
-		q.c.B().Pexpire().Key(key).Milliseconds(q.cfg.ResultTTL.Milliseconds()).Build()) {
-		if err := r.Error(); err != nil {
-			q.logger.WarnContext(ctx, "could not push the result to the job's replyTo list", "job_id", d.ID, "reply_to", key, "err", err)
-			return
-		}
+	if q.keys.Owns(key) {
+		q.logger.WarnContext(ctx, "not pushing the result to the job's replyTo list: it names one of the queue's own keys", "job_id", d.ID, "reply_to", key)
+		return
+	}
+	if err := replyScript.Exec(ctx, q.c, []string{key}, []string{string(body), ms(q.cfg.ResultTTL)}).Error(); err != nil {
+		q.logger.WarnContext(ctx, "could not push the result to the job's replyTo list", "job_id", d.ID, "reply_to", key, "err", err)
 	}
 }
 

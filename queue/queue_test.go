@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -163,6 +164,55 @@ func TestDuplicatePayloadAnsweredFromResult(t *testing.T) {
 	}
 }
 
+// A payload submitted again once its result has expired is a new job: it
+// is rendered with fresh attempts and counted as queued from its own
+// submission, however often it comes back and however each one ended.
+func TestResubmittedAfterResultExpired(t *testing.T) {
+	c := newRedis(t)
+	ctx := testenv.Context(t, 30*time.Second)
+	q := newQueue(c, queue.Config{BlockTimeout: time.Second, MaxAttempts: 3})
+	prod := queue.NewClient(c, "")
+	m := queue.NewMaintainer(c, "", "test")
+	raw := []byte(`{"type":"p5","code":"daily"}`)
+	for cycle, res := range []*empplay.Result{
+		{Success: true},
+		{Success: false, ErrorCode: "sketch_error", Error: "x"},
+		{Success: true},
+		{Success: true},
+		{Success: true},
+	} {
+		id, err := prod.Submit(ctx, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.MarkSeen(ctx, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		d, err := q.Fetch(ctx)
+		if err != nil || d == nil {
+			t.Fatalf("submission %d: Fetch = %+v, %v; want the job, rendered again", cycle+1, d, err)
+		}
+		if d.Attempt != 1 || d.Queued > 10*time.Second {
+			t.Errorf("submission %d: attempt %d, queued %v; want attempt 1, queued since this submission", cycle+1, d.Attempt, d.Queued)
+		}
+		if wrote, err := q.Finish(ctx, d, res); err != nil || !wrote {
+			t.Fatalf("submission %d: Finish = %v, %v", cycle+1, wrote, err)
+		}
+		// The result's TTL runs out (24 h in production).
+		if err := c.Do(ctx, c.B().Del().Key(q.Keys().Result(id), q.Keys().Done(id)).Build()).Error(); err != nil {
+			t.Fatal(err)
+		}
+		// The first-seen mark goes with the result, and a first claim
+		// from long ago (as a day's wait makes it) must not count either.
+		if n, _ := c.Do(ctx, c.B().Hexists().Key(q.Keys().Job(id)).Field("seenAt").Build()).AsInt64(); n != 0 {
+			t.Errorf("submission %d: first-seen mark kept after its result", cycle+1)
+		}
+		if err := c.Do(ctx, c.B().Hset().Key(q.Keys().Job(id)).FieldValue().FieldValue("firstClaimedAt", "1").Build()).Error(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestPoisonJobDeadLettersAfterMaxAttempts(t *testing.T) {
 	c := newRedis(t)
 	ctx := testenv.Context(t, 30*time.Second)
@@ -319,6 +369,91 @@ func TestReplyTo(t *testing.T) {
 	}
 	if ttl, _ := c.Do(ctx, c.B().Pttl().Key("my-replies").Build()).AsInt64(); ttl <= 0 {
 		t.Errorf("replyTo list has no TTL (%d)", ttl)
+	}
+}
+
+// A replyTo naming one of the queue's own keys is not pushed to: the
+// pending list would get a result as a job and a TTL that drops every job
+// in it, another job's done list a forged answer. A key that is not a list
+// keeps its own TTL.
+func TestReplyToRefusesQueueKeys(t *testing.T) {
+	c := newRedis(t)
+	ctx := testenv.Context(t, 30*time.Second)
+	q := newQueue(c, queue.Config{BlockTimeout: time.Second})
+	k := q.Keys()
+	if err := c.Do(ctx, c.B().Hset().Key("platform:settings").FieldValue().FieldValue("a", "1").Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	for i, key := range []string{k.Pending, k.Done("victim"), k.Dead(), "platform:settings"} {
+		raw, _ := json.Marshal(map[string]any{"type": "p5", "code": i, "replyTo": key})
+		if _, err := queue.NewClient(c, "").Submit(ctx, raw); err != nil {
+			t.Fatal(err)
+		}
+		d, err := q.Fetch(ctx)
+		if err != nil || d == nil {
+			t.Fatalf("replyTo %s: Fetch = %+v, %v", key, d, err)
+		}
+		if wrote, err := q.Finish(ctx, d, &empplay.Result{Success: true, Src: "x"}); err != nil || !wrote {
+			t.Fatalf("replyTo %s: Finish = %v, %v", key, wrote, err)
+		}
+		if key == "platform:settings" {
+			if ttl, _ := c.Do(ctx, c.B().Pttl().Key(key).Build()).AsInt64(); ttl != -1 {
+				t.Errorf("replyTo %s, a hash: its TTL became %d ms; want none (-1)", key, ttl)
+			}
+			continue
+		}
+		if n := llen(t, c, key); n != 0 {
+			t.Errorf("replyTo %s: %d entries pushed to one of the queue's own keys", key, n)
+		}
+		if ttl, _ := c.Do(ctx, c.B().Pttl().Key(key).Build()).AsInt64(); ttl > 0 {
+			t.Errorf("replyTo %s: the queue's key got a TTL of %d ms", key, ttl)
+		}
+	}
+}
+
+// A waiter answers with the stored result, not with whatever was pushed
+// onto the job's done list.
+func TestWaitIgnoresForgedWakeUp(t *testing.T) {
+	c := newRedis(t)
+	ctx := testenv.Context(t, 30*time.Second)
+	prod := queue.NewClient(c, "")
+	q := newQueue(c, queue.Config{BlockTimeout: time.Second})
+	type answer struct {
+		r   *empplay.Result
+		err error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		r, err := prod.Wait(wctx, "victim")
+		got <- answer{r, err}
+	}()
+	waitBlocked(t, c, 1)
+	forged := `{"success":true,"id":"victim","src":"https://elsewhere.example/forged.png"}`
+	if err := c.Do(ctx, c.B().Rpush().Key(q.Keys().Done("victim")).Element(forged).Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	// The waiter drops the wake-up and blocks again.
+	waitBlocked(t, c, 1)
+	select {
+	case a := <-got:
+		t.Fatalf("Wait answered %+v, %v from a forged wake-up", a.r, a.err)
+	default:
+	}
+	if _, err := prod.Submit(ctx, []byte(`{"type":"p5","id":"victim"}`)); err != nil {
+		t.Fatal(err)
+	}
+	d, err := q.Fetch(ctx)
+	if err != nil || d == nil {
+		t.Fatalf("Fetch = %+v, %v", d, err)
+	}
+	if _, err := q.Finish(ctx, d, &empplay.Result{Success: true, Src: "https://cdn.example/real.png"}); err != nil {
+		t.Fatal(err)
+	}
+	a := <-got
+	if a.err != nil || a.r == nil || a.r.Src != "https://cdn.example/real.png" {
+		t.Fatalf("Wait = %+v, %v; want the stored result", a.r, a.err)
 	}
 }
 

@@ -7,7 +7,10 @@ const luaNow = `local t = redis.call('TIME'); local now = t[1]*1000 + math.floor
 `
 
 // claimScript takes ownership of a fetched job and counts the attempt. It
-// is not retryable: it increments attempts.
+// is not retryable: it increments attempts. A job whose last submission
+// ended (done, failed or dead) and whose result has expired since is a new
+// submission of the same id: its attempts start again from zero (its
+// first-seen mark went with the result, see completeScript).
 //
 // KEYS: 1 inflight 2 job 3 result 4 dead 5 done 6 channel
 // ARGV: 1 raw 2 id 3 wid 4 maxAttempts 5 jobTTLms 6 resultTTLms 7 doneTTLms 8 deadCap
@@ -20,6 +23,10 @@ if not redis.call('LPOS', KEYS[1], ARGV[1]) then return {'GONE', 0} end
 if redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('LREM', KEYS[1], 1, ARGV[1])
   return {'CACHED', 0}
+end
+local last = redis.call('HGET', KEYS[2], 'state')
+if last == 'done' or last == 'failed' or last == 'dead' then
+  redis.call('HDEL', KEYS[2], 'attempts', 'firstClaimedAt', 'lastError', 'finishedAt')
 end
 local n = redis.call('HINCRBY', KEYS[2], 'attempts', 1)
 redis.call('HSET', KEYS[2], 'state', 'active', 'worker', ARGV[3], 'claimedAt', now, 'raw', ARGV[1])
@@ -35,6 +42,7 @@ if n > tonumber(ARGV[4]) then
   redis.call('RPUSH', KEYS[5], r); redis.call('PEXPIRE', KEYS[5], ARGV[7])
   redis.call('PUBLISH', KEYS[6], r)
   redis.call('HSET', KEYS[2], 'state', 'dead')
+  redis.call('HDEL', KEYS[2], 'seenAt')
   return {'DEAD', n - 1}
 end
 local first = tonumber(redis.call('HGET', KEYS[2], 'firstClaimedAt'))
@@ -46,7 +54,8 @@ return {'OK', n, now - first}
 // completeScript stores a job's one result and releases the job. First
 // writer wins, so a duplicate delivery never produces a second result. A
 // job whose last attempt failed transiently is also dead-lettered, so an
-// operator can requeue it. Safe to retry.
+// operator can requeue it. The job's first-seen mark goes: a later
+// submission of the same id is seen anew. Safe to retry.
 //
 // KEYS: 1 inflight 2 job 3 result 4 done 5 channel 6 dead
 // ARGV: 1 raw 2 resultJSON 3 resultTTLms 4 doneTTLms 5 state 6 deadEnvelope (empty for none) 7 deadCap
@@ -58,6 +67,7 @@ if wrote then
   redis.call('RPUSH', KEYS[4], ARGV[2]); redis.call('PEXPIRE', KEYS[4], ARGV[4])
   redis.call('PUBLISH', KEYS[5], ARGV[2])
   redis.call('HSET', KEYS[2], 'state', ARGV[5], 'finishedAt', now)
+  redis.call('HDEL', KEYS[2], 'seenAt')
   if ARGV[6] ~= '' then
     local env = cjson.decode(ARGV[6]); env.at = now
     redis.call('LPUSH', KEYS[6], cjson.encode(env))
@@ -66,6 +76,17 @@ if wrote then
   return 1
 end
 return 0
+`)
+
+// replyScript pushes a result onto a job's replyTo list and keeps the list
+// for the result's TTL. A key that holds anything but a list fails the
+// push, and then keeps its own TTL.
+//
+// KEYS: 1 replyTo ; ARGV: 1 resultJSON 2 resultTTLms
+var replyScript = rueidis.NewLuaScript(`
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
 `)
 
 // requeueScript gives a job back without charging the attempt (drain).

@@ -51,7 +51,7 @@ export interface JobBase {
   clock?: '' | 'virtual' | 'real';
   /** Lower this job's render deadline, ms. */
   timeoutMs?: number;
-  /** A Redis list the result is also RPUSHed to (kept 24 h). */
+  /** A Redis list the result is also RPUSHed to (kept 24 h); not one of the queue's own keys (its list, or any key under its {name} hash tag). */
   replyTo?: string;
   /** Keep the output in Redis for 10 minutes instead of uploading it. */
   inline?: boolean;
