@@ -41,7 +41,9 @@ func (f *Fetcher) Budget(max int64, timeout time.Duration) *Budget {
 	return &Budget{f: f, max: max, deadline: time.Now().Add(timeout), files: make(map[string]*fetch)}
 }
 
-// Get returns the file at u within the job's budget.
+// Get returns the file at u within the job's budget. Files fetched at the
+// same time share it: each is charged as its bytes arrive, so together
+// they never hold more than the budget.
 func (b *Budget) Get(ctx context.Context, u string) (File, error) {
 	b.mu.Lock()
 	if ft, ok := b.files[u]; ok {
@@ -55,35 +57,41 @@ func (b *Budget) Get(ctx context.Context, u string) (File, error) {
 	}
 	ft := &fetch{done: make(chan struct{})}
 	b.files[u] = ft
-	left := b.max - b.used
 	b.mu.Unlock()
 
-	ft.file, ft.err = b.get(ctx, u, left)
-	b.mu.Lock()
+	dctx, cancel := context.WithDeadline(ctx, b.deadline)
+	ft.file, ft.err = b.f.get(dctx, u, b)
+	cancel()
 	if ft.err == nil {
-		b.used += int64(len(ft.file.Body))
+		b.mu.Lock()
 		if ft.file.Cached {
 			b.hits++
 		} else {
 			b.miss++
 		}
+		b.mu.Unlock()
 	}
-	b.mu.Unlock()
 	close(ft.done)
 	return ft.file, ft.err
 }
 
-func (b *Budget) get(ctx context.Context, u string, left int64) (File, error) {
-	ctx, cancel := context.WithDeadline(ctx, b.deadline)
-	defer cancel()
-	var jobMax int64
-	limit := b.f.maxFile
-	if left < limit {
-		limit, jobMax = max(left, 0), b.max
+func (b *Budget) charge(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.used+n > b.max {
+		return false
 	}
-	file, err := b.f.get(ctx, u, limit, jobMax)
-	return file, err
+	b.used += n
+	return true
 }
+
+func (b *Budget) refund(n int64) {
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
+}
+
+func (b *Budget) limit() int64 { return b.max }
 
 // Stats returns the files the job got from the cache and from the
 // network, and their bytes.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -94,17 +95,35 @@ func (f *Fetcher) Stats() (hits, misses int64) { return f.hits.Load(), f.misses.
 // Get returns the file at u, from the cache when it holds it. Errors are
 // [*empplay.Error]s with [empplay.CodeAssetUnavailable] naming u.
 func (f *Fetcher) Get(ctx context.Context, u string) (File, error) {
-	return f.get(ctx, u, f.maxFile, 0)
+	return f.get(ctx, u, nil)
 }
 
-// get fetches u, refusing more than limit bytes; jobMax is the job's total
-// cap when limit is what is left of it (for the message), else 0.
-func (f *Fetcher) get(ctx context.Context, u string, limit, jobMax int64) (File, error) {
+// meter charges one job's budget for the bytes of its files as they
+// arrive, so that files fetched at the same time never hold more than the
+// budget between them.
+type meter interface {
+	// charge adds n bytes and reports true, or adds nothing and reports
+	// false when that would pass the job's limit.
+	charge(n int64) bool
+	refund(n int64)
+	limit() int64
+}
+
+// readChunk is how much of a body is read (and charged) at a time.
+const readChunk = 64 << 10
+
+// get fetches u, refusing more than the per-file limit, and charges its
+// bytes to m (nil: no job budget).
+func (f *Fetcher) get(ctx context.Context, u string, m meter) (File, error) {
 	if err := f.origins.Check(u); err != nil {
 		return File{}, empplay.Errorf(empplay.CodeNetworkBlocked, "asset %v", err)
 	}
+	limit := f.maxFile
 	if f.cache != nil {
 		if body, typ, ok := f.cache.Get(u); ok && int64(len(body)) <= limit {
+			if m != nil && !m.charge(int64(len(body))) {
+				return File{}, overJob(u, int64(len(body)), m.limit())
+			}
 			f.hits.Add(1)
 			return File{Body: body, ContentType: typ, Cached: true}, nil
 		}
@@ -126,14 +145,11 @@ func (f *Fetcher) get(ctx context.Context, u string, limit, jobMax int64) (File,
 			"the server answered %s", resp.Status)
 	}
 	if resp.ContentLength > limit {
-		return File{}, tooLarge(u, resp.ContentLength, limit, jobMax)
+		return File{}, tooLarge(u, resp.ContentLength, limit)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	body, err := f.read(ctx, u, resp, limit, m)
 	if err != nil {
-		return File{}, f.transportError(ctx, u, err)
-	}
-	if int64(len(body)) > limit {
-		return File{}, tooLarge(u, -1, limit, jobMax)
+		return File{}, err
 	}
 	typ := resp.Header.Get("Content-Type")
 	if typ == "" {
@@ -144,6 +160,53 @@ func (f *Fetcher) get(ctx context.Context, u string, limit, jobMax int64) (File,
 		_ = f.cache.Put(u, typ, body)
 	}
 	return File{Body: body, ContentType: typ}, nil
+}
+
+// read reads resp's body, at most limit bytes, charging m as it goes: the
+// whole declared length at once when the server sent one, else each piece
+// as it arrives. On an error nothing stays charged.
+func (f *Fetcher) read(ctx context.Context, u string, resp *http.Response, limit int64, m meter) ([]byte, error) {
+	var charged int64
+	fail := func(err error) ([]byte, error) {
+		if m != nil {
+			m.refund(charged)
+		}
+		return nil, err
+	}
+	var body []byte
+	if resp.ContentLength > 0 {
+		if m != nil && !m.charge(resp.ContentLength) {
+			return nil, overJob(u, resp.ContentLength, m.limit())
+		}
+		charged = resp.ContentLength
+		body = make([]byte, 0, resp.ContentLength)
+	}
+	for {
+		if len(body) == cap(body) {
+			body = slices.Grow(body, readChunk)
+		}
+		n, err := resp.Body.Read(body[len(body):min(cap(body), len(body)+readChunk)])
+		body = body[:len(body)+n]
+		if int64(len(body)) > limit {
+			return fail(tooLarge(u, -1, limit))
+		}
+		if m != nil && int64(len(body)) > charged {
+			if !m.charge(int64(len(body)) - charged) {
+				return fail(overJob(u, -int64(len(body)), m.limit()))
+			}
+			charged = int64(len(body))
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fail(f.transportError(ctx, u, err))
+		}
+	}
+	if m != nil && charged > int64(len(body)) {
+		m.refund(charged - int64(len(body)))
+	}
+	return body, nil
 }
 
 // transportError turns a failed request into the job's failure: timeouts
@@ -199,13 +262,21 @@ func unavailable(u string, retryable bool, format string, args ...any) error {
 	return e
 }
 
-func tooLarge(u string, size, limit, jobMax int64) error {
+func tooLarge(u string, size, limit int64) error {
 	got := "more than " + strconv.FormatInt(limit, 10)
 	if size > 0 {
 		got = strconv.FormatInt(size, 10)
 	}
-	if jobMax > 0 {
-		return unavailable(u, false, "it is %s bytes, and the job's assets would be over their limit of %d bytes in total", got, jobMax)
-	}
 	return unavailable(u, false, "it is %s bytes, over the limit of %d bytes per file", got, limit)
+}
+
+// overJob is the failure of a file that would take the job's assets over
+// their limit: size is its length, or minus what had arrived of it when
+// the server sent none.
+func overJob(u string, size, jobMax int64) error {
+	got := strconv.FormatInt(size, 10)
+	if size <= 0 {
+		got = "more than " + strconv.FormatInt(-size, 10)
+	}
+	return unavailable(u, false, "it is %s bytes, and the job's assets would be over their limit of %d bytes in total", got, jobMax)
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -187,6 +189,67 @@ func TestBudget(t *testing.T) {
 	}
 	if h, m, n := b.Stats(); h != 0 || m != 1 || n != 600 {
 		t.Fatalf("stats %d %d %d, want 0 hits, 1 miss, 600 bytes", h, m, n)
+	}
+}
+
+// Files fetched at the same time share the job's budget: ten files of 300
+// bytes against a budget of 1000 can never all be held, however they
+// arrive. The server answers only once all ten requests are in flight,
+// with and without a declared length.
+func TestBudgetConcurrent(t *testing.T) {
+	t.Parallel()
+	for _, chunked := range []bool{false, true} {
+		t.Run(fmt.Sprintf("chunked=%v", chunked), func(t *testing.T) {
+			const files = 10
+			var arrived sync.WaitGroup
+			arrived.Add(files)
+			all := make(chan struct{})
+			go func() { arrived.Wait(); close(all) }()
+			src := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+				arrived.Done()
+				select {
+				case <-all:
+				case <-time.After(5 * time.Second):
+				}
+				for range 3 {
+					w.Write(make([]byte, 100))
+					if chunked {
+						w.(http.Flusher).Flush()
+					}
+				}
+			})
+			o, err := NewOrigins(src.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := New(Config{Origins: o, FileTimeout: 10 * time.Second, MaxFile: 1000})
+			b := f.Budget(1000, 10*time.Second)
+			var wg sync.WaitGroup
+			var got, over atomic.Int64
+			for i := range files {
+				wg.Go(func() {
+					file, err := b.Get(context.Background(), fmt.Sprintf("%s/f%d", src.URL, i))
+					switch {
+					case err == nil:
+						got.Add(int64(len(file.Body)))
+					case strings.Contains(err.Error(), "1000 bytes in total"):
+						over.Add(1)
+					default:
+						t.Errorf("file %d: %v", i, err)
+					}
+				})
+			}
+			wg.Wait()
+			if got.Load() > 1000 || got.Load() < 300 {
+				t.Errorf("the job holds %d bytes of files; want at least one file and at most its budget of 1000", got.Load())
+			}
+			if n := got.Load()/300 + over.Load(); n != files {
+				t.Errorf("%d files held and %d refused; want all %d accounted for", got.Load()/300, over.Load(), files)
+			}
+			if _, _, used := b.Stats(); used != got.Load() {
+				t.Errorf("the budget counts %d bytes; the job holds %d", used, got.Load())
+			}
+		})
 	}
 }
 
