@@ -21,7 +21,10 @@ runs=${3:-3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-go build -o "$work/empplay" ./cmd/empplay
+# The binary with p5 embedded (a bare go build lacks it, and every render
+# would fail).
+scripts/setup.sh >/dev/null
+failed=0
 
 cat > "$work/2d.js" <<'JS'
 // 200 translucent circles on a noise orbit, a sine wave and text.
@@ -71,9 +74,10 @@ for size in 800x800 1920x1080; do
     out="$work/$sketch-$size.mp4"
     rows=()
     for ((run = 0; run < runs; run++)); do
-      if ! line=$("$work/empplay" render "$work/$sketch.js" --video --duration "$seconds" --fps "$fps" \
+      if ! line=$(bin/empplay render "$work/$sketch.js" --video --duration "$seconds" --fps "$fps" \
         --width "$w" --height "$h" -o "$out" --log-level error 2>"$work/err"); then
         printf '%-7s %-10s failed: %s\n' "$sketch" "$size" "$(tail -c 300 "$work/err")"
+        failed=1
         continue
       fi
       # ".../x.mp4: 800x800 video/mp4, 300 frames, 10.00 s, N bytes, poster P; rendered in T s:
@@ -91,3 +95,4 @@ for size in 800x800 1920x1080; do
     printf '%s\n' "${rows[@]}" | sort -n -k5 | sed -n "$(( (${#rows[@]} + 1) / 2 ))p"
   done
 done
+exit "$failed"

@@ -17,6 +17,7 @@ APT_PACKAGES=(
   redis-tools         # redis-cli builds the Cluster in tests
   ffmpeg              # video jobs
   curl                # demo downloads
+  gcc                 # cgo: go test -race, and go-nvml in bin/empplay
   systemd             # systemd-analyze verifies the unit file in tests
   fonts-noto-cjk fonts-noto-color-emoji fonts-dejavu-core fonts-liberation2
 )
