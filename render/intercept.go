@@ -282,10 +282,12 @@ func (tb *tab) serveAsset(target *chromedp.Target, ev *fetch.EventRequestPaused,
 // the tab shows now. A page the tab has left can still report (a warm
 // shell whose load the job's navigation overtook says that p5.js did not
 // load, because its p5 request reached the tab after the job's origin
-// did): its report must not stand for the job's. A report that names no
-// origin (a video page's) is taken. It also returns the report's first
-// line and the number of parts it says its page sent ahead of it (see
-// addPart).
+// did): its report must not stand for the job's. Every report the
+// prelude sends names its page's origin (a video page reports on a
+// binding of its own), so one that names none, or is not JSON, came from
+// some page's own code calling the binding, and is not taken either. It
+// also returns the report's first line and the number of parts it says
+// its page sent ahead of it (see addPart).
 func (tb *tab) fromCurrentPage(payload string) (header string, parts int, ok bool) {
 	header, _, _ = strings.Cut(payload, "\n")
 	var m struct {
@@ -293,7 +295,8 @@ func (tb *tab) fromCurrentPage(payload string) (header string, parts int, ok boo
 		Parts  int    `json:"parts"`
 	}
 	if json.Unmarshal([]byte(header), &m) != nil || m.Origin == "" {
-		return header, 0, true
+		tb.logger.Debug("report that names no page", "header", empplay.Truncate(header, 200))
+		return header, 0, false
 	}
 	if cur := tb.currentOrigin(); m.Origin != cur {
 		tb.logger.Debug("report of a page the tab has left", "from", m.Origin, "now", cur)

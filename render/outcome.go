@@ -127,6 +127,18 @@ func (tb *tab) pageOutput(ctx context.Context, job *empplay.Job, pg *page, m *me
 	return out, nil
 }
 
+// unreadable is the failure of a job whose page sent a report that the
+// prelude does not write: only the page's own code, reaching the binding
+// (through an iframe), can send one. It is the sketch's doing, and a
+// retry would only repeat it.
+func unreadable(what string, err error) error {
+	msg := "sketch error: the page sent a report the renderer cannot read (" + what + ")"
+	if err != nil {
+		msg += ": " + err.Error()
+	}
+	return empplay.Errorf(empplay.CodeSketchError, "%s; the sketch must not call the renderer's own functions", msg)
+}
+
 // result turns the prelude's report into the job's output or error.
 func (tb *tab) result(job *empplay.Job, payload string) (*empplay.Output, *message, error) {
 	m := &message{}
@@ -137,20 +149,20 @@ func (tb *tab) result(job *empplay.Job, payload string) (*empplay.Output, *messa
 func (tb *tab) interpret(job *empplay.Job, payload string, m *message) (*empplay.Output, error) {
 	header, data, _ := strings.Cut(payload, "\n")
 	if err := json.Unmarshal([]byte(header), m); err != nil {
-		return nil, fmt.Errorf("render: decode the page's report: %w", err)
+		return nil, unreadable("not JSON", err)
 	}
 	m.bound()
 	if m.Type == "done" {
 		var err error
 		if m.PNG, err = base64.StdEncoding.DecodeString(data); err != nil {
-			return nil, fmt.Errorf("render: decode the canvas capture: %w", err)
+			return nil, unreadable("a picture that is not base64", err)
 		}
 	}
 	switch m.Type {
 	case "done":
 		cfg, err := png.DecodeConfig(bytes.NewReader(m.PNG))
 		if err != nil {
-			return nil, fmt.Errorf("render: the canvas capture is not a PNG: %w", err)
+			return nil, unreadable("a picture that is not a PNG", err)
 		}
 		// A picture of one opaque colour is a picture (a sketch that only
 		// calls background()); only a fully transparent one is blank.
@@ -205,5 +217,5 @@ func (tb *tab) interpret(job *empplay.Job, payload string, m *message) (*empplay
 		}
 		return nil, tb.failure(empplay.CodeNoCanvas, "no canvas: "+m.Message)
 	}
-	return nil, fmt.Errorf("render: unknown report %q from the page", m.Type)
+	return nil, unreadable(fmt.Sprintf("of unknown type %.40q", m.Type), nil)
 }

@@ -90,6 +90,28 @@ func TestReportParts(t *testing.T) {
 	}
 }
 
+// A report that names no page, or is not JSON, is not taken: the prelude
+// names its page's origin in every report, so only a page's own code
+// calling the binding sends one without.
+func TestReportWithoutOriginRefused(t *testing.T) {
+	const origin = "https://a.test"
+	for _, payload := range []string{
+		`{"type":"done"}` + "\n",
+		`{"type":"done","origin":""}` + "\nAAAA",
+		`not json` + "\n",
+		``,
+	} {
+		tb := &tab{origin: origin, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		if _, _, ok := tb.fromCurrentPage(payload); ok {
+			t.Errorf("report %q was taken", payload)
+		}
+	}
+	tb := &tab{origin: origin, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if _, _, ok := tb.fromCurrentPage(`{"type":"done","origin":"` + origin + `"}` + "\n"); !ok {
+		t.Error("the current page's report was refused")
+	}
+}
+
 // TestReportPartsLeftPage: a report from a page the tab has left is not
 // taken, and the parts that page sent do not reach the next page's report.
 func TestReportPartsLeftPage(t *testing.T) {

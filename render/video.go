@@ -439,23 +439,23 @@ func (r *recording) handle(ctx context.Context, payload string) (out *empplay.Ou
 	header, data, _ := strings.Cut(payload, "\n")
 	var m videoMessage
 	if err := json.Unmarshal([]byte(header), &m); err != nil {
-		return nil, false, fmt.Errorf("render: decode the page's report: %w", err)
+		return nil, false, unreadable("not JSON", err)
 	}
 	switch m.Type {
 	case "chunks":
 		if m.First != r.enc.Frames() || len(m.Sizes) != m.Count {
-			return nil, false, fmt.Errorf("render: the page sent frames %d-%d after %d frames", m.First, m.First+m.Count-1, r.enc.Frames())
+			return nil, false, unreadable(fmt.Sprintf("frames %d-%d after %d frames", m.First, m.First+m.Count-1, r.enc.Frames()), nil)
 		}
 		// Each frame is base64 of its own (padding and all), one after
 		// the other.
 		for _, n := range m.Sizes {
 			el := base64.StdEncoding.EncodedLen(n)
 			if n < 0 || el > len(data) {
-				return nil, false, fmt.Errorf("render: the page's frame sizes do not add up")
+				return nil, false, unreadable("frame sizes that do not add up", nil)
 			}
 			raw, err := base64.StdEncoding.DecodeString(data[:el])
 			if err != nil || len(raw) != n {
-				return nil, false, fmt.Errorf("render: decode frame %d: %v", r.enc.Frames(), err)
+				return nil, false, unreadable(fmt.Sprintf("frame %d not in base64 of its size", r.enc.Frames()), err)
 			}
 			data = data[el:]
 			if err := r.enc.WriteFrame(raw); err != nil {
@@ -507,5 +507,5 @@ func (r *recording) handle(ctx context.Context, payload string) (out *empplay.Ou
 		return nil, true, &empplay.Error{Code: empplay.CodeEncoderError, Retryable: true,
 			Msg: fmt.Sprintf("the browser's video encoder failed at frame %d: %s", m.Frame, m.Message)}
 	}
-	return nil, true, fmt.Errorf("render: unknown report %q from the video page", m.Type)
+	return nil, true, unreadable(fmt.Sprintf("of unknown type %.40q", m.Type), nil)
 }
