@@ -84,7 +84,8 @@ type Redis struct {
 	wid    string
 	logger *slog.Logger
 
-	// suspect is set after a connection error in a fetch or claim: a job
+	// suspect is set after a connection error in a fetch or claim, or a
+	// failed release of the job in hand (leftInFlight): a job
 	// may then sit in our in-flight list with nobody working on it (the
 	// worker is alive, so no sweep would recover it).
 	suspect atomic.Bool
@@ -219,6 +220,12 @@ func (q *Redis) move(ctx context.Context, src string) ([]byte, error) {
 	return []byte(s), nil
 }
 
+// leftInFlight notes that a call meant to release the job in hand (its
+// result, retry or requeue) failed: the job may still be in the worker's
+// in-flight list, where no sweep looks while the worker is alive, so the
+// next Fetch claims it from there first and it is rendered again.
+func (q *Redis) leftInFlight() { q.suspect.Store(true) }
+
 func (q *Redis) recoverOwn(ctx context.Context) ([]byte, error) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 	defer cancel()
@@ -261,6 +268,10 @@ func (q *Redis) claim(ctx context.Context, raw []byte) (*empplay.Delivery, error
 		q.logger.InfoContext(ctx, "job already has a result; not rendering it again", "job_id", id)
 	case "DEAD":
 		q.logger.ErrorContext(ctx, "job ran out of attempts; dead-lettered", "job_id", id, "attempts", attempts)
+		// The script wrote the failed result; it goes to replyTo as well.
+		if body, err := q.c.Do(ctx, q.c.B().Get().Key(k.Result(id)).Build()).AsBytes(); err == nil {
+			q.replyTo(ctx, &empplay.Delivery{Raw: raw, ID: id}, body)
+		}
 	case "GONE":
 		q.logger.WarnContext(ctx, "fetched job is no longer ours", "job_id", id)
 	default:
@@ -300,6 +311,7 @@ func (q *Redis) Finish(ctx context.Context, d *empplay.Delivery, res *empplay.Re
 		[]string{k.Inflight(q.wid), k.Job(d.ID), k.Result(d.ID), k.Done(d.ID), k.Channel(), k.Dead()},
 		[]string{string(d.Raw), string(body), ms(q.cfg.ResultTTL), ms(q.cfg.DoneTTL), state, dead, strconv.Itoa(q.cfg.DeadCap)}).AsInt64()
 	if err != nil {
+		q.leftInFlight()
 		return false, fmt.Errorf("store result of %s: %w", d.ID, err)
 	}
 	if n == 1 {
@@ -335,6 +347,7 @@ func (q *Redis) Requeue(ctx context.Context, d *empplay.Delivery) error {
 	k := q.keys
 	if err := requeueScript.Exec(ctx, q.c, []string{k.Inflight(q.wid), k.Pending, k.Job(d.ID)},
 		[]string{string(d.Raw)}).Error(); err != nil {
+		q.leftInFlight()
 		return fmt.Errorf("requeue job %s: %w", d.ID, err)
 	}
 	return nil

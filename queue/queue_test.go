@@ -217,7 +217,7 @@ func TestPoisonJobDeadLettersAfterMaxAttempts(t *testing.T) {
 	c := newRedis(t)
 	ctx := testenv.Context(t, 30*time.Second)
 	prod := queue.NewClient(c, "")
-	raw := []byte(`{"type":"p5","code":"crash"}`)
+	raw := []byte(`{"type":"p5","code":"crash","replyTo":"poison-replies"}`)
 	id, _ := prod.Submit(ctx, raw)
 	const maxAttempts = 2
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
@@ -251,6 +251,10 @@ func TestPoisonJobDeadLettersAfterMaxAttempts(t *testing.T) {
 	schematest.CheckResult(t, stored)
 	if n := llen(t, c, q.Keys().Dead()); n != 1 {
 		t.Fatalf("dead-letter list holds %d; want 1", n)
+	}
+	replies, err := c.Do(ctx, c.B().Lrange().Key("poison-replies").Start(0).Stop(-1).Build()).AsStrSlice()
+	if err != nil || len(replies) != 1 || replies[0] != string(stored) {
+		t.Errorf("replyTo list %q, %v; want the max_attempts result once", replies, err)
 	}
 }
 

@@ -21,6 +21,7 @@ func (q *Redis) Retry(ctx context.Context, d *empplay.Delivery, delay time.Durat
 	}
 	if err := retryScript.Exec(ctx, q.c, []string{k.Inflight(q.wid), k.Job(d.ID), k.Retry()},
 		[]string{string(d.Raw), d.ID, strconv.FormatInt(delay.Milliseconds(), 10), msg}).Error(); err != nil {
+		q.leftInFlight()
 		return fmt.Errorf("schedule retry of %s: %w", d.ID, err)
 	}
 	return nil

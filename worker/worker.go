@@ -296,7 +296,8 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 	}
 	wrote, err := w.q.Finish(rctx, d, res)
 	if err != nil {
-		// The job stays in our in-flight list; recovery requeues it.
+		// The job stays in our in-flight list: the next fetch takes it
+		// from there and renders it again.
 		log.ErrorContext(ctx, "could not store the result", "err", err)
 		return res, false
 	}
