@@ -394,7 +394,9 @@
 //     one that does not loop (p5 keeps its canvases' drawing buffers). A
 //     js page: D ms after it is ready.
 //   - "load": code that starts no p5 sketch but draws a canvas, after the
-//     load event (and a grace of 100 ms for a sketch to start).
+//     load event (and a grace of 100 ms for a sketch to start, which on
+//     the virtual clock begins once no fetch, image or font the page waits
+//     for is on its way: code may start its sketch when a fetch answers).
 //   - "fxpreview", "capture": the sketch called $fx.preview() (or the
 //     legacy fxpreview(), or a "fxhash-preview" window event, which
 //     fxhash's own snippet dispatches), or capture() or empplay.capture().

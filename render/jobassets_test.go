@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -335,5 +336,48 @@ func TestExportInlinesLoadedAssets(t *testing.T) {
 		if got := inlineNames(tc.in, files); got != tc.want {
 			t.Errorf("%s: got %s, want %s", tc.name, got, tc.want)
 		}
+	}
+}
+
+// Whether a page has a sketch, and whether its preload() failed, is
+// decided only once no load the page waits for is on its way: the same job
+// gives the same picture whether its files come from the asset cache at
+// once or from a CDN that takes longer than the grace periods.
+func TestSlowLoadsDecideNothing(t *testing.T) {
+	const delay = 1500 * time.Millisecond // over both graces: 100 ms and 1 s
+	var slow atomic.Int64
+	src := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slow.Add(1)
+		time.Sleep(delay) // the behaviour under test: a CDN slower than the graces
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"r":255,"g":0,"b":0}`))
+	}))
+	t.Cleanup(src.Close)
+	origins, err := fetcher.NewOrigins(src.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No cache, so every job waits for the CDN.
+	f := fetcher.New(fetcher.Config{Origins: origins, Client: src.Client()})
+	b := newTestBrowser(t, Options{Assets: f})
+	red := color.NRGBA{255, 0, 0, 255}
+	for _, tc := range []struct{ name, code string }{
+		{"sketch started once a fetch answered", `fetch("data/colour.json").then(r => r.json()).then(c => new p5(p => {
+  p.setup = () => { p.createCanvas(8, 8); p.pixelDensity(1); p.background(c.r, c.g, c.b); p.noLoop(); };
+}));`},
+		{"console.error while preload() loads", `let c;
+function preload() { c = loadJSON("data/colour.json"); console.error("loading the colour"); }
+function setup() { createCanvas(8, 8); pixelDensity(1); background(c.r, c.g, c.b); noLoop(); }`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := job(tc.code, 8, 8)
+			j.Assets = map[string]string{"data/colour.json": src.URL + "/colour.json"}
+			before := slow.Load()
+			_, img := mustRender(t, b, j)
+			checkPixels(t, img, []px{{0, 0, red}, {7, 7, red}})
+			if slow.Load() == before {
+				t.Fatal("the CDN was not asked: the test tested nothing")
+			}
+		})
 	}
 }

@@ -42,13 +42,15 @@ const deadlineName = "__empplayDeadline"
 // Grace periods of the prelude, see prelude.js.
 const (
 	// noSketchGrace is how long after the load event the page waits for a
-	// p5 sketch to start before it decides the code has none.
+	// p5 sketch to start before it decides the code has none (on the
+	// virtual clock, counted from when no load the page waits for is on
+	// its way: code may start its sketch once a fetch has answered).
 	noSketchGrace = 100 * time.Millisecond
 	// preloadGrace is how long a p5 1.x preload() may stay unfinished
-	// after a console.error before the page reports it as failed. Every
-	// allowed load is answered on this host (the page's files from memory,
-	// p5.js by the loopback asset server), so a live preload finishes in
-	// milliseconds.
+	// after a console.error before the page reports it as failed (on the
+	// virtual clock, counted from when no load the page waits for is on
+	// its way: assets from a CDN may take longer than this, and a preload
+	// still loading is not a failed one).
 	preloadGrace = time.Second
 	// frameGrace bounds the wait for each of the two animation frames a
 	// js page gets after its load event (and fonts), in case frames do not

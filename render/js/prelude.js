@@ -168,6 +168,20 @@
       stopped: function () { return finished; }
     });
   }
+  // afterLoads runs fn ms from now in real time, and again each ms while a
+  // load the page waits for (a fetch, an image, a font: see
+  // holdRealEvents) is still on its way: a decision that a page has not
+  // done something must not depend on how fast the network answered. On
+  // the real clock nothing is tracked, and fn runs once.
+  function afterLoads(fn, ms) {
+    setTimeout(function check() {
+      if (clock && clock.held()) {
+        setTimeout(check, ms);
+        return;
+      }
+      fn();
+    }, ms);
+  }
   // later runs fn ms from now: in virtual time once the driver runs.
   function later(fn, ms) {
     if (driver && driver.started()) return clock.setTimeout(fn, ms);
@@ -501,7 +515,7 @@
         var parts = [];
         for (var i = 0; i < arguments.length; i++) parts.push(describe(arguments[i]));
         var msg = parts.join(' ');
-        setTimeout(function () {
+        afterLoads(function () {
           if (!inst._setupDone && inst._preloadCount > 0) {
             fail('preload() did not finish: a file failed to load: ' + msg, 0);
           }
@@ -515,7 +529,7 @@
   // is done once the page has loaded: capture a canvas it drew by hand, or
   // report that there is none.
   window.addEventListener('load', function () {
-    setTimeout(function () {
+    afterLoads(function () {
       if (started || finished || inert) return;
       if (driver) driver.start();
       if (!byDefault()) return;
