@@ -515,7 +515,11 @@
 // new renderer). A page spread over several renderers (a sandboxed iframe
 // gets one of its own) is stopped, all of them, when the largest renderer
 // and what the others grew by during the job come to more than the limit
-// plus 256 MiB (see judgeMemory). V8's old space is limited to the same figure
+// plus 256 MiB (see judgeMemory). A renderer that was already over half the
+// limit (and 256 MiB) when the job began is the last job's page, still
+// running its exit handlers after the tab left it: it is never taken for
+// this job's, and is killed over the limit without failing the job.
+// V8's old space is limited to the same figure
 // (--js-flags=--max-old-space-size), so the JavaScript heap alone cannot
 // take a renderer past it; a renderer that crashes after coming within a
 // tenth of the limit (V8 ends a full heap with a trap) is memory_limit too.

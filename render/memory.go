@@ -117,7 +117,14 @@ func (g *memoryGuard) run() {
 		for i := range sample {
 			sample[i].base = before[sample[i].pid]
 		}
-		if kill, used := judgeMemory(sample, g.limit); len(kill) > 0 {
+		kill, used, stray := judgeMemory(sample, g.limit)
+		for _, pid := range stray {
+			// Over the limit, but not this job's: the host is protected all
+			// the same, and the job goes on.
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			g.tb.logger.Warn("killed a renderer over the memory limit that the job's tab had left", "pid", pid)
+		}
+		if len(kill) > 0 {
 			// At once: every sample more is hundreds of MiB more.
 			for _, pid := range kill {
 				_ = syscall.Kill(pid, syscall.SIGKILL)
@@ -153,7 +160,20 @@ const (
 	// grewBy is how much a renderer must have grown during a job to be
 	// counted among the job's when they are killed.
 	grewBy = 16 << 20
+	// leftBehind is the least size a renderer must have had when the job
+	// started to be taken for a page the job's tab has left (see
+	// leftover).
+	leftBehind = 256 << 20
 )
+
+// leftover reports whether a renderer that was base bytes when the job
+// started is a page the job's tab has left (the last job's, whose exit
+// handlers may still run after the next job starts: see overlap), not
+// the job's own: the job's page runs in a renderer that was new, or a
+// prepared shell page of about 100 MiB, when the job began.
+func leftover(base, limit int64) bool {
+	return base > max(limit/2, leftBehind)
+}
 
 // judgeMemory decides from one sample of a browser's renderers which to
 // kill for the job that runs, and how much the job used (0: none). A
@@ -162,24 +182,33 @@ const (
 // the spare renderer Chromium keeps started): the job is taken to use the
 // largest renderer and whatever the others grew by since it started (all
 // of a renderer started since), and when that is over limit + spreadSlack
-// the largest and every renderer that grew are killed.
-func judgeMemory(sample []rendererMemory, limit int64) (kill []int, used int64) {
+// the largest and every renderer that grew are killed. A leftover
+// renderer (the last job's page, still leaving) is never the job's:
+// stray lists it when it is over limit, to be killed without failing the
+// job.
+func judgeMemory(sample []rendererMemory, limit int64) (kill []int, used int64, stray []int) {
 	largest := -1
 	for i, r := range sample {
+		if leftover(r.base, limit) {
+			if r.rss > limit {
+				stray = append(stray, r.pid)
+			}
+			continue
+		}
 		if r.rss > limit {
-			return []int{r.pid}, r.rss
+			return []int{r.pid}, r.rss, stray
 		}
 		if largest < 0 || r.rss > sample[largest].rss {
 			largest = i
 		}
 	}
 	if largest < 0 {
-		return nil, 0
+		return nil, 0, stray
 	}
 	used = sample[largest].rss
 	kill = []int{sample[largest].pid}
 	for i, r := range sample {
-		if i == largest || r.rss <= r.base {
+		if i == largest || r.rss <= r.base || leftover(r.base, limit) {
 			continue
 		}
 		used += r.rss - r.base
@@ -188,9 +217,9 @@ func judgeMemory(sample []rendererMemory, limit int64) (kill []int, used int64) 
 		}
 	}
 	if used > limit+spreadSlack {
-		return kill, used
+		return kill, used, stray
 	}
-	return nil, 0
+	return nil, 0, stray
 }
 
 // renderers returns the renderer processes of the browser's group (a

@@ -161,23 +161,32 @@ func TestJudgeMemory(t *testing.T) {
 		sample []rendererMemory
 		kill   []int
 		used   int64
+		stray  []int
 	}{
-		{"all small", []rendererMemory{{1, 300 * mib, 100 * mib}, {2, 100 * mib, 100 * mib}, {3, 100 * mib, 0}}, nil, 0},
-		{"many idle renderers are not the job's", []rendererMemory{{1, 900 * mib, 150 * mib}, {2, 150 * mib, 150 * mib}, {3, 150 * mib, 150 * mib}, {4, 150 * mib, 150 * mib}, {5, 100 * mib, 0}}, nil, 0},
-		{"one over", []rendererMemory{{1, 300 * mib, 300 * mib}, {2, 1200 * mib, 100 * mib}}, []int{2}, 1200 * mib},
-		{"a new one over", []rendererMemory{{1, 300 * mib, 300 * mib}, {3, 1001 * mib, 0}}, []int{3}, 1001 * mib},
+		{"all small", []rendererMemory{{1, 300 * mib, 100 * mib}, {2, 100 * mib, 100 * mib}, {3, 100 * mib, 0}}, nil, 0, nil},
+		{"many idle renderers are not the job's", []rendererMemory{{1, 900 * mib, 150 * mib}, {2, 150 * mib, 150 * mib}, {3, 150 * mib, 150 * mib}, {4, 150 * mib, 150 * mib}, {5, 100 * mib, 0}}, nil, 0, nil},
+		{"one over", []rendererMemory{{1, 300 * mib, 300 * mib}, {2, 1200 * mib, 100 * mib}}, []int{2}, 1200 * mib, nil},
+		{"a new one over", []rendererMemory{{1, 300 * mib, 300 * mib}, {3, 1001 * mib, 0}}, []int{3}, 1001 * mib, nil},
 		{"spread over a new renderer", []rendererMemory{{1, 700 * mib, 150 * mib}, {2, 100 * mib, 100 * mib}, {3, 600 * mib, 0}},
-			[]int{1, 3}, 1300 * mib},
+			[]int{1, 3}, 1300 * mib, nil},
 		{"spread over the spare renderer", []rendererMemory{{1, 700 * mib, 150 * mib}, {2, 640 * mib, 40 * mib}, {3, 100 * mib, 100 * mib}},
-			[]int{1, 2}, 1300 * mib},
-		{"spread within the slack", []rendererMemory{{1, 900 * mib, 150 * mib}, {2, 100 * mib, 100 * mib}, {3, 120 * mib, 0}}, nil, 0},
-		{"no renderer", nil, nil, 0},
+			[]int{1, 2}, 1300 * mib, nil},
+		{"spread within the slack", []rendererMemory{{1, 900 * mib, 150 * mib}, {2, 100 * mib, 100 * mib}, {3, 120 * mib, 0}}, nil, 0, nil},
+		{"no renderer", nil, nil, 0, nil},
+		// The last job's page, still leaving while this job starts: it
+		// was that big before the job began.
+		{"the last job's renderer over the limit is not the job's", []rendererMemory{{1, 1100 * mib, 990 * mib}, {2, 300 * mib, 100 * mib}},
+			nil, 0, []int{1}},
+		{"the last job's renderer counts in no spread", []rendererMemory{{1, 990 * mib, 980 * mib}, {2, 500 * mib, 100 * mib}, {3, 100 * mib, 0}},
+			nil, 0, nil},
+		{"the job over the limit beside the last job's renderer", []rendererMemory{{1, 1100 * mib, 990 * mib}, {2, 1050 * mib, 100 * mib}},
+			[]int{2}, 1050 * mib, []int{1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			kill, used := judgeMemory(tc.sample, limit)
-			if !slices.Equal(kill, tc.kill) || used != tc.used {
-				t.Errorf("judgeMemory = %v, %d MiB; want %v, %d MiB", kill, used>>20, tc.kill, tc.used>>20)
+			kill, used, stray := judgeMemory(tc.sample, limit)
+			if !slices.Equal(kill, tc.kill) || used != tc.used || !slices.Equal(stray, tc.stray) {
+				t.Errorf("judgeMemory = %v, %d MiB, stray %v; want %v, %d MiB, stray %v", kill, used>>20, stray, tc.kill, tc.used>>20, tc.stray)
 			}
 		})
 	}
