@@ -142,7 +142,7 @@ func (b *browserFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&b.rendererCPU, "renderer-cpu", 0, "run Chromium's renderers on the CPU at this position (modulo their number) among the CPUs this process may use; the supervisor gives each slot its own")
 	bindEnv(fs, "renderer-cpu", "BROWSER_RENDERER_CPU")
 	bindEnv(fs, "recycle-after", "BROWSER_RECYCLE_AFTER")
-	fs.StringVar(&b.extra, "chromium-flags", "", "extra Chromium switches, space-separated (--name or --name=value); they replace empplay's value of the same switch")
+	fs.StringVar(&b.extra, "chromium-flags", "", "extra Chromium switches, space-separated (--name or --name=value); they replace empplay's value of the same switch, except --disable-features, --enable-features, --js-flags and --host-resolver-rules, which add to it")
 	bindEnv(fs, "recycle-memory", "BROWSER_RECYCLE_MEMORY_MB")
 	bindEnv(fs, "chromium-flags", "CHROMIUM_FLAGS")
 	fs.StringVar(&b.ffmpeg, "ffmpeg", "", "ffmpeg binary for video jobs (default: ffmpeg in PATH)")

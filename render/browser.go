@@ -83,7 +83,8 @@ type Options struct {
 	RendererCPU int
 	// ExtraFlags are Chromium switches added after the base and backend
 	// flags, each "--name" or "--name=value". A switch that is already in
-	// the list gets the new value.
+	// the list gets the new value, except the ones that hold lists, whose
+	// value adds to it (see mergeSwitch).
 	ExtraFlags []string
 	// ProfileDir is the directory under which each browser start makes its
 	// own unique --user-data-dir (removed when that browser stops). Default

@@ -40,8 +40,15 @@ func TestChromiumSwitches(t *testing.T) {
 		},
 		{name: "sandbox on", sandbox: true, notWant: []string{"--no-sandbox"}},
 		{name: "V8 heap limit", sandbox: true, heapMiB: 768, want: []string{"--js-flags=--max-old-space-size=768"}},
-		{name: "extra js-flags replace the heap limit", heapMiB: 768, extra: []string{"--js-flags=--expose-gc"},
-			want: []string{"--js-flags=--expose-gc"}, notWant: []string{"--js-flags=--max-old-space-size=768"}},
+		// Switches that hold lists add to empplay's, so that an operator's
+		// flag does not silently drop a feature empplay turns off, the
+		// heap limit, or the rule that no other name resolves.
+		{name: "extra js-flags add to the heap limit", heapMiB: 768, extra: []string{"--js-flags=--expose-gc"},
+			want: []string{"--js-flags=--max-old-space-size=768 --expose-gc"}},
+		{name: "extra disabled features add to empplay's", extra: []string{"--disable-features=Translate,ScriptStreaming"},
+			want: []string{"--disable-features=LocalNetworkAccessChecks,BackForwardCache,ScriptStreaming,WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,StorageBuckets,Fledge,AdInterestGroupAPI,Translate"}},
+		{name: "extra resolver rules come before the last", extra: []string{"--host-resolver-rules=MAP assets.test 127.0.0.1:9, MAP * ~NOTFOUND", "--host-resolver-rules=MAP cdn.test 127.0.0.1:8"},
+			want: []string{"--host-resolver-rules=MAP assets.test 127.0.0.1:9, MAP cdn.test 127.0.0.1:8, MAP * ~NOTFOUND"}},
 		{
 			name: "extra flags add and override", extra: []string{"--use-angle=gl-egl", "--force-color-profile=display-p3", "--enable-unsafe-swiftshader"},
 			want:    []string{"--use-angle=gl-egl", "--force-color-profile=display-p3", "--enable-unsafe-swiftshader"},

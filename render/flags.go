@@ -4,6 +4,7 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -90,7 +91,7 @@ func chromiumSwitches(backend gpu.Backend, extra []string, sandbox bool, heapMiB
 		{"force-color-profile", "srgb"},
 		// Every host name resolves to nothing, IP literals included. This is
 		// what closes WebSocket, which Fetch interception does not see.
-		{"host-resolver-rules", "MAP * ~NOTFOUND"},
+		{"host-resolver-rules", allTheRest},
 		// p5.js comes from the worker's loopback asset server (see
 		// assetServer), which Local Network Access would refuse to a public
 		// https page. Sketches cannot reach loopback anyway: the resolver
@@ -144,6 +145,11 @@ func chromiumSwitches(backend gpu.Backend, extra []string, sandbox bool, heapMiB
 			s.value = value
 		}
 		if i, ok := index[name]; ok {
+			if mine, ok := list[i].value.(string); ok && hasValue {
+				if merged, ok := mergeSwitch(name, mine, value); ok {
+					s.value = merged
+				}
+			}
 			list[i] = s
 			continue
 		}
@@ -151,6 +157,48 @@ func chromiumSwitches(backend gpu.Backend, extra []string, sandbox bool, heapMiB
 		list = append(list, s)
 	}
 	return list, nil
+}
+
+// allTheRest is the host resolver's last rule: every name that no rule
+// before it maps fails to resolve (see chromiumSwitches).
+const allTheRest = "MAP * ~NOTFOUND"
+
+// mergeSwitch joins a value given for a switch that holds a list to
+// empplay's own, so that an extra flag adds to what empplay sets (features
+// it turns off, the V8 heap limit, the rule that no other name resolves)
+// instead of dropping it: the features of both, V8's flags in turn (a
+// later one wins), and the resolver's rules with allTheRest kept last. It
+// reports false for a switch whose value replaces empplay's.
+func mergeSwitch(name, mine, theirs string) (string, bool) {
+	switch name {
+	case "disable-features", "enable-features":
+		var out []string
+		for _, f := range strings.Split(mine+","+theirs, ",") {
+			if f = strings.TrimSpace(f); f != "" && !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+		return strings.Join(out, ","), true
+	case "js-flags":
+		return strings.TrimSpace(mine + " " + theirs), true
+	case "host-resolver-rules":
+		var out []string
+		last := false
+		for _, r := range strings.Split(mine+","+theirs, ",") {
+			r = strings.TrimSpace(r)
+			switch {
+			case r == allTheRest:
+				last = true
+			case r != "" && !slices.Contains(out, r):
+				out = append(out, r)
+			}
+		}
+		if last {
+			out = append(out, allTheRest)
+		}
+		return strings.Join(out, ", "), true
+	}
+	return "", false
 }
 
 // args renders the switches as command-line arguments.

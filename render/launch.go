@@ -42,8 +42,9 @@ func (b *Browser) launch(ctx context.Context) (*instance, error) {
 	}
 	b.mu.Unlock()
 	// The asset server's name is the one name that resolves (see
-	// assetServer); the job's ExtraFlags may still replace the rule.
-	extra := append([]string{"--host-resolver-rules=" + assets.resolverRule() + ", MAP * ~NOTFOUND"}, b.opts.ExtraFlags...)
+	// assetServer); rules in ExtraFlags come before the last, which makes
+	// every other name fail (see mergeSwitch).
+	extra := append([]string{"--host-resolver-rules=" + assets.resolverRule() + ", " + allTheRest}, b.opts.ExtraFlags...)
 	sandbox, err := b.Sandbox()
 	if err != nil {
 		return nil, err
