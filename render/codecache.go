@@ -76,10 +76,10 @@ func (b *Browser) primeP5(ctx context.Context, inst *instance, major string) err
 // p5Script prepares the page's p5.js, whose request at url waits in the
 // Fetch interception, for compiling: a primer page is asked for the
 // compilation cache, any other is handed the one the browser has.
-func (tb *tab) p5Script(url string) error {
+func (tb *tab) p5Script(ctx context.Context, url string) error {
 	target := tb.target.Load()
 	if pg := tb.page.Load(); pg != nil && pg.primer {
-		_, err := cdp.Call(tb.ctx, target, cdppage.ProduceCompilationCache, cdppage.ProduceCompilationCacheParams{
+		_, err := cdp.Call(ctx, target, cdppage.ProduceCompilationCache, cdppage.ProduceCompilationCacheParams{
 			Scripts: []*cdppage.CompilationCacheParams{{URL: url}},
 		})
 		return err
@@ -88,7 +88,7 @@ func (tb *tab) p5Script(url string) error {
 	if code == nil {
 		return nil
 	}
-	_, err := cdp.Call(tb.ctx, target, cdppage.AddCompilationCache, cdppage.AddCompilationCacheParams{URL: url, Data: tb.inst.binary(code)})
+	_, err := cdp.Call(ctx, target, cdppage.AddCompilationCache, cdppage.AddCompilationCacheParams{URL: url, Data: tb.inst.binary(code)})
 	return err
 }
 

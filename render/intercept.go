@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/chromedp/cdproto/audits"
 	"github.com/chromedp/cdproto/cdp"
@@ -97,6 +98,10 @@ func (tb *tab) listen(ev any) {
 	}
 }
 
+// answerTimeout bounds each DevTools command that answers an intercepted
+// request.
+const answerTimeout = 10 * time.Second
+
 // serve answers one intercepted request: the page's own URLs from memory,
 // everything else fails as blocked by the client, so nothing leaves the
 // browser.
@@ -105,6 +110,10 @@ func (tb *tab) serve(ev *fetch.EventRequestPaused) {
 		return
 	}
 	target, pg := tb.target.Load(), tb.page.Load()
+	// A command the browser does not answer must not hold this goroutine
+	// (and the request's body) for the tab's whole life.
+	ctx, cancel := context.WithTimeout(tb.ctx, answerTimeout)
+	defer cancel()
 	url, origin := ev.Request.URL, tb.currentOrigin()
 	var err error
 	switch r, ok := pg.resource(origin, url); {
@@ -112,17 +121,17 @@ func (tb *tab) serve(ev *fetch.EventRequestPaused) {
 		return
 	case url == origin+faviconPath:
 		// The browser's own request, not the sketch's.
-		_, err = cdp.Call(tb.ctx, target, fetch.FulfillRequest, fetch.FulfillRequestParams{
+		_, err = cdp.Call(ctx, target, fetch.FulfillRequest, fetch.FulfillRequestParams{
 			RequestID: ev.RequestID, ResponseCode: 404,
 		})
 	case ok && ev.Request.Method == "GET" && tb.assets.url(url) != "":
 		// p5.js: from the asset server, without its megabyte going
 		// through the DevTools protocol, and compiled from the browser's
 		// cache (see primeP5).
-		if err := tb.p5Script(url); err != nil {
+		if err := tb.p5Script(ctx, url); err != nil {
 			tb.logger.Debug("p5.js compilation cache", "err", err)
 		}
-		_, err = cdp.Call(tb.ctx, target, fetch.ContinueRequest, fetch.ContinueRequestParams{
+		_, err = cdp.Call(ctx, target, fetch.ContinueRequest, fetch.ContinueRequestParams{
 			RequestID: ev.RequestID, URL: tb.assets.url(url),
 		})
 	case pg != nil && ev.Request.Method == "GET" && !ok && pg.assetSource(origin, url) != "":
@@ -136,7 +145,7 @@ func (tb *tab) serve(ev *fetch.EventRequestPaused) {
 			// p5.js, loaded with CORS (see p5Tag).
 			headers = append(headers, &fetch.HeaderEntry{Name: "Access-Control-Allow-Origin", Value: "*"})
 		}
-		_, err = cdp.Call(tb.ctx, target, fetch.FulfillRequest, fetch.FulfillRequestParams{
+		_, err = cdp.Call(ctx, target, fetch.FulfillRequest, fetch.FulfillRequestParams{
 			RequestID:       ev.RequestID,
 			ResponseCode:    200,
 			ResponseHeaders: headers,
@@ -147,7 +156,7 @@ func (tb *tab) serve(ev *fetch.EventRequestPaused) {
 			tb.logger.Debug("p5.js request refused", "url", url, "page", pg != nil, "origin", origin)
 		}
 		tb.attempt(ev.Request.Method, url)
-		_, err = cdp.Call(tb.ctx, target, fetch.FailRequest, fetch.FailRequestParams{
+		_, err = cdp.Call(ctx, target, fetch.FailRequest, fetch.FailRequestParams{
 			RequestID:   ev.RequestID,
 			ErrorReason: network.ErrorReasonBlockedByClient,
 		})
@@ -256,15 +265,19 @@ func (tb *tab) blockedList() string {
 // the bytes the worker fetched from src. A file that cannot be fetched
 // fails the request (and, through pageAssets.err, the job).
 func (tb *tab) serveAsset(target *chromedp.Target, ev *fetch.EventRequestPaused, pg *page, src string) error {
+	// The fetch has its own deadlines (the file's and the job's); each
+	// command after it gets answerTimeout.
 	file, err := pg.assets.get(tb.ctx, src)
+	ctx, cancel := context.WithTimeout(tb.ctx, answerTimeout)
+	defer cancel()
 	if err != nil {
 		tb.logger.Debug("asset unavailable", "err", err)
-		_, ferr := cdp.Call(tb.ctx, target, fetch.FailRequest, fetch.FailRequestParams{
+		_, ferr := cdp.Call(ctx, target, fetch.FailRequest, fetch.FailRequestParams{
 			RequestID: ev.RequestID, ErrorReason: network.ErrorReasonFailed,
 		})
 		return ferr
 	}
-	_, err = cdp.Call(tb.ctx, target, fetch.FulfillRequest, fetch.FulfillRequestParams{
+	_, err = cdp.Call(ctx, target, fetch.FulfillRequest, fetch.FulfillRequestParams{
 		RequestID:    ev.RequestID,
 		ResponseCode: 200,
 		ResponseHeaders: []*fetch.HeaderEntry{
