@@ -282,7 +282,8 @@ func (q *Redis) claim(ctx context.Context, raw []byte) (*empplay.Delivery, error
 
 // Finish stores res as the job's one result and releases the job. It
 // reports whether this call wrote the result; false means a result
-// existed already (a duplicate delivery) and res was dropped.
+// existed already (a duplicate delivery), or the job is no longer this
+// worker's (it was fenced, and its jobs given back), and res was dropped.
 func (q *Redis) Finish(ctx context.Context, d *empplay.Delivery, res *empplay.Result) (bool, error) {
 	res.ID = d.ID
 	res.Attempts = d.Attempt
@@ -314,8 +315,11 @@ func (q *Redis) Finish(ctx context.Context, d *empplay.Delivery, res *empplay.Re
 		q.leftInFlight()
 		return false, fmt.Errorf("store result of %s: %w", d.ID, err)
 	}
-	if n == 1 {
+	switch n {
+	case 1:
 		q.replyTo(ctx, d, body)
+	case -1:
+		q.logger.WarnContext(ctx, "the job is not in this worker's in-flight list (written off and given back to the queue, or already finished); its result was not stored", "job_id", d.ID)
 	}
 	return n == 1, nil
 }

@@ -153,3 +153,41 @@ func TestSweepRecoversExpiredAndOrphanedWorkers(t *testing.T) {
 		t.Fatalf("live worker was fenced by the sweep: %v", err)
 	}
 }
+
+// A worker written off as dead (its jobs given back to the queue) stores
+// no result for the job it still renders: the worker that takes the job
+// next does, whatever finishes first.
+func TestFencedWorkerStoresNoResult(t *testing.T) {
+	c := newRedis(t)
+	ctx := testenv.Context(t, 30*time.Second)
+	prod := queue.NewClient(c, "")
+	id, err := prod.Submit(ctx, []byte(`{"type":"p5","code":"slow host"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := newQueue(c, queue.Config{BlockTimeout: time.Second})
+	d, err := slow.Fetch(ctx)
+	if err != nil || d == nil {
+		t.Fatalf("Fetch = %+v, %v", d, err)
+	}
+	if n, err := queue.NewMaintainer(c, "", "test").Recover(ctx, slow.WorkerID(), true); err != nil || n != 1 {
+		t.Fatalf("Recover = %d, %v; want the job given back", n, err)
+	}
+	if wrote, err := slow.Finish(ctx, d, &empplay.Result{Success: false, ErrorCode: empplay.CodeRenderTimeout, Error: "render timeout"}); err != nil || wrote {
+		t.Fatalf("the written-off worker's Finish = %v, %v; want nothing stored", wrote, err)
+	}
+	if _, err := prod.Result(ctx, id); !errors.Is(err, queue.ErrNoResult) {
+		t.Fatalf("a result was stored for the written-off worker: %v", err)
+	}
+	next := newQueue(c, queue.Config{BlockTimeout: time.Second})
+	d2, err := next.Fetch(ctx)
+	if err != nil || d2 == nil || d2.ID != id {
+		t.Fatalf("the next worker's Fetch = %+v, %v; want the job", d2, err)
+	}
+	if wrote, err := next.Finish(ctx, d2, &empplay.Result{Success: true, Src: "x"}); err != nil || !wrote {
+		t.Fatalf("the next worker's Finish = %v, %v", wrote, err)
+	}
+	if r, err := prod.Result(ctx, id); err != nil || !r.Success {
+		t.Fatalf("result %+v, %v; want the next worker's success", r, err)
+	}
+}

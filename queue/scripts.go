@@ -55,13 +55,17 @@ return {'OK', n, now - first}
 // writer wins, so a duplicate delivery never produces a second result. A
 // job whose last attempt failed transiently is also dead-lettered, so an
 // operator can requeue it. The job's first-seen mark goes: a later
-// submission of the same id is seen anew. Safe to retry.
+// submission of the same id is seen anew. Only the worker that holds the
+// job (in its in-flight list) writes: one that was written off (fenced),
+// whose jobs were given back to the queue, writes nothing. Safe to retry.
 //
 // KEYS: 1 inflight 2 job 3 result 4 done 5 channel 6 dead
 // ARGV: 1 raw 2 resultJSON 3 resultTTLms 4 doneTTLms 5 state 6 deadEnvelope (empty for none) 7 deadCap
-// Returns 1 when this call wrote the result, 0 when one existed already.
+// Returns 1 when this call wrote the result, 0 when one existed already,
+// -1 when the job is not in the worker's in-flight list (given back, or a
+// retried call whose first run took it).
 var completeScript = rueidis.NewLuaScriptRetryable(luaNow + `
-redis.call('LREM', KEYS[1], 1, ARGV[1])
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return -1 end
 local wrote = redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3])
 if wrote then
   redis.call('RPUSH', KEYS[4], ARGV[2]); redis.call('PEXPIRE', KEYS[4], ARGV[4])

@@ -208,11 +208,19 @@ func (w *Worker) RunOnce(ctx context.Context) (*empplay.Result, error) {
 	}
 }
 
+// fetchTimeout bounds one Fetch: a check of the worker's own in-flight
+// list, a BLMOVE that waits the queue's block timeout (seconds) and the
+// claim, each bounded by the queue too; this is the backstop for a call
+// that would otherwise wait on a dead connection.
+const fetchTimeout = time.Minute
+
 // fetch never lets cancellation cut a fetch short: a BLMOVE cancelled
 // client-side may already have moved a job. A job fetched after ctx ended
 // goes straight back.
 func (w *Worker) fetch(ctx context.Context) (*empplay.Delivery, error) {
-	d, err := w.q.Fetch(context.WithoutCancel(ctx))
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
+	defer cancel()
+	d, err := w.q.Fetch(fctx)
 	w.lastFetch.Store(time.Now().UnixMilli())
 	if err != nil || d == nil {
 		return nil, err
