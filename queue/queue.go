@@ -243,7 +243,7 @@ func (q *Redis) claim(ctx context.Context, raw []byte) (*empplay.Delivery, error
 	id := empplay.IDFor(raw)
 	k := q.keys
 	res, err := claimScript.Exec(ctx, q.c,
-		[]string{k.Inflight(q.wid), k.Job(id), k.Result(id), k.Dead(), k.Done(id), k.Channel()},
+		[]string{k.Inflight(q.wid), k.Job(id), k.Result(id), k.Dead(), k.Done(id), k.Channel(), k.Workers()},
 		[]string{string(raw), id, q.wid, strconv.Itoa(q.cfg.MaxAttempts), ms(q.cfg.JobTTL),
 			ms(q.cfg.ResultTTL), ms(q.cfg.DoneTTL), strconv.Itoa(q.cfg.DeadCap)}).ToArray()
 	if err != nil {
@@ -274,6 +274,8 @@ func (q *Redis) claim(ctx context.Context, raw []byte) (*empplay.Delivery, error
 		}
 	case "GONE":
 		q.logger.WarnContext(ctx, "fetched job is no longer ours", "job_id", id)
+	case "DUPLICATE":
+		q.logger.InfoContext(ctx, "another worker is rendering this job; dropped this copy of it", "job_id", id)
 	default:
 		return nil, fmt.Errorf("claim job %s: unexpected status %q", id, status)
 	}

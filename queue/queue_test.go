@@ -213,6 +213,63 @@ func TestResubmittedAfterResultExpired(t *testing.T) {
 	}
 }
 
+// The same payload pushed again while a live worker renders it (a
+// producer that retried its request) is not rendered twice, and charges
+// no attempt: four copies at once must not run the job out of attempts
+// while the first is still rendering. Once its worker is dead, a copy is
+// rendered again.
+func TestDuplicateWhileRendering(t *testing.T) {
+	c := newRedis(t)
+	ctx := testenv.Context(t, 30*time.Second)
+	prod := queue.NewClient(c, "")
+	raw := []byte(`{"type":"p5","code":"retried by its producer"}`)
+	for range 5 {
+		if _, err := prod.Submit(ctx, raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := queue.Config{BlockTimeout: time.Second, MaxAttempts: 3}
+	first := newQueue(c, cfg)
+	if err := first.Register(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d, err := first.Fetch(ctx)
+	if err != nil || d == nil || d.Attempt != 1 {
+		t.Fatalf("first Fetch = %+v, %v", d, err)
+	}
+	for i := range 3 {
+		other := newQueue(c, cfg)
+		if err := other.Register(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if d2, err := other.Fetch(ctx); err != nil || d2 != nil {
+			t.Fatalf("copy %d fetched as %+v, %v; want it dropped while the first renders", i+2, d2, err)
+		}
+		if n := llen(t, c, other.Keys().Inflight(other.WorkerID())); n != 0 {
+			t.Fatalf("copy %d left in a worker's in-flight list", i+2)
+		}
+	}
+	// The first worker dies: its registry entry goes, and the last copy
+	// is rendered, as the job's second attempt.
+	if err := first.Deregister(ctx); err != nil {
+		t.Fatal(err)
+	}
+	last := newQueue(c, cfg)
+	if err := last.Register(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d5, err := last.Fetch(ctx)
+	if err != nil || d5 == nil || d5.Attempt != 2 {
+		t.Fatalf("the copy after the first worker died: Fetch = %+v, %v; want attempt 2", d5, err)
+	}
+	if wrote, err := last.Finish(ctx, d5, &empplay.Result{Success: true}); err != nil || !wrote {
+		t.Fatalf("Finish = %v, %v", wrote, err)
+	}
+	if r, err := prod.Result(ctx, d.ID); err != nil || !r.Success {
+		t.Fatalf("result %+v, %v; want success", r, err)
+	}
+}
+
 func TestPoisonJobDeadLettersAfterMaxAttempts(t *testing.T) {
 	c := newRedis(t)
 	ctx := testenv.Context(t, 30*time.Second)

@@ -12,10 +12,16 @@ const luaNow = `local t = redis.call('TIME'); local now = t[1]*1000 + math.floor
 // submission of the same id: its attempts start again from zero (its
 // first-seen mark went with the result, see completeScript).
 //
-// KEYS: 1 inflight 2 job 3 result 4 dead 5 done 6 channel
+// A copy of a job that another live worker is rendering (the same payload
+// pushed twice, say by a producer that retried) is dropped without an
+// attempt: that worker's result answers both, and should it die, its copy
+// goes back to the queue.
+//
+// KEYS: 1 inflight 2 job 3 result 4 dead 5 done 6 channel 7 workers
 // ARGV: 1 raw 2 id 3 wid 4 maxAttempts 5 jobTTLms 6 resultTTLms 7 doneTTLms 8 deadCap
 // Returns {status, attempts, queuedMs}: OK, CACHED (a result exists), DEAD
-// (attempts exhausted: failed result written), GONE (no longer ours);
+// (attempts exhausted: failed result written), GONE (no longer ours),
+// DUPLICATE (another live worker renders it);
 // queuedMs (OK only) is the time since the job was first seen (seenAt) or
 // first claimed, whichever is earlier.
 var claimScript = rueidis.NewLuaScript(luaNow + `
@@ -25,6 +31,14 @@ if redis.call('EXISTS', KEYS[3]) == 1 then
   return {'CACHED', 0}
 end
 local last = redis.call('HGET', KEYS[2], 'state')
+if last == 'active' then
+  local owner = redis.call('HGET', KEYS[2], 'worker')
+  local alive = owner and redis.call('ZSCORE', KEYS[7], owner)
+  if owner ~= ARGV[3] and alive and tonumber(alive) > now then
+    redis.call('LREM', KEYS[1], 1, ARGV[1])
+    return {'DUPLICATE', 0}
+  end
+end
 if last == 'done' or last == 'failed' or last == 'dead' then
   redis.call('HDEL', KEYS[2], 'attempts', 'firstClaimedAt', 'lastError', 'finishedAt')
 end
