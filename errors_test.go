@@ -1,9 +1,11 @@
 package empplay
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
+	"strings"
 	"testing"
 )
 
@@ -56,5 +58,35 @@ func TestErrorfOneCauseIsTheCause(t *testing.T) {
 	var e *Error
 	if !errors.As(Errorf(CodeInternal, "x: %w", io.EOF), &e) || e.Err != io.EOF {
 		t.Fatalf("Err = %v; want io.EOF itself", e.Err)
+	}
+}
+
+// A failure whose message is written for the artist keeps what failed
+// underneath for the worker's log, and never stores or sends it.
+func TestFailedKeepsCauseForTheLog(t *testing.T) {
+	cause := errors.New("dial tcp 10.0.0.5:6379: connect: connection refused")
+	for _, tc := range []struct {
+		name      string
+		err       error
+		msg, keep string
+	}{
+		{"message and cause", &Error{Code: CodeStorageError, Retryable: true, Msg: "the output could not be kept", Err: cause}, "the output could not be kept", cause.Error()},
+		{"cause only", Transient(CodeBrowserError, cause), cause.Error(), ""},
+		{"message only", Errorf(CodeSketchError, "sketch error: x"), "sketch error: x", ""},
+		{"plain error", cause, cause.Error(), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Failed("id", tc.err)
+			if r.Error != tc.msg || r.Cause != tc.keep {
+				t.Fatalf("Failed: error %q, cause %q; want %q, %q", r.Error, r.Cause, tc.msg, tc.keep)
+			}
+			b, err := json.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.keep != "" && strings.Contains(string(b), "10.0.0.5") {
+				t.Errorf("the stored result carries the cause: %s", b)
+			}
+		})
 	}
 }

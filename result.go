@@ -2,6 +2,7 @@ package empplay
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -48,6 +49,11 @@ type Result struct {
 	Timings   Timings  `json:"timings"`
 	// FinishedAt is when the worker wrote the result.
 	FinishedAt time.Time `json:"finishedAt"`
+
+	// Cause is what failed underneath a failure whose message says it in
+	// the artist's words (an [*Error] with both a message and a cause),
+	// for the worker's log. It is never stored or sent.
+	Cause string `json:"-"`
 }
 
 // Timings are the milliseconds each phase of the job took.
@@ -66,13 +72,18 @@ type Timings struct {
 
 // Failed builds the failed result for err.
 func Failed(id string, err error) *Result {
-	return &Result{
+	r := &Result{
 		ID:        id,
 		Success:   false,
 		Error:     err.Error(),
 		ErrorCode: ErrorCode(err),
 		Retryable: IsRetryable(err),
 	}
+	var e *Error
+	if errors.As(err, &e) && e.Msg != "" && e.Err != nil && e.Err.Error() != e.Msg {
+		r.Cause = e.Err.Error()
+	}
+	return r
 }
 
 // Ms converts a duration to fractional milliseconds for [Timings].

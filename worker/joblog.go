@@ -41,6 +41,9 @@ func (w *Worker) logJob(ctx context.Context, d *empplay.Delivery, typ, outcome s
 	if res != nil {
 		if res.ErrorCode != "" {
 			attrs = append(attrs, slog.String("error_code", string(res.ErrorCode)), slog.String("err", redact(res.Error)))
+			if res.Cause != "" {
+				attrs = append(attrs, slog.String("cause", redact(res.Cause)))
+			}
 		}
 		if res.Renderer != "" {
 			attrs = append(attrs, slog.String("renderer", res.Renderer))

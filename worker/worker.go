@@ -298,7 +298,7 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 			log.ErrorContext(ctx, "could not schedule a retry", "err", err)
 			return res, false
 		}
-		log.WarnContext(ctx, "transient failure; retrying", "error_code", res.ErrorCode, "err", res.Error, "retry_in", delay)
+		log.WarnContext(ctx, "transient failure; retrying", "error_code", res.ErrorCode, "err", res.Error, "cause", res.Cause, "retry_in", delay)
 		event("retry", res.ErrorCode)
 		return res, false
 	}
@@ -438,7 +438,10 @@ func (w *Worker) inline(ctx context.Context, job *empplay.Job, a empplay.Artifac
 	sctx, cancel := context.WithTimeout(ctx, w.cfg.ResultTimeout)
 	defer cancel()
 	if err := store.StoreOutput(sctx, res.ID, a.Body); err != nil {
-		return fail(res, empplay.Transient(empplay.CodeStorageError, err))
+		// The queue's address and its error are the operator's (the log
+		// has them), not the artist's.
+		return fail(res, &empplay.Error{Code: empplay.CodeStorageError, Retryable: true,
+			Msg: "the output could not be kept for the producer (the queue's store did not answer)", Err: err})
 	}
 	res.Timings.UploadMs = empplay.Ms(time.Since(t))
 	empplay.StageSince(ctx, empplay.StageUpload, t)
