@@ -392,6 +392,8 @@ func fullResult() Result {
 		PosterSrc: "http://127.0.0.1:10000/devstoreaccount1/renders/a/v.png", Duration: 2, Frames: 60, Frame: 12,
 		Timings:    Timings{QueuedMs: 1, RenderMs: 812.4, UploadMs: 6.1, VerifyMs: 2.3, TotalMs: 823.9},
 		FinishedAt: time.Date(2026, 11, 29, 7, 0, 0, 0, time.UTC),
+		// Never marshalled: checked below.
+		Cause: "dial tcp 10.0.0.5:6379: connect: connection refused",
 	}
 }
 
@@ -436,6 +438,9 @@ func TestResultSchema(t *testing.T) {
 		results[name] = b
 	}
 	add("every field", &full)
+	if strings.Contains(string(results["every field"]), full.Cause) {
+		t.Errorf("the result's JSON carries its Cause, which is for the log only: %s", results["every field"])
+	}
 	add("zero timings", &Result{Success: true, ID: "x", Src: "http://cdn/x.png"})
 	for _, tc := range parseCases() {
 		if _, err := Parse([]byte(tc.raw)); err != nil {
