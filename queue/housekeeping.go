@@ -82,23 +82,32 @@ func (h *Housekeeper) Run(ctx context.Context) {
 	}
 }
 
+// dutyTimeout bounds one round of a duty: its calls answer in
+// milliseconds, and a round that waits on a dead connection must not hold
+// up the next.
+const dutyTimeout = 10 * time.Second
+
 func (h *Housekeeper) promote(ctx context.Context) {
-	if _, err := h.m.Promote(ctx); err != nil && ctx.Err() == nil {
+	dctx, cancel := context.WithTimeout(ctx, dutyTimeout)
+	defer cancel()
+	if _, err := h.m.Promote(dctx); err != nil && ctx.Err() == nil {
 		h.logger.Warn("promote retries failed", "err", err)
 	}
 	// No job waits in the GPU lane once no GPU worker is alive.
-	if n, err := h.m.DrainGPU(ctx); err != nil && ctx.Err() == nil {
+	if n, err := h.m.DrainGPU(dctx); err != nil && ctx.Err() == nil {
 		h.logger.Warn("drain the GPU lane failed", "err", err)
 	} else if n > 0 {
 		h.logger.Warn("no GPU worker is alive; gave the GPU lane's jobs back to the queue", "jobs", n)
 	}
-	if err := h.m.MarkSeen(ctx, h.cfg.SeenTTL); err != nil && ctx.Err() == nil {
+	if err := h.m.MarkSeen(dctx, h.cfg.SeenTTL); err != nil && ctx.Err() == nil {
 		h.logger.Warn("mark oldest job failed", "err", err)
 	}
 }
 
 func (h *Housekeeper) sweep(ctx context.Context) {
-	r, err := h.m.Sweep(ctx, h.cfg.SweepLock)
+	dctx, cancel := context.WithTimeout(ctx, dutyTimeout)
+	defer cancel()
+	r, err := h.m.Sweep(dctx, h.cfg.SweepLock)
 	if err != nil && ctx.Err() == nil {
 		h.logger.Warn("sweep failed", "err", err)
 	}

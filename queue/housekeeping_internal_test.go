@@ -17,33 +17,45 @@ type fakeMaintenance struct {
 	promotes, drains, marks, sweeps int
 	seenTTL, lockTTL                time.Duration
 	err                             error
+	// unbounded counts the calls whose context had no deadline.
+	unbounded int
 }
 
-func (f *fakeMaintenance) Promote(context.Context) (int, error) {
+func (f *fakeMaintenance) bounded(ctx context.Context) {
+	if _, ok := ctx.Deadline(); !ok {
+		f.unbounded++
+	}
+}
+
+func (f *fakeMaintenance) Promote(ctx context.Context) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.bounded(ctx)
 	f.promotes++
 	return 0, f.err
 }
 
-func (f *fakeMaintenance) DrainGPU(context.Context) (int, error) {
+func (f *fakeMaintenance) DrainGPU(ctx context.Context) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.bounded(ctx)
 	f.drains++
 	return 1, f.err
 }
 
-func (f *fakeMaintenance) MarkSeen(_ context.Context, ttl time.Duration) error {
+func (f *fakeMaintenance) MarkSeen(ctx context.Context, ttl time.Duration) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.bounded(ctx)
 	f.marks++
 	f.seenTTL = ttl
 	return f.err
 }
 
-func (f *fakeMaintenance) Sweep(_ context.Context, lock time.Duration) (SweepResult, error) {
+func (f *fakeMaintenance) Sweep(ctx context.Context, lock time.Duration) (SweepResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.bounded(ctx)
 	f.sweeps++
 	f.lockTTL = lock
 	return SweepResult{Elected: true, Workers: 1, Recovered: 2}, f.err
@@ -87,6 +99,9 @@ func TestHousekeeperRunsEachDutyOnItsSchedule(t *testing.T) {
 			}
 			if f.seenTTL != time.Minute || f.lockTTL != 4*time.Second {
 				t.Errorf("seen TTL %v, lock TTL %v; want 1m and the default 4s", f.seenTTL, f.lockTTL)
+			}
+			if f.unbounded != 0 {
+				t.Errorf("%d duty calls without a deadline", f.unbounded)
 			}
 			// Stopped means stopped: nothing to wait for, so give a duty
 			// that outlived Run a few of its 2ms ticks to show itself.
