@@ -59,7 +59,7 @@ type JobEvent struct {
 	// signature) redacted; empty when there is none.
 	Src       string  `json:"src,omitempty"`
 	Type      string  `json:"type"`
-	Outcome   string  `json:"outcome"` // success, failed, retry, requeued
+	Outcome   string  `json:"outcome"` // success, failed, retry, requeued, dropped, unstored
 	ErrorCode Code    `json:"errorCode,omitempty"`
 	Seconds   float64 `json:"seconds"`
 	// Renderer is the WebGL renderer string that drew the job; empty for

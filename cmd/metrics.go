@@ -60,7 +60,7 @@ func newMetrics() *metrics {
 			Name: "empplay_asset_files_total", Help: "Files jobs loaded (declared assets, component outputs), by where they came from: hit (the worker's cache) or miss (the network).",
 		}, []string{"cache"}),
 		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "empplay_jobs_total", Help: "Jobs finished by the workers, by job type and outcome (success, failed, retry, requeued).",
+			Name: "empplay_jobs_total", Help: "Jobs finished by the workers, by job type and outcome (success, failed, retry, requeued, dropped, unstored).",
 		}, []string{"type", "outcome", "error_code"}),
 		jobSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "empplay_job_duration_seconds", Help: "Time from pickup to result, by job type and outcome.",

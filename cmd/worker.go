@@ -45,8 +45,11 @@ func newWorkerCmd(env *Env, g *globalFlags) *cobra.Command {
 		Short: "Take jobs from Redis, render them in Chromium, upload them and store their results",
 		Long: `worker runs one render worker: one headless Chromium, one job at a time.
 
-With --once it takes a single job (waiting up to --wait for one), prints its
-result as JSON on stdout and exits 0 when the job succeeded, 1 when it failed.
+With --once it takes a single job (waiting up to --wait for one; the job it
+takes then runs to its end, however long that is), prints its result as JSON
+on stdout and exits 0 when the job succeeded, 1 when it failed. An attempt
+that does not end the job (a transient failure the queue will retry, a result
+the queue did not take) prints nothing on stdout, says why and exits 1.
 SIGTERM stops fetching at once, lets the job in hand finish within
 --drain-timeout or gives it back to the queue, and exits 0.`,
 		Args: cobra.NoArgs,
@@ -66,7 +69,7 @@ SIGTERM stops fetching at once, lets the job in hand finish within
 	f.gpu.register(fs)
 	f.gpuShare.register(fs)
 	fs.BoolVar(&f.oneJob, "once", false, "process one job, print its result and exit")
-	fs.DurationVar(&f.oneJobWait, "wait", 0, "with --once: how long to wait for a job (0 = forever)")
+	fs.DurationVar(&f.oneJobWait, "wait", 0, "with --once: how long to wait for a job to arrive (0 = forever); the job taken is not cut short")
 	fs.StringVar(&f.serviceID, "service-id", "", "name of this deployment, part of the worker id")
 	fs.IntVar(&f.maxAttempts, "max-attempts", 3, "claims of one job before it is dead-lettered")
 	fs.DurationVar(&f.drain, "drain-timeout", 30*time.Second, "on SIGTERM, how long the job in hand may still run before it is given back")
@@ -209,13 +212,7 @@ func runWorker(ctx context.Context, f *workerFlags, env *Env, logger *slog.Logge
 		return nil
 	}
 
-	octx := wctx
-	if f.oneJobWait > 0 {
-		var c context.CancelFunc
-		octx, c = context.WithTimeout(wctx, f.oneJobWait)
-		defer c()
-	}
-	res, err := w.RunOnce(octx)
+	res, err := w.RunOnce(wctx, f.oneJobWait)
 	if err != nil {
 		return err
 	}

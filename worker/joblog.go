@@ -11,7 +11,8 @@ import (
 
 // logJob writes the one line that says how a job's attempt ended: outcome
 // success or failed when its result was stored, retry or requeued when it
-// goes back to the queue. Its fields are the job's id, type, outcome,
+// goes back to the queue, dropped when another result was stored first,
+// unstored when the queue took neither (see [ending]). Its fields are the job's id, type, outcome,
 // error code, attempt, stage durations, renderer and output size; text
 // that may quote a URL (the error, src) goes through [redact], and
 // nothing else of the payload or the configuration is logged.

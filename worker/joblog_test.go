@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +42,12 @@ func TestJobLog(t *testing.T) {
 		return nil, empplay.Errorf(empplay.CodeSketchError,
 			"sketch error: fetch https://acct.blob.core.windows.net/c/x?sig=SECRETSIG2 and redis://:hunter2@redis:6379 and AccountKey=S3CR3T==; failed")
 	}
+	transient := func(ctx context.Context, _ *empplay.Job) (*empplay.Output, error) {
+		empplay.RecordStage(ctx, empplay.StageBrowserAcquire, time.Millisecond)
+		return nil, empplay.Transient(empplay.CodeCDNError,
+			errors.New("verify https://user:hunter2@cdn.test/c/x?sig=SECRETSIG3 with AccountKey=S3CR3T==: 503"))
+	}
+	queueDown := errors.New("redis: connection refused")
 	for _, tc := range []struct {
 		name     string
 		render   func(context.Context, *empplay.Job) (*empplay.Output, error)
@@ -49,12 +57,22 @@ func TestJobLog(t *testing.T) {
 		stages   []string
 		renderer string
 		queued   time.Duration // the queue's Delivery.Queued
+		queueErr error         // what the queue answers Finish and Retry
+		stored   bool          // the job had a result already
 	}{
-		{"success", render, "success", "INFO", []string{"bytes", "src", "trigger"},
-			[]string{"browser_acquire", "ready", "upload", "verify"}, "ANGLE (NVIDIA)", 0},
-		{"failure", failing, "failed", "WARN", []string{"error_code", "err"}, []string{"browser_acquire"}, "", 0},
-		{"queue wait known", failing, "failed", "WARN", []string{"error_code"},
-			[]string{"queue_wait", "browser_acquire"}, "", 1500 * time.Millisecond},
+		{name: "success", render: render, outcome: "success", level: "INFO", want: []string{"bytes", "src", "trigger"},
+			stages: []string{"browser_acquire", "ready", "upload", "verify"}, renderer: "ANGLE (NVIDIA)"},
+		{name: "failure", render: failing, outcome: "failed", level: "WARN", want: []string{"error_code", "err"}, stages: []string{"browser_acquire"}},
+		{name: "queue wait known", render: failing, outcome: "failed", level: "WARN", want: []string{"error_code"},
+			stages: []string{"queue_wait", "browser_acquire"}, queued: 1500 * time.Millisecond},
+		{name: "transient failure retried", render: transient, outcome: "retry", level: "WARN", want: []string{"error_code", "err"},
+			stages: []string{"browser_acquire"}},
+		{name: "retry not taken by the queue", render: transient, outcome: "unstored", level: "WARN", want: []string{"error_code", "err"},
+			stages: []string{"browser_acquire"}, queueErr: queueDown},
+		{name: "result not taken by the queue", render: failing, outcome: "unstored", level: "WARN", want: []string{"error_code", "err"},
+			stages: []string{"browser_acquire"}, queueErr: queueDown},
+		{name: "result already stored", render: render, outcome: "dropped", level: "WARN", want: []string{"bytes", "src"},
+			stages: []string{"browser_acquire", "ready", "upload", "verify"}, renderer: "ANGLE (NVIDIA)", stored: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -62,17 +80,23 @@ func TestJobLog(t *testing.T) {
 			logger := slog.New(slog.NewJSONHandler(&buf, nil))
 			pending := delivery(goodJob)
 			pending.Queued = tc.queued
-			q := &fakeQueue{pending: []*empplay.Delivery{pending}}
+			q := &fakeQueue{finishErr: tc.queueErr}
+			if tc.stored {
+				q.finished = map[string]*empplay.Result{pending.ID: {ID: pending.ID, Success: true}}
+			}
 			w := New(Config{ID: "w1", RenderTimeout: time.Second, MaxAttempts: 3}, q, fakeRenderer{tc.render},
 				&fakeUploader{took: time.Millisecond}, sasVerifier{}, logger)
-			if _, err := w.RunOnce(context.Background()); err != nil {
-				t.Fatal(err)
+			w.handle(context.Background(), pending)
+			var ev empplay.JobEvent
+			select { // handle emits before it returns
+			case ev = <-w.Events():
+			default:
+				t.Fatal("the attempt emitted no job event")
 			}
-			ev := <-w.Events()
 			if ev.ID != pending.ID || ev.Outcome != tc.outcome {
 				t.Errorf("job event %+v; want id %s, outcome %s", ev, pending.ID, tc.outcome)
 			}
-			if wantSrc := tc.outcome == "success"; (ev.Src != "") != wantSrc || strings.Contains(ev.Src, "SECRETSIG") ||
+			if wantSrc := slices.Contains(tc.want, "src"); (ev.Src != "") != wantSrc || strings.Contains(ev.Src, "SECRETSIG") ||
 				wantSrc && !strings.Contains(ev.Src, "sig=REDACTED") {
 				t.Errorf("job event src %q; want the output URL with its signature redacted", ev.Src)
 			}

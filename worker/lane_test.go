@@ -132,7 +132,7 @@ func TestEventRenderer(t *testing.T) {
 	t.Parallel()
 	q := &fakeQueue{pending: []*empplay.Delivery{delivery(webglJob)}}
 	w := New(Config{ID: "w"}, q, fakeRenderer{rendererOf(swiftShader)}, &fakeUploader{}, fakeVerifier{}, slog.New(slog.DiscardHandler))
-	if _, err := w.RunOnce(context.Background()); err != nil {
+	if _, err := w.RunOnce(context.Background(), 0); err != nil {
 		t.Fatal(err)
 	}
 	ev := <-w.Events()

@@ -187,22 +187,40 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-// RunOnce waits for one job, processes it and returns its result. It
-// returns ctx's error if no job came.
-func (w *Worker) RunOnce(ctx context.Context) (*empplay.Result, error) {
+// RunOnce waits up to wait (0: until ctx ends) for one job, processes it
+// and returns its result once that result is the job's, stored in the
+// queue. The wait bounds only the fetch: a job taken just before it ends
+// runs to its end, and only ctx's end (a shutdown) drains and gives it
+// back. A job that fails transiently and is scheduled to run again, or
+// whose result the queue did not take, is an error: what the job ends
+// with is decided later, elsewhere.
+func (w *Worker) RunOnce(ctx context.Context, wait time.Duration) (*empplay.Result, error) {
+	fctx := ctx
+	if wait > 0 {
+		var cancel context.CancelFunc
+		fctx, cancel = context.WithTimeout(ctx, wait)
+		defer cancel()
+	}
 	for {
-		d, err := w.fetch(ctx)
+		d, err := w.fetch(fctx)
 		if err != nil {
 			return nil, err
 		}
 		if d != nil {
-			res, _ := w.handle(ctx, d)
-			if res == nil {
-				return nil, fmt.Errorf("job %s was given back to the queue: %w", d.ID, context.Cause(ctx))
+			res, end := w.handle(ctx, d)
+			switch end {
+			case endStored:
+				return res, nil
+			case endRetry:
+				return nil, fmt.Errorf("job %s failed (%s: %s) and will be tried again: this attempt's result is not its last", d.ID, res.ErrorCode, redact(res.Error))
+			case endDropped:
+				return nil, fmt.Errorf("job %s already had a result; this attempt's was dropped", d.ID)
+			case endUnstored:
+				return nil, fmt.Errorf("job %s: the queue did not take this attempt's result; the job stays in the worker's in-flight list and is rendered again", d.ID)
 			}
-			return res, nil
+			return nil, fmt.Errorf("job %s was given back to the queue: %w", d.ID, context.Cause(ctx))
 		}
-		if err := ctx.Err(); err != nil {
+		if err := fctx.Err(); err != nil {
 			return nil, fmt.Errorf("no job arrived: %w", err)
 		}
 	}
@@ -236,10 +254,41 @@ func (w *Worker) fetch(ctx context.Context) (*empplay.Delivery, error) {
 	return d, nil
 }
 
+// ending is how an attempt ended for the queue.
+type ending int
+
+const (
+	endStored   ending = iota // the attempt's result is stored: the job's result
+	endDropped                // another result was stored first; this one was dropped
+	endRetry                  // a retry is scheduled
+	endRequeued               // given back to the queue after the drain timeout
+	endUnstored               // the queue took neither the result nor the retry
+)
+
+// outcome is the job event's and log line's name for e; failed stands for
+// a stored result that is not a success.
+func (e ending) outcome(res *empplay.Result) string {
+	switch e {
+	case endStored:
+		if res.Success {
+			return "success"
+		}
+		return "failed"
+	case endDropped:
+		return "dropped"
+	case endRetry:
+		return "retry"
+	case endRequeued:
+		return "requeued"
+	}
+	return "unstored"
+}
+
 // handle processes d and stores its result, or gives d back when ctx ends
 // and the job does not finish within the drain timeout. It returns the
-// stored result (nil when given back) and whether this call wrote it.
-func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Result, bool) {
+// attempt's result (nil when given back) and how the attempt ended; every
+// attempt ends with one job event and one "job finished" line.
+func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Result, ending) {
 	start := time.Now()
 	// The payload is decoded here, once; everything after takes the job.
 	job, parseErr := empplay.Parse(d.Raw)
@@ -254,8 +303,13 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 	typ := jobType(job)
 	var res *empplay.Result
 	stages := &empplay.StageTimes{}
-	event := func(outcome string, code empplay.Code) {
+	event := func(end ending) {
 		took := time.Since(start)
+		outcome := end.outcome(res)
+		var code empplay.Code
+		if !res.Success && end != endRequeued {
+			code = res.ErrorCode
+		}
 		w.emit(empplay.JobEvent{ID: d.ID, Src: redact(res.Src), Type: typ, Outcome: outcome, ErrorCode: code, Seconds: took.Seconds(), Renderer: res.Renderer, Stages: stages.Seconds(),
 			AssetHits: res.Timings.AssetHits, AssetMisses: res.Timings.AssetMisses})
 		w.logJob(ctx, d, typ, outcome, res, stages, took)
@@ -290,34 +344,34 @@ func (w *Worker) handle(ctx context.Context, d *empplay.Delivery) (*empplay.Resu
 		} else {
 			log.WarnContext(ctx, "job did not finish within the drain timeout; gave it back to the queue")
 		}
-		event("requeued", "")
-		return nil, false
+		event(endRequeued)
+		return nil, endRequeued
 	case actionRetry:
 		delay := Backoff(d.Attempt, w.cfg.RetryBase, w.cfg.RetryMax)
 		if err := w.q.Retry(rctx, d, delay, errors.New(res.Error)); err != nil {
+			// The job stays in our in-flight list: the next fetch takes
+			// it from there and renders it again.
 			log.ErrorContext(ctx, "could not schedule a retry", "err", err)
-			return res, false
+			event(endUnstored)
+			return res, endUnstored
 		}
-		log.WarnContext(ctx, "transient failure; retrying", "error_code", res.ErrorCode, "err", res.Error, "cause", res.Cause, "retry_in", delay)
-		event("retry", res.ErrorCode)
-		return res, false
+		log.InfoContext(ctx, "retry scheduled", "retry_in", delay)
+		event(endRetry)
+		return res, endRetry
 	}
 	wrote, err := w.q.Finish(rctx, d, res)
 	if err != nil {
-		// The job stays in our in-flight list: the next fetch takes it
-		// from there and renders it again.
 		log.ErrorContext(ctx, "could not store the result", "err", err)
-		return res, false
+		event(endUnstored)
+		return res, endUnstored
 	}
 	if !wrote {
 		log.WarnContext(ctx, "job already had a result; this one was dropped")
+		event(endDropped)
+		return res, endDropped
 	}
-	if res.Success {
-		event("success", "")
-	} else {
-		event("failed", res.ErrorCode)
-	}
-	return res, wrote
+	event(endStored)
+	return res, endStored
 }
 
 // Process runs one job and returns its result; it never panics and never

@@ -15,16 +15,20 @@ import (
 
 // fakeQueue serves deliveries from a slice and records what happened.
 type fakeQueue struct {
-	mu       sync.Mutex
-	pending  []*empplay.Delivery
-	finished map[string]*empplay.Result
-	requeued []string
-	retried  []time.Duration
+	mu        sync.Mutex
+	pending   []*empplay.Delivery
+	finished  map[string]*empplay.Result
+	requeued  []string
+	retried   []time.Duration
+	finishErr error // what Finish and Retry answer, when set: a queue that did not take them
 }
 
 func (q *fakeQueue) Retry(_ context.Context, _ *empplay.Delivery, delay time.Duration, _ error) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.finishErr != nil {
+		return q.finishErr
+	}
 	q.retried = append(q.retried, delay)
 	return nil
 }
@@ -49,6 +53,9 @@ func (q *fakeQueue) Fetch(ctx context.Context) (*empplay.Delivery, error) {
 func (q *fakeQueue) Finish(_ context.Context, d *empplay.Delivery, res *empplay.Result) (bool, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.finishErr != nil {
+		return false, q.finishErr
+	}
 	if q.finished == nil {
 		q.finished = map[string]*empplay.Result{}
 	}
@@ -287,14 +294,65 @@ func TestRunOnceReturnsTheResult(t *testing.T) {
 	t.Parallel()
 	q := &fakeQueue{pending: []*empplay.Delivery{delivery(goodJob)}}
 	w := New(Config{ID: "w"}, q, fakeRenderer{okRender}, &fakeUploader{}, fakeVerifier{}, slog.New(slog.DiscardHandler))
-	res, err := w.RunOnce(context.Background())
+	res, err := w.RunOnce(context.Background(), 0)
 	if err != nil || !res.Success {
 		t.Fatalf("RunOnce = %+v, %v", res, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if _, err := w.RunOnce(ctx); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := w.RunOnce(ctx, 0); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("RunOnce on an empty queue = %v; want deadline exceeded", err)
+	}
+}
+
+// TestRunOnceWaitBoundsOnlyTheFetch: --once --wait bounds the wait for a
+// job, not the job taken: one taken just before the wait ends runs to its
+// end instead of being drained and given back.
+func TestRunOnceWaitBoundsOnlyTheFetch(t *testing.T) {
+	t.Parallel()
+	slow := func(ctx context.Context, job *empplay.Job) (*empplay.Output, error) {
+		select { // the behaviour: a render that outlasts the wait and the drain timeout
+		case <-time.After(300 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return okRender(ctx, job)
+	}
+	q := &fakeQueue{pending: []*empplay.Delivery{delivery(goodJob)}}
+	w := New(Config{ID: "w", DrainTimeout: 50 * time.Millisecond}, q, fakeRenderer{slow}, &fakeUploader{}, fakeVerifier{}, slog.New(slog.DiscardHandler))
+	res, err := w.RunOnce(context.Background(), 100*time.Millisecond)
+	if err != nil || !res.Success || len(q.requeued) != 0 {
+		t.Fatalf("RunOnce = %+v, %v, requeued %v; want the job's success", res, err, q.requeued)
+	}
+}
+
+// TestRunOnceIsNotTheLastWord: an attempt that does not end the job (a
+// retry scheduled, a result the queue did not take, a result dropped as a
+// duplicate) is an error, not a result to print as the job's.
+func TestRunOnceIsNotTheLastWord(t *testing.T) {
+	t.Parallel()
+	transient := func(context.Context, *empplay.Job) (*empplay.Output, error) {
+		return nil, empplay.Transient(empplay.CodeBrowserError, errors.New("browser gone"))
+	}
+	for _, tc := range []struct {
+		name   string
+		render func(context.Context, *empplay.Job) (*empplay.Output, error)
+		q      *fakeQueue
+		want   string
+	}{
+		{"retry scheduled", transient, &fakeQueue{}, "will be tried again"},
+		{"queue down", okRender, &fakeQueue{finishErr: errors.New("redis down")}, "did not take"},
+		{"duplicate", okRender, &fakeQueue{finished: map[string]*empplay.Result{delivery(goodJob).ID: {Success: true}}}, "already had a result"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.q.pending = []*empplay.Delivery{delivery(goodJob)}
+			w := New(Config{ID: "w", MaxAttempts: 3}, tc.q, fakeRenderer{tc.render}, &fakeUploader{}, fakeVerifier{}, slog.New(slog.DiscardHandler))
+			res, err := w.RunOnce(context.Background(), 0)
+			if err == nil || res != nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("RunOnce = %+v, %v; want no result and an error that says %q", res, err, tc.want)
+			}
+		})
 	}
 }
 
