@@ -164,7 +164,17 @@ func (b *Browser) RenderVideo(ctx context.Context, job *empplay.Job, opts VideoO
 	// reused.
 	tb.singleUse = true
 	rec := &recording{tb: tb, job: job, cfg: cfg, format: format, opts: opts, mem: b.guardMemory(tb), widen: b.widen}
+	ran := false
+	defer func() {
+		if !ran {
+			// run panicked (the worker recovers): the memory guard
+			// and the tab must not outlive the job.
+			rec.mem.stop()
+			b.finish(tb, nil, false)
+		}
+	}()
 	out, broken, err := rec.run(ctx, pg, b.deadline(ctx, job))
+	ran = true
 	rec.mem.stop()
 	b.finish(tb, broken, err == nil)
 	if aerr := pg.assets.err(); aerr != nil && ctx.Err() == nil {
@@ -447,10 +457,14 @@ func (r *recording) handle(ctx context.Context, payload string) (out *empplay.Ou
 			return nil, false, unreadable(fmt.Sprintf("frames %d-%d after %d frames", m.First, m.First+m.Count-1, r.enc.Frames()), nil)
 		}
 		// Each frame is base64 of its own (padding and all), one after
-		// the other.
+		// the other. A size is bounded by the data before its base64
+		// length is computed: EncodedLen of a huge size overflows.
 		for _, n := range m.Sizes {
+			if n < 0 || n > len(data) {
+				return nil, false, unreadable("frame sizes that do not add up", nil)
+			}
 			el := base64.StdEncoding.EncodedLen(n)
-			if n < 0 || el > len(data) {
+			if el > len(data) {
 				return nil, false, unreadable("frame sizes that do not add up", nil)
 			}
 			raw, err := base64.StdEncoding.DecodeString(data[:el])
@@ -461,6 +475,9 @@ func (r *recording) handle(ctx context.Context, payload string) (out *empplay.Ou
 			if err := r.enc.WriteFrame(raw); err != nil {
 				return nil, false, err
 			}
+		}
+		if data != "" {
+			return nil, false, unreadable("more data than its frame sizes", nil)
 		}
 		return nil, false, nil
 	case "poster":

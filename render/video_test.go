@@ -326,6 +326,13 @@ function draw(){background(9)}`, 64, 64, 1, 30, ""), VideoOptions{},
 			empplay.CodeRenderTimeout, false, "15 of 15 frames were done but encoding the mp4 did not finish"},
 		{"ffmpeg fails making a gif", videoJob(ok, 64, 64, 1, 25, "gif"), VideoOptions{FFmpeg: failing},
 			empplay.CodeEncoderError, true, "codec exploded"},
+		// The binding is gone from the page's window, not from a
+		// same-origin iframe's.
+		{"forged frame sizes", videoJob(`function setup(){createCanvas(64,64);
+const f = document.createElement('iframe'); document.body.appendChild(f);
+f.contentWindow.__empplayVideo('{"type":"chunks","first":0,"count":1,"sizes":[9000000000000000000],"keys":[true]}\nAAAA')}
+function draw(){background(9)}`, 64, 64, 1, 30, ""), VideoOptions{},
+			empplay.CodeSketchError, false, "frame sizes that do not add up"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := b.RenderVideo(testenv.Context(t, time.Minute), tc.job, tc.opts)
