@@ -569,7 +569,11 @@
 // An exception fails the job with sketch_error and the frame it was thrown
 // at ("at frame 5 (t=0.167s)", or "in setup"); no canvas with no_canvas;
 // ffmpeg missing or failing, or the browser's encoder failing, with
-// encoder_error (retryable). The deadline is DefaultTimeout plus
+// encoder_error (retryable). A report that video.js does not send, or not
+// at that point of the recording (the page's own code calling the binding
+// through an iframe: frame sizes that do not add up, the end before the
+// last frame, a poster that is not a PNG of the video's size), fails it
+// with sketch_error. The deadline is DefaultTimeout plus
 // [empplay.VideoFrameBudget] per frame (see [empplay.Job.RenderTimeout]),
 // lowered by job.TimeoutMs and the caller's context; a timeout says how
 // many frames were done.

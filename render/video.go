@@ -1,12 +1,14 @@
 package render
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image/png"
 	"path"
 	"strings"
 	"sync"
@@ -290,6 +292,7 @@ type recording struct {
 	notify chan struct{} // a message was queued
 
 	enc              *video.Encoder
+	handled          int          // messages of the page taken so far
 	last             videoMessage // the page's "done"
 	poster           []byte
 	posterW, posterH int
@@ -445,7 +448,14 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 
 // handle takes one message of the page: frames go to the encoder; the end
 // of the video or a failure ends the recording (done or err).
+//
+// A message that video.js would not send, in its place in the stream, can
+// only come from the page's own code (through an iframe, see unreadable):
+// it fails the job as the sketch's error, for good, rather than as the
+// host's, which would be retried.
 func (r *recording) handle(ctx context.Context, payload string) (out *empplay.Output, done bool, err error) {
+	before := r.handled // messages taken before this one
+	r.handled++
 	header, data, _ := strings.Cut(payload, "\n")
 	var m videoMessage
 	if err := json.Unmarshal([]byte(header), &m); err != nil {
@@ -481,22 +491,40 @@ func (r *recording) handle(ctx context.Context, payload string) (out *empplay.Ou
 		}
 		return nil, false, nil
 	case "poster":
-		if r.poster, err = base64.StdEncoding.DecodeString(data); err != nil {
-			return nil, false, fmt.Errorf("render: decode the poster: %w", err)
+		// video.js sends one, the canvas (or the canvas scaled to the
+		// video) as a PNG.
+		if r.poster != nil {
+			return nil, false, unreadable("a second poster frame", nil)
 		}
-		r.posterW, r.posterH = m.Width, m.Height
+		raw, err := base64.StdEncoding.DecodeString(data)
+		if err != nil {
+			return nil, false, unreadable("a poster frame that is not base64", err)
+		}
+		pc, err := png.DecodeConfig(bytes.NewReader(raw))
+		if err != nil {
+			return nil, false, unreadable("a poster frame that is not a PNG", err)
+		}
+		if pc.Width != r.cfg.Width || pc.Height != r.cfg.Height {
+			return nil, false, unreadable(fmt.Sprintf("a %dx%d poster frame for a %dx%d video",
+				pc.Width, pc.Height, r.cfg.Width, r.cfg.Height), nil)
+		}
+		r.poster, r.posterW, r.posterH = raw, pc.Width, pc.Height
 		return nil, false, nil
 	case "done":
 		r.last = m
-		if n := r.enc.Frames(); n != r.cfg.Frames {
-			return nil, true, fmt.Errorf("render: the encoder gave %d frames of %d", n, r.cfg.Frames)
+		// video.js sends done after the poster and the chunks of every
+		// frame: its encoder runs in latencyMode "quality", which drops
+		// none, and a gap in the chunks fails above.
+		if n := r.enc.Frames(); n != r.cfg.Frames || m.Frames != r.cfg.Frames {
+			return nil, true, unreadable(fmt.Sprintf("the end of a %d-frame video after %d of %d frames",
+				m.Frames, n, r.cfg.Frames), nil)
+		}
+		if r.poster == nil {
+			return nil, true, unreadable("the end of the video without a poster frame", nil)
 		}
 		res, err := r.enc.Finish(ctx)
 		if err != nil {
 			return nil, true, err
-		}
-		if r.poster == nil {
-			return nil, true, errors.New("render: the page sent no poster frame")
 		}
 		return &empplay.Output{
 			Artifacts: []empplay.Artifact{
@@ -517,10 +545,23 @@ func (r *recording) handle(ctx context.Context, payload string) (out *empplay.Ou
 		}
 		return nil, true, empplay.Errorf(empplay.CodeSketchError, "%s", r.tb.explain(msg))
 	case "nop5":
+		// video.js sends it first and alone, before the sketch runs: p5.js
+		// did not load, the host's fault. After another message it is the
+		// sketch's.
+		if before > 0 {
+			return nil, true, unreadable("p5.js missing after the recording began", nil)
+		}
 		return nil, true, errNoP5()
 	case "nocanvas":
 		return nil, true, empplay.Errorf(empplay.CodeNoCanvas, "%s", r.tb.explain("no canvas: "+m.Message))
 	case "encoder":
+		// video.js reports its encoder's failure at the frame it was
+		// making, by when it has sent at most that frame's chunks and those
+		// before; -1 is a worker that did not start, before anything else.
+		if m.Frame < -1 || m.Frame >= r.cfg.Frames || r.enc.Frames() > m.Frame+1 || (m.Frame == -1 && before > 0) {
+			return nil, true, unreadable(fmt.Sprintf("an encoder failure at frame %d after %d frames",
+				m.Frame, r.enc.Frames()), nil)
+		}
 		return nil, true, &empplay.Error{Code: empplay.CodeEncoderError, Retryable: true,
 			Msg: fmt.Sprintf("the browser's video encoder failed at frame %d: %s", m.Frame, m.Message)}
 	}

@@ -333,6 +333,11 @@ const f = document.createElement('iframe'); document.body.appendChild(f);
 f.contentWindow.__empplayVideo('{"type":"chunks","first":0,"count":1,"sizes":[9000000000000000000],"keys":[true]}\nAAAA')}
 function draw(){background(9)}`, 64, 64, 1, 30, ""), VideoOptions{},
 			empplay.CodeSketchError, false, "frame sizes that do not add up"},
+		{"forged end", videoJob(`function setup(){createCanvas(64,64);
+const f = document.createElement('iframe'); document.body.appendChild(f);
+f.contentWindow.__empplayVideo('{"type":"done","frames":30}')}
+function draw(){background(9)}`, 64, 64, 1, 30, ""), VideoOptions{},
+			empplay.CodeSketchError, false, "the end of a 30-frame video after 0 of 30 frames"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := b.RenderVideo(testenv.Context(t, time.Minute), tc.job, tc.opts)

@@ -27,6 +27,10 @@
 //       {"type":"error", "message", "line", "frame"}   frame -1: before frame 0
 //       {"type":"encoder", "message", "frame"}   WebCodecs failed
 //       {"type":"nocanvas", "message"}
+//       {"type":"nop5"}   p5.js did not load: sent first and alone
+//
+//     video.go fails a job whose page sends anything else, or these out
+//     of their order, as the sketch's error: keep the two in step.
 //
 // Keep it free of globals: it runs in the sketch's realm.
 (function () {
