@@ -18,7 +18,14 @@
 // Every format is muxed with -fflags +bitexact (no random segment id, no
 // muxing date or library version), so the same frames make the same file.
 // Frame k is shown at k/FPS seconds in every format. ffmpeg's messages are
-// kept (the last few KiB) and put in the error when it fails. Failures are
+// kept (the last few KiB) and put in the error when it fails.
+//
+// Each ffmpeg run has a process group of its own. When the context ends or
+// the Encoder is closed, the whole group is killed, and whatever ffmpeg
+// leaves in it when it exits too: an ffmpeg started by a wrapper script
+// (FFMPEG_PATH) that does not exec it goes with the script, and nothing
+// keeps ffmpeg's output pipe, and so Close, waiting (that wait is bounded
+// by 5 s in any case). Failures are
 // [*empplay.Error]s with code encoder_error and are retryable: a host
 // without ffmpeg, or one whose ffmpeg broke, says nothing about the job.
 //

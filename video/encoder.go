@@ -13,9 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
+	"time"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/proc"
 )
 
 // Format is the container and codec of a video job's output.
@@ -90,6 +91,11 @@ type Result struct {
 // maxStderr is how much of ffmpeg's output is kept for error messages.
 const maxStderr = 4 << 10
 
+// waitDelay bounds how long an ffmpeg run's wait goes on after ffmpeg
+// exited, or was killed, for its output pipe: a process it left behind
+// (ffmpeg behind a wrapper script) may hold it open.
+const waitDelay = 5 * time.Second
+
 // Encoder streams one video's encoded frames into ffmpeg. Its methods are
 // not safe for concurrent use; Close may be called from anywhere, also
 // after Finish.
@@ -100,6 +106,7 @@ type Encoder struct {
 	out    string
 
 	cmd    *exec.Cmd
+	cancel context.CancelFunc // kills cmd's process group if it still runs
 	stdin  io.WriteCloser
 	stderr *tail
 	waited chan struct{}
@@ -182,26 +189,47 @@ func LookFFmpeg(path string) (string, error) {
 	return p, nil
 }
 
+// startFFmpeg runs ffmpeg with args, in a process group of its own: when
+// ctx ends or Close is called, the whole group is killed, so that a
+// wrapper script (FFMPEG_PATH) and whatever it started go too and none of
+// them keeps the output pipe, and with it the wait, open. Whatever the
+// group still holds when ffmpeg has exited is killed as well.
 func (e *Encoder) startFFmpeg(ctx context.Context, args []string) error {
 	all := append([]string{"-hide_banner", "-nostdin", "-loglevel", "error", "-y"}, args...)
+	ctx, cancel := context.WithCancel(ctx)
 	cmd := exec.CommandContext(ctx, e.ffmpeg, all...)
-	// Die with the worker: the kernel kills ffmpeg when the thread that
-	// started it ends, a backstop to the context.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// Its own group, and die with the worker: the kernel kills ffmpeg
+	// when the thread that started it ends, a backstop to the context.
+	proc.OwnGroup(cmd)
+	// exec.CommandContext kills only the leader by default.
+	cmd.Cancel = func() error { return proc.KillGroup(cmd.Process.Pid) }
+	cmd.WaitDelay = waitDelay
 	e.stderr = &tail{max: maxStderr}
 	cmd.Stderr = e.stderr
 	cmd.Stdout = e.stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
+		cancel()
 		return empplay.Transient(empplay.CodeEncoderError, fmt.Errorf("video: ffmpeg stdin: %w", err))
 	}
 	if err := cmd.Start(); err != nil {
+		cancel()
 		return empplay.Transient(empplay.CodeEncoderError, fmt.Errorf("video: start ffmpeg %s: %w", e.ffmpeg, err))
 	}
-	e.cmd, e.stdin, e.waited = cmd, stdin, make(chan struct{})
+	if e.cancel != nil {
+		e.cancel() // the run before (the GIF's first pass), waited for
+	}
+	waited := make(chan struct{})
+	e.cmd, e.cancel, e.stdin, e.waited = cmd, cancel, stdin, waited
 	go func() {
-		e.err = cmd.Wait()
-		close(e.waited)
+		err := cmd.Wait()
+		if errors.Is(err, exec.ErrWaitDelay) {
+			// ffmpeg succeeded; something it left behind held its output.
+			err = nil
+		}
+		_ = proc.KillGroup(cmd.Process.Pid) // whatever ffmpeg left in its group
+		e.err = err
+		close(waited)
 	}()
 	return nil
 }
@@ -329,12 +357,8 @@ func (e *Encoder) Close() {
 		}
 		if e.cmd != nil {
 			_ = e.stdin.Close()
-			select {
-			case <-e.waited:
-			default:
-				_ = e.cmd.Process.Kill()
-				<-e.waited
-			}
+			e.cancel() // kills ffmpeg's group if it still runs (see startFFmpeg)
+			<-e.waited
 		}
 		_ = os.RemoveAll(e.dir)
 	})

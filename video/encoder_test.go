@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/internal/proc"
 	"github.com/empplay/empplay/internal/testenv"
 )
 
@@ -151,5 +154,91 @@ func TestEncoderErrors(t *testing.T) {
 			e2.Close()
 			e2.Close() // idempotent
 		})
+	}
+}
+
+// TestEncoderProcessGroup: ffmpeg behind a wrapper script that does not
+// exec it (here two sleeps, one in the background, both holding the
+// output pipe) is killed with everything it started, when the context
+// ends and when the encoder is closed while it runs; Close neither waits
+// for the sleeps nor leaves them, or the work directory, behind.
+func TestEncoderProcessGroup(t *testing.T) {
+	t.Parallel()
+	wrapper := filepath.Join(t.TempDir(), "ffmpeg")
+	if err := os.WriteFile(wrapper, []byte("#!/bin/sh\nsleep 30 &\nsleep 30\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		timeout time.Duration // of the context; 0: none, Close alone
+	}{
+		{"the context ends", 300 * time.Millisecond},
+		{"closed while it runs", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			if tc.timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tc.timeout)
+				defer cancel()
+			}
+			tmp := t.TempDir()
+			e, err := Start(ctx, Options{FFmpeg: wrapper, Format: MP4, Width: 64, Height: 64, FPS: 30, TempDir: tmp})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pgid := e.cmd.Process.Pid
+			// The script and both sleeps, in ffmpeg's group.
+			if !poll(5*time.Second, func() bool { return len(live(pgid)) == 3 }) {
+				t.Errorf("group %d holds %v; want the script and two sleeps", pgid, live(pgid))
+			}
+			start := time.Now()
+			if tc.timeout > 0 {
+				if err := e.WriteFrame([]byte("frame")); err != nil {
+					t.Fatal(err)
+				}
+				// It waits for the script until the context ends.
+				if _, err := e.Finish(ctx); !errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("Finish: %v; want the context's end", err)
+				}
+			}
+			e.Close()
+			// Under waitDelay: the group's kill, not the wait's bound,
+			// freed the pipe.
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("Finish and Close took %v", d)
+			}
+			if !poll(5*time.Second, func() bool { return len(live(pgid)) == 0 }) {
+				t.Errorf("after Close, group %d still holds %v", pgid, live(pgid))
+			}
+			if left, _ := filepath.Glob(filepath.Join(tmp, "empplay-video-*")); len(left) > 0 {
+				t.Errorf("Close left %v", left)
+			}
+		})
+	}
+}
+
+// live is the pids of process group pgid that have not exited (a killed
+// orphan may stay a zombie where nothing reaps it).
+func live(pgid int) []int {
+	var pids []int
+	for _, p := range proc.InGroup(pgid) {
+		if p.Stat.State != 'Z' {
+			pids = append(pids, p.PID)
+		}
+	}
+	return pids
+}
+
+// poll reports whether cond came true within timeout.
+func poll(timeout time.Duration, cond func() bool) bool {
+	for end := time.Now().Add(timeout); ; time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+		if time.Now().After(end) {
+			return false
+		}
 	}
 }
