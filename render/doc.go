@@ -574,7 +574,8 @@
 // through an iframe: frame sizes that do not add up, the end before the
 // last frame, a poster that is not a PNG of the video's size), fails it
 // with sketch_error. The deadline is DefaultTimeout plus
-// [empplay.VideoFrameBudget] per frame (see [empplay.Job.RenderTimeout]),
-// lowered by job.TimeoutMs and the caller's context; a timeout says how
-// many frames were done.
+// [empplay.VideoFrameBudget] (100 ms) per frame, [empplay.GIFFrameBudget]
+// (300 ms) for a GIF (see [empplay.Job.RenderTimeout]), lowered by
+// job.TimeoutMs and the caller's context; a timeout says how many frames
+// were done.
 package render

@@ -400,6 +400,9 @@ func TestVideoDeadlineScales(t *testing.T) {
 	if dl < 189*time.Second || dl > 191*time.Second {
 		t.Errorf("60 s video: deadline in %v; want 10s + 1800 frames x 100ms", dl)
 	}
+	if d := time.Until(b.deadline(ctx, videoJob("x", 64, 64, 1, 30, "gif"))); d < 18*time.Second || d > 20*time.Second {
+		t.Errorf("1 s GIF: deadline in %v; want 10s + 30 frames x 300ms", d)
+	}
 	long.TimeoutMs = 5000
 	if d := time.Until(b.deadline(ctx, long)); d > 5*time.Second {
 		t.Errorf("timeoutMs 5000: deadline in %v", d)
