@@ -17,7 +17,7 @@ import (
 // type, 404 for a missing blob) is what Verify relies on.
 func TestAzuriteOrigin(t *testing.T) {
 	az := testenv.StartAzurite(t)
-	blob, err := storage.New(storage.Config{ConnectionString: az.ConnStr})
+	blob, err := storage.New(storage.Config{ConnectionString: az.ConnStr}, nil)
 	if err != nil {
 		t.Fatalf("storage.New: %v", err)
 	}

@@ -58,7 +58,15 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Verifier, error
 		return nil, errors.New("CDN_URI is required; set it to the public base URL files are served from, e.g. https://cdn.example.com")
 	}
 	u, err := url.Parse(cfg.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	if err != nil {
+		return nil, errors.New("CDN_URI is not a URL: want an absolute http or https URL, e.g. https://cdn.example.com")
+	}
+	if u.User != nil {
+		// Every result's src starts with it: a password here would be
+		// handed to every producer and artist.
+		return nil, fmt.Errorf("CDN_URI %q: want the public base URL, without a user or password", u.Redacted())
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("CDN_URI %q: want an absolute http or https URL without query or fragment", cfg.BaseURL)
 	}
 	for _, d := range []struct {

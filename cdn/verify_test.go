@@ -457,6 +457,9 @@ func TestNew(t *testing.T) {
 		{name: "no scheme", cfg: Config{BaseURL: "cdn.example.com"}, wantIn: "CDN_URI"},
 		{name: "ftp", cfg: Config{BaseURL: "ftp://cdn.example.com"}, wantIn: "absolute http or https"},
 		{name: "query", cfg: Config{BaseURL: "https://cdn.example.com/?sig=x"}, wantIn: "without query"},
+		{name: "password", cfg: Config{BaseURL: "https://u:hunter2@cdn.example.com/"}, wantIn: "without a user or password"},
+		{name: "user", cfg: Config{BaseURL: "https://u@cdn.example.com/"}, wantIn: "without a user or password"},
+		{name: "not a URL", cfg: Config{BaseURL: "https://u:hunter2@cdn example.com:x/"}, wantIn: "not a URL"},
 		{name: "negative timeout", cfg: Config{BaseURL: "https://c", Timeout: -1}, wantIn: "timeout"},
 		{name: "max below initial", cfg: Config{BaseURL: "https://c", InitialBackoff: time.Second, MaxBackoff: time.Millisecond}, wantIn: "max backoff"},
 		{name: "defaults", cfg: Config{BaseURL: "https://cdn.example.com/path/"}},
@@ -467,6 +470,9 @@ func TestNew(t *testing.T) {
 			if tc.wantIn != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantIn) {
 					t.Fatalf("New error %v, want one containing %q", err, tc.wantIn)
+				}
+				if strings.Contains(err.Error(), "hunter2") {
+					t.Errorf("New error %v quotes the password", err)
 				}
 				return
 			}

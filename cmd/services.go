@@ -91,7 +91,7 @@ func (s *storageFlags) build(logger *slog.Logger) (*storage.Blob, *cdn.Verifier,
 			"endpoint", azuriteEndpoint, "hint", "set AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY (or AZURE_STORAGE_CONNECTION_STRING)")
 		cfg.Account, cfg.Key, cfg.Endpoint = azuriteAccount, azuriteKey, azuriteEndpoint
 	}
-	blob, err := storage.New(cfg)
+	blob, err := storage.New(cfg, logger)
 	if err != nil {
 		return nil, nil, empplay.ConfigError(err)
 	}

@@ -32,7 +32,7 @@ func TestAzurite(t *testing.T) {
 	}
 	newBlob := func(t *testing.T, cfg storage.Config) *storage.Blob {
 		t.Helper()
-		b, err := storage.New(cfg)
+		b, err := storage.New(cfg, nil)
 		if err != nil {
 			t.Fatalf("storage.New: %v", err)
 		}

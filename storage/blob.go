@@ -89,11 +89,17 @@ type Blob struct {
 	endpoint     string // service URL without query or trailing slash
 	cacheControl string
 	create       bool
+	logger       *slog.Logger
 }
 
 // New builds a [Blob] from cfg. It makes no request: wrong credentials
-// show up as a permanent error from the first [Blob.Upload].
-func New(cfg Config) (*Blob, error) {
+// show up as a permanent error from the first [Blob.Upload]. logger hears
+// of what an operator must know about (a container created private); nil
+// discards.
+func New(cfg Config, logger *slog.Logger) (*Blob, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	opts := &azblob.ClientOptions{}
 	opts.Retry.MaxRetries = int32(max(-1, min(cfg.MaxRetries, 100)))
 	opts.Telemetry.ApplicationID = "empplay"
@@ -153,6 +159,7 @@ func New(cfg Config) (*Blob, error) {
 		endpoint:     strings.TrimRight(u.String(), "/"),
 		cacheControl: cc,
 		create:       !cfg.NoCreateContainers,
+		logger:       logger,
 	}, nil
 }
 
@@ -234,6 +241,14 @@ func (b *Blob) createContainer(ctx context.Context, name string) error {
 	var re *azcore.ResponseError
 	if errors.As(err, &re) && re.ErrorCode == codePublicAccessNotPermitted {
 		_, err = b.client.CreateContainer(ctx, name, nil)
+		if err == nil {
+			// Nothing fails here, but the blob endpoint will not serve
+			// its blobs: jobs fail their CDN check unless CDN_URI is an
+			// origin that can read a private container.
+			b.logger.WarnContext(ctx, "created a private container: the storage account forbids public access",
+				"container", name, "endpoint", b.endpoint,
+				"hint", "serve it through a CDN_URI that reads private containers, or allow public blob access on the account")
+		}
 	}
 	if err != nil && !bloberror.HasCode(err, bloberror.ContainerAlreadyExists) {
 		return err

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -108,7 +109,7 @@ func TestNewConfigErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			b, err := New(tc.cfg)
+			b, err := New(tc.cfg, nil)
 			if err == nil {
 				t.Fatalf("New succeeded (%v), want an error", b)
 			}
@@ -166,7 +167,7 @@ func TestURL(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			b, err := New(tc.cfg)
+			b, err := New(tc.cfg, nil)
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
@@ -248,6 +249,7 @@ func TestUploadScripted(t *testing.T) {
 		retryable bool
 		wantIn    string
 		want      []string
+		private   bool // a container is created private: a warning is logged
 	}{
 		{
 			name:   "one request when the container exists",
@@ -265,9 +267,10 @@ func TestUploadScripted(t *testing.T) {
 			want:   []string{putBlob, putPublic, putBlob},
 		},
 		{
-			name:   "public access forbidden falls back to private",
-			script: []fakeReply{{404, "ContainerNotFound"}, {409, "PublicAccessNotPermitted"}, {status: 201}, {status: 201}},
-			want:   []string{putBlob, putPublic, putPrivate, putBlob},
+			name:    "public access forbidden falls back to private",
+			script:  []fakeReply{{404, "ContainerNotFound"}, {409, "PublicAccessNotPermitted"}, {status: 201}, {status: 201}},
+			want:    []string{putBlob, putPublic, putPrivate, putBlob},
+			private: true,
 		},
 		{
 			name:     "no create: missing container is permanent",
@@ -306,10 +309,11 @@ func TestUploadScripted(t *testing.T) {
 			fake := &fakeService{script: tc.script}
 			srv := httptest.NewServer(fake)
 			t.Cleanup(srv.Close)
+			var log bytes.Buffer
 			b, err := New(Config{
 				Account: "devstoreaccount1", Key: secretKey, Endpoint: srv.URL + "/devstoreaccount1",
 				NoCreateContainers: tc.noCreate, MaxRetries: -1,
-			})
+			}, slog.New(slog.NewTextHandler(&log, nil)))
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
@@ -327,6 +331,9 @@ func TestUploadScripted(t *testing.T) {
 				if !strings.Contains(err.Error(), tc.wantIn) {
 					t.Errorf("error %q does not contain %q", err, tc.wantIn)
 				}
+			}
+			if warned := strings.Contains(log.String(), "level=WARN msg=\"created a private container"); warned != tc.private {
+				t.Errorf("warned of a private container: %v, want %v; log:\n%s", warned, tc.private, log.String())
 			}
 			fake.mu.Lock()
 			defer fake.mu.Unlock()
@@ -347,7 +354,7 @@ func TestUploadNetworkErrorIsTransient(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 
-	b, err := New(Config{Account: "devstoreaccount1", Key: secretKey, Endpoint: "http://" + addr + "/devstoreaccount1", MaxRetries: -1})
+	b, err := New(Config{Account: "devstoreaccount1", Key: secretKey, Endpoint: "http://" + addr + "/devstoreaccount1", MaxRetries: -1}, nil)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -139,7 +139,7 @@ func TestAPICompatible(t *testing.T) {
 		}
 	})
 	t.Run("execute", func(t *testing.T) {
-		blob, err := storage.New(storage.Config{ConnectionString: s.azurite.ConnStr})
+		blob, err := storage.New(storage.Config{ConnectionString: s.azurite.ConnStr}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -169,7 +169,7 @@ function setup() { createCanvas(20, 10); pixelDensity(1); image(a, 0, 0, 10, 10)
 	}
 
 	t.Run("shader pair and font from the library", func(t *testing.T) {
-		blob, err := storage.New(storage.Config{ConnectionString: s.azurite.ConnStr})
+		blob, err := storage.New(storage.Config{ConnectionString: s.azurite.ConnStr}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
