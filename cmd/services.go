@@ -133,7 +133,7 @@ type browserFlags struct {
 func (b *browserFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&b.chromium, "chromium", "/usr/lib/chromium/chromium-headless-shell", "Chromium binary: Debian's headless shell, or the full browser's real binary /usr/lib/chromium/chromium (not the /usr/bin/chromium wrapper)")
 	fs.IntVar(&b.timeoutMs, "browser-timeout", 30000, "render deadline of one job in milliseconds")
-	fs.StringVar(&b.profileDir, "profile-dir", "", "directory for Chromium's per-browser profile directories (default: the system temp dir)")
+	fs.StringVar(&b.profileDir, "profile-dir", "", "directory for Chromium's per-browser profile directories and video jobs' encoder work directories (default: the system temp dir)")
 	fs.IntVar(&b.recycleAfter, "recycle-after", 200, "restart Chromium after this many jobs")
 	fs.IntVar(&b.recycleMiB, "recycle-memory", 1536, "restart Chromium after a job when its processes use more than this many MiB (PSS)")
 	bindEnv(fs, "chromium", "CHROMIUM_PATH")

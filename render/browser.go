@@ -87,8 +87,8 @@ type Options struct {
 	// value adds to it (see mergeSwitch).
 	ExtraFlags []string
 	// ProfileDir is the directory under which each browser start makes its
-	// own unique --user-data-dir (removed when that browser stops). Default
-	// os.TempDir().
+	// own unique --user-data-dir (removed when that browser stops), and
+	// each video job its encoder's work directory. Default os.TempDir().
 	ProfileDir string
 	// StartTimeout bounds a Chromium start. Default 20s.
 	StartTimeout time.Duration

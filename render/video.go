@@ -112,9 +112,12 @@ type videoMessage struct {
 	Frame   int     `json:"frame"`
 }
 
-// renderVideo is Render for a video job.
+// renderVideo is Render for a video job. The encoder's work directory goes
+// under ProfileDir, beside the browser's profile: under the supervisor
+// that is the worker's own directory, removed when the worker ends, so a
+// worker killed mid-video leaves no frames behind.
 func (b *Browser) renderVideo(ctx context.Context, job *empplay.Job) (*empplay.Output, error) {
-	return b.RenderVideo(ctx, job, VideoOptions{FFmpeg: b.opts.FFmpegPath})
+	return b.RenderVideo(ctx, job, VideoOptions{FFmpeg: b.opts.FFmpegPath, TempDir: b.opts.ProfileDir})
 }
 
 // RenderVideo records a video job: its sketch runs on a virtual clock,

@@ -550,3 +550,31 @@ function draw() { background(frameCount * 20 % 255, millis() / 4 % 255, random(2
 		}
 	}
 }
+
+// TestVideoWorkDirUnderProfileDir: a video job's encoder works under the
+// browser's ProfileDir, which the supervisor removes with the worker, not
+// in the system's temp directory, where a killed worker's frames would stay.
+func TestVideoWorkDirUnderProfileDir(t *testing.T) {
+	needFFmpeg(t)
+	dir := t.TempDir()
+	args := filepath.Join(dir, "args")
+	ffmpeg := filepath.Join(dir, "ffmpeg")
+	// The behaviour: an ffmpeg that writes down where it was told to write.
+	script := fmt.Sprintf("#!/bin/sh\nfor a in \"$@\"; do last=$a; done\necho \"$last\" >>%s\nexit 1\n", args)
+	if err := os.WriteFile(ffmpeg, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b := newTestBrowser(t, Options{FFmpegPath: ffmpeg})
+	job := videoJob(`function setup(){createCanvas(64,64)} function draw(){background(frameCount % 255)}`, 64, 64, 0.5, 30, "")
+	if _, err := b.Render(testenv.Context(t, time.Minute), job); empplay.ErrorCode(err) != empplay.CodeEncoderError {
+		t.Fatalf("Render = %v; want the fake ffmpeg's encoder_error", err)
+	}
+	got, err := os.ReadFile(args)
+	if err != nil {
+		t.Fatalf("ffmpeg never ran: %v", err)
+	}
+	out := strings.TrimSpace(string(got))
+	if work := filepath.Dir(out); filepath.Dir(work) != testRoot || !strings.HasPrefix(filepath.Base(work), "empplay-video-") {
+		t.Errorf("ffmpeg wrote %s; want it in an empplay-video-* directory under the ProfileDir %s", out, testRoot)
+	}
+}
