@@ -65,6 +65,10 @@ type Server struct {
 	waiting chan struct{}
 	spec    []byte // GET /openapi.json
 	logger  *slog.Logger
+	// crossOrigin refuses the requests a browser sends on behalf of
+	// another site: without a token, any page open in an operator's
+	// browser could otherwise submit jobs to a loopback API.
+	crossOrigin *http.CrossOriginProtection
 }
 
 // New returns the API over q. ready reports whether a worker can take a
@@ -79,7 +83,10 @@ func New(cfg Config, q Queue, ready func() bool, client *http.Client, logger *sl
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, q: q, ready: ready, fetch: f, waiting: make(chan struct{}, cfg.MaxWaiting), spec: spec, logger: logger}, nil
+	return &Server{
+		cfg: cfg, q: q, ready: ready, fetch: f, waiting: make(chan struct{}, cfg.MaxWaiting), spec: spec, logger: logger,
+		crossOrigin: http.NewCrossOriginProtection(),
+	}, nil
 }
 
 // Register adds the API's routes to mux.
@@ -107,9 +114,15 @@ func (s *Server) routes() []route {
 	}
 }
 
-// guard checks the token and caps the body at the job size limit.
+// guard refuses cross-origin browser requests (403), checks the token
+// and caps the body at the job size limit. Clients that are not browsers
+// send neither Sec-Fetch-Site nor Origin and pass the origin check.
 func (s *Server) guard(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.crossOrigin.Check(r); err != nil {
+			writeError(w, http.StatusForbidden, "forbidden", "a browser request from another site is refused: "+err.Error())
+			return
+		}
 		if s.cfg.Token != "" {
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token)) != 1 {
