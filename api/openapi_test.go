@@ -51,17 +51,6 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 }
 
-func TestStatusOf(t *testing.T) {
-	for code, want := range map[string]int{
-		"missing_field": 400, "invalid_json": 400, "sketch_error": 422, "no_canvas": 422,
-		"render_timeout": 504, "browser_error": 502, "max_attempts": 502,
-	} {
-		if got := StatusOf(empplay.Code(code)); got != want {
-			t.Errorf("StatusOf(%s) = %d; want %d", code, got, want)
-		}
-	}
-}
-
 // fakeQueue answers every job at once with a successful result.
 type fakeQueue struct{}
 
