@@ -191,8 +191,10 @@ func (s *Server) failure(w http.ResponseWriter, r *http.Request, id string, err 
 	case errors.As(err, &je):
 		writeJSON(w, StatusOf(je.Code), errorBody{ErrorCode: string(je.Code), Message: je.Error(), ID: id})
 	default:
+		// What is left is the queue's: its error names Redis's address
+		// and the queue's keys, which are for the log, not the client.
 		s.logger.ErrorContext(r.Context(), "API request failed", "path", r.URL.Path, "job_id", id, "err", err)
-		writeError(w, http.StatusInternalServerError, string(empplay.CodeInternal), err.Error())
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{ErrorCode: "queue_unavailable", Message: "the job queue could not be reached or did not answer; try again later", ID: id})
 	}
 }
 
