@@ -12,6 +12,7 @@ import (
 	"net/http"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/queue"
 )
 
 // inlineBucket, the bucket of the jobs the compatible calls make: Parse
@@ -125,6 +126,14 @@ func (s *Server) compat(w http.ResponseWriter, r *http.Request, job *empplay.Job
 		return
 	}
 	body, err := s.q.Output(r.Context(), id)
+	if errors.Is(err, queue.ErrNoResult) {
+		// The job succeeded, but its output is gone (expired or evicted
+		// from Redis): waiting longer would not bring it back.
+		s.logger.WarnContext(r.Context(), "the output of a finished inline job is gone", "path", r.URL.Path, "job_id", id)
+		writeJSON(w, http.StatusBadGateway, errorBody{ErrorCode: "output_expired", ID: id,
+			Message: "the job finished, but its output is no longer stored; send the request again"})
+		return
+	}
 	if err != nil {
 		s.failure(w, r, id, fmt.Errorf("read the output of job %s: %w", id, err))
 		return

@@ -85,3 +85,25 @@ func TestQueueFailureHidesCause(t *testing.T) {
 		})
 	}
 }
+
+// A job that succeeded but whose inline output is gone is answered 502,
+// saying so, not 504 as if the job were still queued.
+func TestCompatOutputGone(t *testing.T) {
+	// fakeQueue's jobs succeed and have no output.
+	s, err := New(Config{}, fakeQueue{}, nil, http.DefaultClient, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, body string }{
+		{"/api/screenshot", `{"code":"function setup(){}"}`},
+		{"/api/video", `{"code":"function setup(){}","duration":1000}`},
+	} {
+		rec := serve(t, s, "POST", tc.path, []byte(tc.body))
+		var e errorBody
+		if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || rec.Code != http.StatusBadGateway ||
+			e.ErrorCode != "output_expired" || !strings.Contains(e.Message, "finished") ||
+			!strings.Contains(e.Message, "no longer stored") || e.ID == "" {
+			t.Errorf("POST %s: %d %s; want 502 output_expired with the id, saying the job finished and its output is no longer stored", tc.path, rec.Code, rec.Body)
+		}
+	}
+}
