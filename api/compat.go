@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 
 	"github.com/empplay/empplay"
@@ -141,20 +142,31 @@ func (s *Server) compat(w http.ResponseWriter, r *http.Request, job *empplay.Job
 	writeJSON(w, http.StatusOK, dataBody{Data: base64.StdEncoding.EncodeToString(body)})
 }
 
-// decode reads the JSON request body into v, answering 400 (or 413) when
-// it is not one.
+// decode reads the JSON request body into v, answering 400 (or 413, 408)
+// when it is not one.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	err := json.NewDecoder(r.Body).Decode(v)
 	if err == nil {
 		return true
 	}
-	var mb *http.MaxBytesError
-	if errors.As(err, &mb) {
-		writeError(w, http.StatusRequestEntityTooLarge, string(empplay.CodeCodeTooLarge), fmt.Sprintf("the request body is over %d bytes", mb.Limit))
-		return false
-	}
-	writeError(w, http.StatusBadRequest, string(empplay.CodeInvalidJSON), "the request body is not the expected JSON: "+err.Error())
+	bodyError(w, err, "the request body is not the expected JSON: "+err.Error())
 	return false
+}
+
+// bodyError answers a request whose body could not be read or decoded:
+// 413 over the size limit, 408 when it did not all arrive within the HTTP
+// server's ReadTimeout, else 400 invalid_json with msg.
+func bodyError(w http.ResponseWriter, err error, msg string) {
+	var mb *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case errors.As(err, &mb):
+		writeError(w, http.StatusRequestEntityTooLarge, string(empplay.CodeCodeTooLarge), fmt.Sprintf("the request body is over %d bytes", mb.Limit))
+	case errors.As(err, &ne) && ne.Timeout():
+		writeError(w, http.StatusRequestTimeout, "request_timeout", "the request body did not arrive in time")
+	default:
+		writeError(w, http.StatusBadRequest, string(empplay.CodeInvalidJSON), msg)
+	}
 }
 
 // newID is a fresh job id: every compatible call renders, even when its

@@ -27,7 +27,7 @@ type accepted struct {
 func (s *Server) submitJob(w http.ResponseWriter, r *http.Request) {
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
-		s.failure(w, r, "", err)
+		bodyError(w, err, "the request body could not be read")
 		return
 	}
 	j, err := empplay.Parse(raw)

@@ -69,6 +69,9 @@ type Server struct {
 	// another site: without a token, any page open in an operator's
 	// browser could otherwise submit jobs to a loopback API.
 	crossOrigin *http.CrossOriginProtection
+	// stopping ends with [Server.Stop]: the waits end with it.
+	stopping context.Context
+	stop     context.CancelFunc
 }
 
 // New returns the API over q. ready reports whether a worker can take a
@@ -83,10 +86,20 @@ func New(cfg Config, q Queue, ready func() bool, client *http.Client, logger *sl
 	if err != nil {
 		return nil, err
 	}
+	stopping, stop := context.WithCancel(context.Background())
 	return &Server{
 		cfg: cfg, q: q, ready: ready, fetch: f, waiting: make(chan struct{}, cfg.MaxWaiting), spec: spec, logger: logger,
-		crossOrigin: http.NewCrossOriginProtection(),
+		crossOrigin: http.NewCrossOriginProtection(), stopping: stopping, stop: stop,
 	}, nil
+}
+
+// Stop answers the requests waiting for a result at once, and any later
+// one without waiting: 503 shutting_down, or 202 with the id for POST
+// /v1/jobs?wait; their jobs stay queued. Register it with the HTTP
+// server's RegisterOnShutdown, so that its Shutdown need not wait for
+// results that no stopping worker will render, nor reset those requests.
+func (s *Server) Stop() {
+	s.stop()
 }
 
 // Register adds the API's routes to mux.
@@ -139,9 +152,16 @@ func (s *Server) guard(h http.HandlerFunc) http.Handler {
 // errBusy means MaxWaiting requests are waiting already.
 var errBusy = errors.New("too many requests are waiting for results")
 
+// errStopping means the server is shutting down ([Server.Stop]).
+var errStopping = errors.New("the server is shutting down")
+
 // run submits raw and waits for its result within wait, holding one of
-// the MaxWaiting places.
+// the MaxWaiting places. A wait that [Server.Stop] cuts short returns
+// [queue.ErrNoResult] and errStopping.
 func (s *Server) run(ctx context.Context, raw []byte, wait time.Duration) (string, *empplay.Result, error) {
+	if s.stopping.Err() != nil {
+		return "", nil, errStopping
+	}
 	select {
 	case s.waiting <- struct{}{}:
 		defer func() { <-s.waiting }()
@@ -154,7 +174,11 @@ func (s *Server) run(ctx context.Context, raw []byte, wait time.Duration) (strin
 	}
 	wctx, cancel := context.WithTimeout(ctx, min(wait, s.cfg.WaitTimeout))
 	defer cancel()
+	defer context.AfterFunc(s.stopping, cancel)()
 	res, err := s.q.Wait(wctx, id)
+	if err != nil && s.stopping.Err() != nil {
+		err = fmt.Errorf("%w: %w", errStopping, err)
+	}
 	return id, res, err
 }
 
@@ -178,12 +202,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // failure answers a request whose job could not run or failed.
 func (s *Server) failure(w http.ResponseWriter, r *http.Request, id string, err error) {
 	var je *empplay.Error
-	var mb *http.MaxBytesError
 	switch {
-	case errors.As(err, &mb):
-		writeError(w, http.StatusRequestEntityTooLarge, string(empplay.CodeCodeTooLarge), fmt.Sprintf("the request body is over %d bytes", mb.Limit))
 	case errors.Is(err, errBusy):
 		writeError(w, http.StatusTooManyRequests, "too_many_requests", err.Error())
+	case errors.Is(err, errStopping):
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{ErrorCode: "shutting_down", Message: "the server is shutting down; send the request again (a queued job stays queued)", ID: id})
 	case errors.Is(err, errNotReady):
 		writeError(w, http.StatusServiceUnavailable, "no_worker", err.Error())
 	case errors.Is(err, queue.ErrNoResult):
