@@ -354,6 +354,30 @@ func (r *redisCheck) Healthy(ctx context.Context) bool {
 	return r.ok
 }
 
+// The supervisor's HTTP server's limits. A request's body (at most
+// MaxJobBytes) must arrive within httpReadTimeout, headers included; an
+// idle keep-alive connection is closed after httpIdleTimeout. There is no
+// WriteTimeout: an API request waits up to API_WAIT_TIMEOUT for its result.
+var (
+	httpReadHeaderTimeout = 5 * time.Second
+	httpReadTimeout       = time.Minute
+	httpIdleTimeout       = 2 * time.Minute
+)
+
+// newHTTPServer is the supervisor's HTTP server over h. Its Shutdown
+// answers the API requests still waiting for a result (apiSrv's Stop)
+// rather than waiting for results no stopping worker will render.
+func newHTTPServer(h http.Handler, apiSrv *api.Server) *http.Server {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: httpReadHeaderTimeout,
+		ReadTimeout:       httpReadTimeout,
+		IdleTimeout:       httpIdleTimeout,
+	}
+	srv.RegisterOnShutdown(apiSrv.Stop)
+	return srv
+}
+
 func serveHTTP(addr string, sup *supervisor.Supervisor, m *metrics, redis *redisCheck, apiSrv *api.Server, status *statusPage, logger *slog.Logger) (*http.Server, error) {
 	mux := http.NewServeMux()
 	apiSrv.Register(mux)
@@ -384,7 +408,7 @@ func serveHTTP(addr string, sup *supervisor.Supervisor, m *metrics, redis *redis
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := newHTTPServer(mux, apiSrv)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("health endpoint stopped", "err", err)
