@@ -212,6 +212,11 @@ func (s *Server) failure(w http.ResponseWriter, r *http.Request, id string, err 
 	case errors.Is(err, queue.ErrNoResult):
 		writeJSON(w, http.StatusGatewayTimeout, errorBody{ErrorCode: "timeout", Message: "no result within the wait; the job stays queued", ID: id})
 	case errors.As(err, &je):
+		if je.Err != nil && je.Msg != "" && StatusOf(je.Code) >= 500 {
+			// The message is for the client; what failed underneath is
+			// for the log only.
+			s.logger.WarnContext(r.Context(), "API request failed", "path", r.URL.Path, "job_id", id, "code", je.Code, "err", je.Err)
+		}
 		writeJSON(w, StatusOf(je.Code), errorBody{ErrorCode: string(je.Code), Message: je.Error(), ID: id})
 	default:
 		// What is left is the queue's: its error names Redis's address
