@@ -217,7 +217,7 @@ func (s *Server) failure(w http.ResponseWriter, r *http.Request, id string, err 
 			// for the log only.
 			s.logger.WarnContext(r.Context(), "API request failed", "path", r.URL.Path, "job_id", id, "code", je.Code, "err", je.Err)
 		}
-		writeJSON(w, StatusOf(je.Code), errorBody{ErrorCode: string(je.Code), Message: je.Error(), ID: id})
+		writeJSON(w, statusOfError(je), errorBody{ErrorCode: string(je.Code), Message: je.Error(), ID: id})
 	default:
 		// What is left is the queue's: its error names Redis's address
 		// and the queue's keys, which are for the log, not the client.
@@ -252,7 +252,18 @@ func StatusOf(code empplay.Code) int {
 
 // resultError turns a failed result into an error for [Server.failure].
 func resultError(res *empplay.Result) error {
-	return &empplay.Error{Code: res.ErrorCode, Msg: res.Error}
+	return &empplay.Error{Code: res.ErrorCode, Msg: res.Error, Retryable: res.Retryable}
+}
+
+// statusOfError is [StatusOf] for one failure: a declared asset that its
+// origin failed to serve (a 5xx, no answer in time) is retryable, so it is
+// the infrastructure's 502 rather than the sketch's 422, which a client
+// would not send again.
+func statusOfError(e *empplay.Error) int {
+	if e.Code == empplay.CodeAssetUnavailable && e.Retryable {
+		return http.StatusBadGateway
+	}
+	return StatusOf(e.Code)
 }
 
 // errNotReady means no worker is ready to take a job.

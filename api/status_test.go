@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -108,4 +109,29 @@ func declaredCodes(t *testing.T) []empplay.Code {
 		t.Fatalf("found %v in package empplay; want every Code constant", codes)
 	}
 	return codes
+}
+
+// TestStatusOfError: a retryable asset_unavailable (its origin failed) is
+// the infrastructure's 502, one the origin refused for good the sketch's
+// 422; other codes answer StatusOf's status whether retryable or not.
+func TestStatusOfError(t *testing.T) {
+	for _, tc := range []struct {
+		err  empplay.Error
+		want int
+	}{
+		{empplay.Error{Code: empplay.CodeAssetUnavailable, Retryable: true}, http.StatusBadGateway},
+		{empplay.Error{Code: empplay.CodeAssetUnavailable}, http.StatusUnprocessableEntity},
+		{empplay.Error{Code: empplay.CodeSketchError}, http.StatusUnprocessableEntity},
+		{empplay.Error{Code: empplay.CodeStorageError, Retryable: true}, http.StatusBadGateway},
+		{empplay.Error{Code: empplay.CodeRenderTimeout, Retryable: true}, http.StatusGatewayTimeout},
+	} {
+		if got := statusOfError(&tc.err); got != tc.want {
+			t.Errorf("statusOfError(%s, retryable %v) = %d; want %d", tc.err.Code, tc.err.Retryable, got, tc.want)
+		}
+	}
+	res := &empplay.Result{ErrorCode: empplay.CodeAssetUnavailable, Error: "asset 503", Retryable: true}
+	var e *empplay.Error
+	if !errors.As(resultError(res), &e) || statusOfError(e) != http.StatusBadGateway {
+		t.Errorf("a failed result's retryable asset_unavailable is not answered 502")
+	}
 }

@@ -40,10 +40,6 @@ func (pendingQueue) Owns(string) bool                                          {
 // connection left idle, and its Shutdown answers the API requests still
 // waiting for a result instead of resetting them.
 func TestHTTPServerLimits(t *testing.T) {
-	read, idle := httpReadTimeout, httpIdleTimeout
-	httpReadTimeout, httpIdleTimeout = 200*time.Millisecond, 300*time.Millisecond
-	t.Cleanup(func() { httpReadTimeout, httpIdleTimeout = read, idle })
-
 	q := pendingQueue{waiting: make(chan string, 1)}
 	apiSrv, err := api.New(api.Config{WaitTimeout: time.Minute}, q, nil, http.DefaultClient, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -51,7 +47,7 @@ func TestHTTPServerLimits(t *testing.T) {
 	}
 	mux := http.NewServeMux()
 	apiSrv.Register(mux)
-	srv := newHTTPServer(mux, apiSrv)
+	srv := newHTTPServer(mux, apiSrv, httpLimits{ReadHeader: 200 * time.Millisecond, Read: 200 * time.Millisecond, Idle: 300 * time.Millisecond})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

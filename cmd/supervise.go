@@ -354,25 +354,28 @@ func (r *redisCheck) Healthy(ctx context.Context) bool {
 	return r.ok
 }
 
-// The supervisor's HTTP server's limits. A request's body (at most
-// MaxJobBytes) must arrive within httpReadTimeout, headers included; an
-// idle keep-alive connection is closed after httpIdleTimeout. There is no
-// WriteTimeout: an API request waits up to API_WAIT_TIMEOUT for its result.
-var (
-	httpReadHeaderTimeout = 5 * time.Second
-	httpReadTimeout       = time.Minute
-	httpIdleTimeout       = 2 * time.Minute
-)
+// httpLimits are the supervisor's HTTP server's limits. A request's body
+// (at most MaxJobBytes) must arrive within Read, headers included; an idle
+// keep-alive connection is closed after Idle. There is no write timeout:
+// an API request waits up to API_WAIT_TIMEOUT for its result.
+type httpLimits struct {
+	ReadHeader, Read, Idle time.Duration
+}
+
+// defaultHTTPLimits is what the supervisor serves with.
+func defaultHTTPLimits() httpLimits {
+	return httpLimits{ReadHeader: 5 * time.Second, Read: time.Minute, Idle: 2 * time.Minute}
+}
 
 // newHTTPServer is the supervisor's HTTP server over h. Its Shutdown
 // answers the API requests still waiting for a result (apiSrv's Stop)
 // rather than waiting for results no stopping worker will render.
-func newHTTPServer(h http.Handler, apiSrv *api.Server) *http.Server {
+func newHTTPServer(h http.Handler, apiSrv *api.Server, lim httpLimits) *http.Server {
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: httpReadHeaderTimeout,
-		ReadTimeout:       httpReadTimeout,
-		IdleTimeout:       httpIdleTimeout,
+		ReadHeaderTimeout: lim.ReadHeader,
+		ReadTimeout:       lim.Read,
+		IdleTimeout:       lim.Idle,
 	}
 	srv.RegisterOnShutdown(apiSrv.Stop)
 	return srv
@@ -408,7 +411,7 @@ func serveHTTP(addr string, sup *supervisor.Supervisor, m *metrics, redis *redis
 	if err != nil {
 		return nil, err
 	}
-	srv := newHTTPServer(mux, apiSrv)
+	srv := newHTTPServer(mux, apiSrv, defaultHTTPLimits())
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("health endpoint stopped", "err", err)
