@@ -60,3 +60,39 @@ func TestGuardCrossOrigin(t *testing.T) {
 		})
 	}
 }
+
+// TestGuardToken: with API_TOKEN set, a request needs Bearer credentials
+// with that token; the scheme's name is case-insensitive.
+func TestGuardToken(t *testing.T) {
+	s, err := New(Config{Token: "s3cret"}, fakeQueue{}, nil, http.DefaultClient, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	s.Register(mux)
+	for _, tc := range []struct {
+		auth string
+		want int
+	}{
+		{"", http.StatusUnauthorized},
+		{"Bearer wrong", http.StatusUnauthorized},
+		{"Bearer s3cret2", http.StatusUnauthorized},
+		{"Basic czNjcmV0", http.StatusUnauthorized},
+		{"Bearer", http.StatusUnauthorized},
+		{"Bearer ", http.StatusUnauthorized},
+		{"s3cret", http.StatusUnauthorized},
+		{"Bearer s3cret", http.StatusAccepted},
+		{"bearer s3cret", http.StatusAccepted},
+		{"BEARER  s3cret", http.StatusAccepted},
+	} {
+		req := httptest.NewRequest("GET", "/v1/jobs/x", nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("Authorization %q: %d; want %d", tc.auth, rec.Code, tc.want)
+		}
+	}
+}

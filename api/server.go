@@ -137,7 +137,7 @@ func (s *Server) guard(h http.HandlerFunc) http.Handler {
 			return
 		}
 		if s.cfg.Token != "" {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			got, ok := bearer(r.Header.Get("Authorization"))
 			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token)) != 1 {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="empplay"`)
 				writeError(w, http.StatusUnauthorized, "unauthorized", "a valid bearer token (API_TOKEN) is required")
@@ -147,6 +147,17 @@ func (s *Server) guard(h http.HandlerFunc) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, empplay.MaxJobBytes)
 		h(w, r)
 	})
+}
+
+// bearer returns the token of an Authorization header's Bearer
+// credentials; the scheme's name is case-insensitive (RFC 9110 11.1).
+func bearer(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimLeft(token, " ")
+	return token, token != ""
 }
 
 // errBusy means MaxWaiting requests are waiting already.
