@@ -1,18 +1,14 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"net/http"
-	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/schema"
 )
 
 // TestStatusOf lists every error code with its status, by the groups of
@@ -52,7 +48,7 @@ func TestStatusOf(t *testing.T) {
 	declared := declaredCodes(t)
 	for _, c := range declared {
 		if _, ok := want[c]; !ok {
-			t.Errorf("code %q is declared in package empplay and has no status in this table: add it (and to StatusOf)", c)
+			t.Errorf("code %q is a result code (the Result schema's errorCode) and has no status in this table: add it (and to StatusOf)", c)
 		}
 	}
 	for c, status := range want {
@@ -68,45 +64,24 @@ func TestStatusOf(t *testing.T) {
 	}
 }
 
-// declaredCodes returns the value of every constant of type Code declared
-// in package empplay (../*.go, tests excluded).
+// declaredCodes returns every error code a result may carry: the Result
+// schema's errorCode enum, which TestResultSchema (package empplay) holds
+// equal to the Code constants the code declares.
 func declaredCodes(t *testing.T) []empplay.Code {
 	t.Helper()
-	files, err := filepath.Glob("../*.go")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("package empplay's files: %v", err)
+	var doc struct {
+		Properties struct {
+			ErrorCode struct {
+				Enum []empplay.Code `json:"enum"`
+			} `json:"errorCode"`
+		} `json:"properties"`
 	}
-	var codes []empplay.Code
-	fset := token.NewFileSet()
-	for _, path := range files {
-		if strings.HasSuffix(path, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, decl := range f.Decls {
-			g, ok := decl.(*ast.GenDecl)
-			if !ok || g.Tok != token.CONST {
-				continue
-			}
-			for _, spec := range g.Specs {
-				v := spec.(*ast.ValueSpec)
-				if id, ok := v.Type.(*ast.Ident); !ok || id.Name != "Code" {
-					continue
-				}
-				for _, val := range v.Values {
-					if lit, ok := val.(*ast.BasicLit); ok && lit.Kind == token.STRING {
-						s, _ := strconv.Unquote(lit.Value)
-						codes = append(codes, empplay.Code(s))
-					}
-				}
-			}
-		}
+	if err := json.Unmarshal(schema.Result(), &doc); err != nil {
+		t.Fatal(err)
 	}
+	codes := doc.Properties.ErrorCode.Enum
 	if !slices.Contains(codes, empplay.CodeSketchError) {
-		t.Fatalf("found %v in package empplay; want every Code constant", codes)
+		t.Fatalf("found %v in the Result schema's errorCode; want every code", codes)
 	}
 	return codes
 }
