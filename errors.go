@@ -33,6 +33,7 @@ const (
 	CodeNetworkBlocked   Code = "network_blocked"   // the sketch failed after a request that was blocked (sketches run offline)
 	CodeAssetUnavailable Code = "asset_unavailable" // a file the job declared (or a component output) could not be fetched
 	CodeMemoryLimit      Code = "memory_limit"      // the sketch used more memory than the worker allows one job
+	CodeOutputTooLarge   Code = "output_too_large"  // the output (a video, an inline job's file) is over its size limit
 
 	// Infrastructure: usually transient.
 	CodeBrowserError Code = "browser_error" // Chromium crashed or the DevTools connection failed

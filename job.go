@@ -52,7 +52,7 @@ const (
 	maxSelectorLen       = 500
 
 	// MaxInlineBytes caps the output of an inline job: a bigger one fails
-	// with code_too_large instead of filling Redis.
+	// with output_too_large instead of filling Redis.
 	MaxInlineBytes = 64 << 20
 )
 

@@ -239,7 +239,7 @@ func (s *Server) failure(w http.ResponseWriter, r *http.Request, id string, err 
 
 // StatusOf is the HTTP status of a job that failed with code, by the
 // groups of errors.go: 400 for bad input, 422 for a sketch that failed
-// (its assets and its memory included), 504 for one that ran out of time,
+// (its assets, its memory and the size of its output included), 504 for one that ran out of time,
 // 502 for the infrastructure and the queue giving up. Every code has its
 // place here (a test holds it to errors.go); one this build does not know
 // (a newer worker's) is 502.
@@ -250,7 +250,7 @@ func StatusOf(code empplay.Code) int {
 		empplay.CodeUnsupported:
 		return http.StatusBadRequest
 	case empplay.CodeSketchError, empplay.CodeNoCanvas, empplay.CodeBlankCanvas, empplay.CodeMissingAddon,
-		empplay.CodeNoWebGL, empplay.CodeNetworkBlocked, empplay.CodeAssetUnavailable, empplay.CodeMemoryLimit:
+		empplay.CodeNoWebGL, empplay.CodeNetworkBlocked, empplay.CodeAssetUnavailable, empplay.CodeMemoryLimit, empplay.CodeOutputTooLarge:
 		return http.StatusUnprocessableEntity
 	case empplay.CodeRenderTimeout:
 		return http.StatusGatewayTimeout

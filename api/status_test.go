@@ -35,6 +35,7 @@ func TestStatusOf(t *testing.T) {
 		empplay.CodeNetworkBlocked:   http.StatusUnprocessableEntity,
 		empplay.CodeAssetUnavailable: http.StatusUnprocessableEntity,
 		empplay.CodeMemoryLimit:      http.StatusUnprocessableEntity,
+		empplay.CodeOutputTooLarge:   http.StatusUnprocessableEntity,
 		empplay.CodeRenderTimeout:    http.StatusGatewayTimeout,
 		// Infrastructure, and the queue giving up.
 		empplay.CodeBrowserError:   http.StatusBadGateway,

@@ -486,7 +486,7 @@ func (w *Worker) inline(ctx context.Context, job *empplay.Job, a empplay.Artifac
 		return fail(res, empplay.Errorf(empplay.CodeUnsupported, "this worker's queue cannot keep inline outputs"))
 	}
 	if len(a.Body) > empplay.MaxInlineBytes {
-		return fail(res, empplay.Errorf(empplay.CodeCodeTooLarge, "the output is %d bytes; an inline output may have %d", len(a.Body), empplay.MaxInlineBytes))
+		return fail(res, empplay.Errorf(empplay.CodeOutputTooLarge, "the output is %d bytes; an inline output may have %d (upload it instead: leave out \"inline\")", len(a.Body), empplay.MaxInlineBytes))
 	}
 	t := time.Now()
 	sctx, cancel := context.WithTimeout(ctx, w.cfg.ResultTimeout)

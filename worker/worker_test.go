@@ -450,3 +450,63 @@ func TestJobType(t *testing.T) {
 		}
 	}
 }
+
+// storingQueue is a fakeQueue that keeps inline outputs.
+type storingQueue struct {
+	fakeQueue
+	outputs map[string]int // id -> bytes kept
+}
+
+func (q *storingQueue) StoreOutput(_ context.Context, id string, body []byte) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.outputs == nil {
+		q.outputs = map[string]int{}
+	}
+	q.outputs[id] = len(body)
+	return nil
+}
+
+// TestInlineOutputLimit: an inline output is kept up to MaxInlineBytes; a
+// bigger one is not kept and fails as output_too_large, for good.
+func TestInlineOutputLimit(t *testing.T) {
+	t.Parallel()
+	const inlineJob = `{"type":"p5","code":"draw","width":4,"height":3,"bucket":"renders","prefix":"p","filename":"f.png","inline":true}`
+	for _, tc := range []struct {
+		name     string
+		size     int
+		wantCode empplay.Code
+	}{
+		{"at the limit", empplay.MaxInlineBytes, ""},
+		{"one byte over", empplay.MaxInlineBytes + 1, empplay.CodeOutputTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			render := func(_ context.Context, job *empplay.Job) (*empplay.Output, error) {
+				return &empplay.Output{Trigger: "draw", Artifacts: []empplay.Artifact{{
+					Name: job.BlobName(), MimeType: "image/png", Body: make([]byte, tc.size), Width: job.Width, Height: job.Height,
+				}}}, nil
+			}
+			q := &storingQueue{}
+			up := &fakeUploader{}
+			w := New(Config{ID: "w1", RenderTimeout: time.Second}, q, fakeRenderer{render}, up, fakeVerifier{}, slog.New(slog.DiscardHandler))
+			d := delivery(inlineJob)
+			res := w.Process(context.Background(), d)
+			if len(up.uploads) != 0 {
+				t.Errorf("an inline output was uploaded: %v", up.uploads)
+			}
+			if tc.wantCode == "" {
+				if !res.Success || q.outputs[d.ID] != tc.size {
+					t.Errorf("result %+v, kept %d bytes; want a success with %d bytes kept", res, q.outputs[d.ID], tc.size)
+				}
+				return
+			}
+			if res.Success || res.ErrorCode != tc.wantCode || res.Retryable || !strings.Contains(res.Error, "inline") {
+				t.Errorf("result %s %q retryable=%v; want a permanent %s that says why", res.ErrorCode, res.Error, res.Retryable, tc.wantCode)
+			}
+			if _, kept := q.outputs[d.ID]; kept {
+				t.Error("an output over the limit was kept")
+			}
+		})
+	}
+}

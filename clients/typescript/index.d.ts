@@ -105,7 +105,7 @@ export type ErrorCode =
   | 'invalid_json' | 'unknown_type' | 'missing_field' | 'invalid_field' | 'size_out_of_range' | 'code_too_large'
   | 'invalid_bucket' | 'invalid_path' | 'unsupported'
   | 'sketch_error' | 'render_timeout' | 'no_canvas' | 'blank_canvas' | 'missing_addon' | 'webgl_unavailable'
-  | 'network_blocked' | 'asset_unavailable' | 'memory_limit'
+  | 'network_blocked' | 'asset_unavailable' | 'memory_limit' | 'output_too_large'
   | 'browser_error' | 'storage_error' | 'cdn_error' | 'encoder_error' | 'internal_error' | 'gpu_unavailable'
   | 'max_attempts';
 
