@@ -125,6 +125,7 @@ type browserFlags struct {
 	fetcher      *fetcher.Fetcher
 	assetLimits  render.AssetLimits
 	jobMemoryMiB int
+	videoMaxMiB  int
 	sandbox      string
 	// sandboxState is the sandbox policy resolved by check.
 	sandboxState *render.SandboxState
@@ -151,6 +152,8 @@ func (b *browserFlags) register(fs *pflag.FlagSet) {
 	bindEnv(fs, "isolation", "BROWSER_ISOLATION")
 	fs.IntVar(&b.jobMemoryMiB, "job-memory", int(render.DefaultJobMemory>>20), "memory limit of one job's renderer in MiB (resident size): over it the renderer is killed and the job fails with memory_limit; also V8's heap limit")
 	bindEnv(fs, "job-memory", "BROWSER_JOB_MEMORY_MB")
+	fs.IntVar(&b.videoMaxMiB, "video-max", int(render.DefaultVideoMaxBytes>>20), "size limit of a video job's output in MiB (the worker holds it in memory to upload it): a bigger video fails with output_too_large")
+	bindEnv(fs, "video-max", "VIDEO_MAX_MB")
 	fs.StringVar(&b.sandbox, "sandbox", render.SandboxAuto, "Chromium's sandbox: auto (on unless root or the host lacks user namespaces), on (required: its absence is a configuration error) or off")
 	bindEnv(fs, "sandbox", "CHROMIUM_SANDBOX")
 }
@@ -175,6 +178,7 @@ func (b *browserFlags) options(backend gpu.Backend) render.Options {
 		Assets:         b.fetcher,
 		AssetLimits:    b.assetLimits,
 		JobMemory:      int64(b.jobMemoryMiB) << 20,
+		VideoMaxBytes:  int64(b.videoMaxMiB) << 20,
 		Sandbox:        b.sandbox,
 	}
 }
@@ -196,6 +200,9 @@ func (b *browserFlags) check() error {
 	}
 	if b.jobMemoryMiB < 64 {
 		return empplay.ConfigError(fmt.Errorf("--job-memory (BROWSER_JOB_MEMORY_MB) must be at least 64 MiB, got %d", b.jobMemoryMiB))
+	}
+	if b.videoMaxMiB < 1 {
+		return empplay.ConfigError(fmt.Errorf("--video-max (VIDEO_MAX_MB) must be at least 1 MiB, got %d", b.videoMaxMiB))
 	}
 	if b.sandboxState == nil {
 		st, err := render.ResolveSandbox(b.sandbox, b.chromium)

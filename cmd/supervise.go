@@ -78,7 +78,7 @@ Host check: at start it measures what a page fault costs the host
 new renderer process costs several times its usual CPU.
 
 Memory: --print-systemd-limits prints the unit's MemoryHigh and MemoryMax for
-WORKERS, BROWSER_RECYCLE_MEMORY_MB and BROWSER_JOB_MEMORY_MB as a drop-in.
+WORKERS, BROWSER_RECYCLE_MEMORY_MB, BROWSER_JOB_MEMORY_MB and VIDEO_MAX_MB as a drop-in.
 
 SIGTERM/SIGINT: workers stop fetching, finish or requeue their jobs within
 --drain-timeout, then the supervisor exits 0. A second signal kills at once.
@@ -118,7 +118,7 @@ SIGHUP: restart the workers one at a time, no job lost.`,
 	bindEnv(fs, "max-attempts", "MAX_ATTEMPTS")
 	bindEnv(fs, "service-id", "SERVICE_ID")
 	bindEnv(fs, "admin-token", "ADMIN_TOKEN")
-	fs.BoolVar(&f.printLimits, "print-systemd-limits", false, "print a systemd drop-in with MemoryHigh and MemoryMax for WORKERS, BROWSER_RECYCLE_MEMORY_MB and BROWSER_JOB_MEMORY_MB, and exit")
+	fs.BoolVar(&f.printLimits, "print-systemd-limits", false, "print a systemd drop-in with MemoryHigh and MemoryMax for WORKERS, BROWSER_RECYCLE_MEMORY_MB, BROWSER_JOB_MEMORY_MB and VIDEO_MAX_MB, and exit")
 	return c
 }
 
@@ -168,7 +168,8 @@ func runSupervise(ctx context.Context, f *superviseFlags, g *globalFlags, env *E
 		}
 	}
 	if f.printLimits {
-		return writeSystemdLimits(env.Stdout, f.workers, slots, f.browser.recycleMiB, f.browser.jobMemoryMiB)
+		return writeSystemdLimits(env.Stdout, f.workers, slots,
+			slotMemory{recycleMiB: f.browser.recycleMiB, jobMiB: f.browser.jobMemoryMiB, videoMiB: f.browser.videoMaxMiB})
 	}
 	if err := f.browser.check(); err != nil {
 		return err

@@ -27,6 +27,7 @@ const (
 	DefaultRecycleAfter   = 200
 	DefaultRecycleMemory  = 1536 << 20 // bytes
 	DefaultJobMemory      = 1024 << 20 // bytes
+	DefaultVideoMaxBytes  = 512 << 20  // bytes
 	healthTimeout         = 2 * time.Second
 	gracefulCloseTimeout  = 3 * time.Second
 	profileRemoveDeadline = 5 * time.Second
@@ -98,6 +99,11 @@ type Options struct {
 	// FFmpegPath is the ffmpeg binary video jobs use; "" finds "ffmpeg"
 	// in PATH.
 	FFmpegPath string
+	// VideoMaxBytes caps the size of a video job's output (the worker
+	// holds it in memory to upload it): a bigger one fails with
+	// output_too_large as soon as its encoded frames pass it. Default
+	// 512 MiB.
+	VideoMaxBytes int64
 	// DeferCleanup holds back the cleanup after each job (closing or
 	// parking its tab, the health check, a recycle that is due, preparing
 	// the next tab) until [Browser.Cleanup] is called or the next job
@@ -156,6 +162,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.JobMemory <= 0 {
 		o.JobMemory = DefaultJobMemory
+	}
+	if o.VideoMaxBytes <= 0 {
+		o.VideoMaxBytes = DefaultVideoMaxBytes
 	}
 	if o.Sandbox == "" {
 		o.Sandbox = SandboxAuto

@@ -533,7 +533,9 @@
 // (limits.go): the requests it was refused, its report's message and
 // warnings, the parts of its picture sent ahead of the report (at most 256
 // MiB of base64, see reportparts.go), the video frames waiting for the
-// encoder. Console output is not
+// encoder, a video's output ([Options.VideoMaxBytes]: over it the job
+// fails with output_too_large as soon as its encoded frames pass it, and
+// ffmpeg stops writing a GIF soon after). Console output is not
 // kept: chromedp receives it (the Runtime domain is on for the bindings)
 // and drops it.
 //

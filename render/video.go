@@ -57,6 +57,9 @@ type VideoOptions struct {
 	// Bitrate of MP4 and WebM in bits per second; 0 is BitsPerPixel per
 	// pixel per frame.
 	Bitrate int
+	// MaxBytes caps the video's size (see Options.VideoMaxBytes); 0 is
+	// DefaultVideoMaxBytes.
+	MaxBytes int64
 }
 
 // videoConfig is the settings video.js reads (the EMPPLAY_VIDEO_CONFIG
@@ -117,7 +120,7 @@ type videoMessage struct {
 // that is the worker's own directory, removed when the worker ends, so a
 // worker killed mid-video leaves no frames behind.
 func (b *Browser) renderVideo(ctx context.Context, job *empplay.Job) (*empplay.Output, error) {
-	return b.RenderVideo(ctx, job, VideoOptions{FFmpeg: b.opts.FFmpegPath, TempDir: b.opts.ProfileDir})
+	return b.RenderVideo(ctx, job, VideoOptions{FFmpeg: b.opts.FFmpegPath, TempDir: b.opts.ProfileDir, MaxBytes: b.opts.VideoMaxBytes})
 }
 
 // RenderVideo records a video job: its sketch runs on a virtual clock,
@@ -143,6 +146,9 @@ func (b *Browser) RenderVideo(ctx context.Context, job *empplay.Job, opts VideoO
 	}
 	if opts.FFmpeg, err = video.LookFFmpeg(opts.FFmpeg); err != nil {
 		return nil, err
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = DefaultVideoMaxBytes
 	}
 	p5, err := b.p5.P5(job.P5Version)
 	if err != nil {
@@ -365,7 +371,7 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 	r.enc, err = video.Start(jctx, video.Options{
 		FFmpeg: r.opts.FFmpeg, Format: r.format, TempDir: r.opts.TempDir,
 		Width: r.cfg.CodedWidth, Height: r.cfg.CodedHeight, OutWidth: r.job.Width, OutHeight: r.job.Height,
-		FPS: r.cfg.FPS,
+		FPS: r.cfg.FPS, MaxBytes: r.opts.MaxBytes,
 	})
 	if err != nil {
 		return nil, nil, err

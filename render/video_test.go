@@ -296,6 +296,8 @@ func TestVideoFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	const ok = `function setup(){createCanvas(64,64)} function draw(){background(frameCount % 255)}`
+	const noise = `function setup(){createCanvas(160,160); pixelDensity(1)}
+function draw(){loadPixels(); for (let i = 0; i < pixels.length; i++) pixels[i] = i % 4 === 3 ? 255 : random(255); updatePixels()}`
 	timeoutMs := func(j *empplay.Job, ms int) *empplay.Job { j.TimeoutMs = ms; return j }
 	for _, tc := range []struct {
 		name      string
@@ -326,6 +328,12 @@ function draw(){background(9)}`, 64, 64, 1, 30, ""), VideoOptions{},
 			empplay.CodeRenderTimeout, false, "15 of 15 frames were done but encoding the mp4 did not finish"},
 		{"ffmpeg fails making a gif", videoJob(ok, 64, 64, 1, 25, "gif"), VideoOptions{FFmpeg: failing},
 			empplay.CodeEncoderError, true, "codec exploded"},
+		// A new picture of noise every frame: the encoder cannot keep
+		// it small, and the limit stops it early.
+		{"noise over the size limit", videoJob(noise, 160, 160, 1, 30, ""), VideoOptions{MaxBytes: 8 << 10},
+			empplay.CodeOutputTooLarge, false, "the MP4 is over this worker's limit of 8192 bytes per video (VIDEO_MAX_MB) at frame"},
+		{"noise gif over the size limit", videoJob(noise, 160, 160, 1, 10, "gif"), VideoOptions{MaxBytes: 64 << 10},
+			empplay.CodeOutputTooLarge, false, "the GIF is over this worker's limit of 65536 bytes per video"},
 		// The binding is gone from the page's window, not from a
 		// same-origin iframe's.
 		{"forged frame sizes", videoJob(`function setup(){createCanvas(64,64);

@@ -40,6 +40,17 @@ func ParseFormat(s string) (Format, error) {
 	return "", fmt.Errorf("video format %q is not mp4, webm or gif", s)
 }
 
+// Name is the format's name as people write it: MP4, WebM, GIF.
+func (f Format) Name() string {
+	switch f {
+	case WebM:
+		return "WebM"
+	case GIF:
+		return "GIF"
+	}
+	return "MP4"
+}
+
 // MimeType is the Content-Type the output is stored with.
 func (f Format) MimeType() string {
 	switch f {
@@ -75,6 +86,10 @@ type Options struct {
 	FPS float64
 	// TempDir is where the work directory goes; "" is os.TempDir().
 	TempDir string
+	// MaxBytes caps the encoded frames written and the video made of
+	// them (the GIF too): over it the video fails with output_too_large,
+	// as soon as that is known. 0 is no limit.
+	MaxBytes int64
 }
 
 // Result is a finished video.
@@ -112,9 +127,10 @@ type Encoder struct {
 	waited chan struct{}
 	err    error // of cmd.Wait, set before waited closes
 
-	ivf    *IVFWriter
-	gifSrc *os.File // GIF: the H.264 frames, muxed in Finish
-	frames int
+	ivf     *IVFWriter
+	gifSrc  *os.File // GIF: the H.264 frames, muxed in Finish
+	frames  int
+	written int64 // bytes of the frames written
 
 	closeOnce sync.Once
 }
@@ -237,6 +253,9 @@ func (e *Encoder) startFFmpeg(ctx context.Context, args []string) error {
 // WriteFrame hands ffmpeg the next encoded frame: one H.264 access unit
 // (Annex B) or one VP9 frame.
 func (e *Encoder) WriteFrame(frame []byte) error {
+	if m := e.opts.MaxBytes; m > 0 && e.written+int64(len(frame)) > m {
+		return e.tooLarge(fmt.Sprintf("at frame %d", e.frames))
+	}
 	var err error
 	switch {
 	case e.gifSrc != nil:
@@ -250,7 +269,24 @@ func (e *Encoder) WriteFrame(frame []byte) error {
 		return e.failure(fmt.Sprintf("write frame %d", e.frames), err)
 	}
 	e.frames++
+	e.written += int64(len(frame))
 	return nil
+}
+
+// tooLarge is the permanent output_too_large failure of a video over
+// MaxBytes, found when (at frame 812, with its 600 frames).
+func (e *Encoder) tooLarge(when string) error {
+	limit := fmt.Sprintf("%d bytes", e.opts.MaxBytes)
+	if e.opts.MaxBytes%(1<<20) == 0 {
+		limit = fmt.Sprintf("%d MiB", e.opts.MaxBytes>>20)
+	}
+	hint := "fine detail that changes in every frame, such as noise, costs the most"
+	if e.opts.Format == GIF {
+		hint = "a GIF keeps every pixel of every frame: an MP4 or WebM of it is many times smaller"
+	}
+	return empplay.Errorf(empplay.CodeOutputTooLarge,
+		"output too large: the %s is over this worker's limit of %s per video (VIDEO_MAX_MB) %s; make it shorter, smaller or at a lower fps (%s)",
+		e.opts.Format.Name(), limit, when, hint)
 }
 
 // Frames is the number of frames written so far.
@@ -282,6 +318,15 @@ func (e *Encoder) Finish(ctx context.Context) (*Result, error) {
 			return nil, e.failure("mux", e.err)
 		}
 	}
+	// The muxer adds its own bytes, and a GIF is made anew: the file is
+	// held to the limit before it is read.
+	fi, err := os.Stat(e.out)
+	if err != nil {
+		return nil, e.failure("read the output", err)
+	}
+	if m := e.opts.MaxBytes; m > 0 && fi.Size() > m {
+		return nil, e.tooLarge(fmt.Sprintf("with its %d frames", e.frames))
+	}
 	body, err := os.ReadFile(e.out)
 	if err != nil {
 		return nil, e.failure("read the output", err)
@@ -306,10 +351,16 @@ func (e *Encoder) gif(ctx context.Context) error {
 	pre := fmt.Sprintf("scale=in_color_matrix=bt709:in_range=tv:out_range=pc,format=rgb24,crop=%d:%d:0:0",
 		e.opts.OutWidth, e.opts.OutHeight)
 	in := []string{"-f", "h264", "-framerate", rate(e.opts.FPS), "-i", src}
+	var limit []string
+	if e.opts.MaxBytes > 0 {
+		// ffmpeg stops soon after the GIF passes the limit; Finish finds
+		// it over.
+		limit = []string{"-fs", strconv.FormatInt(e.opts.MaxBytes, 10)}
+	}
 	passes := [][]string{
 		append(append([]string{}, in...), "-vf", pre+",palettegen=stats_mode=full", palette),
-		append(append([]string{}, in...), "-i", palette, "-lavfi", "[0:v]"+pre+"[v];[v][1:v]paletteuse=dither=sierra2_4a",
-			"-loop", "0", "-fflags", "+bitexact", "-f", "gif", e.out),
+		append(append(append([]string{}, in...), "-i", palette, "-lavfi", "[0:v]"+pre+"[v];[v][1:v]paletteuse=dither=sierra2_4a",
+			"-loop", "0", "-fflags", "+bitexact"), append(limit, "-f", "gif", e.out)...),
 	}
 	for i, args := range passes {
 		if err := e.startFFmpeg(ctx, args); err != nil {
