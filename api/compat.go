@@ -84,6 +84,11 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, string(empplay.CodeMissingField), `field "file" is required`)
 		return
 	}
+	// No fetch on a host that could not render the page.
+	if err := s.checkReady(); err != nil {
+		s.failure(w, r, "", err)
+		return
+	}
 	page, err := s.fetch.Fetch(r.Context(), req.File)
 	if err != nil {
 		s.failure(w, r, "", err)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -66,5 +67,28 @@ func TestExecuteFetchFailures(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "connection refused") {
 		t.Errorf("the log does not have the transport's error: %s", log.String())
+	}
+}
+
+// TestExecuteNotReadyFetchesNothing: on a host where no worker is ready,
+// execute answers 503 before it fetches the page.
+func TestExecuteNotReadyFetchesNothing(t *testing.T) {
+	var hits atomic.Int32
+	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = w.Write([]byte("<canvas></canvas>"))
+	}))
+	defer cdn.Close()
+	s, err := New(Config{Origins: []string{cdn.URL}}, fakeQueue{}, func() bool { return false }, cdn.Client(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]string{"file": cdn.URL + "/page.html", "output": "image/png"})
+	rec := serve(t, s, "POST", "/api/v2/execute", body)
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("not ready: %d %s; want 503", rec.Code, rec.Body)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the page was fetched %d times by a host that cannot render it", n)
 	}
 }
