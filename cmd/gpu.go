@@ -78,8 +78,8 @@ func newGPUCmd(env *Env) *cobra.Command {
 and the EGL and Vulkan loaders, then prints them with the rendering backend
 GPU_ACCELERATION selects (cpu, nvidia or mesa) and its Chromium flags.
 
-With --gpu-acceleration on and no usable GPU it exits with status 2, as a
-worker would refuse to start.`,
+With --gpu-acceleration on and no usable GPU it exits with status 78 (a
+configuration error), as a worker would refuse to start.`,
 		Example: `  empplay gpu
   GPU_ACCELERATION=on empplay gpu --json`,
 		Args: cobra.NoArgs,

@@ -23,7 +23,10 @@ stats() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1]
 submit() { # file id -> "totalMs wallMs"
   local t0 t1 out
   t0=$(date +%s%N)
-  out=$(sed "0,/{/s//{\"id\":\"$2\",/" "$1" | bin/empplay submit --wait --timeout 120s - 2>/dev/null)
+  # The examples name the local default CDN; this run's Azurite is on
+  # another port (as in demo.sh).
+  out=$(sed -e "s|http://127.0.0.1:10000/devstoreaccount1|$CDN_URI|g" -e "0,/{/s//{\"id\":\"$2\",/" "$1" |
+    bin/empplay submit --wait --timeout 120s - 2>/dev/null)
   t1=$(date +%s%N)
   printf '%s %s\n' "$(printf '%s' "$out" | sed -n 's/^    "totalMs": \([0-9.]*\).*/\1/p')" "$(( (t1 - t0) / 1000000 ))"
 }

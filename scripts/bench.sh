@@ -54,10 +54,10 @@ if [ ! -f "$PEERS_DIR/playwright-peer.mjs" ] || [ ! -f "$PEERS_DIR/puppeteer-lau
   echo "bench: the peer baselines are not in $PEERS_DIR (playwright-peer.mjs, puppeteer-launch-per-job.mjs, sketches/); set PEERS_DIR" >&2
   exit 2
 fi
+# Set-up first: it installs the Chromium checked for below.
+scripts/setup.sh >/dev/null
 [ -x "$CHROMIUM_PATH" ] || { echo "bench: no Chromium at $CHROMIUM_PATH (set CHROMIUM_PATH)" >&2; exit 2; }
 [ -x "$PEER_CHROMIUM" ] || { echo "bench: no Chromium for the peers at $PEER_CHROMIUM (set PEER_CHROMIUM)" >&2; exit 2; }
-
-scripts/setup.sh >/dev/null
 if [ ! -d "$PEERS_DIR/node_modules/playwright-core" ] || [ ! -d "$PEERS_DIR/node_modules/puppeteer-core" ] ||
   [ ! -d "$PEERS_DIR/node_modules/p5" ]; then
   echo "bench: installing the peers' npm packages in $PEERS_DIR" >&2

@@ -31,37 +31,57 @@ need_cmd go "install Go 1.26 or newer (https://go.dev/doc/install) and put it on
 need_cmd node "install Node.js 20 or newer with npm"
 need_cmd npm "install npm"
 
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+# Installing redis-server or prometheus starts (and enables) a system
+# service: a Redis on 6379, a Prometheus on 9090. empplay's tests and demo
+# start their own on free ports, so while set-up installs packages a
+# policy-rc.d keeps services from starting, and the ones it installed are
+# left disabled. The guard is removed however the script ends.
+policy_guard=""
+unguard() {
+  [ -z "$policy_guard" ] || $SUDO rm -f /usr/sbin/policy-rc.d
+  policy_guard=""
+}
+trap unguard EXIT
+guard() {
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    policy_guard=1
+  fi
+}
+leave_disabled() {
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now "$@" >/dev/null 2>&1 || true
+  fi
+}
+
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if ((${#missing[@]})); then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   log "installing apt packages: ${missing[*]}"
   $SUDO apt-get update -qq
+  guard
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  unguard
+  for p in "${missing[@]}"; do
+    [ "$p" != redis-server ] || leave_disabled redis-server
+  done
 fi
 
 # promtool (tests check /metrics with it) ships in Debian's prometheus
-# package, whose install would start a Prometheus server. Keep it from
-# starting (policy-rc.d), and from starting at boot, when we install it.
+# package.
 if ! command -v promtool >/dev/null 2>&1; then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   log "installing promtool (Debian package prometheus, service left disabled)"
-  guard=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
-    $SUDO chmod +x /usr/sbin/policy-rc.d
-    guard=1
-  fi
+  guard
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
     || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
-  [ -z "$guard" ] || $SUDO rm -f /usr/sbin/policy-rc.d
-  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-    $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
-  fi
+  unguard
+  leave_disabled prometheus
 fi
 
 # npm ci only when the lockfile changed since the last install.

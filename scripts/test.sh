@@ -16,11 +16,13 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
-# The page scripts' unit tests (render/js/*.test.js), under Node's own runner.
-node --test render/js/
+# The page scripts' unit tests, under Node's own runner. Files, not a
+# directory: Node 21 and later read --test's arguments as globs and load a
+# directory as a module.
+node --test render/js/*.test.js
 # The TypeScript client's tests, against a real redis-server, Azurite and
 # bin/empplay worker that they start and stop themselves.
-EMPPLAY_REQUIRE_INTEGRATION=1 node --test clients/typescript/
+EMPPLAY_REQUIRE_INTEGRATION=1 node --test clients/typescript/tests/*.test.js
 
 # Integration tests fail (not skip) when a service binary is missing.
 export EMPPLAY_REQUIRE_INTEGRATION=1
