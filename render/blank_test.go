@@ -2,9 +2,13 @@ package render
 
 import (
 	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
+	"runtime"
 	"testing"
 )
 
@@ -33,11 +37,27 @@ func TestBlankPicture(t *testing.T) {
 	for i := range noise.Pix {
 		noise.Pix[i] = byte(i*7919 + i/3)
 	}
+	firstRow := fill(50, 40, color.NRGBA{9, 8, 7, 255})
+	firstRow.Set(3, 0, color.NRGBA{9, 8, 6, 255})
+	lastVisible := fill(50, 40, color.NRGBA{0, 0, 0, 0})
+	lastVisible.Set(49, 39, color.NRGBA{0, 0, 0, 1})
+	// Rows that Go's encoder filters in every way (Sub, Up, Average,
+	// Paeth), with one pixel off at the end.
+	gradient := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+	for y := 0; y < 64; y++ {
+		for x := 0; x < 64; x++ {
+			gradient.Set(x, y, color.NRGBA{uint8(x * 4), uint8(y * 4), uint8(x + y), 255})
+		}
+	}
 	tests := []struct {
 		name string
 		img  image.Image
 		want string
 	}{
+		{"one pixel differs in the first row", firstRow, ""},
+		{"transparent but the last pixel", lastVisible, ""},
+		{"half transparent, one colour", fill(30, 30, color.NRGBA{10, 20, 30, 128}), "rgba(10, 20, 30, 128)"},
+		{"gradient", gradient, ""},
 		{"solid grey", fill(50, 40, color.NRGBA{200, 200, 200, 255}), "rgba(200, 200, 200, 255)"},
 		{"transparent", fill(50, 40, color.NRGBA{0, 0, 0, 0}), "fully transparent"},
 		{"transparent with hidden colours", clearish, "fully transparent"},
@@ -53,5 +73,67 @@ func TestBlankPicture(t *testing.T) {
 				t.Errorf("blankPicture = %q, %v; want %q", what, blank, tc.want)
 			}
 		})
+	}
+}
+
+// bombPNG is an RGBA PNG of w x h transparent pixels, a few hundred bytes
+// per megapixel.
+func bombPNG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	buf.WriteString(pngSignature)
+	chunk := func(typ string, body []byte) {
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(body)))
+		buf.Write(n[:])
+		c := crc32.NewIEEE()
+		c.Write([]byte(typ))
+		c.Write(body)
+		buf.WriteString(typ)
+		buf.Write(body)
+		binary.BigEndian.PutUint32(n[:], c.Sum32())
+		buf.Write(n[:])
+	}
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr, uint32(w))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
+	ihdr[8], ihdr[9] = 8, 6
+	chunk("IHDR", ihdr)
+	var z bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
+	row := make([]byte, 1+4*w)
+	for range h {
+		if _, err := zw.Write(row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	chunk("IDAT", z.Bytes())
+	chunk("IEND", nil)
+	return buf.Bytes()
+}
+
+// TestBlankPictureOfAHugePNG: the page chooses its PNG's size. A small
+// PNG that says it has 8000x8000 pixels (256 MB decoded) is found fully
+// transparent a row at a time, allocating a few rows, not the picture.
+func TestBlankPictureOfAHugePNG(t *testing.T) {
+	t.Parallel()
+	data := bombPNG(t, 8000, 8000)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	what, blank := blankPicture(data, 8000, 8000)
+	runtime.ReadMemStats(&after)
+	if !blank || what != fullyTransparent {
+		t.Errorf("blankPicture = %q, %v; want fully transparent", what, blank)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 16<<20 {
+		t.Errorf("blankPicture allocated %d MiB for a %d KiB PNG", n>>20, len(data)>>10)
+	}
+	// Wider than any canvas, and too big to decode whole: not looked
+	// into.
+	if _, blank := blankPicture(bombPNG(t, 1<<17, 64), 1<<17, 64); blank {
+		t.Error("a PNG wider than a canvas can be was decoded")
 	}
 }
