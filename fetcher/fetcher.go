@@ -2,6 +2,8 @@ package fetcher
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -75,7 +77,7 @@ func New(cfg Config) *Fetcher {
 	}
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if len(via) >= maxRedirects {
-			return fmt.Errorf("more than %d redirects", maxRedirects)
+			return errTooManyRedirects
 		}
 		if err := f.origins.Check(req.URL.String()); err != nil {
 			return &redirectError{err}
@@ -210,18 +212,35 @@ func (f *Fetcher) read(ctx context.Context, u string, resp *http.Response, limit
 }
 
 // transportError turns a failed request into the job's failure: timeouts
-// and broken connections are retryable, a refused redirect is not.
+// and broken connections are retryable; what another attempt would meet
+// again is not: a refused redirect, a redirect loop, a certificate the
+// host does not trust, a host name that does not exist.
 func (f *Fetcher) transportError(ctx context.Context, u string, err error) error {
-	var netErr net.Error
-	var redirect *redirectError
+	var (
+		netErr   net.Error
+		redirect *redirectError
+		dnsErr   *net.DNSError
+		certErr  *tls.CertificateVerificationError
+		hostErr  x509.HostnameError
+		authErr  x509.UnknownAuthorityError
+		invalid  x509.CertificateInvalidError
+	)
 	switch {
 	case errors.As(err, &redirect):
 		return unavailable(u, false, "%s", redirect)
+	case errors.Is(err, errTooManyRedirects):
+		return unavailable(u, false, "%s", errTooManyRedirects)
 	case ctx.Err() != nil || errors.As(err, &netErr) && netErr.Timeout():
 		return unavailable(u, true, "no answer in time (at most %s per file, and the job's own limit)", f.timeout)
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound,
+		errors.As(err, &certErr), errors.As(err, &hostErr), errors.As(err, &authErr), errors.As(err, &invalid):
+		return unavailable(u, false, "%s", unwrapURLError(err))
 	}
 	return unavailable(u, true, "%s", unwrapURLError(err))
 }
+
+// errTooManyRedirects ends a chain of more than maxRedirects redirects.
+var errTooManyRedirects = fmt.Errorf("more than %d redirects", maxRedirects)
 
 // redirectError is a redirect off the allowed origins.
 type redirectError struct{ err error }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -59,6 +60,10 @@ func files(w http.ResponseWriter, r *http.Request) {
 		}
 	case "/to-tile":
 		http.Redirect(w, r, "/tile.png", http.StatusFound)
+	case "/loop":
+		http.Redirect(w, r, "/loop", http.StatusFound)
+	case "/busy":
+		http.Error(w, "slow down", http.StatusTooManyRequests)
 	default:
 		http.NotFound(w, r)
 	}
@@ -102,6 +107,8 @@ func TestGet(t *testing.T) {
 		{"redirect on the same origin", src.URL + "/to-tile", "image/png", "", false, ""},
 		{"404", src.URL + "/missing.png", "", empplay.CodeAssetUnavailable, false, "404"},
 		{"5xx is retryable", src.URL + "/flaky", "", empplay.CodeAssetUnavailable, true, "503"},
+		{"429 is retryable", src.URL + "/busy", "", empplay.CodeAssetUnavailable, true, "429"},
+		{"a redirect loop is not", src.URL + "/loop", "", empplay.CodeAssetUnavailable, false, "more than 5 redirects"},
 		{"timeout is retryable", src.URL + "/slow", "", empplay.CodeAssetUnavailable, true, "in time"},
 		{"too large by Content-Length", src.URL + "/big", "", empplay.CodeAssetUnavailable, false, "2000 bytes, over the limit of 1000"},
 		{"too large while reading", src.URL + "/big-chunked", "", empplay.CodeAssetUnavailable, false, "more than 1000 bytes"},
@@ -282,5 +289,44 @@ func TestOrigins(t *testing.T) {
 	}
 	if err := o.Check("https://evil.example/x.png?sig=SECRET"); err == nil || strings.Contains(err.Error(), "SECRET") {
 		t.Fatalf("Check = %v, want an error without the query", err)
+	}
+}
+
+// TestGetTransportFailures: a failure another attempt would meet again (a
+// certificate the host does not trust, a name that does not exist) is
+// permanent; a connection that broke is retryable.
+func TestGetTransportFailures(t *testing.T) {
+	t.Parallel()
+	tlsOrigin := httptest.NewTLSServer(http.HandlerFunc(files))
+	t.Cleanup(tlsOrigin.Close)
+	dialing := func(err error) *http.Client {
+		return &http.Client{Transport: &http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) {
+			return nil, err
+		}}}
+	}
+	for _, tc := range []struct {
+		name      string
+		url       string
+		client    *http.Client
+		retryable bool
+		inMsg     string
+	}{
+		{"untrusted certificate", tlsOrigin.URL + "/tile.png", nil, false, "certificate"},
+		{"no such host", "http://cdn.example/tile.png", dialing(&net.DNSError{Err: "no such host", Name: "cdn.example", IsNotFound: true}), false, "no such host"},
+		{"connection refused", "http://cdn.example/tile.png", dialing(errors.New("connect: connection refused")), true, "connection refused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o, err := NewOrigins(tlsOrigin.URL, "http://cdn.example")
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := New(Config{Origins: o, FileTimeout: 5 * time.Second, Client: tc.client})
+			_, err = f.Get(context.Background(), tc.url)
+			var e *empplay.Error
+			if !errors.As(err, &e) || e.Code != empplay.CodeAssetUnavailable || e.Retryable != tc.retryable || !strings.Contains(e.Msg, tc.inMsg) {
+				t.Fatalf("Get = %v; want asset_unavailable, retryable=%v, saying %q", err, tc.retryable, tc.inMsg)
+			}
+		})
 	}
 }
