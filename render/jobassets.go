@@ -60,6 +60,12 @@ func newPageAssets(job *empplay.Job, f *fetcher.Fetcher, limits AssetLimits) *pa
 			continue // Validate refused it already
 		}
 		u := base.ResolveReference(ref)
+		if u.Host != base.Host {
+			// "//cdn.example/a.png": a URL of another host, in the
+			// page's scheme.
+			a.addURL(u.String(), src)
+			continue
+		}
 		a.byPath[u.EscapedPath()+query(u)] = src
 	}
 	for _, src := range comps {

@@ -381,3 +381,34 @@ function setup() { createCanvas(8, 8); pixelDensity(1); background(c.r, c.g, c.b
 		})
 	}
 }
+
+// TestPageAssetNames: a declared name is found by the URL the page's
+// request has, a name with a host of its own ("//cdn.example/a.png")
+// under that host, not under the page's own path.
+func TestPageAssetNames(t *testing.T) {
+	t.Parallel()
+	origins, err := fetcher.NewOrigins("https://cdn.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := job(`function setup(){}`, 8, 8)
+	j.Assets = map[string]string{
+		"data/tile.png":              "https://cdn.example/1.png",
+		"//cdn.example/a.png":        "https://cdn.example/2.png",
+		"http://other.example/b.png": "https://cdn.example/3.png",
+	}
+	a := newPageAssets(j, fetcher.New(fetcher.Config{Origins: origins}), AssetLimits{})
+	const page = "https://j0123.invalid"
+	for _, tc := range []struct{ req, want string }{
+		{page + "/data/tile.png", "https://cdn.example/1.png"},
+		{"https://cdn.example/a.png", "https://cdn.example/2.png"},
+		{page + "/a.png", ""},
+		{"http://other.example/b.png", "https://cdn.example/3.png"},
+		{"https://other.example/b.png", "https://cdn.example/3.png"}, // upgraded as mixed content
+		{page + "/b.png", ""},
+	} {
+		if got, _ := a.source(page, tc.req); got != tc.want {
+			t.Errorf("source(%s) = %q; want %q", tc.req, got, tc.want)
+		}
+	}
+}
