@@ -134,6 +134,18 @@ func (tb *tab) serve(ev *fetch.EventRequestPaused) {
 		_, err = cdp.Call(ctx, target, fetch.ContinueRequest, fetch.ContinueRequestParams{
 			RequestID: ev.RequestID, URL: tb.assets.url(url),
 		})
+	case pg != nil && ev.Request.Method == "GET" && !ok && pg.assetSource(origin, url) != "" &&
+		ev.ResourceType == network.ResourceTypeDocument && !strings.HasPrefix(url, origin+"/"):
+		// A file declared under a full URL is the page's to load, not a
+		// page to go to: a frame or the tab at that origin would keep
+		// storage there, which the cleanup (of the job's own origin)
+		// leaves to the next job, and a frame of another site is outside
+		// this interception.
+		tb.record("GET", url)
+		_, err = cdp.Call(ctx, target, fetch.FailRequest, fetch.FailRequestParams{
+			RequestID:   ev.RequestID,
+			ErrorReason: network.ErrorReasonBlockedByClient,
+		})
 	case pg != nil && ev.Request.Method == "GET" && !ok && pg.assetSource(origin, url) != "":
 		err = tb.serveAsset(target, ev, pg, pg.assetSource(origin, url))
 	case ok && ev.Request.Method == "GET":
@@ -189,6 +201,11 @@ func (tb *tab) attempt(method, url string) {
 	if tb.page.Load().assetSource(origin, url) != "" && (method == "GET" || method == "") {
 		return
 	}
+	tb.record(method, url)
+}
+
+// record adds a refused request to the job's record of them.
+func (tb *tab) record(method, url string) {
 	if len(url) > maxBlockedURL {
 		url = url[:maxBlockedURL] + "..."
 	}

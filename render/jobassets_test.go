@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -217,6 +218,31 @@ function setup() { createCanvas(40, 40); pixelDensity(1); background(255); textF
 		j.Context = &empplay.SketchContext{Components: components}
 		_, img := mustRender(t, b, j)
 		checkPixels(t, img, []px{{2, 5, red}, {15, 5, blue}})
+	})
+
+	t.Run("a file declared by URL is no page to go to", func(t *testing.T) {
+		// A frame at the file's origin would keep its storage there for
+		// the next job (only the job's own origin is cleared), and a
+		// frame of another site is outside the interception.
+		src.mu.Lock()
+		src.files["/frame/set.html"] = []byte(`<script>localStorage.setItem("k", "planted")</script>`)
+		src.mu.Unlock()
+		const frame = "https://frame.example/set.html"
+		j := &empplay.Job{Type: empplay.TypeJS, Width: 30, Height: 10, Bucket: "renders", Filename: "frame.png",
+			HTML:       `<iframe src="` + frame + `" onload="capture()" width="30" height="10"></iframe>`,
+			Assets:     map[string]string{frame: src.URL + "/frame/set.html"},
+			AllowBlank: true,
+		}
+		out, err := render(t, b, j)
+		if err != nil {
+			t.Fatalf("Render: %v", err)
+		}
+		if n := src.count("/frame/set.html"); n != 0 {
+			t.Errorf("the frame's page was fetched %d times; want none", n)
+		}
+		if !slices.ContainsFunc(out.Warnings, func(w string) bool { return strings.Contains(w, frame) }) {
+			t.Errorf("warnings %q do not list the refused frame %s", out.Warnings, frame)
+		}
 	})
 
 	t.Run("js page: img, CSS url() and fetch()", func(t *testing.T) {

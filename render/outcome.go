@@ -96,7 +96,7 @@ func (tb *tab) deadlineCapture(ctx context.Context) (string, error) {
 // both. The PNG is at the job's blob name; the HTML too for html, and at
 // [htmlName] of it for both.
 func (tb *tab) pageOutput(ctx context.Context, job *empplay.Job, pg *page, m *message) (*empplay.Output, error) {
-	out := &empplay.Output{Trigger: m.Trigger, TriggerMs: m.TriggerMs, Frame: m.Frame, Warnings: m.Warnings}
+	out := &empplay.Output{Trigger: m.Trigger, TriggerMs: m.TriggerMs, Frame: m.Frame, Warnings: tb.withBlocked(m.Warnings)}
 	if job.OutputType != empplay.OutputHTML {
 		res, err := cdp.Call(ctx, tb.target.Load(), cdppage.CaptureScreenshot, cdppage.CaptureScreenshotParams{
 			Format: cdppage.CaptureScreenshotFormatPng,
@@ -125,6 +125,15 @@ func (tb *tab) pageOutput(ctx context.Context, job *empplay.Job, pg *page, m *me
 		out.Artifacts = append(out.Artifacts, empplay.Artifact{Name: htmlName(job.BlobName()), MimeType: "text/html", Body: export})
 	}
 	return out, nil
+}
+
+// withBlocked is warnings, plus one listing the requests the page was
+// refused, if it was refused any.
+func (tb *tab) withBlocked(warnings []string) []string {
+	if blocked := tb.blockedList(); blocked != "" && len(warnings) < maxWarnings {
+		warnings = append(warnings, "sketches run without network access, and these requests were blocked: "+blocked)
+	}
+	return warnings
 }
 
 // unreadable is the failure of a job whose page sent a report that the
@@ -172,10 +181,7 @@ func (tb *tab) interpret(job *empplay.Job, payload string, m *message) (*empplay
 				"blank canvas: every pixel of the %dx%d picture (trigger %q) is %s; set allowBlank to accept it",
 				cfg.Width, cfg.Height, m.Trigger, what)))
 		}
-		warnings := m.Warnings
-		if blocked := tb.blockedList(); blocked != "" && len(warnings) < maxWarnings {
-			warnings = append(warnings, "sketches run without network access, and these requests were blocked: "+blocked)
-		}
+		warnings := tb.withBlocked(m.Warnings)
 		return &empplay.Output{
 			Blank:    blank,
 			Warnings: warnings,
