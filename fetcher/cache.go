@@ -126,7 +126,7 @@ func (c *Cache) Put(url, contentType string, body []byte) error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("asset cache: store %s: %w", redact(url), err)
+		return fmt.Errorf("asset cache: store %s: %w", Redact(url), err)
 	}
 	now := c.now()
 	_ = os.Chtimes(p, now, now)

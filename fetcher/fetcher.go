@@ -275,7 +275,7 @@ func cacheable(h http.Header) bool {
 func unavailable(u string, retryable bool, format string, args ...any) error {
 	e := &empplay.Error{
 		Code:      empplay.CodeAssetUnavailable,
-		Msg:       "asset " + redact(u) + " could not be fetched: " + fmt.Sprintf(format, args...),
+		Msg:       "asset " + Redact(u) + " could not be fetched: " + fmt.Sprintf(format, args...),
 		Retryable: retryable,
 	}
 	return e

@@ -48,7 +48,7 @@ func (o Origins) Check(u string) error {
 		return err
 	}
 	if !o.set[n] {
-		return fmt.Errorf("%s is not on an allowed origin (%s is not among %s)", redact(u), n, o)
+		return fmt.Errorf("%s is not on an allowed origin (%s is not among %s)", Redact(u), n, o)
 	}
 	return nil
 }
@@ -72,7 +72,7 @@ func (o Origins) String() string {
 func Origin(u string) (string, error) {
 	p, err := url.Parse(strings.TrimSpace(u))
 	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.User != nil {
-		return "", fmt.Errorf("%q is not an http(s) URL", redact(u))
+		return "", fmt.Errorf("%q is not an http(s) URL", Redact(u))
 	}
 	host := strings.ToLower(p.Hostname())
 	port := p.Port()
@@ -88,9 +88,9 @@ func Origin(u string) (string, error) {
 	return strings.ToLower(p.Scheme) + "://" + host, nil
 }
 
-// redact drops a URL's query (SAS tokens live there) and user info, for
+// Redact drops a URL's query (SAS tokens live there) and user info, for
 // messages and logs.
-func redact(u string) string {
+func Redact(u string) string {
 	p, err := url.Parse(u)
 	if err != nil {
 		if i := strings.IndexAny(u, "?#"); i >= 0 {

@@ -34,10 +34,19 @@ type pageAssets struct {
 	byURL  map[string]string
 	budget *fetcher.Budget
 
+	// served counts the bytes handed to the page, every request of the
+	// same file again: the budget charges a file once, but each answer is
+	// a copy in the browser process, which no job's memory limit watches.
+	served, maxServed, jobBytes int64
+
 	mu     sync.Mutex
 	failed error                   // the first file that could not be fetched
 	used   map[string]fetcher.File // by source URL, for the HTML export
 }
+
+// servedFactor is how many times the job's byte budget its page may be
+// handed in all, files asked for again included.
+const servedFactor = 2
 
 // newPageAssets resolves the job's declared names against the page's path
 // (docPath, where every job's document lives) the way the browser resolves
@@ -48,7 +57,12 @@ func newPageAssets(job *empplay.Job, f *fetcher.Fetcher, limits AssetLimits) *pa
 	if f == nil || (len(job.Assets) == 0 && len(comps) == 0) {
 		return nil
 	}
-	a := &pageAssets{byPath: map[string]string{}, byURL: map[string]string{}, budget: f.Budget(limits.JobBytes, limits.JobTimeout)}
+	jobBytes := limits.JobBytes
+	if jobBytes <= 0 {
+		jobBytes = fetcher.DefaultMaxJob
+	}
+	a := &pageAssets{byPath: map[string]string{}, byURL: map[string]string{}, budget: f.Budget(limits.JobBytes, limits.JobTimeout),
+		maxServed: servedFactor * jobBytes, jobBytes: jobBytes}
 	base := &url.URL{Scheme: "https", Host: "page.invalid", Path: docPath}
 	for name, src := range job.Assets {
 		if isAbsoluteURL(name) {
@@ -125,6 +139,14 @@ func (a *pageAssets) get(ctx context.Context, src string) (fetcher.File, error) 
 	file, err := a.budget.Get(ctx, src)
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if err == nil {
+		a.served += int64(len(file.Body))
+		if a.served > a.maxServed {
+			err = empplay.Errorf(empplay.CodeAssetUnavailable,
+				"asset %s: the page asked for its files again and again, more than %d MiB in all (twice ASSET_MAX_JOB_MB, %d MiB); load each file once and keep it",
+				fetcher.Redact(src), a.maxServed>>20, a.jobBytes>>20)
+		}
+	}
 	switch {
 	case err != nil && a.failed == nil:
 		a.failed = err
