@@ -339,11 +339,13 @@
 // as if it had run in a task of its own.
 //
 // What the page waits for in real time holds the clock: while a fetch()
-// (and the reading of its body), an XMLHttpRequest, an <img> loading or
-// decoding, createImageBitmap or a font load is outstanding, no timer or
-// frame runs, so a file arrives at the same virtual time on a slow or a
-// fast machine. p5 1.x preload() and p5 2.x's async setup() finish before
-// frame 1. Not held: a worker's messages and other real events (they
+// (and the reading of its body), an XMLHttpRequest, an <img> loading
+// (started by its src or srcset, as a property or through setAttribute,
+// by innerHTML or insertAdjacentHTML, or by its being put in the
+// document) or decoding, createImageBitmap or a font load is outstanding,
+// no timer or frame runs, so a file arrives at the same virtual time on a
+// slow or a fast machine. p5 1.x preload() and p5 2.x's async setup()
+// finish before frame 1. Not held: a worker's messages and other real events (they
 // arrive at a virtual time that depends on the machine). Not virtual: CSS
 // animations and transitions, <video> and <audio>, which the browser runs
 // on its own clock.

@@ -195,6 +195,144 @@ test('holdRealEvents holds the clock until a fetch settles', async () => {
   assert.equal(clock.held(), false);
 });
 
+// fakeDOM gives win the little of the DOM holdRealEvents touches: an
+// Element with setAttribute(NS), innerHTML and insertAdjacentHTML (the
+// HTML is '<img>' or anything else), an HTMLImageElement whose src and
+// srcset start a load (complete turns false until load() or fail()), and
+// a MutationObserver whose records the test delivers (win.mutations).
+function fakeDOM(win) {
+  class Element {
+    constructor(name) { this.localName = name; this.nodeType = 1; this.parentNode = null; this.children = []; this.on = {}; this.attrs = {}; }
+    addEventListener(t, f) { (this.on[t] = this.on[t] || []).push(f); }
+    removeEventListener(t, f) { this.on[t] = (this.on[t] || []).filter((g) => g !== f); }
+    fire(t) { (this.on[t] || []).slice().forEach((f) => f()); }
+    listeners() { return (this.on.load || []).length + (this.on.error || []).length; }
+    setAttribute(n, v) {
+      this.attrs[n.toLowerCase()] = v;
+      if (this.localName === 'img' && /^src(set)?$/i.test(n)) this.complete = false;
+    }
+    setAttributeNS(ns, n, v) { this.setAttribute(n, v); }
+    get firstElementChild() { return this.children[0] || null; }
+    getElementsByTagName(tag) {
+      const out = [];
+      const walk = (e) => e.children.forEach((c) => { if (c.localName === tag) out.push(c); walk(c); });
+      walk(this);
+      return out;
+    }
+    append(c) { c.parentNode = this; this.children.push(c); }
+    insertAdjacentHTML(pos, html) { parse(html).forEach((c) => this.append(c)); }
+  }
+  Object.defineProperty(Element.prototype, 'innerHTML', {
+    configurable: true,
+    get() { return ''; },
+    set(v) { this.children = []; parse(v).forEach((c) => this.append(c)); }
+  });
+  class HTMLImageElement extends Element {
+    constructor() { super('img'); this.complete = true; this.loading = 'auto'; }
+    load() { this.complete = true; this.fire('load'); }
+    fail() { this.complete = true; this.fire('error'); }
+  }
+  for (const name of ['src', 'srcset']) {
+    Object.defineProperty(HTMLImageElement.prototype, name, {
+      configurable: true,
+      get() { return this.attrs[name] || ''; },
+      set(v) { this.setAttribute(name, v); }
+    });
+  }
+  function parse(html) {
+    if (html !== '<img>') return [new Element('p')];
+    const img = new HTMLImageElement();
+    img.setAttribute('src', 'x.png');
+    return [img];
+  }
+  win.Element = Element;
+  win.HTMLImageElement = HTMLImageElement;
+  win.WeakMap = WeakMap;
+  win.document = {};
+  win.MutationObserver = class {
+    constructor(cb) { win.mutations = cb; }
+    observe(target, opts) { win.observed = { target, opts }; }
+  };
+  return { Element, HTMLImageElement, parse };
+}
+
+test('holdRealEvents holds the clock while an image loads, however its load started', () => {
+  const { win, clock } = newClock();
+  const { Element, HTMLImageElement } = fakeDOM(win);
+  rt.holdRealEvents(win, clock);
+  const starts = {
+    'src property': (i) => { i.src = 'a.png'; },
+    'srcset property': (i) => { i.srcset = 'a.png 1x'; },
+    'setAttribute src': (i) => i.setAttribute('src', 'a.png'),
+    'setAttribute SRCSET': (i) => i.setAttribute('SRCSET', 'a.png 1x'),
+    'setAttributeNS': (i) => i.setAttributeNS(null, 'src', 'a.png')
+  };
+  for (const [how, start] of Object.entries(starts)) {
+    for (const end of ['load', 'fail']) {
+      const img = new HTMLImageElement();
+      start(img);
+      assert.equal(clock.held(), true, how);
+      start(img); // again while it loads: still one hold
+      img[end]();
+      assert.equal(clock.held(), false, how + ' then ' + end);
+      assert.equal(img.listeners(), 0, how + ': its listeners are gone');
+    }
+  }
+  // Not a load: another attribute, another element, a lazy image, a
+  // cached one (complete at once).
+  const img = new HTMLImageElement();
+  img.setAttribute('alt', 'x');
+  new Element('script').setAttribute('src', 'a.js');
+  assert.equal(clock.held(), false);
+  const lazy = new HTMLImageElement();
+  lazy.loading = 'lazy';
+  lazy.src = 'a.png';
+  const cached = new HTMLImageElement();
+  Object.defineProperty(cached, 'complete', { get: () => true, set() {} });
+  cached.src = 'a.png';
+  assert.equal(clock.held(), false);
+});
+
+test('holdRealEvents holds for images in parsed HTML and put in the document', () => {
+  const { win, clock } = newClock();
+  const { Element, HTMLImageElement, parse } = fakeDOM(win);
+  rt.holdRealEvents(win, clock);
+  const div = new Element('div');
+  div.innerHTML = '<p>';
+  assert.equal(clock.held(), false);
+  div.innerHTML = '<img>';
+  assert.equal(clock.held(), true);
+  div.children[0].load();
+  assert.equal(clock.held(), false);
+  div.insertAdjacentHTML('beforeend', '<img>');
+  assert.equal(clock.held(), true);
+  div.children[0].load(); // complete already: was not held
+  div.children[1].load();
+  assert.equal(clock.held(), false);
+
+  assert.equal(win.observed.target, win.document);
+  assert.deepEqual(win.observed.opts, { childList: true, subtree: true, attributes: true, attributeFilter: ['src', 'srcset'] });
+  // An image put in the document another way (a clone appended).
+  const section = new Element('section');
+  const added = parse('<img>')[0];
+  section.append(added);
+  win.mutations([{ type: 'childList', target: new Element('body'), addedNodes: [section] }]);
+  assert.equal(clock.held(), true);
+  added.fail();
+  assert.equal(clock.held(), false);
+  // A <picture>'s <source> changed: its <img> loads again.
+  const picture = new Element('picture');
+  const source = new Element('source');
+  const pic = new HTMLImageElement();
+  picture.append(source);
+  picture.append(pic);
+  pic.complete = false;
+  win.mutations([{ type: 'attributes', target: source, addedNodes: [] }]);
+  assert.equal(clock.held(), true);
+  pic.load();
+  assert.equal(clock.held(), false);
+});
+
 test('primeFirstFrame makes p5 draw the next frame at once', () => {
   const inst = { _lastTargetFrameTime: 100, _lastRealFrameTime: 100, _targetFrameRate: 10 };
   rt.primeFirstFrame(inst, 100, 60);

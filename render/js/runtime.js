@@ -493,8 +493,9 @@ var empplayRuntime = (function () {
 
   // holdRealEvents makes clock wait (clock.hold) for what the page waits
   // for in real time: fetch() and the reading of its body, XMLHttpRequest,
-  // an <img> loading or decoding, createImageBitmap and font loads.
-  // Workers' messages and other events are not waited for.
+  // an <img> loading or decoding (in this window's realm, see below),
+  // createImageBitmap and font loads. Workers' messages and other events
+  // are not waited for.
   function holdRealEvents(win, clock) {
     function holdPromise(p) {
       if (p && typeof p.then === 'function') {
@@ -528,25 +529,103 @@ var empplayRuntime = (function () {
       };
     }
     var I = win.HTMLImageElement;
-    if (I) {
-      wrap(I.prototype, 'decode');
-      var d = Object.getOwnPropertyDescriptor(I.prototype, 'src');
-      if (d && d.set) {
-        Object.defineProperty(I.prototype, 'src', {
-          configurable: true,
-          enumerable: d.enumerable,
-          get: d.get,
-          set: function (v) {
-            d.set.call(this, v);
-            // A lazy image out of view may never load: not waited for.
-            if (this.complete || this.loading === 'lazy') return;
-            var release = clock.hold();
-            this.addEventListener('load', release);
-            this.addEventListener('error', release);
-          }
-        });
+    if (!I) return;
+    wrap(I.prototype, 'decode');
+    // An <img> holds the clock from the moment its load starts until its
+    // load or error event, however the load was started: its src or srcset
+    // property, setAttribute or setAttributeNS, or HTML parsed by innerHTML
+    // or insertAdjacentHTML, at once (the image may never be put in the
+    // document: p5's loadImage, a sketch drawing it); any other way an
+    // image gets into the document or its src or srcset changes there
+    // (appended clones, outerHTML, an Attr's value, a <picture>'s
+    // <source>), at the end of the task that did it, through a
+    // MutationObserver: before the driver's next step, so before the
+    // clock can move on.
+    var holding = typeof win.WeakMap === 'function' ? new win.WeakMap() : null;
+    function holdImage(img) {
+      // A lazy image out of view may never load: not waited for.
+      if (img.complete || img.loading === 'lazy') return;
+      if (holding) {
+        if (holding.get(img)) return;
+        holding.set(img, true);
+      }
+      var release = clock.hold();
+      var done = function () {
+        img.removeEventListener('load', done);
+        img.removeEventListener('error', done);
+        if (holding) holding.delete(img);
+        release();
+      };
+      img.addEventListener('load', done);
+      img.addEventListener('error', done);
+    }
+    function isImage(el) {
+      try { return el instanceof I; } catch (e) { return false; }
+    }
+    // holdIn holds the images in node, an element.
+    function holdIn(node) {
+      if (!node || node.nodeType !== 1) return;
+      if (isImage(node)) holdImage(node);
+      else if (node.firstElementChild) {
+        var imgs = node.getElementsByTagName('img');
+        for (var i = 0; i < imgs.length; i++) holdImage(imgs[i]);
       }
     }
+    function wrapSetter(proto, name, after) {
+      var d = Object.getOwnPropertyDescriptor(proto, name);
+      if (!d || !d.set) return;
+      Object.defineProperty(proto, name, {
+        configurable: true,
+        enumerable: d.enumerable,
+        get: d.get,
+        set: function (v) {
+          d.set.call(this, v);
+          after(this);
+        }
+      });
+    }
+    wrapSetter(I.prototype, 'src', holdImage);
+    wrapSetter(I.prototype, 'srcset', holdImage);
+    var E = win.Element;
+    if (E) {
+      // HTML parsed into an element not in the document (yet).
+      wrapSetter(E.prototype, 'innerHTML', holdIn);
+      var insertHTML = E.prototype.insertAdjacentHTML;
+      if (typeof insertHTML === 'function') {
+        E.prototype.insertAdjacentHTML = function () {
+          var r = insertHTML.apply(this, arguments);
+          holdIn(this.parentNode && this.parentNode.nodeType === 1 ? this.parentNode : this);
+          return r;
+        };
+      }
+      // setAttribute(name, v) and setAttributeNS(ns, name, v).
+      [['setAttribute', 0], ['setAttributeNS', 1]].forEach(function (m) {
+        var f = E.prototype[m[0]];
+        if (typeof f !== 'function') return;
+        E.prototype[m[0]] = function () {
+          var r = f.apply(this, arguments);
+          var n = arguments[m[1]];
+          if (typeof n === 'string' && /^(src|srcset)$/i.test(n) && isImage(this)) holdImage(this);
+          return r;
+        };
+      });
+    }
+    var MO = win.MutationObserver, doc = win.document;
+    if (typeof MO !== 'function' || !doc) return;
+    new MO(function (records) {
+      for (var i = 0; i < records.length; i++) {
+        var r = records[i];
+        // A <source> of a <picture> picks its <img>'s file.
+        if (r.type === 'attributes') {
+          holdIn(r.target.localName === 'source' ? r.target.parentNode : r.target);
+          continue;
+        }
+        for (var j = 0; j < r.addedNodes.length; j++) {
+          var n = r.addedNodes[j];
+          holdIn(n.localName === 'source' ? r.target : n);
+        }
+      }
+    }).observe(doc, { childList: true, subtree: true, attributes: true, attributeFilter: ['src', 'srcset'] });
   }
 
   // frameDriver runs clock's work back to back, as fast as the CPU allows:
