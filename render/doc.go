@@ -414,6 +414,12 @@
 //     called from ($fx.preview() first in setup(), then drawing), at the
 //     end of the next draw() of a looping sketch when called from a
 //     callback, else in a task of its own. TriggerMs is the call's time.
+//     A js page's time stops at the call (no timer or animation frame
+//     runs after it), and its screenshot is taken once the page has
+//     loaded (its load event has fired and its fonts are ready) and no
+//     load holds the clock (see "Time"): a capture() at the end of the
+//     script, while the page's images load, has them, however fast the
+//     network. Frame and TriggerMs are still the call's.
 //   - "deadline": a fifth of the job's time (at most a second) before its
 //     deadline, the renderer asks the page to capture what it has if it
 //     has drawn something (a p5 sketch that finished setup() or a draw();
@@ -439,8 +445,9 @@
 // so the seeding and globals above are in place for every script of the
 // page. The page is ready after its load event, document.fonts.ready and
 // two animation frames (trigger "load"), or at $fx.preview() or
-// empplay.capture() as above; errors before then fail the job with
-// sketch_error, with the javascript's line when the error is in it.
+// empplay.capture() as above (once it has loaded); errors before then
+// fail the job with sketch_error, with the javascript's line when the
+// error is in it.
 //
 // The outputs, by outputType:
 //

@@ -15,9 +15,10 @@ import (
 )
 
 // TestSlowAssetsSamePicture: a job whose image comes from the CDN at once
-// or 800 ms later gets the same picture, the image in it: the virtual
-// clock waits for an image however its load was started (src or srcset,
-// by property, setAttribute or HTML inserted after the page loaded).
+// or 800 ms later gets the same picture, the image in it: a js page's
+// capture() waits for the loads in flight, and the virtual clock waits
+// for an image however its load was started (src or srcset, by property,
+// setAttribute or HTML inserted after the page loaded).
 func TestSlowAssetsSamePicture(t *testing.T) {
 	const delay = 800 * time.Millisecond
 	red := color.NRGBA{255, 0, 0, 255}
@@ -79,6 +80,21 @@ requestAnimationFrame(frame);`, 16, 16, empplay.OutputPNG)
 		job     func() *empplay.Job
 		trigger string
 	}{
+		// A: capture() at the end of the script, while the page loads.
+		{"js capture() while the page loads", func() *empplay.Job {
+			return jsJob(`<img src="data/tile.png" style="display:block;width:8px;height:8px">`, `body{margin:0;background:#00f}`,
+				`capture();`, 8, 8, empplay.OutputPNG)
+		}, TriggerCapture},
+		// A: $fx.preview() once loaded, while an image it added loads.
+		{"js $fx.preview() while an image loads", func() *empplay.Job {
+			return jsJob(``, `body{margin:0;background:#00f}`, `window.addEventListener('load', function () {
+  var i = new Image();
+  i.style.cssText = 'display:block;width:8px;height:8px';
+  i.src = 'data/tile.png';
+  document.body.appendChild(i);
+  $fx.preview();
+});`, 8, 8, empplay.OutputPNG)
+		}, TriggerFxPreview},
 		// B: the ways to start an image's load other than its src property.
 		{"p5 setAttribute src", p5Tile(`img = document.createElement('img'); img.setAttribute('src', 'data/tile.png');`), "frames"},
 		{"p5 setAttribute srcset", p5Tile(`img = document.createElement('img'); img.setAttribute('srcset', 'data/tile.png 1x');`), "frames"},

@@ -165,7 +165,8 @@
     driver = empplayRuntime.frameDriver(clock, {
       fps: function () { return cfg.mode === 'js' ? 60 : empplayRuntime.frameRateOf(current, 60); },
       schedule: schedule,
-      stopped: function () { return finished; }
+      // A js page's time stops at its signal (see signal).
+      stopped: function () { return finished || (cfg.mode === 'js' && pending !== null); }
     });
   }
   // afterLoads runs fn ms from now in real time, and again each ms while a
@@ -209,19 +210,25 @@
   }
 
   // signal is the sketch saying the picture is ready: $fx.preview(),
-  // capture() or empplay.capture(). For a js page the renderer takes a
-  // screenshot as soon as it hears of it (the screenshot renders a fresh
-  // frame of the page as it is then). A p5 canvas is captured once the
-  // task that asked has finished, as fxhash's own capture does, so that
-  // what the sketch draws after the call is in the picture: at the end of
-  // the setup() or draw() it was called from, at the end of the next
-  // draw() of a looping sketch, else in a task of its own. The trigger's
-  // time is the call's.
-  var pending = null; // {trigger, at}: the capture asked for
+  // capture() or empplay.capture() (and, for a js page, the load and delay
+  // triggers). A js page's time stops there (its timers and animation
+  // frames no longer run), and the renderer takes a screenshot once the
+  // page has loaded (its load event has fired and its fonts are ready) and
+  // no load holds the clock: at once for a page that has, else when its
+  // files have come (the screenshot renders a fresh frame of the page as
+  // it is then), so that an image the page was loading is in the picture
+  // however fast the network was. A p5 canvas is captured once the task
+  // that asked has finished, as fxhash's own capture does, so that what
+  // the sketch draws after the call is in the picture: at the end of the
+  // setup() or draw() it was called from, at the end of the next draw()
+  // of a looping sketch, else in a task of its own. The trigger's time is
+  // the call's.
+  var pending = null; // {trigger, at, frame}: the capture asked for
   function signal(trigger) {
     if (finished || pending) return;
     if (cfg.mode === 'js') {
-      ready(trigger);
+      pending = { trigger: trigger, at: sinceStart(), frame: driver ? driver.frames() : 0 };
+      readyPending();
       return;
     }
     pending = { trigger: trigger, at: sinceStart() };
@@ -236,11 +243,27 @@
     capture(inst, pending.trigger, pending.at);
     return true;
   }
-  // ready tells the renderer to take the screenshot of a js page.
-  function ready(trigger) {
+  // pageLoaded: a js page's load event has fired and its fonts are ready.
+  var pageLoaded = false;
+  // readyPending takes the screenshot a js page asked for once it has
+  // loaded and no load holds the clock (afterLoads looks again every
+  // loadPollMs).
+  var loadPollMs = 10;
+  function readyPending() {
+    if (finished || !pending || !pageLoaded) return;
+    if (clock && clock.held()) {
+      afterLoads(readyPending, loadPollMs);
+      return;
+    }
+    ready(pending.trigger, pending.at, pending.frame);
+  }
+  // ready tells the renderer to take the screenshot of a js page; at and
+  // frame are the trigger's time and frame, by default now's.
+  function ready(trigger, at, frame) {
     var now = realNow();
-    report({ type: 'ready', trigger: trigger, p5ReadyMs: p5Ready, triggerMs: sinceStart(), doneMs: now,
-      frame: driver ? driver.frames() : 0, warnings: busyWarning([]) });
+    report({ type: 'ready', trigger: trigger, p5ReadyMs: p5Ready,
+      triggerMs: at !== undefined ? at : sinceStart(), doneMs: now,
+      frame: frame !== undefined ? frame : (driver ? driver.frames() : 0), warnings: busyWarning([]) });
   }
   // busyWarning adds to list a warning that the code busy-waited on the
   // virtual clock, if it did.
@@ -378,7 +401,14 @@
     // clock starts then, signal or not.
     window.addEventListener('load', function () {
       var loaded = function () {
+        if (pageLoaded) return;
+        pageLoaded = true;
         if (driver) driver.start();
+        if (pending) {
+          // The page signalled while it loaded.
+          readyPending();
+          return;
+        }
         if (cfg.waitSignal) return;
         afterFrames(function () {
           if (cfg.captureDelayMs > 0) {
