@@ -405,8 +405,10 @@
 //     When the job's code (for a js job its html or javascript) contains a
 //     call of one of them (a plain text scan: "$fx.preview(", "fxpreview("
 //     other than "function fxpreview(", "empplay.capture(", a bare
-//     "capture(" unless the code declares a capture of its own), the
-//     triggers above are off and only the call captures. Without such a
+//     "capture(" unless the code declares a capture of its own; a method
+//     definition, "capture(o) {" with the "{" on the line of its ")", in
+//     a class or an object literal, is no call), the triggers above are
+//     off and only the call captures. Without such a
 //     call in the code, a call still captures if it comes first. The
 //     canvas is captured once the task that made the call has finished,
 //     as fxhash's own capture does, so what the sketch draws after the

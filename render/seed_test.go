@@ -143,6 +143,17 @@ func TestWaitsForSignal(t *testing.T) {
 		"createCapture(VIDEO)":                                         false,
 		"P5Capture.capture()":                                          false,
 		"recapture()":                                                  false,
+		// A method named capture is a definition, not a call: "{" follows
+		// its ")" on the same line, which no call can have.
+		"class Piece {\n  capture(other) { return other; }\n}\nfunction setup(){}": false,
+		"const game = { capture(p) { return p; } };":                               false,
+		"class P { async capture() {} static capture(a, b)\t{} }":                  false,
+		"class P { capture(o) { return o; } }\nfunction draw() { capture(); }":     true,
+		"capture();":      true,
+		"if(x) capture()": true,
+		"if (done) capture()\n{ background(0); }": true,
+		"capture(function () { ready = true; })":  true,
+		"class P {\n  capture(o)\n  {\n  }\n}":    true, // "{" on the next line: counted as a call
 	} {
 		if got := waitsForSignal(code); got != want {
 			t.Errorf("waitsForSignal(%q) = %v, want %v", code, got, want)
