@@ -10,6 +10,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/empplay/empplay"
 )
@@ -360,4 +361,63 @@ setInterval(() => {
 		t.Fatal(err)
 	}
 	checkPixels(t, img, []px{{10, 10, color.NRGBA{100, 0, 0, 255}}})
+}
+
+// TestClockSketchStarted: code may start its p5 sketch from a timer (or a
+// load handler's timer): the page runs its timers in virtual time before
+// it decides that the code has no sketch, the same way every run. Code
+// without a sketch still fails promptly, and a canvas drawn by hand with
+// an interval is captured once its first second of timers has run.
+func TestClockSketchStartedByTimer(t *testing.T) {
+	b := sharedBrowser(t)
+	const sketch = `p => { p.setup = () => { p.createCanvas(8, 8); p.pixelDensity(1); p.background(n * 20, 0, 0); }; }`
+	for _, tc := range []struct {
+		name, code string
+		red        uint8
+		triggerMs  float64
+	}{
+		{"setTimeout 0", `let n = 12; setTimeout(() => new p5(` + sketch + `), 0);`, 240, 1},
+		{"load handler's timer", `let n = 12; window.addEventListener('load', () => setTimeout(() => new p5(` + sketch + `), 10));`, 240, 10},
+		// The interval's ticks at 10, 20, ..., 100 come first: the same
+		// count every run.
+		{"after an interval's ticks", `let n = 0; setInterval(() => n++, 10); setTimeout(() => new p5(` + sketch + `), 105);`, 200, 105},
+		{"a timer at 900 ms", `let n = 12; setTimeout(() => new p5(` + sketch + `), 900);`, 240, 900},
+	} {
+		for _, major := range fidMajors {
+			t.Run(tc.name+" p5@"+major, func(t *testing.T) {
+				out, img := mustRender(t, b, fidJob(tc.code, 8, 8, major))
+				if out.Trigger != TriggerSetup || out.TriggerMs != tc.triggerMs {
+					t.Errorf("trigger %q at %v ms, want setup at %v", out.Trigger, out.TriggerMs, tc.triggerMs)
+				}
+				if got, w := pixelAt(img, 4, 4), (color.NRGBA{tc.red, 0, 0, 255}); got != w {
+					t.Errorf("painted %v, want %v", got, w)
+				}
+			})
+		}
+	}
+	t.Run("no sketch, an interval", func(t *testing.T) {
+		start := time.Now()
+		_, err := render(t, b, fidJob(`let n = 0; setInterval(() => n++, 5);`, 8, 8, "1"))
+		if elapsed := time.Since(start); elapsed > 5*time.Second {
+			t.Errorf("took %v", elapsed)
+		}
+		if empplay.ErrorCode(err) != empplay.CodeNoCanvas || !strings.Contains(err.Error(), "no setup() or draw()") {
+			t.Errorf("got %v, want no_canvas: no setup() or draw()", err)
+		}
+	})
+	t.Run("canvas by hand, an interval", func(t *testing.T) {
+		// Ticks at 100, 200, ..., 1000: the timers of the first second.
+		out, img := mustRender(t, b, fidJob(`const c = document.createElement('canvas');
+c.width = c.height = 8;
+document.body.appendChild(c);
+const g = c.getContext('2d');
+let n = 0;
+setInterval(() => { n++; g.fillStyle = 'rgb(' + n * 20 + ',0,0)'; g.fillRect(0, 0, 8, 8); }, 100);`, 8, 8, "1"))
+		if out.Trigger != TriggerLoad || out.TriggerMs != 1000 {
+			t.Errorf("trigger %q at %v ms, want load at 1000", out.Trigger, out.TriggerMs)
+		}
+		if got, w := pixelAt(img, 4, 4), (color.NRGBA{200, 0, 0, 255}); got != w {
+			t.Errorf("painted %v, want %v", got, w)
+		}
+	})
 }

@@ -326,10 +326,12 @@
 // 2025-01-01T00:00:00Z), requestAnimationFrame, setTimeout, setInterval
 // and their clear functions are virtual, and through them p5's millis(),
 // frameCount and deltaTime. Time stands still while the page loads; from
-// the moment a p5 sketch starts, timers run (a preload() or setup() that
-// waits on one gets it), and once setup() is done (for code without p5:
-// at the load event, once fonts are ready) the page's animation frames
-// run back to back, as fast as the CPU allows, exactly 1/frameRate apart
+// its load event, when p5 starts a sketch, timers run (code may start its
+// sketch from one; a preload() or setup() that waits on one gets it), and
+// once setup() is done (for a js page: at the load event, once fonts are
+// ready; for code that starts no p5 sketch: once that is decided, see
+// "load" below) the page's animation frames run back to back, as fast as
+// the CPU allows, exactly 1/frameRate apart
 // (p5's frameRate(), 60 fps by default and for js pages), until the
 // picture is taken. In frame N's draw() frameCount is N and millis() is
 // (N-1)*1000/frameRate, on p5 1.x and 2.x. Timers due by a frame's time
@@ -395,10 +397,16 @@
 //     looping sketch (a frame due at that very time counts), at once for
 //     one that does not loop (p5 keeps its canvases' drawing buffers). A
 //     js page: D ms after it is ready.
-//   - "load": code that starts no p5 sketch but draws a canvas, after the
-//     load event (and a grace of 100 ms for a sketch to start, which on
-//     the virtual clock begins once no fetch, image or font the page waits
-//     for is on its way: code may start its sketch when a fetch answers).
+//   - "load": code that starts no p5 sketch but draws a canvas, once it
+//     is clear that it starts none: after the load event and a grace of
+//     100 ms for a sketch to start, which on the virtual clock begins once
+//     no fetch, image or font the page waits for is on its way (code may
+//     start its sketch when a fetch answers), and once the page's timers
+//     due in the first second (virtual time) after the load event have
+//     run, however long they take (code may start its sketch from one:
+//     setTimeout(() => new p5(...), 0)). The picture is what the code drew
+//     by then (an interval is cut there); without a canvas the job fails
+//     with no_canvas.
 //   - "fxpreview", "capture": the sketch called $fx.preview() (or the
 //     legacy fxpreview(), or a "fxhash-preview" window event, which
 //     fxhash's own snippet dispatches), or capture() or empplay.capture().

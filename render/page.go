@@ -46,6 +46,14 @@ const (
 	// virtual clock, counted from when no load the page waits for is on
 	// its way: code may start its sketch once a fetch has answered).
 	noSketchGrace = 100 * time.Millisecond
+	// noSketchTimers is how long, in virtual time from the load event,
+	// the timers of a page on the virtual clock run before it decides
+	// that the code has no sketch: code may start its sketch from a timer
+	// (setTimeout(() => new p5(...), 0)). The decision waits for them
+	// (and for noSketchGrace), and is then the same however fast the
+	// machine ran them; an interval that never starts a sketch is cut
+	// there.
+	noSketchTimers = time.Second
 	// preloadGrace is how long a p5 1.x preload() may stay unfinished
 	// after a console.error before the page reports it as failed (on the
 	// virtual clock, counted from when no load the page waits for is on

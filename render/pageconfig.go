@@ -47,29 +47,31 @@ type pageConfig struct {
 	// empty until its job starts.
 	clockConfig
 
-	NoSketchGraceMs int64 `json:"noSketchGraceMs"`
-	PreloadGraceMs  int64 `json:"preloadGraceMs"`
-	FrameGraceMs    int64 `json:"frameGraceMs"`
+	NoSketchGraceMs  int64 `json:"noSketchGraceMs"`
+	NoSketchTimersMs int64 `json:"noSketchTimersMs"`
+	PreloadGraceMs   int64 `json:"preloadGraceMs"`
+	FrameGraceMs     int64 `json:"frameGraceMs"`
 }
 
 // newConfig is the prelude's settings for job.
 func newConfig(job *empplay.Job, mode string) pageConfig {
 	return pageConfig{
-		Binding:         bindingName,
-		SketchURL:       sketchPath,
-		ReportPart:      reportPart,
-		DeadlineName:    deadlineName,
-		CaptureFrames:   job.CaptureFrames,
-		CaptureDelayMs:  job.CaptureDelayMs,
-		CaptureSelector: job.CaptureSelector,
-		Mode:            mode,
-		token:           newToken(job),
-		clockConfig:     newClock(job),
-		Width:           job.Width,
-		Height:          job.Height,
-		NoSketchGraceMs: noSketchGrace.Milliseconds(),
-		PreloadGraceMs:  preloadGrace.Milliseconds(),
-		FrameGraceMs:    frameGrace.Milliseconds(),
+		Binding:          bindingName,
+		SketchURL:        sketchPath,
+		ReportPart:       reportPart,
+		DeadlineName:     deadlineName,
+		CaptureFrames:    job.CaptureFrames,
+		CaptureDelayMs:   job.CaptureDelayMs,
+		CaptureSelector:  job.CaptureSelector,
+		Mode:             mode,
+		token:            newToken(job),
+		clockConfig:      newClock(job),
+		Width:            job.Width,
+		Height:           job.Height,
+		NoSketchGraceMs:  noSketchGrace.Milliseconds(),
+		NoSketchTimersMs: noSketchTimers.Milliseconds(),
+		PreloadGraceMs:   preloadGrace.Milliseconds(),
+		FrameGraceMs:     frameGrace.Milliseconds(),
 	}
 }
 
@@ -102,15 +104,16 @@ func pagePath(cfg pageConfig) string {
 // not depend on the job.
 func shellConfig() pageConfig {
 	return pageConfig{
-		Binding:         bindingName,
-		SketchURL:       sketchPath,
-		ReportPart:      reportPart,
-		StartName:       startName,
-		DeadlineName:    deadlineName,
-		Mode:            modeP5,
-		token:           token{Variables: json.RawMessage("null"), Components: json.RawMessage("null")},
-		NoSketchGraceMs: noSketchGrace.Milliseconds(),
-		PreloadGraceMs:  preloadGrace.Milliseconds(),
-		FrameGraceMs:    frameGrace.Milliseconds(),
+		Binding:          bindingName,
+		SketchURL:        sketchPath,
+		ReportPart:       reportPart,
+		StartName:        startName,
+		DeadlineName:     deadlineName,
+		Mode:             modeP5,
+		token:            token{Variables: json.RawMessage("null"), Components: json.RawMessage("null")},
+		NoSketchGraceMs:  noSketchGrace.Milliseconds(),
+		NoSketchTimersMs: noSketchTimers.Milliseconds(),
+		PreloadGraceMs:   preloadGrace.Milliseconds(),
+		FrameGraceMs:     frameGrace.Milliseconds(),
 	}
 }

@@ -153,6 +153,26 @@ test('the driver jumps to the next timer when no frame is asked for', () => {
   assert.deepEqual(log, [2500, 'frame@2600']);
 });
 
+test('startTimers(until) runs the timers due by until, and a later call lifts it', () => {
+  const { win, clock } = newClock();
+  const log = [];
+  const { d, run } = newDriver(clock, () => 60, {});
+  // Code without a sketch yet: an interval, and a sketch due at 1500.
+  win.setInterval(() => log.push(win.performance.now()), 400);
+  win.setTimeout(() => log.push('sketch'), 1500);
+  d.startTimers(1000);
+  run(100);
+  assert.deepEqual(log, [400, 800]);
+  assert.equal(clock.now(), 800);
+  assert.equal(d.pending(), false);
+  d.startTimers(500); // lowers nothing
+  assert.equal(run(100), 0);
+  d.startTimers(); // the sketch started: every timer runs
+  assert.equal(d.pending(), true);
+  run(4);
+  assert.deepEqual(log, [400, 800, 1200, 'sketch', 1600, 2000]);
+});
+
 test('the driver waits while the clock is held, and stops when told', () => {
   const { win, clock } = newClock();
   const { d, run, stop } = newDriver(clock, () => 60, {});

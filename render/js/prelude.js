@@ -151,9 +151,10 @@
     channel.port2.postMessage(0);
   }
   // startClock puts the page on the virtual clock (see render/doc.go,
-  // "Time"): time stands still until the driver starts (after setup()
-  // for a p5 sketch, at the load event for other code), then it runs the
-  // page's frames back to back, 1/frameRate apart.
+  // "Time"): time stands still until the load event; from then the
+  // driver runs the page's timers, and from the end of setup() (for code
+  // without a p5 sketch, from the load event) its frames too, back to
+  // back, 1/frameRate apart.
   function startClock() {
     if (cfg.clock !== 'virtual' || clock) return;
     clock = empplayRuntime.virtualClock(window, {
@@ -196,8 +197,13 @@
 
   // begin seeds Math.random and defines the platforms' globals from the
   // job's settings, before any code of the job runs.
+  var loadHold = null; // releases the clock's hold until the load event
   function begin() {
     startClock();
+    // A p5 page's time stands still until its load event, when p5 starts
+    // the sketch: no timer runs while the rest of the page loads (p5 1.x
+    // starts an instance's timers when it is created, before its setup()).
+    if (clock && cfg.mode !== 'js' && document.readyState !== 'complete') loadHold = clock.hold();
     if (cfg.url) {
       // A shell page was loaded before its job: give it the job's URL, with
       // the query fxhash's own snippet reads.
@@ -556,11 +562,23 @@
   }
 
   // Code that never starts a p5 sketch (no setup() or draw(), no new p5())
-  // is done once the page has loaded: capture a canvas it drew by hand, or
-  // report that there is none.
+  // is done once the page has loaded and, on the virtual clock, its timers
+  // due in the first noSketchTimersMs have run (a sketch may start from
+  // one): capture a canvas it drew by hand, or report that there is none.
+  // The decision waits for the timers however long they take, so that it
+  // is the same on a slow or a fast machine.
   window.addEventListener('load', function () {
-    afterLoads(function () {
+    if (loadHold) {
+      loadHold();
+      loadHold = null;
+    }
+    if (driver) driver.startTimers(clock.now() + cfg.noSketchTimersMs);
+    afterLoads(function decide() {
       if (started || finished || inert) return;
+      if (driver && driver.pending()) {
+        afterLoads(decide, cfg.noSketchGraceMs);
+        return;
+      }
       if (driver) driver.start();
       if (!byDefault()) return;
       if (mainCanvas(null)) {

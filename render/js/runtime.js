@@ -629,17 +629,22 @@ var empplayRuntime = (function () {
   }
 
   // frameDriver runs clock's work back to back, as fast as the CPU allows:
-  // each step is a real task (opts.schedule(fn)). After startTimers() it
-  // runs only the timers, each at its due time (a p5 setup() that waits on
-  // one); after start() it runs the animation frames too, on a grid of
+  // each step is a real task (opts.schedule(fn)). After startTimers(until)
+  // it runs only the timers, each at its due time (a p5 setup() that waits
+  // on one, code that starts its sketch from one), those due by until
+  // (virtual ms; none: all of them; a later call may raise it, not lower
+  // it); after start() it runs the animation frames too, on a grid of
   // 1000/opts.fps() ms from the time start() was called (the first frame
   // at that time), and the timers due before each frame, or when no
   // animation frame is asked for, the timers due next. It does not move
   // time while clock is held, stops for good when opts.stopped(), and
   // waits, idle, while there is no work; wake() (clock's onWork) starts it
-  // again. frames() counts the animation frames run.
+  // again. frames() counts the animation frames run; pending() says
+  // whether timers it would run are still to run (or a step is on its
+  // way).
   function frameDriver(clock, opts) {
     var phase = 0; // 0: not started, 1: timers only, 2: frames too
+    var until = Infinity; // phase 1: the last time a timer may run at
     var scheduled = false, count = 0;
     var base = 0, k = 0, fps = 0, dt = 0, next = 0;
     function setRate(f) {
@@ -647,9 +652,14 @@ var empplayRuntime = (function () {
       dt = 1000 / f;
     }
     function frames() { return phase === 2 && clock.hasFrames(); }
+    // due is when the next timer the driver may run is due, -1 if none.
+    function due() {
+      var d = clock.nextDue();
+      return d >= 0 && (phase === 2 || d <= until + EPSILON) ? d : -1;
+    }
     function wake() {
       if (!phase || scheduled || opts.stopped()) return;
-      if (clock.held() || !(frames() || clock.nextDue() >= 0)) return;
+      if (clock.held() || !(frames() || due() >= 0)) return;
       scheduled = true;
       opts.schedule(step);
     }
@@ -671,9 +681,9 @@ var empplayRuntime = (function () {
           k++;
           next = base + k * dt;
         } else {
-          var due = clock.nextDue();
-          if (due >= 0) {
-            clock.advance(Math.max(due, clock.now()), true);
+          var d = due();
+          if (d >= 0) {
+            clock.advance(Math.max(d, clock.now()), true);
             // The next frame is the first on the grid after now.
             if (phase === 2 && next < clock.now() - EPSILON) {
               k = Math.ceil((clock.now() - base) / dt - EPSILON);
@@ -686,9 +696,14 @@ var empplayRuntime = (function () {
       }
     }
     return {
-      startTimers: function () {
-        if (phase) return;
-        phase = 1;
+      startTimers: function (limit) {
+        var u = typeof limit === 'number' ? limit : Infinity;
+        if (phase === 0) {
+          phase = 1;
+          until = u;
+        } else if (u > until) {
+          until = u;
+        }
         wake();
       },
       start: function () {
@@ -700,6 +715,7 @@ var empplayRuntime = (function () {
       },
       wake: wake,
       started: function () { return phase > 0; },
+      pending: function () { return scheduled || frames() || due() >= 0; },
       frames: function () { return count; }
     };
   }
