@@ -421,15 +421,21 @@
 //     canvas is captured once the task that made the call has finished,
 //     as fxhash's own capture does, so what the sketch draws after the
 //     call is in the picture: at the end of the setup() or draw() it was
-//     called from ($fx.preview() first in setup(), then drawing), at the
-//     end of the next draw() of a looping sketch when called from a
-//     callback, else in a task of its own. TriggerMs is the call's time.
-//     A js page's time stops at the call (no timer or animation frame
-//     runs after it), and its screenshot is taken once the page has
-//     loaded (its load event has fired and its fonts are ready) and no
-//     load holds the clock (see "Time"): a capture() at the end of the
-//     script, while the page's images load, has them, however fast the
-//     network. Frame and TriggerMs are still the call's.
+//     called from ($fx.preview() first in setup(), then drawing; called
+//     in setup() of a sketch with a draw(), at the end of its first
+//     draw(), which draws what setup() prepared, also after noLoop()), at
+//     the end of the next draw() of a looping sketch when called from a
+//     callback, else in a task of its own. A call before the sketch starts
+//     (at the top level of the code, before the load event) is taken the
+//     same way at the end of setup(), or of the first draw() of a sketch
+//     with one, and in code that starts no sketch when that is decided
+//     (see "load"; no_canvas if it has no canvas either). TriggerMs is the
+//     call's time. A js page's time stops at the call (no timer or
+//     animation frame runs after it), and its screenshot is taken once
+//     the page has loaded (its load event has fired and its fonts are
+//     ready) and no load holds the clock (see "Time"): a capture() at the
+//     end of the script, while the page's images load, has them, however
+//     fast the network. Frame and TriggerMs are still the call's.
 //   - "deadline": a fifth of the job's time (at most a second) before its
 //     deadline, the renderer asks the page to capture what it has if it
 //     has drawn something (a p5 sketch that finished setup() or a draw();

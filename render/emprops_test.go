@@ -213,6 +213,60 @@ func TestEmPropsPreviewFirst(t *testing.T) {
 	}
 }
 
+// TestEmPropsCaptureBeforeDrawing: a capture asked for before the sketch
+// draws (in setup() of a sketch that draws in draw(), or at the top level,
+// before setup()) is taken once it has: after the first draw(), or after
+// setup() for a sketch without draw(). With no canvas even then, the
+// error says why.
+func TestEmPropsCaptureBeforeDrawing(t *testing.T) {
+	b := sharedBrowser(t)
+	red := color.NRGBA{255, 0, 0, 255}
+	for _, tc := range []struct{ name, code, trigger string }{
+		{"$fx.preview in setup, noLoop", `function setup() { createCanvas(20, 20); noLoop(); $fx.preview(); }
+function draw() { background(255, 0, 0); }`, TriggerFxPreview},
+		{"capture in setup, noLoop", `function setup() { createCanvas(20, 20); noLoop(); capture(); }
+function draw() { background(255, 0, 0); }`, TriggerCapture},
+		{"capture in setup, looping", `function setup() { createCanvas(20, 20); capture(); }
+function draw() { background(frameCount === 1 ? color(255, 0, 0) : color(0, 0, 255)); }`, TriggerCapture},
+		{"$fx.preview at the top, setup only", `$fx.preview();
+function setup() { createCanvas(20, 20); background(255, 0, 0); }`, TriggerFxPreview},
+		{"$fx.preview at the top, noLoop draw", `$fx.preview();
+function setup() { createCanvas(20, 20); noLoop(); }
+function draw() { background(255, 0, 0); }`, TriggerFxPreview},
+		{"$fx.preview at the top, canvas by hand", `const c = document.createElement('canvas');
+c.width = c.height = 20;
+document.body.appendChild(c);
+const g = c.getContext('2d');
+g.fillStyle = 'red';
+g.fillRect(0, 0, 20, 20);
+$fx.preview();`, TriggerFxPreview},
+	} {
+		for _, version := range fidMajors {
+			t.Run(tc.name+" p5 "+version, func(t *testing.T) {
+				out, img := mustRender(t, b, fidJob(tc.code, 20, 20, version))
+				if out.Trigger != tc.trigger || out.TriggerMs != 0 {
+					t.Errorf("trigger %q at %v ms, want %q at 0", out.Trigger, out.TriggerMs, tc.trigger)
+				}
+				checkPixels(t, img, []px{{10, 10, red}})
+			})
+		}
+	}
+	for _, tc := range []struct{ name, code, want string }{
+		{"$fx.preview at the top, no sketch", `$fx.preview();`, "no setup() or draw()"},
+		{"$fx.preview at the top, noCanvas", `$fx.preview();
+function setup() { noCanvas(); }`, "noCanvas()"},
+	} {
+		for _, version := range fidMajors {
+			t.Run(tc.name+" p5 "+version, func(t *testing.T) {
+				_, err := render(t, b, fidJob(tc.code, 20, 20, version))
+				if empplay.ErrorCode(err) != empplay.CodeNoCanvas || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("got %v, want no_canvas saying %q", err, tc.want)
+				}
+			})
+		}
+	}
+}
+
 // TestEmPropsBlockedFetchDeterministic: a sketch whose fetch of a blocked
 // URL rejects while it keeps drawing renders, ten times out of ten, with
 // the same bytes; the rejection is a warning, not a failure.

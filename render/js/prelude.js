@@ -227,8 +227,13 @@
   // that asked has finished, as fxhash's own capture does, so that what
   // the sketch draws after the call is in the picture: at the end of the
   // setup() or draw() it was called from, at the end of the next draw()
-  // of a looping sketch, else in a task of its own. The trigger's time is
-  // the call's.
+  // of a looping sketch, else in a task of its own. One asked for in
+  // setup() (or before the sketch started) of a sketch with a draw() waits
+  // for the end of its first draw(), which draws what setup() prepared (a
+  // noLoop() sketch draws only then); one asked for before the load event,
+  // when p5 starts the sketch, waits for its setup() or, when the code
+  // turns out to start none, for that decision. The trigger's time is the
+  // call's.
   var pending = null; // {trigger, at, frame}: the capture asked for
   function signal(trigger) {
     if (finished || pending) return;
@@ -239,6 +244,7 @@
     }
     pending = { trigger: trigger, at: sinceStart() };
     if (inSetup || inDraw) return; // afterSetup or afterDraw takes it
+    if (!started && !pageLoaded) return; // afterSetup, afterDraw or the no-sketch decision takes it
     if (started && setupDone && current && hasDraw(current) && isLooping(current)) return; // the next afterDraw
     later(function () { takePending(current); }, 0);
   }
@@ -322,6 +328,8 @@
   // inSetup (its preload() or setup() runs), setupDone, inDraw (a draw()
   // runs; an exception there stops the sketch).
   var started = false, inSetup = false, setupDone = false, inDraw = false;
+  // pageLoaded: the load event came (p5 starts a sketch then).
+  var pageLoaded = false;
 
   // A WebGL context the page asked for and did not get: p5 then throws a
   // generic error, which the renderer reports as webgl_unavailable.
@@ -360,6 +368,7 @@
   // capture encodes the canvas at once, in the task of the draw that just
   // finished: a WebGL drawing buffer is only valid until the frame is
   // presented, so a later read would be blank.
+  var noSketch = 'the sketch defines no setup() or draw() function and creates no canvas';
   function capture(inst, trigger, at) {
     if (finished) return;
     var c = mainCanvas(inst);
@@ -369,7 +378,7 @@
         webglFailed: webglFailed,
         message: cfg.captureSelector
           ? 'captureSelector ' + stringify(cfg.captureSelector) + ' matches no canvas'
-          : 'the sketch has no canvas to capture (did it call noCanvas()?)'
+          : started ? 'the sketch has no canvas to capture (did it call noCanvas()?)' : noSketch
       });
       return;
     }
@@ -483,7 +492,13 @@
       empplayRuntime.primeFirstFrame(inst, clock.now(), empplayRuntime.frameRateOf(inst, 60));
       driver.start();
     }
-    if (takePending(inst) || !byDefault()) return;
+    if (pending) {
+      // Asked for in setup() or before it: a sketch with a draw() draws
+      // what setup() prepared in its first one, so take it after that.
+      if (!hasDraw(inst)) takePending(inst);
+      return;
+    }
+    if (!byDefault()) return;
     if (cfg.captureDelayMs > 0) {
       later(function () {
         delayDue = true;
@@ -568,6 +583,7 @@
   // The decision waits for the timers however long they take, so that it
   // is the same on a slow or a fast machine.
   window.addEventListener('load', function () {
+    pageLoaded = true;
     if (loadHold) {
       loadHold();
       loadHold = null;
@@ -580,7 +596,8 @@
         return;
       }
       if (driver) driver.start();
-      if (!byDefault()) return;
+      // A capture asked for before: there is no sketch to wait for.
+      if (takePending(null) || !byDefault()) return;
       if (mainCanvas(null)) {
         if (cfg.captureDelayMs > 0) {
           later(function () { capture(null, 'delay'); }, cfg.captureDelayMs);
@@ -589,7 +606,7 @@
         }
         return;
       }
-      report({ type: 'nocanvas', message: 'the sketch defines no setup() or draw() function and creates no canvas' });
+      report({ type: 'nocanvas', message: noSketch });
     }, cfg.noSketchGraceMs);
   });
 })();
