@@ -255,7 +255,8 @@
     capture(inst, pending.trigger, pending.at);
     return true;
   }
-  // pageLoaded: a js page's load event has fired and its fonts are ready.
+  // pageLoaded: the load event came (p5 starts a sketch then); on a js
+  // page, once its fonts are ready as well.
   var pageLoaded = false;
   // readyPending takes the screenshot a js page asked for once it has
   // loaded and no load holds the clock (afterLoads looks again every
@@ -328,8 +329,6 @@
   // inSetup (its preload() or setup() runs), setupDone, inDraw (a draw()
   // runs; an exception there stops the sketch).
   var started = false, inSetup = false, setupDone = false, inDraw = false;
-  // pageLoaded: the load event came (p5 starts a sketch then).
-  var pageLoaded = false;
 
   // A WebGL context the page asked for and did not get: p5 then throws a
   // generic error, which the renderer reports as webgl_unavailable.
