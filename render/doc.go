@@ -494,7 +494,12 @@
 // and line, at most 20 entries of 500 characters), and the picture is
 // taken as usual. A picture that succeeds after blocked requests also has
 // a warning listing them. Warnings are what had happened when the picture
-// was taken; the outcome and the picture are the same in every run. A js
+// was taken; the outcome and the picture are the same in every run. For
+// the refused requests that takes a wait: the page's report and a request
+// reach the worker by different ways, so a report waits (at most a
+// second) for the page's loads in flight (fetch, XMLHttpRequest, images,
+// fonts: what holds the clock), each of which the worker records before
+// it refuses it. A js
 // page keeps the simpler rule: any error before it is ready fails the
 // job.
 //

@@ -64,6 +64,10 @@
     });
   } catch (e) { /* keep the real ones */ }
 
+  // settleMaxMs bounds a report's wait for the page's loads (see report);
+  // a refused request is answered in milliseconds, a file the worker
+  // fetches may take longer, and is not what the wait is for.
+  var settleMaxMs = 1000, settlePollMs = 5;
   // The sketch runs in this realm and may redefine globals: keep what the
   // prelude relies on later.
   var stringify = JSON.stringify;
@@ -89,24 +93,38 @@
     // The origin says which page spoke: a tab's earlier page (a warm shell
     // whose navigation the job's overtook) must not answer for the job's.
     msg.origin = location.origin;
-    msg.sentAt = timeOrigin + realNow();
-    if (tail === undefined) {
-      binding(stringify(msg));
-      return;
-    }
-    // The parts go first, so that the browser forwards and the worker
-    // decodes one while the renderer hands over the next; the report
-    // itself says how many there were. sentAt (wall-clock milliseconds)
-    // times the report's way out, for the worker's debug log.
-    var parts = 0;
-    if (reportPart > 0 && tail.length > reportPart) {
-      for (var i = 0; i < tail.length; i += reportPart, parts++) {
-        binding(partMark + location.origin + '\n' + tail.slice(i, i + reportPart));
+    // The report waits (at most settleMaxMs) for the loads the page has in
+    // flight. The renderer records a request it refuses before the page
+    // hears that it failed, while this report and the request reach it by
+    // different ways: without the wait a sketch that fails, or is
+    // captured, right after asking for a blocked URL would be known to
+    // have asked in some runs and not in others (network_blocked or
+    // sketch_error, a warning or none).
+    var settleBy = realNow() + settleMaxMs;
+    (function send() {
+      if (clock && clock.held() && realNow() < settleBy) {
+        setTimeout(send, settlePollMs);
+        return;
       }
-      msg.parts = parts;
-      tail = '';
-    }
-    binding(stringify(msg) + '\n' + tail);
+      msg.sentAt = timeOrigin + realNow();
+      if (tail === undefined) {
+        binding(stringify(msg));
+        return;
+      }
+      // The parts go first, so that the browser forwards and the worker
+      // decodes one while the renderer hands over the next; the report
+      // itself says how many there were. sentAt (wall-clock milliseconds)
+      // times the report's way out, for the worker's debug log.
+      var parts = 0;
+      if (reportPart > 0 && tail.length > reportPart) {
+        for (var i = 0; i < tail.length; i += reportPart, parts++) {
+          binding(partMark + location.origin + '\n' + tail.slice(i, i + reportPart));
+        }
+        msg.parts = parts;
+        tail = '';
+      }
+      binding(stringify(msg) + '\n' + tail);
+    })();
   }
 
   // A WebSocket never connects (every host name resolves to nothing), and
