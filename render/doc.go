@@ -601,11 +601,12 @@
 // An exception fails the job with sketch_error and the frame it was thrown
 // at ("at frame 5 (t=0.167s)", or "in setup"); no canvas with no_canvas;
 // ffmpeg missing or failing, or the browser's encoder failing, with
-// encoder_error (retryable). A report that video.js does not send, or not
-// at that point of the recording (the page's own code calling the binding
-// through an iframe: frame sizes that do not add up, the end before the
-// last frame, a poster that is not a PNG of the video's size), fails it
-// with sketch_error. The deadline is DefaultTimeout plus
+// encoder_error (retryable). The recorder hears the main frame's own
+// JavaScript only (a same-origin iframe the sketch makes has the binding
+// too, and is ignored); a report that video.js does not send, or not at
+// that point of the recording (frame sizes that do not add up, the end
+// before the last frame, a poster that is not a PNG of the video's size),
+// fails the job with sketch_error. The deadline is DefaultTimeout plus
 // [empplay.VideoFrameBudget] (100 ms) per frame, [empplay.GIFFrameBudget]
 // (300 ms) for a GIF (see [empplay.Job.RenderTimeout]), lowered by
 // job.TimeoutMs and the caller's context; a timeout says how many frames

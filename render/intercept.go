@@ -50,8 +50,10 @@ func (tb *tab) listen(ev any) {
 	switch ev := ev.(type) {
 	case *fetch.EventRequestPaused:
 		go tb.serve(ev)
+	case *runtime.EventExecutionContextCreated, *runtime.EventExecutionContextDestroyed, *runtime.EventExecutionContextsCleared:
+		tb.trackContexts(ev)
 	case *runtime.EventBindingCalled:
-		if ev.Name != bindingName {
+		if ev.Name != bindingName || !tb.fromMainWorld(ev) {
 			break
 		}
 		if strings.HasPrefix(ev.Payload, partMark) {
@@ -348,4 +350,58 @@ func socketAttempt(payload string) (string, bool) {
 		return "", false
 	}
 	return m.URL, true
+}
+
+// execContext is a JavaScript context of the tab's page, as
+// Runtime.executionContextCreated describes it.
+type execContext struct {
+	id       runtime.ExecutionContextID // as EventBindingCalled names it
+	uniqueID string                     // as EventExecutionContextDestroyed names it
+}
+
+// trackContexts keeps tb.mainWorld from the Runtime events of the tab:
+// the default context of the main frame (whose id is the target's) is
+// the page's own; every other (an iframe's, an extension's or
+// DevTools' isolated worlds) is not. A navigation replaces it: the old
+// one is destroyed or cleared, the new one created before any of the new
+// document's code runs.
+func (tb *tab) trackContexts(ev any) {
+	switch ev := ev.(type) {
+	case *runtime.EventExecutionContextCreated:
+		c := ev.Context
+		if c == nil {
+			return
+		}
+		var aux struct {
+			IsDefault bool        `json:"isDefault"`
+			FrameID   cdp.FrameID `json:"frameId"`
+		}
+		target := tb.target.Load()
+		if target == nil || len(c.AuxData) == 0 || json.Unmarshal(c.AuxData, &aux) != nil ||
+			!aux.IsDefault || string(aux.FrameID) != string(target.TargetID) {
+			return
+		}
+		tb.mainWorld.Store(&execContext{id: c.ID, uniqueID: c.UniqueID})
+	case *runtime.EventExecutionContextDestroyed:
+		if c := tb.mainWorld.Load(); c != nil && c.uniqueID == ev.ExecutionContextUniqueID {
+			tb.mainWorld.CompareAndSwap(c, nil)
+		}
+	case *runtime.EventExecutionContextsCleared:
+		tb.mainWorld.Store(nil)
+	}
+}
+
+// fromMainWorld reports whether a call of a binding comes from the page's
+// own JavaScript (see mainWorld). Runtime.addBinding puts the bindings in
+// every frame of the page, so a same-origin iframe the sketch makes has
+// them, out of the prelude's reach: what it sends is the sketch's, not
+// the prelude's, and is not heard.
+func (tb *tab) fromMainWorld(ev *runtime.EventBindingCalled) bool {
+	c := tb.mainWorld.Load()
+	if c != nil && c.id == ev.ExecutionContextID {
+		return true
+	}
+	tb.logger.Debug("binding call from another context than the page's", "binding", ev.Name,
+		"context", ev.ExecutionContextID, "payload", empplay.Truncate(ev.Payload, 80))
+	return false
 }

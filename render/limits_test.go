@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -83,17 +84,19 @@ func TestBlockedRecordBound(t *testing.T) {
 // its messages fills at most maxVideoQueue, then the job fails.
 func TestVideoQueueBound(t *testing.T) {
 	t.Parallel()
-	r := &recording{notify: make(chan struct{}, 1)}
+	tb := &tab{logger: slog.New(slog.DiscardHandler)}
+	tb.mainWorld.Store(&execContext{id: 7, uniqueID: "u7"})
+	r := &recording{tb: tb, notify: make(chan struct{}, 1)}
 	chunk := strings.Repeat("f", 1<<20)
 	for range maxVideoQueue>>20 + 10 {
-		r.listen(&runtime.EventBindingCalled{Name: videoBinding, Payload: chunk})
+		r.listen(&runtime.EventBindingCalled{Name: videoBinding, Payload: chunk, ExecutionContextID: 7})
 	}
 	msgs, flood := r.take()
 	if !flood || len(msgs) != maxVideoQueue>>20 {
 		t.Errorf("flood %v with %d messages queued; want true with %d", flood, len(msgs), maxVideoQueue>>20)
 	}
-	r = &recording{notify: make(chan struct{}, 1)}
-	r.listen(&runtime.EventBindingCalled{Name: videoBinding, Payload: chunk})
+	r = &recording{tb: tb, notify: make(chan struct{}, 1)}
+	r.listen(&runtime.EventBindingCalled{Name: videoBinding, Payload: chunk, ExecutionContextID: 7})
 	if msgs, flood := r.take(); flood || len(msgs) != 1 {
 		t.Errorf("flood %v with %d messages; want false with 1", flood, len(msgs))
 	}

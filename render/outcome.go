@@ -137,9 +137,11 @@ func (tb *tab) withBlocked(warnings []string) []string {
 }
 
 // unreadable is the failure of a job whose page sent a report that the
-// prelude does not write: only the page's own code, reaching the binding
-// (through an iframe), can send one. It is the sketch's doing, and a
-// retry would only repeat it.
+// prelude does not write: only the page's own code, tampering with what
+// the prelude relies on in the realm they share, can make one (calls from
+// any other context, a same-origin iframe's, are not heard: see
+// fromMainWorld). It is the sketch's doing, and a retry would only repeat
+// it.
 func unreadable(what string, err error) error {
 	msg := "sketch error: the page sent a report the renderer cannot read (" + what + ")"
 	if err != nil {

@@ -23,8 +23,9 @@ const (
 	// parts of 32 Ki (medians of 43 static jobs each, one run).
 	reportPart = 64 << 10
 	// maxReportTail bounds the parts a page may send ahead of its report,
-	// in bytes: the base64 of a 192 MB PNG. A page can call the binding
-	// itself; past this its parts are dropped and its report fails.
+	// in bytes: the base64 of a 192 MB PNG. The sketch shares the
+	// prelude's realm and may yet make it send more; past this its parts
+	// are dropped and its report fails.
 	maxReportTail = 256 << 20
 )
 

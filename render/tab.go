@@ -56,6 +56,12 @@ type tab struct {
 	navigated chan struct{}
 	// gone is set when the renderer process died: the tab is not reused.
 	gone atomic.Bool
+	// mainWorld is the default execution context of the tab's main frame,
+	// the document's own JavaScript, where the prelude runs; nil while
+	// none is known. Only calls of the bindings from it are heard (see
+	// fromMainWorld). listen keeps it, in the order of the target's
+	// events: a context's creation comes before any call from it.
+	mainWorld atomic.Pointer[execContext]
 	// singleUse marks a tab that is closed after its job rather than reused (a
 	// video's, which adds a binding of its own).
 	singleUse bool

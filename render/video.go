@@ -307,9 +307,12 @@ type recording struct {
 	posterW, posterH int
 }
 
-// listen runs on chromedp's event loop: it only queues.
+// listen runs on chromedp's event loop: it only queues. It hears the page's
+// own JavaScript only, as the tab's listener does (see fromMainWorld),
+// which runs before it for each event and so knows the context of the
+// document the call came from.
 func (r *recording) listen(ev any) {
-	if ev, ok := ev.(*runtime.EventBindingCalled); ok && ev.Name == videoBinding {
+	if ev, ok := ev.(*runtime.EventBindingCalled); ok && ev.Name == videoBinding && r.tb.fromMainWorld(ev) {
 		r.mu.Lock()
 		if r.queued+len(ev.Payload) > maxVideoQueue {
 			// video.js waits for its frames to be taken; a page that
@@ -459,9 +462,10 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 // of the video or a failure ends the recording (done or err).
 //
 // A message that video.js would not send, in its place in the stream, can
-// only come from the page's own code (through an iframe, see unreadable):
-// it fails the job as the sketch's error, for good, rather than as the
-// host's, which would be retried.
+// only come from the page's own code (the binding is heard from the main
+// frame only, see fromMainWorld, but the prelude shares the sketch's
+// realm): it fails the job as the sketch's error, for good, rather than as
+// the host's, which would be retried.
 func (r *recording) handle(ctx context.Context, payload string) (out *empplay.Output, done bool, err error) {
 	before := r.handled // messages taken before this one
 	r.handled++
