@@ -32,8 +32,10 @@ function draw(){ background(0,255,0); }`
 // TestRenderIgnoresForgedReports: a sketch cannot speak for the prelude.
 // The report binding exists in every frame of the page (a same-origin
 // iframe of the sketch's has one), so only calls from the main frame's
-// own context count (see tab.fromMainWorld). Each job's outcome is what
-// the sketch really does.
+// own context count (see tab.fromMainWorld); and the prelude builds its
+// report without anything the sketch can redefine (a toJSON, a setter on
+// Object.prototype: see reportJSON in runtime.js). Each job's outcome is
+// what the sketch really does.
 func TestRenderIgnoresForgedReports(t *testing.T) {
 	b := sharedBrowser(t)
 	const green = `function setup(){ createCanvas(20,20); pixelDensity(1); }
@@ -59,6 +61,27 @@ function draw(){ background(0,255,0); }`
   f.contentWindow.__empplayReport('\u0001' + location.origin + '\nAAAA');
 }
 function draw(){ loadPixels(); for (let i = 0; i < pixels.length; i++) pixels[i] = i % 4 === 3 ? 255 : random(255); updatePixels(); }`},
+		// As the reviewer wrote it. An enumerable function on
+		// Object.prototype (of any name) is enough for p5 2.x to throw
+		// RangeError (too much recursion) in setup(): a sketch error too.
+		{name: "Object.prototype.toJSON nop5", code: `Object.prototype.toJSON = function(){ return {type:'nop5', origin: location.origin}; };
+` + throws, fail: empplay.CodeSketchError, msg: "sketch error: "},
+		{name: "Object.prototype.toJSON nop5, not enumerable", code: `Object.defineProperty(Object.prototype, 'toJSON', { configurable: true, writable: true,
+  value: function(){ return {type:'nop5', origin: location.origin}; } });
+` + throws, fail: empplay.CodeSketchError, msg: "my bug"},
+		{name: "Object.prototype.toJSON error", size: 20, code: `Object.defineProperty(Object.prototype, 'toJSON', { configurable: true, writable: true,
+  value: function(){ return {type:'error', message:'forged', origin: location.origin}; } });
+` + green},
+		{name: "Array.prototype.toJSON on warnings", size: 20, code: `Array.prototype.toJSON = function(){ return 'forged'; };
+` + green},
+		// A setter of Object.prototype's runs on an assignment to a
+		// property an object does not have yet, with the object as this.
+		{name: "Object.prototype setter", code: `for (const k of ['origin', 'sentAt', 'parts']) {
+  Object.defineProperty(Object.prototype, k, { configurable: true, get(){ return undefined; },
+    set(v){ Object.defineProperty(this, 'type', {value:'nop5', enumerable:true, writable:true, configurable:true});
+      Object.defineProperty(this, k, {value:v, enumerable:true, writable:true, configurable:true}); } });
+}
+` + throws, fail: empplay.CodeSketchError, msg: "my bug"},
 	} {
 		for _, v := range fidMajors {
 			t.Run(tc.name+" p5 "+v, func(t *testing.T) {

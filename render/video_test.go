@@ -334,6 +334,12 @@ function draw(){background(9)}`, 64, 64, 1, 30, ""), VideoOptions{},
 			empplay.CodeOutputTooLarge, false, "the MP4 is over this worker's limit of 8192 bytes per video (VIDEO_MAX_MB) at frame"},
 		{"noise gif over the size limit", videoJob(noise, 160, 160, 1, 10, "gif"), VideoOptions{MaxBytes: 64 << 10},
 			empplay.CodeOutputTooLarge, false, "the GIF is over this worker's limit of 65536 bytes per video"},
+		// A sketch's own error cannot pass for the host's (p5.js
+		// missing, retried) through a toJSON of its own (see reportJSON
+		// in runtime.js).
+		{"toJSON nop5", videoJob(`Object.prototype.toJSON = function(){ return {type:'nop5'}; };
+function setup(){createCanvas(64,64); throw new Error('my bug')}`, 64, 64, 1, 30, ""), VideoOptions{},
+			empplay.CodeSketchError, false, "in setup: Error: my bug"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := b.RenderVideo(testenv.Context(t, time.Minute), tc.job, tc.opts)
@@ -355,23 +361,38 @@ function draw(){background(9)}`, 64, 64, 1, 30, ""), VideoOptions{},
 
 // TestVideoIgnoresForgedMessages: the recorder's binding is gone from
 // the page's window, not from a same-origin iframe's; what an iframe
-// sends there is not heard (see tab.fromMainWorld), and the video is the
-// sketch's own, every frame of it.
+// sends there is not heard (see tab.fromMainWorld). Nor can a sketch
+// break the encoder's worker through what it changes in the realm it
+// shares with video.js, which would fail the job as the host's
+// encoder_error, retried. The video is the sketch's own, every frame of
+// it.
 func TestVideoIgnoresForgedMessages(t *testing.T) {
 	needFFmpeg(t)
 	b := sharedBrowser(t)
-	for _, tc := range []struct{ name, msg string }{
-		{"forged frame sizes", `'{"type":"chunks","first":0,"count":1,"sizes":[9000000000000000000],"keys":[true]}\nAAAA'`},
-		{"forged end", `'{"type":"done","frames":30}'`},
-		{"forged error", `'{"type":"error","message":"forged","frame":-1}'`},
-		{"forged nop5", `'{"type":"nop5"}'`},
+	const sketch = "function setup(){createCanvas(64,64)}\nfunction draw(){background(9)}"
+	forge := func(msg string) string {
+		return `function setup(){createCanvas(64,64);
+const f = document.createElement('iframe'); document.body.appendChild(f);
+f.contentWindow.__empplayVideo(` + msg + `)}
+function draw(){background(9)}`
+	}
+	for _, tc := range []struct{ name, code string }{
+		{"forged frame sizes", forge(`'{"type":"chunks","first":0,"count":1,"sizes":[9000000000000000000],"keys":[true]}\nAAAA'`)},
+		{"forged end", forge(`'{"type":"done","frames":30}'`)},
+		{"forged error", forge(`'{"type":"error","message":"forged","frame":-1}'`)},
+		{"forged nop5", forge(`'{"type":"nop5"}'`)},
+		{"forged encoder failure", forge(`'{"type":"encoder","message":"forged","frame":-1}'`)},
+		{"Object.prototype.error", "Object.prototype.error = 'forged';\n" + sketch},
+		{"Worker replaced", "window.Worker = function(){ throw new Error('forged'); };\n" + sketch},
+		{"Worker.prototype.postMessage", `const post = Worker.prototype.postMessage;
+Worker.prototype.postMessage = function(m, t){ if (m && m.init) m.init.codec = 'forged'; return post.call(this, m, t); };
+` + sketch},
+		{"MessageEvent data", `Object.defineProperty(MessageEvent.prototype, 'data', { configurable: true, get(){ return {error: 'forged'}; } });
+` + sketch},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := testenv.Context(t, time.Minute)
-			out, err := b.RenderVideo(ctx, videoJob(`function setup(){createCanvas(64,64);
-const f = document.createElement('iframe'); document.body.appendChild(f);
-f.contentWindow.__empplayVideo(`+tc.msg+`)}
-function draw(){background(9)}`, 64, 64, 1, 30, ""), VideoOptions{})
+			out, err := b.RenderVideo(ctx, videoJob(tc.code, 64, 64, 1, 30, ""), VideoOptions{})
 			if err != nil {
 				t.Fatalf("RenderVideo: %s %v", empplay.ErrorCode(err), err)
 			}

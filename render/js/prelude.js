@@ -77,6 +77,10 @@
   // real time; vFrame is the virtual requestAnimationFrame.
   var clock = null, driver = null, vFrame = null;
   var hasOwn = Object.prototype.hasOwnProperty;
+  // String methods for the picture's base64, uncalled through the
+  // prototype.
+  var sliceOf = Function.prototype.call.bind(String.prototype.slice);
+  var indexOf = Function.prototype.call.bind(String.prototype.indexOf);
   var finished = false;
   var lateError = false; // a js page may report one error after "ready"
   // A long tail of a report (the picture's base64) goes ahead of it in
@@ -84,6 +88,9 @@
   // with partMark (see reportparts.go).
   var reportPart = cfg.reportPart;
   var partMark = '\u0001';
+  // report sends msg, an object literal of the prelude's (see
+  // reportJSON: the sketch can change neither its JSON nor its fields),
+  // and tail after it.
   function report(msg, tail) {
     if (finished) {
       if (cfg.mode !== 'js' || msg.type !== 'error' || lateError) return;
@@ -92,7 +99,7 @@
     finished = true;
     // The origin says which page spoke: a tab's earlier page (a warm shell
     // whose navigation the job's overtook) must not answer for the job's.
-    msg.origin = location.origin;
+    var origin = location.origin;
     // The report waits (at most settleMaxMs) for the loads the page has in
     // flight. The renderer records a request it refuses before the page
     // hears that it failed, while this report and the request reach it by
@@ -106,24 +113,25 @@
         setTimeout(send, settlePollMs);
         return;
       }
-      msg.sentAt = timeOrigin + realNow();
+      // sentAt (wall-clock milliseconds) times the report's way out, for
+      // the worker's debug log.
+      var sentAt = timeOrigin + realNow();
       if (tail === undefined) {
-        binding(stringify(msg));
+        binding(reportJSON(msg, { origin: origin, sentAt: sentAt }));
         return;
       }
       // The parts go first, so that the browser forwards and the worker
       // decodes one while the renderer hands over the next; the report
-      // itself says how many there were. sentAt (wall-clock milliseconds)
-      // times the report's way out, for the worker's debug log.
-      var parts = 0;
+      // itself says how many there were.
+      var parts;
       if (reportPart > 0 && tail.length > reportPart) {
+        parts = 0;
         for (var i = 0; i < tail.length; i += reportPart, parts++) {
-          binding(partMark + location.origin + '\n' + tail.slice(i, i + reportPart));
+          binding(partMark + origin + '\n' + sliceOf(tail, i, i + reportPart));
         }
-        msg.parts = parts;
         tail = '';
       }
-      binding(stringify(msg) + '\n' + tail);
+      binding(reportJSON(msg, { origin: origin, sentAt: sentAt, parts: parts }) + '\n' + tail);
     })();
   }
 
@@ -143,7 +151,7 @@
           var u = new Url(String(args[0]), location.href);
           if (u.protocol === 'http:') u.protocol = 'ws:';
           if (u.protocol === 'https:') u.protocol = 'wss:';
-          binding(stringify({ type: 'socket', url: u.href, origin: location.origin }));
+          binding(reportJSON({ type: 'socket', url: u.href, origin: location.origin }));
         } catch (e) { /* the constructor throws its own error below */ }
         return construct(target, args, newTarget);
       }
@@ -151,6 +159,7 @@
   })();
 
   /*EMPPLAY_RUNTIME*/
+  var reportJSON = empplayRuntime.reportJSON;
   var describe = empplayRuntime.describe;
   var hookP5 = empplayRuntime.hookP5;
   var webglRenderer = empplayRuntime.webglRenderer;
@@ -296,6 +305,12 @@
       triggerMs: at !== undefined ? at : sinceStart(), doneMs: now,
       frame: frame !== undefined ? frame : (driver ? driver.frames() : 0), warnings: busyWarning([]) });
   }
+  // copy is a copy of the array list, made without Array.prototype.
+  function copy(list) {
+    var out = [];
+    for (var i = 0; i < list.length; i++) out[i] = list[i];
+    return out;
+  }
   // busyWarning adds to list a warning that the code busy-waited on the
   // virtual clock, if it did.
   function busyWarning(list) {
@@ -420,10 +435,10 @@
       startMs: startMs,
       triggerMs: at !== undefined ? at : sinceStart(),
       frame: inst ? frameOf(inst) : (driver ? driver.frames() : 0),
-      warnings: busyWarning(warnings.slice()),
+      warnings: busyWarning(copy(warnings)),
       encodeMs: realNow() - encodeStart,
       doneMs: realNow()
-    }, url.slice(url.indexOf(',') + 1));
+    }, sliceOf(url, indexOf(url, ',') + 1));
   }
 
   if (cfg.mode === 'js') {

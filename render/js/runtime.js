@@ -256,6 +256,45 @@ var empplayRuntime = (function () {
     });
   }
 
+  // reportJSON is the JSON of a report to the renderer: the own fields of
+  // fields, then of more (optional), in order. The sketch runs in the
+  // pages' realm and may change any prototype: JSON.stringify consults a
+  // toJSON on every object it writes, arrays included (Object.prototype's,
+  // Array.prototype's), and an assignment to a field an object lacks runs
+  // a setter of Object.prototype's with the object as this. So the
+  // pages' scripts give their fields as object literals (own data, never
+  // assigned), and this writes them with what it kept when the page
+  // started: strings, numbers and booleans through JSON.stringify, which
+  // consults no toJSON on a primitive; an array of them (warnings, frame
+  // sizes) element by element; anything else, a nested object included,
+  // as null. A field whose value is undefined or a function is left out,
+  // as JSON.stringify does.
+  var stringify = JSON.stringify;
+  var isArray = Array.isArray;
+  var objectKeys = Object.keys;
+  function jsonValue(v, inArray) {
+    var t = typeof v;
+    if (t === 'string' || t === 'number' || t === 'boolean') return stringify(v);
+    if (inArray || !isArray(v)) return 'null';
+    var s = '[';
+    for (var i = 0, n = v.length; i < n; i++) s += (i ? ',' : '') + jsonValue(v[i], true);
+    return s + ']';
+  }
+  function reportJSON(fields, more) {
+    var s = '{', n = 0;
+    for (var j = 0; j < 2; j++) {
+      var o = j ? more : fields;
+      if (o === null || typeof o !== 'object') continue;
+      var keys = objectKeys(o);
+      for (var i = 0; i < keys.length; i++) {
+        var v = o[keys[i]];
+        if (v === undefined || typeof v === 'function') continue;
+        s += (n++ ? ',' : '') + stringify(keys[i]) + ':' + jsonValue(v, false);
+      }
+    }
+    return s + '}';
+  }
+
   // hasDraw: the p5 instance inst (of the page win) has a draw().
   function hasDraw(win, inst) {
     var ctx = inst && inst._isGlobal ? win : inst;
@@ -758,7 +797,8 @@ var empplayRuntime = (function () {
     holdRealEvents: holdRealEvents,
     frameDriver: frameDriver,
     primeFirstFrame: primeFirstFrame,
-    frameRateOf: frameRateOf
+    frameRateOf: frameRateOf,
+    reportJSON: reportJSON
   };
 })();
 if (typeof module === 'object' && module && typeof window === 'undefined') module.exports = empplayRuntime;

@@ -336,3 +336,57 @@ test('capture() signals "capture"', () => {
   win.capture();
   assert.deepEqual(got, ['capture']);
 });
+
+// polluted runs fn with the prototypes and globals a sketch can change
+// changed as a forger would, and restores them.
+function polluted(fn) {
+  const forged = function () { return { type: 'nop5', origin: 'forged' }; };
+  const saved = [];
+  const set = (obj, key, desc) => {
+    saved.push([obj, key, Object.getOwnPropertyDescriptor(obj, key)]);
+    Object.defineProperty(obj, key, Object.assign({ configurable: true }, desc));
+  };
+  for (const proto of [Object.prototype, Array.prototype, String.prototype, Number.prototype, Boolean.prototype]) {
+    set(proto, 'toJSON', { value: forged, writable: true, enumerable: true });
+  }
+  set(Object.prototype, 'injected', { value: 'forged', writable: true, enumerable: true });
+  set(Object.prototype, 'origin', { get() { return 'forged'; }, set() { this.type = 'nop5'; }, enumerable: true });
+  set(JSON, 'stringify', { value: forged, writable: true });
+  set(Object, 'keys', { value: () => ['type'], writable: true });
+  set(Array, 'isArray', { value: () => false, writable: true });
+  set(Array.prototype, 'join', { value: () => 'forged', writable: true });
+  set(Array.prototype, 'map', { value: () => ['forged'], writable: true });
+  try {
+    return fn();
+  } finally {
+    for (const [obj, key, desc] of saved.reverse()) {
+      if (desc) Object.defineProperty(obj, key, desc);
+      else delete obj[key];
+    }
+  }
+}
+
+test('reportJSON writes the fields as they are, whatever the sketch changed', () => {
+  const msg = () => ({
+    type: 'done', trigger: 'draw', width: 20, frame: 3, webglFailed: false,
+    warnings: ['a "quoted"\nwarning', 'b'], sizes: [1, 2], triggerMs: NaN,
+    skipped: undefined, fn() {}, nested: { type: 'nop5' }, mixed: ['x', { a: 1 }, ['y'], 7],
+  });
+  const want = '{"type":"done","trigger":"draw","width":20,"frame":3,"webglFailed":false,' +
+    '"warnings":["a \\"quoted\\"\\nwarning","b"],"sizes":[1,2],"triggerMs":null,"nested":null,' +
+    '"mixed":["x",null,null,7],"origin":"https://j1.invalid","sentAt":1.5}';
+  const more = () => ({ origin: 'https://j1.invalid', sentAt: 1.5, parts: undefined });
+  assert.equal(rt.reportJSON(msg(), more()), want);
+  // What the prelude did before: its kept JSON.stringify, on a message it
+  // gave fields by assignment. The forger wins.
+  const stringify = JSON.stringify;
+  const before = polluted(() => { const m = msg(); m.origin = 'https://j1.invalid'; return stringify(m); });
+  assert.equal(JSON.parse(before).type, 'nop5');
+  // The sketch's toJSON (of any prototype, arrays' and strings' too), an
+  // enumerable field or a setter of Object.prototype's, and its own
+  // JSON.stringify, Object.keys, Array.isArray: none is heard.
+  assert.equal(polluted(() => rt.reportJSON(msg(), more())), want);
+  assert.deepEqual(JSON.parse(want).warnings, ['a "quoted"\nwarning', 'b']);
+  assert.equal(polluted(() => rt.reportJSON({ type: 'socket', url: 'wss://x/' })), '{"type":"socket","url":"wss://x/"}');
+  assert.equal(rt.reportJSON({}), '{}');
+});

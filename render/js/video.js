@@ -43,16 +43,35 @@
   var binding = window[cfg.binding];
   try { delete window[cfg.binding]; } catch (e) { /* keep going */ }
 
-  // What the driver needs, kept before the sketch can redefine it.
-  var stringify = JSON.stringify;
+  // What the driver needs, kept before the sketch can redefine it: a
+  // sketch that broke the encoder's worker (its constructor, postMessage,
+  // what its messages say) would fail the job as the host's encoder_error,
+  // retried.
   var realSetTimeout = window.setTimeout.bind(window);
   var RealDate = Date;
   var VideoFrameCtor = window.VideoFrame;
+  var WorkerCtor = window.Worker;
+  var BlobCtor = window.Blob;
+  var objectURL = URL.createObjectURL.bind(URL);
+  // uncurry(f)(x, args...) is f.call(x, args...), without looking up
+  // call on f when it runs.
+  function uncurry(f) { return Function.prototype.call.bind(f); }
+  var postTo = uncurry(WorkerCtor.prototype.postMessage);
+  var eventData = uncurry(Object.getOwnPropertyDescriptor(MessageEvent.prototype, 'data').get);
+  var errorEventMessage = uncurry(Object.getOwnPropertyDescriptor(ErrorEvent.prototype, 'message').get);
+  function errorMessage(ev) {
+    try { return errorEventMessage(ev); } catch (e) { return ''; } // an Event, not an ErrorEvent
+  }
+  var sliceOf = uncurry(String.prototype.slice);
+  var indexOf = uncurry(String.prototype.indexOf);
   var realNow = performance.now.bind(performance);
   var hasOwn = Object.prototype.hasOwnProperty;
+  var own = uncurry(hasOwn);
   var finished = false;
+  // send reports msg, an object literal of the prelude's (see reportJSON:
+  // the sketch can change neither its JSON nor its fields), and data.
   function send(msg, data) {
-    binding(data === undefined ? stringify(msg) : stringify(msg) + '\n' + data);
+    binding(data === undefined ? reportJSON(msg) : reportJSON(msg) + '\n' + data);
   }
   function finish(msg) {
     if (finished) return;
@@ -63,6 +82,7 @@
   // ---- Virtual time (runtime.js's virtualClock): it stands still while
   // the sketch loads and sets up, then drive() advances it frame by frame.
   /*EMPPLAY_RUNTIME*/
+  var reportJSON = empplayRuntime.reportJSON;
   var frame = -1;      // the frame being made, -1 before frame 0
   var clock = empplayRuntime.virtualClock(window, { epochMs: cfg.epochMs, freeReads: cfg.freeReads, readStepMs: cfg.readStepMs });
   // WebGL canvases keep their picture after the frame is presented, so the
@@ -159,25 +179,28 @@
     var scaler = null, sctx = null;
     var worker;
     try {
-      worker = new Worker(URL.createObjectURL(new Blob([cfg.workerSource], { type: 'text/javascript' })));
+      worker = new WorkerCtor(objectURL(new BlobCtor([cfg.workerSource], { type: 'text/javascript' })));
     } catch (e) {
       finish({ type: 'encoder', message: 'could not start the encoder: ' + describe(e), frame: -1 });
       return;
     }
     var encoded = 0, wake = null, broken = '';
     var pending = [];
+    // The worker's messages are read by their own fields only: the
+    // sketch may have given Object.prototype an error.
     worker.onmessage = function (ev) {
-      var m = ev.data;
-      if (m.error) broken = m.error;
-      if (m.chunks) {
+      var m = eventData(ev);
+      if (m === null || typeof m !== 'object') return;
+      if (own(m, 'error') && m.error) broken = String(m.error);
+      if (own(m, 'chunks') && m.chunks) {
         encoded += m.chunks.length;
         pending.push(m);
       }
-      if (m.flushed) encoded = Infinity;
+      if (own(m, 'flushed') && m.flushed) encoded = Infinity;
       if (wake) { var w = wake; wake = null; w(); }
     };
-    worker.onerror = function (ev) { broken = 'the encoder failed: ' + (ev.message || 'unknown error'); if (wake) { var w = wake; wake = null; w(); } };
-    worker.postMessage({ init: {
+    worker.onerror = function (ev) { broken = 'the encoder failed: ' + (errorMessage(ev) || 'unknown error'); if (wake) { var w = wake; wake = null; w(); } };
+    postTo(worker, { init: {
       width: W, height: H, codedWidth: cfg.codedWidth, codedHeight: cfg.codedHeight,
       codec: cfg.codec, bitrate: cfg.bitrate, fps: cfg.fps, keyEvery: cfg.keyEvery
     } });
@@ -240,10 +263,10 @@
         worker.terminate();
         return;
       }
-      worker.postMessage({ frame: vf, k: k }, [vf]);
+      postTo(worker, { frame: vf, k: k }, [vf]);
       if (k === cfg.posterFrame) {
         var url = src.toDataURL('image/png');
-        send({ type: 'poster', width: src.width, height: src.height }, url.slice(url.indexOf(',') + 1));
+        send({ type: 'poster', width: src.width, height: src.height }, sliceOf(url, indexOf(url, ',') + 1));
       }
       flushChunks();
       // Keep a few frames in flight: enough to keep the encoder busy,
@@ -255,7 +278,7 @@
       if (k === 0 || k % cfg.yieldEvery === 0) await yieldTask();
     }
     if (!broken && !finished) {
-      worker.postMessage({ flush: true });
+      postTo(worker, { flush: true });
       await until(function () { return encoded === Infinity; });
     }
     flushChunks();
