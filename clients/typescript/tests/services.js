@@ -1,8 +1,8 @@
 // Real services for the client's tests, as the Go tests start them
 // (internal/testenv): redis-server, Azurite and one `empplay worker`, each
 // on a free loopback port, in its own process group, with its state in a
-// temp dir. Everything is stopped by process group id; nothing is looked
-// up or killed by name.
+// temp dir, and dies with the test process. Everything is stopped by
+// process group id; nothing is looked up or killed by name.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -69,7 +69,12 @@ class Proc {
   constructor(name, file, args, options = {}) {
     this.name = name;
     this.output = '';
-    this.child = spawn(file, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Through setpriv (util-linux), the service dies with this process
+    // even when it is killed outright (a CI timeout, the OOM killer) and
+    // stop() never runs, as the Go tests' services do (Pdeathsig).
+    const setpriv = lookPath('setpriv');
+    const [cmd, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', file, ...args]] : [file, args];
+    this.child = spawn(cmd, argv, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (b) => {
       if (this.output.length < 1 << 20) this.output += b.toString();
     };
