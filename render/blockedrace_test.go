@@ -1,10 +1,14 @@
 package render
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/empplay/empplay"
+	"github.com/empplay/empplay/fetcher"
 )
 
 // TestBlockedRequestOutcomeIsStable: a sketch that asks for a blocked URL
@@ -35,5 +39,34 @@ func TestBlockedRequestOutcomeIsStable(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDeadlineCaptureWithALoadInFlight: a report waits for the page's
+// loads, but not at the deadline: a sketch that drew and still waits for
+// a slow file is captured there, not failed with render_timeout.
+func TestDeadlineCaptureWithALoadInFlight(t *testing.T) {
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(20 * time.Second):
+		}
+	}))
+	t.Cleanup(slow.Close)
+	origins, err := fetcher.NewOrigins(slow.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newTestBrowser(t, Options{Assets: fetcher.New(fetcher.Config{Origins: origins, FileTimeout: 30 * time.Second})})
+	// The call that never comes makes the page wait for a signal.
+	j := job(`function setup(){ createCanvas(16,16); pixelDensity(1); background(255,0,0); fetch('slow.json'); if (false) capture(); }`, 16, 16)
+	j.Assets = map[string]string{"slow.json": slow.URL + "/slow.json"}
+	j.TimeoutMs = 3000
+	out, err := render(t, b, j)
+	if err != nil {
+		t.Fatalf("Render: %s %v; want the picture at the deadline", empplay.ErrorCode(err), err)
+	}
+	if out.Trigger != "deadline" {
+		t.Errorf("trigger %q; want deadline", out.Trigger)
 	}
 }
