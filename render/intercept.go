@@ -117,8 +117,18 @@ func (tb *tab) serve(ev *fetch.EventRequestPaused) {
 	ctx, cancel := context.WithTimeout(tb.ctx, answerTimeout)
 	defer cancel()
 	url, origin := ev.Request.URL, tb.currentOrigin()
+	r, ok := pg.resource(origin, url)
+	src := "" // the declared file the request is for, if any
+	if pg != nil && ev.Request.Method == "GET" && !ok {
+		src = pg.assetSource(origin, url)
+	}
+	// A file declared under a full URL is the page's to load, not a page
+	// to go to: a frame or the tab at that origin would keep storage
+	// there, which the cleanup (of the job's own origin) leaves to the
+	// next job, and a frame of another site is outside this interception.
+	goesAway := src != "" && ev.ResourceType == network.ResourceTypeDocument && !strings.HasPrefix(url, origin+"/")
 	var err error
-	switch r, ok := pg.resource(origin, url); {
+	switch {
 	case target == nil:
 		return
 	case url == origin+faviconPath:
@@ -136,20 +146,8 @@ func (tb *tab) serve(ev *fetch.EventRequestPaused) {
 		_, err = cdp.Call(ctx, target, fetch.ContinueRequest, fetch.ContinueRequestParams{
 			RequestID: ev.RequestID, URL: tb.assets.url(url),
 		})
-	case pg != nil && ev.Request.Method == "GET" && !ok && pg.assetSource(origin, url) != "" &&
-		ev.ResourceType == network.ResourceTypeDocument && !strings.HasPrefix(url, origin+"/"):
-		// A file declared under a full URL is the page's to load, not a
-		// page to go to: a frame or the tab at that origin would keep
-		// storage there, which the cleanup (of the job's own origin)
-		// leaves to the next job, and a frame of another site is outside
-		// this interception.
-		tb.record("GET", url)
-		_, err = cdp.Call(ctx, target, fetch.FailRequest, fetch.FailRequestParams{
-			RequestID:   ev.RequestID,
-			ErrorReason: network.ErrorReasonBlockedByClient,
-		})
-	case pg != nil && ev.Request.Method == "GET" && !ok && pg.assetSource(origin, url) != "":
-		err = tb.serveAsset(target, ev, pg, pg.assetSource(origin, url))
+	case src != "" && !goesAway:
+		err = tb.serveAsset(target, ev, pg, src)
 	case ok && ev.Request.Method == "GET":
 		headers := []*fetch.HeaderEntry{
 			{Name: "Content-Type", Value: r.mime},
@@ -169,7 +167,11 @@ func (tb *tab) serve(ev *fetch.EventRequestPaused) {
 		if strings.HasPrefix(url, assetOrigin+"/") {
 			tb.logger.Debug("p5.js request refused", "url", url, "page", pg != nil, "origin", origin)
 		}
-		tb.attempt(ev.Request.Method, url)
+		if goesAway {
+			tb.record("GET", url) // attempt passes over declared files
+		} else {
+			tb.attempt(ev.Request.Method, url)
+		}
 		_, err = cdp.Call(ctx, target, fetch.FailRequest, fetch.FailRequestParams{
 			RequestID:   ev.RequestID,
 			ErrorReason: network.ErrorReasonBlockedByClient,
