@@ -3,7 +3,6 @@ package fetcher
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -220,10 +219,7 @@ func (f *Fetcher) transportError(ctx context.Context, u string, err error) error
 		netErr   net.Error
 		redirect *redirectError
 		dnsErr   *net.DNSError
-		certErr  *tls.CertificateVerificationError
-		hostErr  x509.HostnameError
-		authErr  x509.UnknownAuthorityError
-		invalid  x509.CertificateInvalidError
+		certErr  *tls.CertificateVerificationError // what a failed verification is, whatever the reason
 	)
 	switch {
 	case errors.As(err, &redirect):
@@ -233,7 +229,7 @@ func (f *Fetcher) transportError(ctx context.Context, u string, err error) error
 	case ctx.Err() != nil || errors.As(err, &netErr) && netErr.Timeout():
 		return unavailable(u, true, "no answer in time (at most %s per file, and the job's own limit)", f.timeout)
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound,
-		errors.As(err, &certErr), errors.As(err, &hostErr), errors.As(err, &authErr), errors.As(err, &invalid):
+		errors.As(err, &certErr):
 		return unavailable(u, false, "%s", unwrapURLError(err))
 	}
 	return unavailable(u, true, "%s", unwrapURLError(err))
