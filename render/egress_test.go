@@ -119,6 +119,19 @@ async function setup() {
   const base = 'http://HTTPADDR';
   const settle = p => Promise.race([Promise.resolve(p).then(() => 0, () => 0), new Promise(r => setTimeout(r, 1500))]);
   const event = f => settle(new Promise(f));
+  // Frames in processes of their own, outside the tab's interception:
+  // each says when its fetch has ended, with no time limit, so the
+  // render times out if one never runs.
+  const framesRan = new Set();
+  const frames = new Promise(res => addEventListener('message', e => { framesRan.add(e.data); if (framesRan.size === 2) res(); }));
+  const frame = (sandbox, src) => {
+    const f = document.createElement('iframe');
+    if (sandbox) f.sandbox = 'allow-scripts';
+    f.src = 'data:text/html,' + encodeURIComponent("<script>fetch('" + base + "/" + src + "').finally(() => parent.postMessage('" + src + "', '*'))<\/script>");
+    document.body.appendChild(f);
+  };
+  frame(true, 'sandboxed-frame');
+  frame(false, 'data-frame');
   const tries = [
     fetch(base + '/fetch'),
     fetch('http://localhost:HTTPPORT/fetch-localhost'),
@@ -148,6 +161,7 @@ async function setup() {
   navigator.sendBeacon(base + '/beacon', 'x');
   navigator.sendBeacon('http://localhost:HTTPPORT/beacon-localhost', 'x');
   await Promise.all(tries);
+  await frames;
   createCanvas(10, 10);
   background(0, 255, 0);
 }`)
