@@ -443,6 +443,19 @@
 //     it has not. A page that does not answer (an infinite loop) or drew
 //     nothing fails with render_timeout.
 //
+// A js page's screenshot (any trigger but "deadline") also waits for every
+// load the page has started by then, as long as it moves on: the page
+// brings its styles and layout up to date before it reports, which starts
+// the loads of the images its CSS names, and the renderer, tracking the
+// page's requests in the Network domain for js jobs (their start comes
+// from the renderer on the same session as the report, so none is
+// missed), takes the screenshot once all have finished. A CSS background
+// set after the load event is in the picture however fast the CDN
+// answered. A load on which nothing moves for a second while the worker
+// fetches nothing (a fetch whose body the page never reads stalls once
+// the pipe to the page is full) is not waited for further; media and
+// frames' documents are not waited for (loadTracker in loads.go).
+//
 // A looping sketch is stopped with noLoop() once captured. A picture whose
 // pixels are all the same opaque colour (a sketch that only calls
 // background()) is a picture: it succeeds with [empplay.Output.Blank] set.

@@ -80,6 +80,8 @@ func (tb *tab) listen(ev any) {
 		if d := ev.Issue.Details; d != nil && d.MixedContentIssueDetails != nil {
 			tb.attempt("", d.MixedContentIssueDetails.InsecureURL)
 		}
+	case *network.EventRequestWillBeSent, *network.EventDataReceived, *network.EventLoadingFinished, *network.EventLoadingFailed:
+		tb.loadEvent(ev)
 	case *cdppage.EventCompilationCacheProduced:
 		tb.compiled(ev)
 	case *cdppage.EventFrameNavigated:
@@ -111,6 +113,8 @@ func (tb *tab) serve(ev *fetch.EventRequestPaused) {
 	if tb.hold(ev) {
 		return
 	}
+	tb.serving.Add(1)
+	defer tb.serving.Add(-1)
 	target, pg := tb.target.Load(), tb.page.Load()
 	// A command the browser does not answer must not hold this goroutine
 	// (and the request's body) for the tab's whole life.

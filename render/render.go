@@ -228,6 +228,12 @@ func (b *Browser) run(ctx context.Context, tb *tab, job *empplay.Job, pg *page, 
 			return nil, broken, failed("navigate", err)
 		}
 	}
+	if pg.mode == modeJS {
+		// Its screenshot waits for its loads (see loadTracker).
+		if err := tb.trackLoads(jctx); err != nil {
+			return nil, broken, failed("track the page's loads", err)
+		}
+	}
 	if tb.warm != "" {
 		// The shell page is loaded (or loading): hand it the job.
 		tb.adopt(pg)
@@ -271,6 +277,11 @@ wait:
 			}
 		}
 		if err == nil && m.Type == "ready" {
+			if m.Trigger != "deadline" {
+				// What the page loads shows however fast it came.
+				left, serr := tb.settleLoads(jctx)
+				log.Debug("page loads settled", "ms", time.Since(got).Milliseconds(), "unfinished", left, "err", serr)
+			}
 			shot := time.Now()
 			if out, err = tb.pageOutput(jctx, job, pg, m); err != nil {
 				err = failed("capture the page", err)

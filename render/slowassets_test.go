@@ -95,6 +95,19 @@ requestAnimationFrame(frame);`, 16, 16, empplay.OutputPNG)
   $fx.preview();
 });`, 8, 8, empplay.OutputPNG)
 		}, TriggerFxPreview},
+		// A: CSS images, which no <img> stands for.
+		{"js CSS background added after load", func() *empplay.Job {
+			return jsJob(``, `body{margin:0;background:#00f}`, `window.addEventListener('load', function () {
+  var d = document.createElement('div');
+  d.style.cssText = 'width:8px;height:8px;background:url(data/tile.png)';
+  document.body.appendChild(d);
+  capture();
+});`, 8, 8, empplay.OutputPNG)
+		}, TriggerCapture},
+		{"js CSS class set in a timer", func() *empplay.Job {
+			return jsJob(`<div id="d" style="width:8px;height:8px"></div>`, `body{margin:0;background:#00f} .on{background:url(data/tile.png)}`,
+				`setTimeout(function () { document.getElementById('d').className = 'on'; capture(); }, 100);`, 8, 8, empplay.OutputPNG)
+		}, TriggerCapture},
 		// B: the ways to start an image's load other than its src property.
 		{"p5 setAttribute src", p5Tile(`img = document.createElement('img'); img.setAttribute('src', 'data/tile.png');`), "frames"},
 		{"p5 setAttribute srcset", p5Tile(`img = document.createElement('img'); img.setAttribute('srcset', 'data/tile.png 1x');`), "frames"},
@@ -133,4 +146,35 @@ requestAnimationFrame(frame);`, 16, 16, empplay.OutputPNG)
 			}
 		})
 	}
+}
+
+// TestSlowAssetsUnreadBody: a js page that fetches a file and never reads
+// its body leaves the load unfinished (the pipe to the page fills up); its
+// screenshot waits for the page's loads only while they move, so the page
+// is captured rather than timed out.
+func TestSlowAssetsUnreadBody(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<19) // 8 MiB, more than the pipe holds
+	src := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(big)
+	}))
+	t.Cleanup(src.Close)
+	origins, err := fetcher.NewOrigins(src.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fetcher.New(fetcher.Config{Origins: origins, Client: src.Client()})
+	b := newTestBrowser(t, Options{Assets: f})
+	j := jsJob(``, `body{margin:0;background:#f00}`, `fetch('data/big.bin').then(function (r) {
+  window.kept = r; // the body is never read
+  document.body.style.background = '#00f';
+  capture();
+});`, 16, 16, empplay.OutputPNG)
+	j.TimeoutMs = 15000
+	j.Assets = map[string]string{"data/big.bin": src.URL + "/big.bin"}
+	out, img := mustRender(t, b, j)
+	if out.Trigger != TriggerCapture {
+		t.Errorf("trigger %q, want %q", out.Trigger, TriggerCapture)
+	}
+	checkPixels(t, img, []px{{4, 4, color.NRGBA{0, 0, 255, 255}}})
 }

@@ -91,6 +91,9 @@ type tab struct {
 	unseen  int                         // refused requests past maxSeen, not told apart
 	held    []*fetch.EventRequestPaused // a shell's requests for job.js and the sketch
 	parts   reportParts                 // what the page sent ahead of its report
+	loads   loadTracker                 // a js page's loads in flight
+	// serving counts the intercepted requests the worker is answering.
+	serving atomic.Int32
 }
 
 // openTab opens a tab in browser in (in the browser's shared context, or in

@@ -39,6 +39,9 @@ func (b *Browser) leave(tb *tab) (string, error) {
 	ctx, cancel := context.WithTimeout(tb.ctx, openTimeout)
 	defer cancel()
 	old := tb.currentOrigin()
+	if err := tb.untrackLoads(ctx); err != nil {
+		return old, fmt.Errorf("stop tracking the page's loads: %w", err)
+	}
 	tb.mu.Lock()
 	tb.held, tb.blocked, tb.seen, tb.unseen = nil, nil, nil, 0
 	tb.warm = ""

@@ -73,6 +73,7 @@
   var stringify = JSON.stringify;
   var setTimeout = window.setTimeout.bind(window);
   var requestFrame = window.requestAnimationFrame.bind(window);
+  var getRect = Element.prototype.getBoundingClientRect;
   // The virtual clock and its driver (runtime.js), unless the job keeps
   // real time; vFrame is the virtual requestAnimationFrame.
   var clock = null, driver = null, vFrame = null;
@@ -301,6 +302,10 @@
   // ready tells the renderer to take the screenshot of a js page; at and
   // frame are the trigger's time and frame, by default now's.
   function ready(trigger, at, frame) {
+    // Bring the page's styles and layout up to date: that starts the loads
+    // of the images its CSS now names, which the renderer then knows of
+    // before this report (render/loads.go) and waits for.
+    try { getRect.call(document.documentElement); } catch (e) { /* nothing to lay out */ }
     var now = realNow();
     report({ type: 'ready', trigger: trigger, p5ReadyMs: p5Ready,
       triggerMs: at !== undefined ? at : sinceStart(), doneMs: now,
