@@ -372,20 +372,12 @@ func TestExportInlinesLoadedAssets(t *testing.T) {
 func TestSlowLoadsDecideNothing(t *testing.T) {
 	const delay = 1500 * time.Millisecond // over both graces: 100 ms and 1 s
 	var slow atomic.Int64
-	src := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	b, src := slowCDNBrowser(t, func(w http.ResponseWriter, r *http.Request) {
 		slow.Add(1)
 		time.Sleep(delay) // the behaviour under test: a CDN slower than the graces
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"r":255,"g":0,"b":0}`))
-	}))
-	t.Cleanup(src.Close)
-	origins, err := fetcher.NewOrigins(src.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// No cache, so every job waits for the CDN.
-	f := fetcher.New(fetcher.Config{Origins: origins, Client: src.Client()})
-	b := newTestBrowser(t, Options{Assets: f})
+	})
 	red := color.NRGBA{255, 0, 0, 255}
 	for _, tc := range []struct{ name, code string }{
 		{"sketch started once a fetch answered", `fetch("data/colour.json").then(r => r.json()).then(c => new p5(p => {

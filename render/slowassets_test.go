@@ -24,22 +24,14 @@ func TestSlowAssetsSamePicture(t *testing.T) {
 	red := color.NRGBA{255, 0, 0, 255}
 	tile := solidPNG(t, 4, 4, red)
 	var slow atomic.Int64
-	src := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	b, src := slowCDNBrowser(t, func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/slow/") {
 			slow.Add(1)
 			time.Sleep(delay) // the behaviour under test: a slow CDN
 		}
 		w.Header().Set("Content-Type", "image/png")
 		w.Write(tile)
-	}))
-	t.Cleanup(src.Close)
-	origins, err := fetcher.NewOrigins(src.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// No cache, so every job asks the CDN.
-	f := fetcher.New(fetcher.Config{Origins: origins, Client: src.Client()})
-	b := newTestBrowser(t, Options{Assets: f})
+	})
 
 	// p5 sketches that draw the image once it is complete, in frame 30 at
 	// the latest: blue unless it arrived by then.
@@ -154,17 +146,10 @@ requestAnimationFrame(frame);`, 16, 16, empplay.OutputPNG)
 // is captured rather than timed out.
 func TestSlowAssetsUnreadBody(t *testing.T) {
 	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<19) // 8 MiB, more than the pipe holds
-	src := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	b, src := slowCDNBrowser(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Write(big)
-	}))
-	t.Cleanup(src.Close)
-	origins, err := fetcher.NewOrigins(src.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := fetcher.New(fetcher.Config{Origins: origins, Client: src.Client()})
-	b := newTestBrowser(t, Options{Assets: f})
+	})
 	j := jsJob(``, `body{margin:0;background:#f00}`, `fetch('data/big.bin').then(function (r) {
   window.kept = r; // the body is never read
   document.body.style.background = '#00f';
@@ -177,4 +162,19 @@ func TestSlowAssetsUnreadBody(t *testing.T) {
 		t.Errorf("trigger %q, want %q", out.Trigger, TriggerCapture)
 	}
 	checkPixels(t, img, []px{{4, 4, color.NRGBA{0, 0, 255, 255}}})
+}
+
+// slowCDNBrowser starts a CDN on loopback that answers with h, and a test
+// browser whose worker fetches the jobs' files from it with no cache, so
+// that every job asks the CDN.
+func slowCDNBrowser(t *testing.T, h http.HandlerFunc) (*Browser, *httptest.Server) {
+	t.Helper()
+	src := httptest.NewTLSServer(h)
+	t.Cleanup(src.Close)
+	origins, err := fetcher.NewOrigins(src.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fetcher.New(fetcher.Config{Origins: origins, Client: src.Client()})
+	return newTestBrowser(t, Options{Assets: f}), src
 }
