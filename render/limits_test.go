@@ -101,3 +101,37 @@ func TestVideoQueueBound(t *testing.T) {
 		t.Errorf("flood %v with %d messages; want false with 1", flood, len(msgs))
 	}
 }
+
+// The page is told to hold its frames past half the queue, and to go on
+// once the encoder has taken it down to an eighth.
+func TestVideoQueueHold(t *testing.T) {
+	t.Parallel()
+	tb := &tab{logger: slog.New(slog.DiscardHandler)}
+	tb.mainWorld.Store(&execContext{id: 7, uniqueID: "u7"})
+	r := &recording{tb: tb, notify: make(chan struct{}, 1), hold: make(chan struct{}, 1), opts: VideoOptions{queueMax: 16 << 10}}
+	chunk := strings.Repeat("f", 1<<10)
+	signalled := func() bool {
+		select {
+		case <-r.hold:
+			return true
+		default:
+			return false
+		}
+	}
+	for i := 1; i <= 9; i++ {
+		r.listen(&runtime.EventBindingCalled{Name: videoBinding, Payload: chunk, ExecutionContextID: 7})
+		if want := i > 8; r.holding != want || signalled() != (i == 9) {
+			t.Fatalf("after %d KiB of 16: holding %v, want %v", i, r.holding, want)
+		}
+	}
+	msgs, flood := r.take()
+	if flood || len(msgs) != 9 {
+		t.Fatalf("flood %v, %d messages", flood, len(msgs))
+	}
+	for i := 1; i <= 7; i++ {
+		r.dequeued(len(msgs[i-1]))
+		if want := i < 7; r.holding != want || signalled() != (i == 7) {
+			t.Fatalf("%d KiB left: holding %v, want %v", 9-i, r.holding, want)
+		}
+	}
+}

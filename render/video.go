@@ -30,6 +30,9 @@ const TriggerVideo = "video"
 const (
 	// videoBinding is the DevTools binding a video page reports through.
 	videoBinding = "__empplayVideo"
+	// videoHoldName is video.js's function the recorder calls to hold its
+	// frames while the encoder is behind (see recording.listen).
+	videoHoldName = "__empplayVideoHold"
 	// videoInFlight is how many frames may wait for the encoder.
 	videoInFlight = 4
 	// videoYieldEvery makes the driver give the page's own tasks a turn
@@ -60,12 +63,16 @@ type VideoOptions struct {
 	// MaxBytes caps the video's size (see Options.VideoMaxBytes); 0 is
 	// DefaultVideoMaxBytes.
 	MaxBytes int64
+
+	// queueMax is maxVideoQueue for tests; 0 is maxVideoQueue.
+	queueMax int
 }
 
 // videoConfig is the settings video.js reads (the EMPPLAY_VIDEO_CONFIG
 // marker).
 type videoConfig struct {
 	Binding   string `json:"binding"`
+	HoldName  string `json:"holdName"` // see videoHoldName
 	SketchURL string `json:"sketchURL"`
 	// token is the seeding and globals, as on a still image's page.
 	token
@@ -201,7 +208,7 @@ func (b *Browser) RenderVideo(ctx context.Context, job *empplay.Job, opts VideoO
 func newVideoConfig(job *empplay.Job, format video.Format, bitrate int) videoConfig {
 	fps := job.VideoFPS()
 	cfg := videoConfig{
-		Binding: videoBinding, SketchURL: sketchPath,
+		Binding: videoBinding, HoldName: videoHoldName, SketchURL: sketchPath,
 		token: newToken(job),
 		Width: job.Width, Height: job.Height,
 		CodedWidth: (job.Width + 1) &^ 1, CodedHeight: (job.Height + 1) &^ 1,
@@ -296,9 +303,13 @@ type recording struct {
 
 	mu     sync.Mutex
 	queue  []string      // the page's messages, in order
-	queued int           // bytes in queue
+	queued int           // bytes of the page's messages not yet handled
 	flood  bool          // the page sent more than maxVideoQueue ahead of the encoder
 	notify chan struct{} // a message was queued
+	// holding is whether video.js was told to hold its frames; hold is
+	// signalled when that changes (see holdPage).
+	holding bool
+	hold    chan struct{}
 
 	enc              *video.Encoder
 	handled          int          // messages of the page taken so far
@@ -310,19 +321,30 @@ type recording struct {
 // listen runs on chromedp's event loop: it only queues. It hears the page's
 // own JavaScript only, as the tab's listener does (see fromMainWorld),
 // which runs before it for each event and so knows the context of the
-// document the call came from.
+// document the call came from. When the messages waiting for the encoder
+// pass half of maxVideoQueue, video.js is told to hold its frames until
+// they are down to an eighth (see dequeued): a slow ffmpeg slows the page
+// down, and what the page sends never depends on how fast ffmpeg is.
 func (r *recording) listen(ev any) {
 	if ev, ok := ev.(*runtime.EventBindingCalled); ok && ev.Name == videoBinding && r.tb.fromMainWorld(ev) {
 		r.mu.Lock()
-		if r.queued+len(ev.Payload) > maxVideoQueue {
-			// video.js waits for its frames to be taken; a page that
-			// calls the binding itself does not.
+		limit := r.queueLimit()
+		if r.queued+len(ev.Payload) > limit {
+			// video.js holds its frames when told to; a page that calls
+			// the binding itself does not.
 			r.flood = true
 		} else {
 			r.queue = append(r.queue, ev.Payload)
 			r.queued += len(ev.Payload)
 		}
+		changed := !r.holding && r.queued > limit/2
+		if changed {
+			r.holding = true
+		}
 		r.mu.Unlock()
+		if changed {
+			r.signalHold()
+		}
 		select {
 		case r.notify <- struct{}{}:
 		default:
@@ -334,14 +356,66 @@ func (r *recording) listen(ev any) {
 // encoder.
 const maxVideoQueue = 256 << 20
 
+// queueLimit is maxVideoQueue, or the test's.
+func (r *recording) queueLimit() int {
+	if r.opts.queueMax > 0 {
+		return r.opts.queueMax
+	}
+	return maxVideoQueue
+}
+
 // take returns the queued messages, and whether the page flooded the
-// queue (see maxVideoQueue).
+// queue (see maxVideoQueue). They count against the queue until handled.
 func (r *recording) take() ([]string, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	q := r.queue
-	r.queue, r.queued = nil, 0
+	r.queue = nil
 	return q, r.flood
+}
+
+// dequeued says that a message of n bytes is done with, and lets video.js
+// go on once the queue is down to an eighth of its limit.
+func (r *recording) dequeued(n int) {
+	r.mu.Lock()
+	r.queued -= n
+	changed := r.holding && r.queued <= r.queueLimit()/8
+	if changed {
+		r.holding = false
+	}
+	r.mu.Unlock()
+	if changed {
+		r.signalHold()
+	}
+}
+
+func (r *recording) signalHold() {
+	if r.hold == nil {
+		return
+	}
+	select {
+	case r.hold <- struct{}{}:
+	default:
+	}
+}
+
+// holdPage tells video.js to hold its frames or go on, each time that
+// changes, until ctx ends.
+func (r *recording) holdPage(ctx context.Context, target *chromedp.Target) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.hold:
+		}
+		r.mu.Lock()
+		hold := r.holding
+		r.mu.Unlock()
+		_, err := cdp.Call(ctx, target, runtime.Evaluate, runtime.EvaluateParams{
+			Expression: fmt.Sprintf("typeof window.%s === 'function' && window.%s(%t)", videoHoldName, videoHoldName, hold),
+		})
+		r.tb.logger.Debug("video frames held", "hold", hold, "err", err)
+	}
 }
 
 // run loads the job's page and records it until the page is done, fails
@@ -382,8 +456,10 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 	defer r.enc.Close()
 
 	r.notify = make(chan struct{}, 1)
+	r.hold = make(chan struct{}, 1)
 	lctx, lcancel := context.WithCancel(tb.ctx)
 	defer lcancel()
+	go r.holdPage(jctx, target)
 	if err := chromedp.Listen(lctx, r.listen); err != nil {
 		return nil, broken, failed("listen to the page", err)
 	}
@@ -411,10 +487,11 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 			msgs, flood := r.take()
 			if flood {
 				return nil, nil, empplay.Errorf(empplay.CodeSketchError,
-					"sketch error: the page sent more than %d MiB to the recorder ahead of the encoder", maxVideoQueue>>20)
+					"sketch error: the page sent more than %d KiB to the recorder ahead of the encoder, and did not wait when told to", r.queueLimit()>>10)
 			}
 			for _, payload := range msgs {
 				out, done, err := r.handle(jctx, payload)
+				r.dequeued(len(payload))
 				if err != nil && jctx.Err() != nil {
 					// ffmpeg was still at work when time ran out.
 					if cerr := ctx.Err(); cerr != nil && !errors.Is(cerr, context.DeadlineExceeded) {

@@ -629,3 +629,42 @@ func TestVideoWorkDirUnderProfileDir(t *testing.T) {
 		t.Errorf("ffmpeg wrote %s; want it in an empplay-video-* directory under the ProfileDir %s", out, testRoot)
 	}
 }
+
+// TestVideoSlowEncoderHoldsFrames: an ffmpeg that takes its input slower
+// than the page makes frames slows the page down (video.js holds its
+// frames while the queue is full) instead of failing the job: the page's
+// frames (over 1 MiB) pass through a queue of 512 KiB.
+func TestVideoSlowEncoderHoldsFrames(t *testing.T) {
+	needFFmpeg(t)
+	b := sharedBrowser(t)
+	real, err := exec.LookPath("ffmpeg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ffmpeg behind a pipe that passes 64 KiB every 50 ms (about 1.3 MB/s).
+	slow := filepath.Join(t.TempDir(), "ffmpeg")
+	script := "#!/bin/sh\nbuf=$(mktemp)\n" +
+		"{ while head -c 65536 > \"$buf\" && [ -s \"$buf\" ]; do cat \"$buf\"; sleep 0.05; done; rm -f \"$buf\"; } | " + real + " \"$@\"\n"
+	if err := os.WriteFile(slow, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const noise = `function setup(){createCanvas(160,160); pixelDensity(1)}
+function draw(){loadPixels(); for (let i = 0; i < pixels.length; i++) pixels[i] = i % 4 === 3 ? 255 : random(255); updatePixels()}`
+	j := videoJob(noise, 160, 160, 2, 30, "webm")
+	ctx := testenv.Context(t, time.Minute)
+	out, err := b.RenderVideo(ctx, j, VideoOptions{FFmpeg: slow, Bitrate: 20_000_000, queueMax: 512 << 10})
+	if err != nil {
+		t.Fatalf("RenderVideo: %v", err)
+	}
+	// In base64, a third more: over twice what the queue holds.
+	if n := len(out.Artifacts[0].Body); n < 1<<20 {
+		t.Fatalf("a video of %d bytes: the queue was never full, the test tested nothing", n)
+	}
+	info, err := video.Probe(ctx, "", writeArtifact(t, out.Artifacts[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Frames != 60 {
+		t.Errorf("%d frames, want 60", info.Frames)
+	}
+}

@@ -185,6 +185,15 @@
       return;
     }
     var encoded = 0, wake = null, broken = '';
+    // The recorder holds the frames while its encoder is behind (too many
+    // bytes wait for ffmpeg): no frame is drawn until it lets go.
+    var held = false;
+    Object.defineProperty(window, cfg.holdName, {
+      value: function (hold) {
+        held = hold === true;
+        if (!held && wake) { var w = wake; wake = null; w(); }
+      }
+    });
     var pending = [];
     // The worker's messages are read by their own fields only: the
     // sketch may have given Object.prototype an error.
@@ -272,7 +281,7 @@
       // Keep a few frames in flight: enough to keep the encoder busy,
       // few enough that memory stays flat.
       var w0 = realNow();
-      await until(function () { return k + 1 - encoded <= cfg.inFlight; });
+      await until(function () { return k + 1 - encoded <= cfg.inFlight && !held; });
       waited += realNow() - w0;
       if (broken) break;
       if (k === 0 || k % cfg.yieldEvery === 0) await yieldTask();
