@@ -46,7 +46,11 @@ func TestRedisDeployments(t *testing.T) {
 		{"cluster", func(t *testing.T) string {
 			var addrs []string
 			for range 3 {
-				n := testenv.StartRedis(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
+				// The cluster bus's port of its own: by default it is the
+				// port plus 10000, and a node on a free port above 55535
+				// (a fifth of the kernel's range) would not start.
+				n := testenv.StartRedis(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+					"--cluster-port", strconv.Itoa(testenv.FreePort(t)))
 				addrs = append(addrs, n.Addr)
 			}
 			cli, err := exec.LookPath("redis-cli")
