@@ -398,7 +398,8 @@ func TestClockSketchStartedByTimer(t *testing.T) {
 	t.Run("no sketch, an interval", func(t *testing.T) {
 		start := time.Now()
 		_, err := render(t, b, fidJob(`let n = 0; setInterval(() => n++, 5);`, 8, 8, "1"))
-		if elapsed := time.Since(start); elapsed > 5*time.Second {
+		// Decided, not timed out (30 s); the margin is for a loaded host.
+		if elapsed := time.Since(start); elapsed > 15*time.Second {
 			t.Errorf("took %v", elapsed)
 		}
 		if empplay.ErrorCode(err) != empplay.CodeNoCanvas || !strings.Contains(err.Error(), "no setup() or draw()") {

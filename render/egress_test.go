@@ -91,7 +91,7 @@ func (c *canary) selfTest(t *testing.T) {
 	}
 	_, _ = u.Write([]byte("x"))
 	u.Close()
-	if !testenv.Poll(2*time.Second, 10*time.Millisecond, func() bool {
+	if !testenv.Poll(10*time.Second, 10*time.Millisecond, func() bool {
 		return c.httpRequests.Load() > 0 && c.tcpConns.Load() > 0 && c.udpPackets.Load() > 0
 	}) {
 		t.Fatalf("canary self-test: http %d, tcp %d, udp %d", c.httpRequests.Load(), c.tcpConns.Load(), c.udpPackets.Load())
