@@ -187,7 +187,9 @@ func TestEncoderProcessGroup(t *testing.T) {
 		name    string
 		timeout time.Duration // of the context; 0: none, Close alone
 	}{
-		{"the context ends", 300 * time.Millisecond},
+		// Long enough for sh and both sleeps to start on a busy host: the
+		// group must hold all three before the context ends.
+		{"the context ends", 2 * time.Second},
 		{"closed while it runs", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -208,7 +210,11 @@ func TestEncoderProcessGroup(t *testing.T) {
 			if !poll(5*time.Second, func() bool { return len(live(pgid)) == 3 }) {
 				t.Errorf("group %d holds %v; want the script and two sleeps", pgid, live(pgid))
 			}
+			// From the context's end when there is one: Finish waits for it.
 			start := time.Now()
+			if dl, ok := ctx.Deadline(); ok && dl.After(start) {
+				start = dl
+			}
 			if tc.timeout > 0 {
 				if err := e.WriteFrame([]byte("frame")); err != nil {
 					t.Fatal(err)
@@ -219,10 +225,10 @@ func TestEncoderProcessGroup(t *testing.T) {
 				}
 			}
 			e.Close()
-			// Under waitDelay: the group's kill, not the wait's bound,
+			// Under waitDelay (5s): the group's kill, not the wait's bound,
 			// freed the pipe.
 			if d := time.Since(start); d > 3*time.Second {
-				t.Errorf("Finish and Close took %v", d)
+				t.Errorf("Finish and Close returned %v after the context's end (or the call to Close); want under 3s", d)
 			}
 			if !poll(5*time.Second, func() bool { return len(live(pgid)) == 0 }) {
 				t.Errorf("after Close, group %d still holds %v", pgid, live(pgid))
