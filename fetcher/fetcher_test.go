@@ -69,13 +69,15 @@ func files(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func newFetcher(t *testing.T, cache bool, allowed ...string) *Fetcher {
+// newFetcher returns a fetcher of files up to 1000 bytes from the allowed
+// origins, each fetch bounded by fileTimeout.
+func newFetcher(t *testing.T, cache bool, fileTimeout time.Duration, allowed ...string) *Fetcher {
 	t.Helper()
 	o, err := NewOrigins(allowed...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Origins: o, FileTimeout: 300 * time.Millisecond, MaxFile: 1000}
+	cfg := Config{Origins: o, FileTimeout: fileTimeout, MaxFile: 1000}
 	if cache {
 		c, err := OpenCache(t.TempDir(), 1<<20)
 		if err != nil {
@@ -86,6 +88,10 @@ func newFetcher(t *testing.T, cache bool, allowed ...string) *Fetcher {
 	return New(cfg)
 }
 
+// answerTimeout bounds fetches the origin answers: generous, so a slow,
+// busy host does not turn an answer into a timeout.
+const answerTimeout = 5 * time.Second
+
 func TestGet(t *testing.T) {
 	t.Parallel()
 	src := newOrigin(t, files)
@@ -93,7 +99,10 @@ func TestGet(t *testing.T) {
 	redirector := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, foreign.URL+"/tile.png", http.StatusFound)
 	})
-	f := newFetcher(t, false, src.URL, redirector.URL)
+	f := newFetcher(t, false, answerTimeout, src.URL, redirector.URL)
+	// For the case whose origin never answers (within 5 s): there the
+	// file's timeout is what is tested.
+	short := newFetcher(t, false, 300*time.Millisecond, src.URL)
 	for _, tc := range []struct {
 		name      string
 		url       string
@@ -101,23 +110,28 @@ func TestGet(t *testing.T) {
 		wantCode  empplay.Code
 		retryable bool
 		inMsg     string
+		short     bool // fetched with the short file timeout
 	}{
-		{"sniffed type", src.URL + "/tile.png", "image/png", "", false, ""},
-		{"type the source sent", src.URL + "/shader.frag", "text/plain; charset=utf-8", "", false, ""},
-		{"redirect on the same origin", src.URL + "/to-tile", "image/png", "", false, ""},
-		{"404", src.URL + "/missing.png", "", empplay.CodeAssetUnavailable, false, "404"},
-		{"5xx is retryable", src.URL + "/flaky", "", empplay.CodeAssetUnavailable, true, "503"},
-		{"429 is retryable", src.URL + "/busy", "", empplay.CodeAssetUnavailable, true, "429"},
-		{"a redirect loop is not", src.URL + "/loop", "", empplay.CodeAssetUnavailable, false, "more than 5 redirects"},
-		{"timeout is retryable", src.URL + "/slow", "", empplay.CodeAssetUnavailable, true, "in time"},
-		{"too large by Content-Length", src.URL + "/big", "", empplay.CodeAssetUnavailable, false, "2000 bytes, over the limit of 1000"},
-		{"too large while reading", src.URL + "/big-chunked", "", empplay.CodeAssetUnavailable, false, "more than 1000 bytes"},
-		{"redirect to a foreign origin", redirector.URL + "/x", "", empplay.CodeAssetUnavailable, false, "not on an allowed origin"},
-		{"origin not allowed", foreign.URL + "/tile.png", "", empplay.CodeNetworkBlocked, false, "not on an allowed origin"},
-		{"not http", "file:///etc/passwd", "", empplay.CodeNetworkBlocked, false, "not an http(s) URL"},
+		{"sniffed type", src.URL + "/tile.png", "image/png", "", false, "", false},
+		{"type the source sent", src.URL + "/shader.frag", "text/plain; charset=utf-8", "", false, "", false},
+		{"redirect on the same origin", src.URL + "/to-tile", "image/png", "", false, "", false},
+		{"404", src.URL + "/missing.png", "", empplay.CodeAssetUnavailable, false, "404", false},
+		{"5xx is retryable", src.URL + "/flaky", "", empplay.CodeAssetUnavailable, true, "503", false},
+		{"429 is retryable", src.URL + "/busy", "", empplay.CodeAssetUnavailable, true, "429", false},
+		{"a redirect loop is not", src.URL + "/loop", "", empplay.CodeAssetUnavailable, false, "more than 5 redirects", false},
+		{"timeout is retryable", src.URL + "/slow", "", empplay.CodeAssetUnavailable, true, "in time", true},
+		{"too large by Content-Length", src.URL + "/big", "", empplay.CodeAssetUnavailable, false, "2000 bytes, over the limit of 1000", false},
+		{"too large while reading", src.URL + "/big-chunked", "", empplay.CodeAssetUnavailable, false, "more than 1000 bytes", false},
+		{"redirect to a foreign origin", redirector.URL + "/x", "", empplay.CodeAssetUnavailable, false, "not on an allowed origin", false},
+		{"origin not allowed", foreign.URL + "/tile.png", "", empplay.CodeNetworkBlocked, false, "not on an allowed origin", false},
+		{"not http", "file:///etc/passwd", "", empplay.CodeNetworkBlocked, false, "not an http(s) URL", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			file, err := f.Get(context.Background(), tc.url)
+			g := f
+			if tc.short {
+				g = short
+			}
+			file, err := g.Get(context.Background(), tc.url)
 			if tc.wantCode == "" {
 				if err != nil {
 					t.Fatalf("Get: %v", err)
@@ -144,7 +158,7 @@ func TestGet(t *testing.T) {
 func TestGetThroughCache(t *testing.T) {
 	t.Parallel()
 	src := newOrigin(t, files)
-	f := newFetcher(t, true, src.URL)
+	f := newFetcher(t, true, answerTimeout, src.URL)
 	ctx := context.Background()
 	for i, want := range []bool{false, true, true} {
 		file, err := f.Get(ctx, src.URL+"/tile.png")
@@ -177,8 +191,9 @@ func TestBudget(t *testing.T) {
 	src := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Write(make([]byte, 600))
 	})
-	f := newFetcher(t, false, src.URL)
-	b := f.Budget(1000, time.Second)
+	f := newFetcher(t, false, answerTimeout, src.URL)
+	// The job's timeout is not what is tested here: generous too.
+	b := f.Budget(1000, 10*time.Second)
 	ctx := context.Background()
 	if _, err := b.Get(ctx, src.URL+"/a"); err != nil {
 		t.Fatal(err)
