@@ -12,8 +12,8 @@ import (
 )
 
 // A worker with the default memory limit per job (1024 MiB): a memory bomb
-// fails with memory_limit on its first attempt, for good, within a few
-// seconds, and the worker renders the next job.
+// fails with memory_limit on its first attempt, for good, well before the
+// render timeout, and the worker renders the next job.
 func TestWorkerMemoryBomb(t *testing.T) {
 	s := newStack(t)
 	ctx := testenv.Context(t, 3*time.Minute)
@@ -39,8 +39,12 @@ func TestWorkerMemoryBomb(t *testing.T) {
 			if res.Success || res.ErrorCode != empplay.CodeMemoryLimit || res.Retryable || res.Attempts != 1 {
 				t.Fatalf("result %+v; want memory_limit, not retryable, on attempt 1", res)
 			}
-			if took > 15*time.Second {
-				t.Errorf("took %v", took)
+			// Faulting in up to a GiB, V8's last-ditch GCs and the queue and
+			// result path take seconds on a slow, busy host. The bound stays
+			// under the 30 s render timeout, so the memory guard, not the
+			// timeout, is what ended the job.
+			if took > 25*time.Second {
+				t.Errorf("took %v; want the memory limit to stop it well before the 30s render timeout", took)
 			}
 			next := s.submit(t, ctx, job(t, map[string]any{"code": `function setup(){ createCanvas(40,40); background(0,200,0); }`, "width": 40, "height": 40, "filename": "after-bomb.png"}))
 			if !next.Success {
