@@ -35,6 +35,14 @@ const (
 	chaosWorkers       = 2
 	chaosStallTimeout  = 3 * time.Minute // no new result for this long fails the test
 	chaosRecoveryLimit = 30 * time.Second
+	// chaosRecoveryMedian bounds the median time from a worker's kill -9 to
+	// its job leaving the dead worker's in-flight list. The supervisor
+	// requeues the job once the killed process tree has exited and its
+	// profile dir is removed, which on a loaded host (a renderer freeing
+	// its memory) can take a second or more; the sweep for dead workers,
+	// the fallback, waits out the 15 s heartbeat TTL, so a median under
+	// 5 s still shows the supervisor's requeue did it.
+	chaosRecoveryMedian = 5 * time.Second
 )
 
 // Redis persists every write before it answers, so a SIGKILL loses
@@ -183,8 +191,13 @@ func TestChaos(t *testing.T) {
 			t.Fatalf("no new result for %v: %d of %d jobs have one", chaosStallTimeout, done, total)
 		}
 		if next < len(plan) && done >= at(next) {
-			c.act(plan[next], done)
-			next++
+			// A kill that found no sketch running (on a slow host the
+			// window between a page's load and the end of its busy-wait
+			// can be missed) is tried again while jobs remain, so a kill
+			// is only missing at the end when there was none to be had.
+			if c.act(plan[next], done) {
+				next++
+			}
 			continue
 		}
 		time.Sleep(100 * time.Millisecond) // the monitor's poll: results, stalls and the plan
@@ -212,8 +225,8 @@ func TestChaos(t *testing.T) {
 		t.Logf("the supervisor's log filled its buffer (%d bytes): dropped_late_results counts only its start", len(logs))
 	}
 	med, mx := c.latencies()
-	if c.workerKills > 0 && med >= time.Second {
-		t.Errorf("median recovery latency after a worker kill is %v; want under 1s (all: %v)", med, c.recovery)
+	if c.workerKills > 0 && med >= chaosRecoveryMedian {
+		t.Errorf("median recovery latency after a worker kill is %v; want under %v (all: %v)", med, chaosRecoveryMedian, c.recovery)
 	}
 	t.Logf("chaos: submitted=%d completed=%d failed=%d dead=%d duplicate_executions=%d duplicate_results=%d lost=%d "+
 		"worker_kills=%d chromium_kills=%d chromium_kills_failing_a_render=%d redis_restarts=%d recovery_latency_median=%dms max=%dms "+
@@ -313,7 +326,8 @@ func (c *chaos) countResults() (int, error) {
 	return int(n), err
 }
 
-func (c *chaos) act(what string, done int) {
+// act carries out one chaos action and reports whether it did.
+func (c *chaos) act(what string, done int) bool {
 	t := c.t
 	var ok bool
 	switch what {
@@ -331,8 +345,9 @@ func (c *chaos) act(what string, done int) {
 			done, len(c.ids), time.Since(t0).Round(time.Millisecond))
 	}
 	if !ok {
-		t.Logf("chaos at %d/%d results: %s found no sketch running within 20s; skipped", done, len(c.ids), what)
+		t.Logf("chaos at %d/%d results: %s found no sketch running within 20s; trying again", done, len(c.ids), what)
 	}
+	return ok
 }
 
 // victim finds a worker whose Chromium is running a job's sketch, and
