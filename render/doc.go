@@ -597,7 +597,13 @@
 // have run, so in its draw() frameCount is k+1, millis() is k*1000/fps and
 // deltaTime is 1000/fps (p5 1.x and 2.x; a sketch with a slower frameRate()
 // draws every few frames), however slow the machine: the same job gives the
-// same frames. A canvas of another size than the job is scaled to it.
+// same frames. Time k/fps is counted from when the recording starts: the
+// end of setup(), or for code that starts no sketch, the load event. Code
+// with neither a sketch nor a canvas by then has its timers due in the
+// first second of virtual time run, one at a time, until one starts a
+// sketch (setTimeout(() => new p5(s), 300): frame 0 is then at 300 ms,
+// millis() 0) or makes a canvas; with neither it fails with no_canvas,
+// as a still does. A canvas of another size than the job is scaled to it.
 // WebGL contexts get preserveDrawingBuffer.
 //
 // Each frame is copied out of the canvas in a dedicated worker, handed to

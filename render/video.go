@@ -94,8 +94,9 @@ type videoConfig struct {
 	// clockConfig is the virtual clock's settings (Date says clockEpoch
 	// at the start of every video, so the same job gives the same frames).
 	clockConfig
-	NoSketchGraceMs int64  `json:"noSketchGraceMs"`
-	WorkerSource    string `json:"workerSource"`
+	NoSketchGraceMs  int64  `json:"noSketchGraceMs"`
+	NoSketchTimersMs int64  `json:"noSketchTimersMs"`
+	WorkerSource     string `json:"workerSource"`
 }
 
 // videoMessage is what video.js reports.
@@ -218,8 +219,9 @@ func newVideoConfig(job *empplay.Job, format video.Format, bitrate int) videoCon
 		YieldEvery:  videoYieldEvery,
 		clockConfig: newClock(nil),
 		// The same grace the still-image prelude gives code without p5.
-		NoSketchGraceMs: noSketchGrace.Milliseconds(),
-		WorkerSource:    js.VideoWorker,
+		NoSketchGraceMs:  noSketchGrace.Milliseconds(),
+		NoSketchTimersMs: noSketchTimers.Milliseconds(),
+		WorkerSource:     js.VideoWorker,
 	}
 	bpp := BitsPerPixel
 	if format == video.GIF {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -160,6 +161,10 @@ func TestVideoFrameAccuracy(t *testing.T) {
 		{"webgl p5 2", glSketch, "mp4", "2", 320, 240, 30, 1, "h264", "yuv420p", 320, 240, 24},
 		{"without p5", rawSketch, "mp4", "", 320, 240, 30, 1, "h264", "yuv420p", 320, 240, 24},
 		{"odd size gif", frameSketch, "gif", "", 201, 99, 25, 1, "gif", "bgra", 201, 99, 24},
+		// Started 300 ms into virtual time: each frame is still its own
+		// 1/fps after the last, millis() counted from the sketch's start.
+		{"started from a timer", "setTimeout(() => { (0, eval)(" + strconv.Quote(frameSketch) + "); new p5(); }, 300);",
+			"mp4", "", 160, 120, 30, 1, "h264", "yuv420p", 160, 120, 24},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			job := videoJob(tc.code, tc.w, tc.h, tc.duration, tc.fps, tc.format)
@@ -667,4 +672,38 @@ function draw(){loadPixels(); for (let i = 0; i < pixels.length; i++) pixels[i] 
 	if info.Frames != 60 {
 		t.Errorf("%d frames, want 60", info.Frames)
 	}
+}
+
+// TestVideoSketchStartedByTimer: a sketch started from a timer, which a
+// still renders, records too, from the time the timer started it: frame 0
+// (the poster) is the sketch's first frame. Code that starts no sketch
+// and makes no canvas still fails with no_canvas, saying so.
+func TestVideoSketchStartedByTimer(t *testing.T) {
+	needFFmpeg(t)
+	b := sharedBrowser(t)
+	for _, delay := range []int{0, 300} {
+		t.Run(fmt.Sprintf("after %d ms", delay), func(t *testing.T) {
+			j := videoJob(fmt.Sprintf(`setTimeout(() => new p5(p => {
+  p.setup = () => { p.createCanvas(32, 32); p.pixelDensity(1); };
+  p.draw = () => { p.background(p.frameCount === 1 ? 255 : 0, 0, 0); };
+}), %d);`, delay), 32, 32, 0.5, 10, "")
+			out, err := b.RenderVideo(testenv.Context(t, time.Minute), j, VideoOptions{})
+			if err != nil {
+				t.Fatalf("RenderVideo: %v", err)
+			}
+			img, err := png.Decode(bytes.NewReader(out.Artifacts[1].Body))
+			if err != nil {
+				t.Fatalf("poster: %v", err)
+			}
+			if r, g, b, _ := img.At(16, 16).RGBA(); r>>8 != 255 || g>>8 != 0 || b>>8 != 0 {
+				t.Errorf("poster (frame 0) is %d,%d,%d; want the sketch's first frame, red", r>>8, g>>8, b>>8)
+			}
+		})
+	}
+	t.Run("no sketch", func(t *testing.T) {
+		_, err := b.RenderVideo(testenv.Context(t, time.Minute), videoJob(`let n = 0; setInterval(() => n++, 5);`, 32, 32, 0.5, 10, ""), VideoOptions{})
+		if empplay.ErrorCode(err) != empplay.CodeNoCanvas || !strings.Contains(err.Error(), "no setup() or draw()") {
+			t.Errorf("got %v; want no_canvas: no setup() or draw()", err)
+		}
+	})
 }

@@ -146,13 +146,32 @@
     afterSetup: afterSetup
   });
   // Code that starts no p5 sketch (a canvas drawn by hand, animated with
-  // requestAnimationFrame) is driven from its load event.
+  // requestAnimationFrame) is driven from its load event. A page with
+  // neither a sketch nor a canvas by then may start its sketch from a
+  // timer (setTimeout(() => new p5(s), 0)), as it may in a still: its
+  // timers due in the first noSketchTimersMs of virtual time run, one due
+  // time at a time, until a sketch starts (it is driven once set up) or a
+  // canvas exists; the recording starts at that virtual time.
   window.addEventListener('load', function () {
     realSetTimeout(function () {
-      if (started || driving || finished) return;
-      setupDone = true;
-      driving = true;
-      drive();
+      var limit = clock.now() + cfg.noSketchTimersMs;
+      (function next() {
+        if (started || driving || finished) return;
+        var due = clock.nextDue();
+        if (!mainCanvas() && due >= 0 && due <= limit) {
+          try {
+            clock.advance(due, true);
+          } catch (e) {
+            fail(describe(e), lineOf(e));
+            return;
+          }
+          realSetTimeout(next, 0); // a task of its own, as a timer has
+          return;
+        }
+        setupDone = true;
+        driving = true;
+        drive();
+      })();
     }, cfg.noSketchGraceMs);
   });
 
@@ -171,7 +190,8 @@
   async function drive() {
     var canvas = mainCanvas();
     if (!canvas) {
-      finish({ type: 'nocanvas', message: 'the sketch has no canvas to record (did it call noCanvas()?)' });
+      finish({ type: 'nocanvas', message: started ? 'the sketch has no canvas to record (did it call noCanvas()?)'
+        : 'the sketch defines no setup() or draw() function and creates no canvas' });
       return;
     }
     var W = cfg.width, H = cfg.height;
@@ -237,12 +257,14 @@
       });
     }
 
-    var dt = 1000 / cfg.fps;
+    // Frame k is at t0 + k/fps: t0 is 0, unless the sketch started from a
+    // timer (see the load event's handler) or its setup moved time on.
+    var dt = 1000 / cfg.fps, t0 = clock.now();
     var started = realNow(), waited = 0;
     for (var k = 0; k < cfg.frames; k++) {
       frame = k;
       try {
-        clock.advance(k * dt);
+        clock.advance(t0 + k * dt);
       } catch (e) {
         fail(describe(e), lineOf(e));
         worker.terminate();
