@@ -603,7 +603,11 @@
 // first second of virtual time run, one at a time, until one starts a
 // sketch (setTimeout(() => new p5(s), 300): frame 0 is then at 300 ms,
 // millis() 0) or makes a canvas; with neither it fails with no_canvas,
-// as a still does. A canvas of another size than the job is scaled to it.
+// as a still does. What the page waits for in real time holds the clock
+// as in a still (a fetch, an image, a font: see "Time"): the next frame
+// waits until it has come, so a file the sketch loads while it records
+// (a loadImage callback) is in the same frames however fast the CDN
+// answered. A canvas of another size than the job is scaled to it.
 // WebGL contexts get preserveDrawingBuffer.
 //
 // Each frame is copied out of the canvas in a dedicated worker, handed to

@@ -118,9 +118,11 @@ type videoMessage struct {
 	// that it waited for the encoder (real time, for debug logs).
 	DriveMs float64 `json:"driveMs"`
 	WaitMs  float64 `json:"waitMs"`
-	Message string  `json:"message"`
-	Line    int     `json:"line"`
-	Frame   int     `json:"frame"`
+	// LoadWaitMs is how long frames waited for the page's loads.
+	LoadWaitMs float64 `json:"loadWaitMs"`
+	Message    string  `json:"message"`
+	Line       int     `json:"line"`
+	Frame      int     `json:"frame"`
 }
 
 // renderVideo is Render for a video job. The encoder's work directory goes
@@ -505,7 +507,7 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 				if err != nil || done {
 					if err == nil {
 						log.Debug("video recorded", "ms", time.Since(start).Milliseconds(), "record_ms", int(r.last.DriveMs),
-							"encoder_wait_ms", int(r.last.WaitMs), "bytes", len(out.Artifacts[0].Body))
+							"encoder_wait_ms", int(r.last.WaitMs), "load_wait_ms", int(r.last.LoadWaitMs), "bytes", len(out.Artifacts[0].Body))
 					}
 					return out, nil, err
 				}

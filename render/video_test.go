@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"image/color"
 	"image/png"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -706,4 +708,57 @@ func TestVideoSketchStartedByTimer(t *testing.T) {
 			t.Errorf("got %v; want no_canvas: no setup() or draw()", err)
 		}
 	})
+}
+
+// TestVideoSlowAssetsSameFrames: a file the sketch loads while it records
+// (a loadImage callback, not preload) is in the same frames however fast
+// the CDN answered: the virtual clock waits for it, as a still's does.
+func TestVideoSlowAssetsSameFrames(t *testing.T) {
+	needFFmpeg(t)
+	red := color.NRGBA{255, 0, 0, 255}
+	tile := solidPNG(t, 4, 4, red)
+	b, src := slowCDNBrowser(t, func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/slow/") {
+			time.Sleep(800 * time.Millisecond) // the behaviour under test: a slow CDN
+		}
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(tile)
+	})
+	var first []byte
+	for _, speed := range []string{"fast", "slow"} {
+		j := videoJob(`let img;
+function setup() { createCanvas(16, 16); pixelDensity(1); }
+function draw() {
+  if (frameCount === 3) loadImage('data/tile.png', i => { img = i; });
+  background(0, 0, 255);
+  if (img) image(img, 0, 0, 16, 16);
+}`, 16, 16, 1, 10, "")
+		j.Assets = map[string]string{"data/tile.png": src.URL + "/" + speed + "/tile.png"}
+		out, err := b.RenderVideo(testenv.Context(t, time.Minute), j, VideoOptions{})
+		if err != nil {
+			t.Fatalf("%s: RenderVideo: %v", speed, err)
+		}
+		// The file is asked for in frame 2's draw(): frame 3 has it.
+		ctx := testenv.Context(t, time.Minute)
+		err = video.Decode(ctx, "", writeArtifact(t, out.Artifacts[0]), 16, 16, func(k int, rgb []byte) error {
+			want := [3]int{0, 0, 255}
+			if k >= 3 {
+				want = [3]int{255, 0, 0}
+			}
+			if got := patch(rgb, 16, 4, 4, 8, 8); !near(got, want, 24) {
+				t.Errorf("%s: frame %d is %v; want %v", speed, k, got, want)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = out.Artifacts[0].Body
+			continue
+		}
+		if !bytes.Equal(out.Artifacts[0].Body, first) {
+			t.Errorf("the slow CDN's video differs from the fast one's")
+		}
+	}
 }

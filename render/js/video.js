@@ -85,6 +85,18 @@
   var reportJSON = empplayRuntime.reportJSON;
   var frame = -1;      // the frame being made, -1 before frame 0
   var clock = empplayRuntime.virtualClock(window, { epochMs: cfg.epochMs, freeReads: cfg.freeReads, readStepMs: cfg.readStepMs });
+  // What the page waits for in real time (a fetch, an image, a font: see
+  // runtime.js) holds the clock, as in a still: the next frame waits for
+  // it, so a file shows in the same frame however fast it came.
+  empplayRuntime.holdRealEvents(window, clock);
+  function loadsDone() {
+    return new Promise(function (resolve) {
+      (function check() {
+        if (!clock.held() || finished) resolve();
+        else realSetTimeout(check, 5);
+      })();
+    });
+  }
   // WebGL canvases keep their picture after the frame is presented, so the
   // driver can read it in a later task.
   var getContext = HTMLCanvasElement.prototype.getContext;
@@ -157,6 +169,11 @@
       var limit = clock.now() + cfg.noSketchTimersMs;
       (function next() {
         if (started || driving || finished) return;
+        if (clock.held()) {
+          // Code may start its sketch once a file has come.
+          realSetTimeout(next, 5);
+          return;
+        }
         var due = clock.nextDue();
         if (!mainCanvas() && due >= 0 && due <= limit) {
           try {
@@ -259,10 +276,16 @@
 
     // Frame k is at t0 + k/fps: t0 is 0, unless the sketch started from a
     // timer (see the load event's handler) or its setup moved time on.
-    var dt = 1000 / cfg.fps, t0 = clock.now();
+    var dt = 1000 / cfg.fps, t0 = clock.now(), loadWait = 0;
     var started = realNow(), waited = 0;
     for (var k = 0; k < cfg.frames; k++) {
       frame = k;
+      if (clock.held()) {
+        var l0 = realNow();
+        await loadsDone();
+        loadWait += realNow() - l0;
+        if (finished) { worker.terminate(); return; }
+      }
       try {
         clock.advance(t0 + k * dt);
       } catch (e) {
@@ -319,6 +342,6 @@
       return;
     }
     finish({ type: 'done', frames: cfg.frames, renderer: webglRenderer(canvas), canvasWidth: canvas.width, canvasHeight: canvas.height,
-      driveMs: realNow() - started, waitMs: waited });
+      driveMs: realNow() - started, waitMs: waited, loadWaitMs: loadWait });
   }
 })();
