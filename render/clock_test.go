@@ -382,6 +382,8 @@ func TestClockSketchStartedByTimer(t *testing.T) {
 		// count every run.
 		{"after an interval's ticks", `let n = 0; setInterval(() => n++, 10); setTimeout(() => new p5(` + sketch + `), 105);`, 200, 105},
 		{"a timer at 900 ms", `let n = 12; setTimeout(() => new p5(` + sketch + `), 900);`, 240, 900},
+		// The driver's first frame, once the timers have run.
+		{"an animation frame", `let n = 12; requestAnimationFrame(() => new p5(` + sketch + `));`, 240, 0},
 	} {
 		for _, major := range fidMajors {
 			t.Run(tc.name+" p5@"+major, func(t *testing.T) {
@@ -418,6 +420,22 @@ setInterval(() => { n++; g.fillStyle = 'rgb(' + n * 20 + ',0,0)'; g.fillRect(0, 
 			t.Errorf("trigger %q at %v ms, want load at 1000", out.Trigger, out.TriggerMs)
 		}
 		if got, w := pixelAt(img, 4, 4), (color.NRGBA{200, 0, 0, 255}); got != w {
+			t.Errorf("painted %v, want %v", got, w)
+		}
+	})
+	t.Run("canvas by hand in an animation frame", func(t *testing.T) {
+		out, img := mustRender(t, b, fidJob(`requestAnimationFrame(() => {
+  const c = document.createElement('canvas');
+  c.width = c.height = 8;
+  document.body.appendChild(c);
+  const g = c.getContext('2d');
+  g.fillStyle = 'rgb(0,0,240)';
+  g.fillRect(0, 0, 8, 8);
+});`, 8, 8, "1"))
+		if out.Trigger != TriggerLoad {
+			t.Errorf("trigger %q, want load", out.Trigger)
+		}
+		if got, w := pixelAt(img, 4, 4), (color.NRGBA{0, 0, 240, 255}); got != w {
 			t.Errorf("painted %v, want %v", got, w)
 		}
 	})

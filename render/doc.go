@@ -404,9 +404,11 @@
 //     start its sketch when a fetch answers), and once the page's timers
 //     due in the first second (virtual time) after the load event have
 //     run, however long they take (code may start its sketch from one:
-//     setTimeout(() => new p5(...), 0)). The picture is what the code drew
-//     by then (an interval is cut there); without a canvas the job fails
-//     with no_canvas.
+//     setTimeout(() => new p5(...), 0)). Code with no canvas by then gets
+//     one animation frame more (it may start its sketch, or draw, from
+//     requestAnimationFrame). The picture is what the code drew by then
+//     (an interval is cut there); without a canvas the job fails with
+//     no_canvas.
 //   - "fxpreview", "capture": the sketch called $fx.preview() (or the
 //     legacy fxpreview(), or a "fxhash-preview" window event, which
 //     fxhash's own snippet dispatches), or capture() or empplay.capture().
@@ -600,9 +602,10 @@
 // same frames. Time k/fps is counted from when the recording starts: the
 // end of setup(), or for code that starts no sketch, the load event. Code
 // with neither a sketch nor a canvas by then has its timers due in the
-// first second of virtual time run, one at a time, until one starts a
-// sketch (setTimeout(() => new p5(s), 300): frame 0 is then at 300 ms,
-// millis() 0) or makes a canvas; with neither it fails with no_canvas,
+// first second of virtual time run, one at a time, then one animation
+// frame, until one starts a sketch (setTimeout(() => new p5(s), 300):
+// frame 0 is then at 300 ms, millis() 0) or makes a canvas; with neither
+// it fails with no_canvas,
 // as a still does. What the page waits for in real time holds the clock
 // as in a still (a fetch, an image, a font: see "Time"): the next frame
 // waits until it has come, so a file the sketch loads while it records

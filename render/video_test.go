@@ -676,19 +676,25 @@ function draw(){loadPixels(); for (let i = 0; i < pixels.length; i++) pixels[i] 
 	}
 }
 
-// TestVideoSketchStartedByTimer: a sketch started from a timer, which a
-// still renders, records too, from the time the timer started it: frame 0
+// TestVideoSketchStartedByTimer: a sketch started from a timer or an
+// animation frame, which a still renders, records too, from the time it
+// started: frame 0
 // (the poster) is the sketch's first frame. Code that starts no sketch
 // and makes no canvas still fails with no_canvas, saying so.
 func TestVideoSketchStartedByTimer(t *testing.T) {
 	needFFmpeg(t)
 	b := sharedBrowser(t)
-	for _, delay := range []int{0, 300} {
-		t.Run(fmt.Sprintf("after %d ms", delay), func(t *testing.T) {
-			j := videoJob(fmt.Sprintf(`setTimeout(() => new p5(p => {
+	const sketch = `p => {
   p.setup = () => { p.createCanvas(32, 32); p.pixelDensity(1); };
   p.draw = () => { p.background(p.frameCount === 1 ? 255 : 0, 0, 0); };
-}), %d);`, delay), 32, 32, 0.5, 10, "")
+}`
+	for _, tc := range []struct{ name, code string }{
+		{"after 0 ms", `setTimeout(() => new p5(` + sketch + `), 0);`},
+		{"after 300 ms", `setTimeout(() => new p5(` + sketch + `), 300);`},
+		{"in an animation frame", `requestAnimationFrame(() => new p5(` + sketch + `));`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := videoJob(tc.code, 32, 32, 0.5, 10, "")
 			out, err := b.RenderVideo(testenv.Context(t, time.Minute), j, VideoOptions{})
 			if err != nil {
 				t.Fatalf("RenderVideo: %v", err)

@@ -636,6 +636,20 @@
       if (driver) driver.start();
       // A capture asked for before: there is no sketch to wait for.
       if (takePending(null) || !byDefault()) return;
+      if (!mainCanvas(null) && vFrame && clock.hasFrames()) {
+        // Code may start its sketch, or draw its canvas, in an animation
+        // frame (requestAnimationFrame(() => new p5(s))): the driver runs
+        // it now; decide after it.
+        afterFrames(function () {
+          if (!started && !finished) verdict();
+        });
+        return;
+      }
+      verdict();
+    }, cfg.noSketchGraceMs);
+    // verdict captures a canvas the code drew by hand, or reports that
+    // there is none.
+    function verdict() {
       if (mainCanvas(null)) {
         if (cfg.captureDelayMs > 0) {
           later(function () { capture(null, 'delay'); }, cfg.captureDelayMs);
@@ -645,6 +659,6 @@
         return;
       }
       report({ type: 'nocanvas', message: noSketch });
-    }, cfg.noSketchGraceMs);
+    }
   });
 })();

@@ -160,13 +160,14 @@
   // Code that starts no p5 sketch (a canvas drawn by hand, animated with
   // requestAnimationFrame) is driven from its load event. A page with
   // neither a sketch nor a canvas by then may start its sketch from a
-  // timer (setTimeout(() => new p5(s), 0)), as it may in a still: its
-  // timers due in the first noSketchTimersMs of virtual time run, one due
-  // time at a time, until a sketch starts (it is driven once set up) or a
-  // canvas exists; the recording starts at that virtual time.
+  // timer (setTimeout(() => new p5(s), 0)) or an animation frame, as it
+  // may in a still: its timers due in the first noSketchTimersMs of
+  // virtual time run, one due time at a time, then one animation frame,
+  // until a sketch starts (it is driven once set up) or a canvas exists;
+  // the recording starts at that virtual time.
   window.addEventListener('load', function () {
     realSetTimeout(function () {
-      var limit = clock.now() + cfg.noSketchTimersMs;
+      var limit = clock.now() + cfg.noSketchTimersMs, frameTried = false;
       (function next() {
         if (started || driving || finished) return;
         if (clock.held()) {
@@ -175,9 +176,17 @@
           return;
         }
         var due = clock.nextDue();
-        if (!mainCanvas() && due >= 0 && due <= limit) {
+        // Then one animation frame, which may start the sketch too
+        // (requestAnimationFrame(() => new p5(s))).
+        var frameFirst = !frameTried && clock.hasFrames() && (due < 0 || due > limit);
+        if (!mainCanvas() && (frameFirst || (due >= 0 && due <= limit))) {
           try {
-            clock.advance(due, true);
+            if (frameFirst) {
+              frameTried = true;
+              clock.advance(clock.now());
+            } else {
+              clock.advance(due, true);
+            }
           } catch (e) {
             fail(describe(e), lineOf(e));
             return;
