@@ -456,7 +456,10 @@
 // answered. A load on which nothing moves for a second while the worker
 // fetches nothing (a fetch whose body the page never reads stalls once
 // the pipe to the page is full) is not waited for further; media and
-// frames' documents are not waited for (loadTracker in loads.go).
+// frames' documents are not waited for (loadTracker in loads.go). A page
+// still waiting for a file at the job's deadline fails with
+// render_timeout, naming the files ("the page was ready, but what it was
+// loading had not come within 30s: data/tile.png").
 //
 // A looping sketch is stopped with noLoop() once captured. A picture whose
 // pixels are all the same opaque colour (a sketch that only calls

@@ -4,6 +4,8 @@ package render
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,10 +32,10 @@ const loadsQuiet = time.Second
 // report arrives. Only the listener goroutine changes it; the job's
 // goroutine reads it under tab.mu.
 type loadTracker struct {
-	on      bool // tracking: the Network domain is enabled for the job
-	pending map[network.RequestID]bool
-	last    time.Time     // the last event that moved a load on
-	moved   chan struct{} // signalled at each such event
+	on      bool                         // tracking: the Network domain is enabled for the job
+	pending map[network.RequestID]string // the URLs of the loads in flight
+	last    time.Time                    // the last event that moved a load on
+	moved   chan struct{}                // signalled at each such event
 }
 
 // trackLoads enables the Network domain of a js job's tab, before its page
@@ -41,7 +43,7 @@ type loadTracker struct {
 // need it: the prelude waits for what a canvas can draw.
 func (tb *tab) trackLoads(ctx context.Context) error {
 	tb.mu.Lock()
-	tb.loads = loadTracker{on: true, pending: make(map[network.RequestID]bool), last: time.Now(), moved: make(chan struct{}, 1)}
+	tb.loads = loadTracker{on: true, pending: make(map[network.RequestID]string), last: time.Now(), moved: make(chan struct{}, 1)}
 	tb.mu.Unlock()
 	one := int64(1)
 	_, err := cdp.Call(ctx, tb.target.Load(), network.Enable, network.EnableParams{
@@ -80,9 +82,9 @@ func (tb *tab) loadEvent(ev any) {
 			strings.HasPrefix(ev.Request.URL, "data:") || strings.HasPrefix(ev.Request.URL, "blob:") {
 			return
 		}
-		l.pending[ev.RequestID] = true
+		l.pending[ev.RequestID] = ev.Request.URL
 	case *network.EventDataReceived:
-		if !l.pending[ev.RequestID] {
+		if _, ok := l.pending[ev.RequestID]; !ok {
 			return
 		}
 	case *network.EventLoadingFinished:
@@ -97,6 +99,30 @@ func (tb *tab) loadEvent(ev any) {
 	case l.moved <- struct{}{}:
 	default:
 	}
+}
+
+// unfinishedLoads lists the URLs of the loads in flight, for a message
+// (the page's own files by their names: data/tile.png): at most
+// maxBlocked, each cut at maxBlockedURL, sorted.
+func (tb *tab) unfinishedLoads() string {
+	tb.mu.Lock()
+	urls := make([]string, 0, len(tb.loads.pending))
+	for _, u := range tb.loads.pending {
+		// The page's own files by the names the job gave them.
+		u = strings.TrimPrefix(u, tb.origin+"/")
+		if len(u) > maxBlockedURL {
+			u = u[:maxBlockedURL] + "..."
+		}
+		urls = append(urls, u)
+	}
+	tb.mu.Unlock()
+	slices.Sort(urls)
+	urls = slices.Compact(urls)
+	list := strings.Join(urls[:min(len(urls), maxBlocked)], ", ")
+	if more := len(urls) - maxBlocked; more > 0 {
+		list += fmt.Sprintf(" and %d more", more)
+	}
+	return list
 }
 
 // settleLoads waits until the page has no load in flight, or until its

@@ -281,6 +281,12 @@ wait:
 				// What the page loads shows however fast it came.
 				left, serr := tb.settleLoads(jctx)
 				log.Debug("page loads settled", "ms", time.Since(got).Milliseconds(), "unfinished", left, "err", serr)
+				if serr != nil && ctx.Err() == nil {
+					// The job's deadline, with files still on their way.
+					return nil, nil, tb.failure(empplay.CodeRenderTimeout, fmt.Sprintf(
+						"render timeout: the page was ready, but what it was loading had not come within %v: %s",
+						deadline.Sub(start).Round(time.Millisecond), tb.unfinishedLoads()))
+				}
 			}
 			shot := time.Now()
 			if out, err = tb.pageOutput(jctx, job, pg, m); err != nil {

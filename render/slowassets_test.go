@@ -178,3 +178,29 @@ func slowCDNBrowser(t *testing.T, h http.HandlerFunc) (*Browser, *httptest.Serve
 	f := fetcher.New(fetcher.Config{Origins: origins, Client: src.Client()})
 	return newTestBrowser(t, Options{Assets: f}), src
 }
+
+// TestSlowAssetsDeadline: a js page whose file has not come by the job's
+// deadline fails with render_timeout naming the file, not "the page did
+// not load" (it had).
+func TestSlowAssetsDeadline(t *testing.T) {
+	b, src := slowCDNBrowser(t, func(w http.ResponseWriter, r *http.Request) {
+		select { // the behaviour under test: a CDN that does not answer in time
+		case <-r.Context().Done():
+		case <-time.After(20 * time.Second):
+		}
+	})
+	j := jsJob(``, `body{margin:0;background:#00f}`, `window.addEventListener('load', function () {
+  var d = document.createElement('div');
+  d.style.cssText = 'width:8px;height:8px;background:url(data/tile.png)';
+  document.body.appendChild(d);
+  capture();
+});`, 8, 8, empplay.OutputPNG)
+	j.TimeoutMs = 3000
+	j.Assets = map[string]string{"data/tile.png": src.URL + "/tile.png"}
+	_, err := render(t, b, j)
+	t.Logf("message: %v", err)
+	if code := empplay.ErrorCode(err); code != empplay.CodeRenderTimeout ||
+		!strings.Contains(err.Error(), "the page was ready") || !strings.HasSuffix(err.Error(), ": data/tile.png") {
+		t.Errorf("got %s: %v; want render_timeout saying the page was ready and naming data/tile.png", code, err)
+	}
+}
