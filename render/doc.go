@@ -623,11 +623,12 @@
 // webm, at [BitsPerPixel] bits per pixel per frame, a keyframe every 2 s.
 // The encoded frames come back through a DevTools binding as base64 (a
 // few KiB a frame) and stream into ffmpeg (package video) as they arrive.
-// When ffmpeg falls behind and what waits for it passes half of 256 MiB,
-// the recorder tells video.js to hold its frames until it is down to an
-// eighth: a slow encoder slows the recording down, and never decides its
-// outcome. A page that sends past 256 MiB all the same (its own calls of
-// the binding) fails with sketch_error.
+// The queue is flow-controlled by credit: video.js counts the bytes it
+// sends, the recorder tells it how many it has handed to ffmpeg, and no
+// frame is drawn while more than half of 256 MiB are unhandled. A slow
+// encoder slows the recording down and never decides its outcome,
+// however late the word reaches the page. A page that sends past 256 MiB
+// all the same (its own calls of the binding) fails with sketch_error.
 // The output is the video at the job's blob name, then the poster frame
 // (frame 0 as a PNG, transparency kept) at [PosterName] of it. Progress
 // (frames done of total) goes to the [video.ProgressFunc] of the context.

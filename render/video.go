@@ -30,9 +30,10 @@ const TriggerVideo = "video"
 const (
 	// videoBinding is the DevTools binding a video page reports through.
 	videoBinding = "__empplayVideo"
-	// videoHoldName is video.js's function the recorder calls to hold its
-	// frames while the encoder is behind (see recording.listen).
-	videoHoldName = "__empplayVideoHold"
+	// videoTakenName is video.js's function the recorder calls with the
+	// bytes it has handled, which the page's frames wait for (see
+	// recording.listen).
+	videoTakenName = "__empplayVideoTaken"
 	// videoInFlight is how many frames may wait for the encoder.
 	videoInFlight = 4
 	// videoYieldEvery makes the driver give the page's own tasks a turn
@@ -72,8 +73,11 @@ type VideoOptions struct {
 // marker).
 type videoConfig struct {
 	Binding   string `json:"binding"`
-	HoldName  string `json:"holdName"` // see videoHoldName
-	SketchURL string `json:"sketchURL"`
+	TakenName string `json:"takenName"` // see videoTakenName
+	// AheadBytes is how far the page may send ahead of what the recorder
+	// has handled (see recording.listen).
+	AheadBytes int    `json:"aheadBytes"`
+	SketchURL  string `json:"sketchURL"`
 	// token is the seeding and globals, as on a still image's page.
 	token
 	// Width and Height are the picture; CodedWidth and CodedHeight the
@@ -165,6 +169,9 @@ func (b *Browser) RenderVideo(ctx context.Context, job *empplay.Job, opts VideoO
 		return nil, fmt.Errorf("render: %w", err)
 	}
 	cfg := newVideoConfig(job, format, opts.Bitrate)
+	if opts.queueMax > 0 {
+		cfg.AheadBytes = opts.queueMax / 2
+	}
 	pg, err := newVideoPage(job, p5, cfg)
 	if err != nil {
 		return nil, err
@@ -211,9 +218,10 @@ func (b *Browser) RenderVideo(ctx context.Context, job *empplay.Job, opts VideoO
 func newVideoConfig(job *empplay.Job, format video.Format, bitrate int) videoConfig {
 	fps := job.VideoFPS()
 	cfg := videoConfig{
-		Binding: videoBinding, HoldName: videoHoldName, SketchURL: sketchPath,
-		token: newToken(job),
-		Width: job.Width, Height: job.Height,
+		Binding: videoBinding, TakenName: videoTakenName, SketchURL: sketchPath,
+		AheadBytes: maxVideoQueue / 2,
+		token:      newToken(job),
+		Width:      job.Width, Height: job.Height,
 		CodedWidth: (job.Width + 1) &^ 1, CodedHeight: (job.Height + 1) &^ 1,
 		FPS: fps, Frames: job.VideoFrames(),
 		KeyEvery:    max(1, int(fps*keyframeSeconds)),
@@ -310,10 +318,11 @@ type recording struct {
 	queued int           // bytes of the page's messages not yet handled
 	flood  bool          // the page sent more than maxVideoQueue ahead of the encoder
 	notify chan struct{} // a message was queued
-	// holding is whether video.js was told to hold its frames; hold is
-	// signalled when that changes (see holdPage).
-	holding bool
-	hold    chan struct{}
+	// taken is the bytes of the page's messages handled so far, told the
+	// bytes of them video.js was last told of; tell is signalled when it
+	// is due another word (see tellPage).
+	taken, told int
+	tell        chan struct{}
 
 	enc              *video.Encoder
 	handled          int          // messages of the page taken so far
@@ -325,30 +334,24 @@ type recording struct {
 // listen runs on chromedp's event loop: it only queues. It hears the page's
 // own JavaScript only, as the tab's listener does (see fromMainWorld),
 // which runs before it for each event and so knows the context of the
-// document the call came from. When the messages waiting for the encoder
-// pass half of maxVideoQueue, video.js is told to hold its frames until
-// they are down to an eighth (see dequeued): a slow ffmpeg slows the page
-// down, and what the page sends never depends on how fast ffmpeg is.
+// document the call came from.
+//
+// The queue is flow-controlled by credit: video.js counts the bytes it
+// sends and draws no frame while more than half of maxVideoQueue of them
+// are not yet handled by the recorder, which tells it (tellPage) what it
+// has handled. A slow ffmpeg slows the recording down, however late the
+// word reaches the page; only a page that calls the binding itself can
+// fill the queue, and that fails the job.
 func (r *recording) listen(ev any) {
 	if ev, ok := ev.(*runtime.EventBindingCalled); ok && ev.Name == videoBinding && r.tb.fromMainWorld(ev) {
 		r.mu.Lock()
-		limit := r.queueLimit()
-		if r.queued+len(ev.Payload) > limit {
-			// video.js holds its frames when told to; a page that calls
-			// the binding itself does not.
+		if r.queued+len(ev.Payload) > r.queueLimit() {
 			r.flood = true
 		} else {
 			r.queue = append(r.queue, ev.Payload)
 			r.queued += len(ev.Payload)
 		}
-		changed := !r.holding && r.queued > limit/2
-		if changed {
-			r.holding = true
-		}
 		r.mu.Unlock()
-		if changed {
-			r.signalHold()
-		}
 		select {
 		case r.notify <- struct{}{}:
 		default:
@@ -378,47 +381,39 @@ func (r *recording) take() ([]string, bool) {
 	return q, r.flood
 }
 
-// dequeued says that a message of n bytes is done with, and lets video.js
-// go on once the queue is down to an eighth of its limit.
+// dequeued says that a message of n bytes is handled, and has video.js
+// told once an eighth of the queue's limit more is.
 func (r *recording) dequeued(n int) {
 	r.mu.Lock()
 	r.queued -= n
-	changed := r.holding && r.queued <= r.queueLimit()/8
-	if changed {
-		r.holding = false
-	}
+	r.taken += n
+	due := r.taken-r.told >= r.queueLimit()/8
 	r.mu.Unlock()
-	if changed {
-		r.signalHold()
+	if due && r.tell != nil {
+		select {
+		case r.tell <- struct{}{}:
+		default:
+		}
 	}
 }
 
-func (r *recording) signalHold() {
-	if r.hold == nil {
-		return
-	}
-	select {
-	case r.hold <- struct{}{}:
-	default:
-	}
-}
-
-// holdPage tells video.js to hold its frames or go on, each time that
-// changes, until ctx ends.
-func (r *recording) holdPage(ctx context.Context, target *chromedp.Target) {
+// tellPage tells video.js the bytes handled so far, whenever that is due,
+// until ctx ends.
+func (r *recording) tellPage(ctx context.Context, target *chromedp.Target) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-r.hold:
+		case <-r.tell:
 		}
 		r.mu.Lock()
-		hold := r.holding
+		n := r.taken
+		r.told = n
 		r.mu.Unlock()
 		_, err := cdp.Call(ctx, target, runtime.Evaluate, runtime.EvaluateParams{
-			Expression: fmt.Sprintf("typeof window.%s === 'function' && window.%s(%t)", videoHoldName, videoHoldName, hold),
+			Expression: fmt.Sprintf("typeof window.%s === 'function' && window.%s(%d)", videoTakenName, videoTakenName, n),
 		})
-		r.tb.logger.Debug("video frames held", "hold", hold, "err", err)
+		r.tb.logger.Debug("video bytes handled", "bytes", n, "err", err)
 	}
 }
 
@@ -460,10 +455,10 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 	defer r.enc.Close()
 
 	r.notify = make(chan struct{}, 1)
-	r.hold = make(chan struct{}, 1)
+	r.tell = make(chan struct{}, 1)
 	lctx, lcancel := context.WithCancel(tb.ctx)
 	defer lcancel()
-	go r.holdPage(jctx, target)
+	go r.tellPage(jctx, target)
 	if err := chromedp.Listen(lctx, r.listen); err != nil {
 		return nil, broken, failed("listen to the page", err)
 	}
@@ -491,7 +486,7 @@ func (r *recording) run(ctx context.Context, pg *page, deadline time.Time) (out 
 			msgs, flood := r.take()
 			if flood {
 				return nil, nil, empplay.Errorf(empplay.CodeSketchError,
-					"sketch error: the page sent more than %d KiB to the recorder ahead of the encoder, and did not wait when told to", r.queueLimit()>>10)
+					"sketch error: the page sent more than %d KiB to the recorder ahead of the encoder, past what it was told to wait for", r.queueLimit()>>10)
 			}
 			for _, payload := range msgs {
 				out, done, err := r.handle(jctx, payload)

@@ -638,8 +638,8 @@ func TestVideoWorkDirUnderProfileDir(t *testing.T) {
 }
 
 // TestVideoSlowEncoderHoldsFrames: an ffmpeg that takes its input slower
-// than the page makes frames slows the page down (video.js holds its
-// frames while the queue is full) instead of failing the job: the page's
+// than the page makes frames slows the page down (video.js draws no frame
+// while half the queue waits for it) instead of failing the job: the page's
 // frames (over 1 MiB) pass through a queue of 512 KiB.
 func TestVideoSlowEncoderHoldsFrames(t *testing.T) {
 	needFFmpeg(t)

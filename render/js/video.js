@@ -70,8 +70,13 @@
   var finished = false;
   // send reports msg, an object literal of the prelude's (see reportJSON:
   // the sketch can change neither its JSON nor its fields), and data.
+  // sent counts the bytes sent to the recorder (all ASCII), taken those
+  // the recorder says it has handled (see the frame loop's wait).
+  var sent = 0, taken = 0;
   function send(msg, data) {
-    binding(data === undefined ? reportJSON(msg) : reportJSON(msg) + '\n' + data);
+    var payload = data === undefined ? reportJSON(msg) : reportJSON(msg) + '\n' + data;
+    sent += payload.length;
+    binding(payload);
   }
   function finish(msg) {
     if (finished) return;
@@ -231,13 +236,13 @@
       return;
     }
     var encoded = 0, wake = null, broken = '';
-    // The recorder holds the frames while its encoder is behind (too many
-    // bytes wait for ffmpeg): no frame is drawn until it lets go.
-    var held = false;
-    Object.defineProperty(window, cfg.holdName, {
-      value: function (hold) {
-        held = hold === true;
-        if (!held && wake) { var w = wake; wake = null; w(); }
+    // The recorder says how many bytes it has handled (passed to ffmpeg);
+    // no frame is drawn while more than cfg.aheadBytes it has not wait,
+    // so a slow ffmpeg slows the recording down.
+    Object.defineProperty(window, cfg.takenName, {
+      value: function (n) {
+        if (typeof n === 'number' && n > taken) taken = n;
+        if (wake) { var w = wake; wake = null; w(); }
       }
     });
     var pending = [];
@@ -335,7 +340,7 @@
       // Keep a few frames in flight: enough to keep the encoder busy,
       // few enough that memory stays flat.
       var w0 = realNow();
-      await until(function () { return k + 1 - encoded <= cfg.inFlight && !held; });
+      await until(function () { return k + 1 - encoded <= cfg.inFlight && sent - taken <= cfg.aheadBytes; });
       waited += realNow() - w0;
       if (broken) break;
       if (k === 0 || k % cfg.yieldEvery === 0) await yieldTask();
