@@ -108,7 +108,6 @@ func (tb *tab) unfinishedLoads() string {
 	tb.mu.Lock()
 	urls := make([]string, 0, len(tb.loads.pending))
 	for _, u := range tb.loads.pending {
-		// The page's own files by the names the job gave them.
 		u = strings.TrimPrefix(u, tb.origin+"/")
 		if len(u) > maxBlockedURL {
 			u = u[:maxBlockedURL] + "..."

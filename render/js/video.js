@@ -237,8 +237,8 @@
     }
     var encoded = 0, wake = null, broken = '';
     // The recorder says how many bytes it has handled (passed to ffmpeg);
-    // no frame is drawn while more than cfg.aheadBytes it has not wait,
-    // so a slow ffmpeg slows the recording down.
+    // no frame is drawn while more than cfg.aheadBytes of what was sent
+    // are unhandled, so a slow ffmpeg slows the recording down.
     Object.defineProperty(window, cfg.takenName, {
       value: function (n) {
         if (typeof n === 'number' && n > taken) taken = n;
