@@ -17,22 +17,38 @@ import (
 func groupCPU(pgid int) map[string]time.Duration {
 	out := map[string]time.Duration{}
 	for _, p := range proc.InGroup(pgid) {
-		ticks := p.Stat.CPU + p.Stat.ChildCPU
-		args, _ := proc.Cmdline(p.PID)
-		cmd := strings.Join(args, "\x00")
-		kind := "browser"
-		if j := strings.Index(cmd, "--type="); j >= 0 {
-			kind = cmd[j+7:]
-			if k := strings.IndexAny(kind, " \x00"); k >= 0 {
-				kind = kind[:k]
-			}
-		}
-		if kind == "utility" && strings.Contains(cmd, "network") {
-			kind = "network"
-		}
-		out[kind] += time.Duration(ticks) * 10 * time.Millisecond
+		out[processKind(p.PID)] += time.Duration(p.Stat.CPU+p.Stat.ChildCPU) * 10 * time.Millisecond
 	}
 	return out
+}
+
+// groupFaults is the minor page faults, by process type, of every process
+// in process group pgid, reaped children included.
+func groupFaults(pgid int) map[string]int64 {
+	out := map[string]int64{}
+	for _, p := range proc.InGroup(pgid) {
+		out[processKind(p.PID)] += p.Stat.Faults
+	}
+	return out
+}
+
+// processKind is a Chromium process's type: its --type= argument, with
+// the network service told apart from the other utilities, and "browser"
+// for the process that has none.
+func processKind(pid int) string {
+	args, _ := proc.Cmdline(pid)
+	cmd := strings.Join(args, "\x00")
+	kind := "browser"
+	if j := strings.Index(cmd, "--type="); j >= 0 {
+		kind = cmd[j+7:]
+		if k := strings.IndexAny(kind, " \x00"); k >= 0 {
+			kind = kind[:k]
+		}
+	}
+	if kind == "utility" && strings.Contains(cmd, "network") {
+		kind = "network"
+	}
+	return kind
 }
 
 // faultCost is what the first touch of an anonymous page costs this host,
@@ -84,7 +100,7 @@ func BenchmarkCPUPerJob(b *testing.B) {
 			time.Sleep(time.Second)
 			pg := br.PID()
 			m0 := proc.GroupMemory(pg)
-			c0, s0, n := groupCPU(pg), selfCPU(), 0
+			c0, s0, f0, n := groupCPU(pg), selfCPU(), groupFaults(pg), 0
 			start := time.Now()
 			for b.Loop() {
 				if _, err := br.Render(ctx, j); err != nil {
@@ -94,7 +110,7 @@ func BenchmarkCPUPerJob(b *testing.B) {
 			}
 			_ = br.settle(ctx)
 			wall := time.Since(start)
-			c1, s1 := groupCPU(pg), selfCPU()
+			c1, s1, f1 := groupCPU(pg), selfCPU(), groupFaults(pg)
 			var total time.Duration
 			for k, v := range c1 {
 				d := v - c0[k]
@@ -105,6 +121,14 @@ func BenchmarkCPUPerJob(b *testing.B) {
 			b.ReportMetric(float64((total+s1-s0).Milliseconds())/float64(n), "cpu-ms/job")
 			b.ReportMetric(float64(n)/wall.Seconds(), "jobs/s")
 			b.ReportMetric(faultCost(), "host-fault-us")
+			// Page faults do not depend on what one costs the host, so
+			// they compare across hosts where the CPU figures do not.
+			var faults int64
+			for k, v := range f1 {
+				faults += v - f0[k]
+				b.ReportMetric(float64(v-f0[k])/float64(n), k+"-faults/job")
+			}
+			b.ReportMetric(float64(faults)/float64(n), "faults/job")
 			// What the browser holds after the jobs, and how much more than
 			// before them (summed PSS; the same browser throughout), and
 			// the CPU it spends waiting for the next job (its tabs

@@ -19,8 +19,8 @@ func TestParseStat(t *testing.T) {
 		want Stat
 		ok   bool
 	}{
-		{"full line", "10 (chromium) S 1 10 10 0 -1 0 0 0 0 0 3 4 5 6 20 0 1 0 100 1000 5 0 0",
-			Stat{State: 'S', PGID: 10, CPU: 7, ChildCPU: 11, RSS: 5 * pageSize}, true},
+		{"full line", "10 (chromium) S 1 10 10 0 -1 0 800 90 2 1 3 4 5 6 20 0 1 0 100 1000 5 0 0",
+			Stat{State: 'S', PGID: 10, CPU: 7, ChildCPU: 11, RSS: 5 * pageSize, Faults: 890}, true},
 		{"spaces and parens in the name", "11 (a) b (c) Z 10 42 10", Stat{State: 'Z', PGID: 42}, true},
 		{"no name", "11 S 10 42 10", Stat{}, false},
 		{"too short", "11 (x) S 10", Stat{}, false},

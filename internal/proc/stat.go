@@ -22,6 +22,10 @@ type Stat struct {
 	// CPU is user plus system time in clock ticks; ChildCPU the same for
 	// the children it has reaped.
 	CPU, ChildCPU int64
+	// Faults is the minor page faults of the process and of the children
+	// it has reaped (first touches of memory, copy-on-write): a count that,
+	// unlike CPU time, does not depend on what a fault costs the host.
+	Faults int64
 }
 
 // parseStat parses the content of /proc/PID/stat. The command name is in
@@ -33,7 +37,8 @@ func parseStat(b []byte) (Stat, bool) {
 		return Stat{}, false
 	}
 	// f[0] is field 3 (state), f[2] field 5 (pgrp), f[11..14] fields
-	// 14..17 (utime, stime, cutime, cstime), f[21] field 24 (rss, pages).
+	// 14..17 (utime, stime, cutime, cstime), f[21] field 24 (rss, pages),
+	// f[7] and f[8] fields 10 and 11 (minflt, cminflt).
 	f := bytes.Fields(b[i+1:])
 	if len(f) < 3 || len(f[0]) != 1 {
 		return Stat{}, false
@@ -53,6 +58,7 @@ func parseStat(b []byte) (Stat, bool) {
 	s.CPU = num(11) + num(12)
 	s.ChildCPU = num(13) + num(14)
 	s.RSS = num(21) * pageSize
+	s.Faults = num(7) + num(8)
 	return s, true
 }
 
