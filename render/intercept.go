@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -295,6 +296,25 @@ func (tb *tab) serveAsset(target *chromedp.Target, ev *fetch.EventRequestPaused,
 	file, err := pg.assets.get(tb.ctx, src)
 	ctx, cancel := context.WithTimeout(tb.ctx, answerTimeout)
 	defer cancel()
+	code, headers, body := 200, []*fetch.HeaderEntry{
+		{Name: "Content-Type", Value: file.ContentType},
+		{Name: "Cache-Control", Value: "no-store"},
+		// Readable pixels for loadImage and WebGL textures.
+		{Name: "Access-Control-Allow-Origin", Value: "*"},
+		// A <video> or <audio> can seek only in a file served in ranges.
+		{Name: "Accept-Ranges", Value: "bytes"},
+	}, file.Body
+	size := int64(len(file.Body))
+	if r, ok, satisfiable := parseByteRange(requestHeader(ev.Request, "Range"), size); !satisfiable {
+		code, body = 416, nil
+		headers = append(headers, &fetch.HeaderEntry{Name: "Content-Range", Value: "bytes */" + strconv.FormatInt(size, 10)})
+	} else if ok {
+		code, body = 206, file.Body[r.start:r.end+1]
+		headers = append(headers, &fetch.HeaderEntry{Name: "Content-Range", Value: r.contentRange(size)})
+	}
+	if err == nil {
+		err = pg.assets.charge(src, int64(len(body)))
+	}
 	if err != nil {
 		tb.logger.Debug("asset unavailable", "err", err)
 		_, ferr := cdp.Call(ctx, target, fetch.FailRequest, fetch.FailRequestParams{
@@ -303,17 +323,28 @@ func (tb *tab) serveAsset(target *chromedp.Target, ev *fetch.EventRequestPaused,
 		return ferr
 	}
 	_, err = cdp.Call(ctx, target, fetch.FulfillRequest, fetch.FulfillRequestParams{
-		RequestID:    ev.RequestID,
-		ResponseCode: 200,
-		ResponseHeaders: []*fetch.HeaderEntry{
-			{Name: "Content-Type", Value: file.ContentType},
-			{Name: "Cache-Control", Value: "no-store"},
-			// Readable pixels for loadImage and WebGL textures.
-			{Name: "Access-Control-Allow-Origin", Value: "*"},
-		},
-		Body: tb.inst.binary(file.Body),
+		RequestID:       ev.RequestID,
+		ResponseCode:    int64(code),
+		ResponseHeaders: headers,
+		Body:            tb.inst.binary(body),
 	})
 	return err
+}
+
+// requestHeader is the value of a request's header name, whatever its
+// case, "" when it has none.
+func requestHeader(req *network.Request, name string) string {
+	if req == nil {
+		return ""
+	}
+	for k, v := range req.Headers {
+		if strings.EqualFold(k, name) {
+			if s, ok := v.(string); ok {
+				return s
+			}
+		}
+	}
+	return ""
 }
 
 // fromCurrentPage reports whether a prelude's report comes from the page

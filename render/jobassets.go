@@ -139,14 +139,6 @@ func (a *pageAssets) get(ctx context.Context, src string) (fetcher.File, error) 
 	file, err := a.budget.Get(ctx, src)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if err == nil {
-		a.served += int64(len(file.Body))
-		if a.served > a.maxServed {
-			err = empplay.Errorf(empplay.CodeAssetUnavailable,
-				"asset %s: the page asked for its files again and again, more than %d MiB in all (twice ASSET_MAX_JOB_MB, %d MiB); load each file once and keep it",
-				fetcher.Redact(src), a.maxServed>>20, a.jobBytes>>20)
-		}
-	}
 	switch {
 	case err != nil && a.failed == nil:
 		a.failed = err
@@ -157,6 +149,25 @@ func (a *pageAssets) get(ctx context.Context, src string) (fetcher.File, error) 
 		a.used[src] = file
 	}
 	return file, err
+}
+
+// charge counts n bytes of src handed to the page (all of it, or the
+// range a request asked for) and fails, as the job's failure, once the
+// page has been handed more than maxServed in all.
+func (a *pageAssets) charge(src string, n int64) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.served += n
+	if a.served <= a.maxServed {
+		return nil
+	}
+	err := empplay.Errorf(empplay.CodeAssetUnavailable,
+		"asset %s: the page asked for its files again and again, more than %d MiB in all (twice ASSET_MAX_JOB_MB, %d MiB); load each file once and keep it",
+		fetcher.Redact(src), a.maxServed>>20, a.jobBytes>>20)
+	if a.failed == nil {
+		a.failed = err
+	}
+	return err
 }
 
 // err is the first file the page asked for and could not get.

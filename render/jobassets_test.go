@@ -433,8 +433,9 @@ func TestPageAssetNames(t *testing.T) {
 
 // TestPageAssetsServedBound: the budget charges a file once, however
 // often the page asks for it; every answer is a copy in the browser, so
-// the bytes handed over in all are bounded too (twice the job's budget),
-// and the job fails for good past it.
+// the bytes handed over in all are bounded too (twice the job's budget:
+// what each answer carried, a whole file or a range of it), and the job
+// fails for good past it.
 func TestPageAssetsServedBound(t *testing.T) {
 	t.Parallel()
 	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -449,14 +450,26 @@ func TestPageAssetsServedBound(t *testing.T) {
 	j.Assets = map[string]string{"big.bin": src.URL + "/big.bin?sig=secret"}
 	a := newPageAssets(j, fetcher.New(fetcher.Config{Origins: origins}), AssetLimits{JobBytes: 1 << 20, JobTimeout: 10 * time.Second})
 	ctx := testenv.Context(t, 10*time.Second)
-	for i := 1; i <= 3; i++ {
+	answer := func(n int64) error { // a request answered with n bytes of the file
 		if _, err := a.get(ctx, src.URL+"/big.bin?sig=secret"); err != nil {
+			return err
+		}
+		return a.charge(src.URL+"/big.bin?sig=secret", n)
+	}
+	for i := 1; i <= 3; i++ {
+		if err := answer(600 << 10); err != nil {
 			t.Fatalf("request %d (%d KiB in all): %v", i, i*600, err)
 		}
 	}
-	_, err = a.get(ctx, src.URL+"/big.bin?sig=secret")
+	// Ranges of it count what they carried: 1800 + 240 KiB.
+	for i := 1; i <= 4; i++ {
+		if err := answer(60 << 10); err != nil {
+			t.Fatalf("range %d (%d KiB in all): %v", i, 1800+i*60, err)
+		}
+	}
+	err = answer(600 << 10)
 	if empplay.ErrorCode(err) != empplay.CodeAssetUnavailable || empplay.IsRetryable(err) || a.err() == nil {
-		t.Fatalf("request 4 (2400 KiB in all, over 2 MiB): %v; want a permanent asset_unavailable that fails the job", err)
+		t.Fatalf("request 4 (2640 KiB in all, over 2 MiB): %v; want a permanent asset_unavailable that fails the job", err)
 	}
 	if strings.Contains(err.Error(), "secret") || !strings.Contains(err.Error(), "load each file once") {
 		t.Errorf("message %q: want advice, and no query", err)
