@@ -349,8 +349,20 @@
 // slow or a fast machine. p5 1.x preload() and p5 2.x's async setup()
 // finish before frame 1. Not held: a worker's messages and other real events (they
 // arrive at a virtual time that depends on the machine). Not virtual: CSS
-// animations and transitions, <video> and <audio>, which the browser runs
-// on its own clock.
+// animations and transitions, which the browser runs on its own clock.
+//
+// <video> and <audio> elements follow the virtual clock (runtime.js,
+// virtualMedia): a load holds the clock until the element's
+// canplaythrough (or error), and the browser never plays them. play(),
+// pause(), loop, playbackRate and autoplay (started at the end of the
+// load) are kept on the virtual clock, and currentTime, paused and ended
+// report it; before each advance of the clock every element is seeked to
+// its position for the new time, and the clock waits until the seek's
+// last event (seeked, or canplaythrough when the seek took the element
+// below HAVE_FUTURE_DATA), so a frame draws the video's frame of its
+// time. A js page's screenshot also waits until the compositor shows
+// those frames (see readyPending in prelude.js). Declared files are
+// served in ranges (byterange.go), which a media element needs to seek.
 //
 // A p5 sketch on the virtual clock, and a video, renders in a hidden page
 // (its tab's window minimized): the browser makes no frames of it, which

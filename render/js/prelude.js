@@ -76,7 +76,7 @@
   var getRect = Element.prototype.getBoundingClientRect;
   // The virtual clock and its driver (runtime.js), unless the job keeps
   // real time; vFrame is the virtual requestAnimationFrame.
-  var clock = null, driver = null, vFrame = null;
+  var clock = null, driver = null, vFrame = null, media = null;
   var hasOwn = Object.prototype.hasOwnProperty;
   // String methods for the picture's base64, uncalled through the
   // prototype.
@@ -192,7 +192,11 @@
     });
     vFrame = window.requestAnimationFrame;
     empplayRuntime.holdRealEvents(window, clock);
+    // A js page's screenshot shows its <video> elements as composited:
+    // the media keep track of the frames shown (see readyPending).
+    media = empplayRuntime.virtualMedia(window, clock, { trackShown: cfg.mode === 'js' });
     driver = empplayRuntime.frameDriver(clock, {
+      sync: media.sync,
       fps: function () { return cfg.mode === 'js' ? 60 : empplayRuntime.frameRateOf(current, 60); },
       schedule: schedule,
       // A js page's time stops at its signal (see signal).
@@ -291,11 +295,37 @@
   // loaded and no load holds the clock (afterLoads looks again every
   // loadPollMs).
   var loadPollMs = 10;
+  // The page's <video> elements have been seeked to the picture's time.
+  // The screenshot waits (at most showWaitMs in all) until the
+  // compositor has been given their frames, seeks them once more (see
+  // virtualMedia's refresh) and waits until it has been given that
+  // frame, then for two of the browser's own frames, which put it on the
+  // page's surface.
+  var showWaitMs = 1000, showWaitFrom = -1, showStage = 0;
   function readyPending() {
     if (finished || !pending || !pageLoaded) return;
     if (clock && clock.held()) {
       afterLoads(readyPending, loadPollMs);
       return;
+    }
+    if (media && showStage < 3) {
+      if (showWaitFrom < 0) showWaitFrom = realNow();
+      var late = realNow() - showWaitFrom >= showWaitMs;
+      if (!media.settled() && !late) {
+        setTimeout(readyPending, 5);
+        return;
+      }
+      if (showStage === 0 && !late && media.refresh() > 0) {
+        showStage = 1;
+        setTimeout(readyPending, 5);
+        return;
+      }
+      if (showStage === 1) {
+        showStage = 3;
+        requestFrame(function () { requestFrame(readyPending); });
+        return;
+      }
+      showStage = 3;
     }
     ready(pending.trigger, pending.at, pending.frame);
   }

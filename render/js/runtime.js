@@ -667,6 +667,404 @@ var empplayRuntime = (function () {
     }).observe(doc, { childList: true, subtree: true, attributes: true, attributeFilter: ['src', 'srcset'] });
   }
 
+  // virtualMedia puts win's <video> and <audio> elements on clock (see
+  // render/doc.go, "Time"). The browser never plays them: play() and
+  // pause() are kept here, a playing element's position is where it
+  // started plus the virtual time since then (times playbackRate; wrapped
+  // by loop, else it ends: paused, then "pause" and "ended"), and
+  // currentTime, paused and ended say so. sync(t) seeks every element
+  // whose picture is not at its position for virtual time t; the drivers
+  // call it before each advance and advance only when it started no seek.
+  // An element holds the clock while it is busy: from the start of a load
+  // (its src set, load(), a <source> added, the element put in the
+  // document) until the load's last event (canplaythrough) or its error,
+  // and from the start of a seek (its own, the sketch's or the browser's)
+  // until the last of its events. An autoplay element starts playing at
+  // the end of its load. With opts.trackShown, settled() and refresh()
+  // let a screenshot wait until the page's <video> elements show their
+  // frames (see refresh).
+  function virtualMedia(win, clock, opts) {
+    var M = win.HTMLMediaElement;
+    var none = { sync: function () { return false; }, refresh: function () { return 0; }, settled: function () { return true; } };
+    var trackShown = !!(opts && opts.trackShown);
+    if (!M || typeof win.WeakMap !== 'function') return none;
+    var P = M.prototype;
+    function desc(name) { return Object.getOwnPropertyDescriptor(P, name); }
+    var dCurrent = desc('currentTime'), dPaused = desc('paused'), dEnded = desc('ended'),
+      dRate = desc('playbackRate'), dDuration = desc('duration'), dReady = desc('readyState'),
+      dNetwork = desc('networkState'), dLoop = desc('loop'), dSeeking = desc('seeking'), dSrc = desc('src');
+    var needed = [dCurrent, dPaused, dEnded, dRate, dDuration, dReady, dNetwork, dLoop, dSeeking];
+    for (var i = 0; i < needed.length; i++) if (!needed[i] || !needed[i].get) return none;
+    var realPlay = P.play, realPause = P.pause, realLoad = P.load;
+    var Ev = win.Event, resolved = win.Promise.resolve.bind(win.Promise);
+    var later = typeof win.queueMicrotask === 'function' ? win.queueMicrotask.bind(win) : function (f) { resolved().then(f); };
+    var states = new win.WeakMap();
+    var all = []; // every element with a state, in the order first seen
+    function get(d, el) { return d.get.call(el); }
+    function duration(el) { var d = get(dDuration, el); return d > 0 && isFinite(d) ? d : 0; }
+    function fire(el, type) { later(function () { el.dispatchEvent(new Ev(type)); }); }
+    function hasSource(el) { return !!(el.getAttribute('src') || el.getElementsByTagName('source').length); }
+
+    // update holds the clock while el is busy (loading, seeking, or back
+    // from a seek that took it below HAVE_FUTURE_DATA and not yet up again
+    // with canplay and canplaythrough) and lets it go when it is not.
+    function update(el, s) {
+      if (s.loading || s.upAgain || get(dSeeking, el)) {
+        if (!s.hold) s.hold = clock.hold();
+      } else if (s.hold) {
+        if (s.watching) s.frameTime = frameTime(el);
+        var r = s.hold;
+        s.hold = null;
+        r();
+      }
+    }
+    function shows(el, s) {
+      return s.watching && s.frameTime >= 0 && s.seekTo >= 0 && el.isConnected && el.getClientRects().length > 0;
+    }
+    // frameTime is the media time of the frame el has decoded (-1 when it
+    // cannot say), where that frame starts.
+    var VF = win.VideoFrame;
+    function frameTime(el) {
+      if (typeof VF !== 'function') return -1;
+      try {
+        var f = new VF(el);
+        var t = f.timestamp / 1e6;
+        f.close();
+        return t;
+      } catch (e) {
+        return -1;
+      }
+    }
+    // onEvent follows el's loading and seeking events. What an earlier load
+    // or seek queued (load() queues abort and emptied; a seek that found
+    // the element below HAVE_FUTURE_DATA queues canplay and
+    // canplaythrough after seeked) comes before the next one's first
+    // event, so none of it ends the next.
+    function onEvent(el, s, ev) {
+      switch (ev.type) {
+        case 'canplaythrough':
+          // autoplay: the browser would start it now (see loading).
+          if (s.loading && s.canAutoplay && el.autoplay && !s.playing) start(el, s);
+          s.canAutoplay = false;
+          s.loading = false;
+          s.upAgain = false;
+          break;
+        case 'seeking':
+          s.upAgain = get(dReady, el) < 3;
+          break;
+        case 'suspend':
+          // preload="none" before any data. (Chromium may suspend other
+          // loads before their data too, and go on later.)
+          if (get(dReady, el) === 0 && el.preload === 'none') s.loading = false;
+          break;
+        case 'emptied':
+          if (!hasSource(el)) s.loading = false;
+          break;
+        case 'error':
+          if (ev.target === el) {
+            s.loading = false;
+            s.upAgain = false;
+            break;
+          }
+          // A <source>'s (seen while capturing): the element tries the
+          // next; with none left it loads no more.
+          later(function () {
+            if (get(dNetwork, el) === 3) {
+              s.loading = false;
+              update(el, s);
+            }
+          });
+          break;
+      }
+      update(el, s);
+    }
+    function state(el) {
+      var s = states.get(el);
+      if (s) return s;
+      s = { playing: false, pos: get(dCurrent, el), at: clock.now(), rate: get(dRate, el), ended: false,
+        seekTo: -1, loading: false, upAgain: false, canAutoplay: false, hold: null, inDoc: el.isConnected,
+        watching: false, presented: 0, shownTime: -1, refreshed: -1, frameTime: -1 };
+      states.set(el, s);
+      all.push(el);
+      ['canplaythrough', 'seeking', 'seeked', 'suspend', 'emptied', 'error'].forEach(function (type) {
+        el.addEventListener(type, function (ev) { onEvent(el, s, ev); }, true);
+      });
+      // Should the browser start it after all, it plays on the virtual
+      // clock from then.
+      el.addEventListener('play', function (ev) {
+        if (!ev.isTrusted) return;
+        if (!s.playing) start(el, s);
+        realPause.call(el);
+      }, true);
+      return s;
+    }
+    // loading: el has begun to load: a new load starts paused at 0.
+    function loading(el) {
+      var s = state(el);
+      s.playing = false;
+      s.ended = false;
+      s.pos = 0;
+      s.at = clock.now();
+      s.seekTo = -1;
+      s.upAgain = false;
+      s.loading = true;
+      // The browser's own autoplay is called off (pause() does that; the
+      // element is paused, so no event), and made at the end of the load
+      // instead, on the virtual clock, unless the page plays or pauses
+      // the element first.
+      s.canAutoplay = true;
+      realPause.call(el);
+      update(el, s);
+      // Nothing to load after all (no src, no <source>; src set to ''
+      // ends in an error event).
+      later(function () {
+        if (!hasSource(el)) {
+          s.loading = false;
+          update(el, s);
+        }
+      });
+    }
+    function position(el, s, t) {
+      if (!s.playing) return s.pos;
+      var p = s.pos + Math.max(0, t - s.at) / 1000 * s.rate;
+      var d = duration(el);
+      if (d && p >= d) p = get(dLoop, el) ? p % d : d;
+      return p;
+    }
+    function anchor(el, s) {
+      s.pos = position(el, s, clock.now());
+      s.at = clock.now();
+    }
+    function start(el, s) {
+      var d = duration(el);
+      if (s.ended || (d && s.pos >= d)) s.pos = 0;
+      s.at = clock.now();
+      s.playing = true;
+      s.ended = false;
+      fire(el, 'play');
+      fire(el, 'playing');
+    }
+    // seek moves el's picture to pos; the seek holds the clock until its
+    // last event (see update). One with no data yet is the browser's to
+    // make once it has the metadata, during the load.
+    function seek(el, s, pos) {
+      s.seekTo = pos;
+      if (get(dReady, el) === 0) return;
+      if (trackShown && !s.watching && typeof el.requestVideoFrameCallback === 'function') {
+        // Counts the frames the compositor is given.
+        s.watching = true;
+        var shown = function (now, meta) {
+          s.presented++;
+          s.shownTime = meta && typeof meta.mediaTime === 'number' ? meta.mediaTime : -1;
+          el.requestVideoFrameCallback(shown);
+        };
+        el.requestVideoFrameCallback(shown);
+      }
+      dCurrent.set.call(el, pos);
+      update(el, s);
+    }
+    P.play = function () {
+      if (!(this instanceof M)) return realPlay.apply(this, arguments);
+      var s = state(this);
+      // play() loads what preload="none" did not.
+      if (get(dReady, this) === 0 && this.preload === 'none') {
+        this.preload = 'auto';
+        if (hasSource(this)) loading(this);
+      }
+      s.canAutoplay = false;
+      if (!s.playing) start(this, s);
+      return resolved();
+    };
+    P.pause = function () {
+      if (!(this instanceof M)) return realPause.apply(this, arguments);
+      var s = state(this);
+      s.canAutoplay = false;
+      if (!get(dPaused, this)) realPause.call(this);
+      if (!s.playing) return;
+      anchor(this, s);
+      s.playing = false;
+      fire(this, 'timeupdate');
+      fire(this, 'pause');
+    };
+    P.load = function () {
+      if (!(this instanceof M)) return realLoad.apply(this, arguments);
+      realLoad.call(this);
+      loading(this);
+    };
+    function define(name, d, getter, setter) {
+      Object.defineProperty(P, name, {
+        configurable: true, enumerable: d.enumerable,
+        get: getter || d.get,
+        set: setter || d.set
+      });
+    }
+    define('currentTime', dCurrent, function () {
+      var s = states.get(this);
+      return s ? position(this, s, clock.now()) : get(dCurrent, this);
+    }, function (v) {
+      dCurrent.set.call(this, v);
+      var s = state(this);
+      s.pos = get(dCurrent, this);
+      s.at = clock.now();
+      s.ended = false;
+      seek(this, s, s.pos);
+    });
+    define('paused', dPaused, function () {
+      var s = states.get(this);
+      return s ? !s.playing : get(dPaused, this);
+    });
+    define('ended', dEnded, function () {
+      var s = states.get(this);
+      return s ? s.ended : get(dEnded, this);
+    });
+    define('playbackRate', dRate, null, function (v) {
+      var s = state(this);
+      anchor(this, s);
+      dRate.set.call(this, v);
+      s.rate = get(dRate, this);
+    });
+
+    // Where a load starts: the src property and attribute, load(), a
+    // <source> put in a media element, the element (or one with it) put
+    // in the document, new Audio(src).
+    if (dSrc && dSrc.set) {
+      define('src', dSrc, null, function (v) {
+        dSrc.set.call(this, v);
+        loading(this);
+      });
+    }
+    var Src = win.HTMLSourceElement;
+    function touched(node) {
+      if (!node || node.nodeType !== 1) return;
+      if (node instanceof M) {
+        if (!states.get(node) && hasSource(node)) loading(node);
+        return;
+      }
+      if (Src && node instanceof Src) {
+        if (node.parentNode instanceof M) touched(node.parentNode);
+        return;
+      }
+      if (node.firstElementChild) {
+        var media = node.querySelectorAll('video,audio');
+        for (var i = 0; i < media.length; i++) touched(media[i]);
+      }
+    }
+    var E = win.Element, N = win.Node;
+    if (E) {
+      var setAttr = E.prototype.setAttribute;
+      E.prototype.setAttribute = function (name) {
+        var r = setAttr.apply(this, arguments);
+        if (typeof name === 'string' && /^src$/i.test(name)) {
+          if (this instanceof M) loading(this);
+          else if (Src && this instanceof Src && this.parentNode instanceof M && !states.get(this.parentNode)) loading(this.parentNode);
+        }
+        return r;
+      };
+    }
+    if (N) {
+      ['appendChild', 'insertBefore'].forEach(function (m) {
+        var f = N.prototype[m];
+        N.prototype[m] = function (child) {
+          var r = f.apply(this, arguments);
+          if (this instanceof M && Src && child instanceof Src && !states.get(this)) loading(this);
+          return r;
+        };
+      });
+    }
+    var RealAudio = win.Audio;
+    if (typeof RealAudio === 'function') {
+      var Audio = function Audio(src) {
+        var a = arguments.length ? new RealAudio(src) : new RealAudio();
+        if (arguments.length) loading(a);
+        return a;
+      };
+      Audio.prototype = RealAudio.prototype;
+      win.Audio = Audio;
+    }
+    var MO = win.MutationObserver, doc = win.document;
+    if (typeof MO === 'function' && doc) {
+      new MO(function (records) {
+        for (var i = 0; i < records.length; i++) {
+          var r = records[i];
+          for (var j = 0; j < r.addedNodes.length; j++) touched(r.addedNodes[j]);
+        }
+      }).observe(doc, { childList: true, subtree: true });
+    }
+
+    return {
+      // shows: the <video> elements the page shows (laid out, tracked).
+      // settled says whether the compositor has been given each one's
+      // frame (the decoded one's media time, requestVideoFrameCallback's
+      // report) and, after refresh, a frame since.
+      settled: function () {
+        for (var i = 0; i < all.length; i++) {
+          var el = all[i], s = states.get(el);
+          if (!shows(el, s)) continue;
+          if (get(dSeeking, el) || Math.abs(s.shownTime - s.frameTime) > 1e-6) return false;
+          if (s.refreshed >= 0 && s.presented === s.refreshed) return false;
+        }
+        return true;
+      },
+      // refresh seeks every <video> the page shows once more, to another
+      // time in the frame it shows, and says how many it did. After a run
+      // of seeks (a playing video, one seek a frame) the compositor can go
+      // on showing an earlier frame, however long it is left, while
+      // requestVideoFrameCallback reports the last; the frame of one more
+      // seek, made once the others have settled, it shows. The page's time
+      // has stopped by then: the sketch sees no change of currentTime,
+      // only the seek's events.
+      refresh: function () {
+        var n = 0;
+        for (var i = 0; i < all.length; i++) {
+          var el = all[i], s = states.get(el);
+          if (!shows(el, s)) continue;
+          // frameTime <= seekTo: the frame shown starts at frameTime.
+          var t = s.frameTime < s.seekTo ? (s.frameTime + s.seekTo) / 2 : s.seekTo + 1e-6;
+          s.refreshed = s.presented;
+          dCurrent.set.call(el, t);
+          n++;
+        }
+        return n;
+      },
+      // sync seeks what is not where time t puts it and says whether it
+      // did (the clock is then held until the frames are there). An
+      // element that reached its end stops there first, and one taken
+      // out of the document pauses, as in a browser.
+      sync: function (t) {
+        var any = false;
+        for (var i = 0; i < all.length; i++) {
+          var el = all[i], s = states.get(el);
+          if (s.hold) { any = true; continue; }
+          var inDoc = el.isConnected;
+          if (s.playing && s.inDoc && !inDoc) {
+            anchor(el, s);
+            s.playing = false;
+            fire(el, 'pause');
+          }
+          s.inDoc = inDoc;
+          var d = duration(el);
+          if (s.playing && d && !get(dLoop, el) && s.pos + Math.max(0, t - s.at) / 1000 * s.rate >= d) {
+            s.pos = d;
+            s.playing = false;
+            s.ended = true;
+            // Now, before the frame past the end: a browser's end comes
+            // in a task of its own before the next frame. (A listener's
+            // exception is reported as uncaught, as always.)
+            ['timeupdate', 'pause', 'ended'].forEach(function (type) { el.dispatchEvent(new Ev(type)); });
+          }
+          var pos = position(el, s, t);
+          // Once loaded, an element is seeked to its position even when it
+          // is there already: a paused element's first frame is not always
+          // decoded (in a hidden page, not until a seek asks for it).
+          if (pos === s.seekTo || get(dReady, el) === 0) continue;
+          seek(el, s, pos);
+          any = any || !!s.hold;
+        }
+        return any;
+      }
+    };
+  }
+
   // frameDriver runs clock's work back to back, as fast as the CPU allows:
   // each step is a real task (opts.schedule(fn)). After startTimers(until)
   // it runs only the timers, each at its due time (a p5 setup() that waits
@@ -680,7 +1078,9 @@ var empplayRuntime = (function () {
   // waits, idle, while there is no work; wake() (clock's onWork) starts it
   // again. frames() counts the animation frames run; pending() says
   // whether timers it would run are still to run (or a step is on its
-  // way).
+  // way). opts.sync(t), when given, runs before each step that would move
+  // time to t; when it says it started something the clock waits for (it
+  // holds the clock), the step is made again once that is done.
   function frameDriver(clock, opts) {
     var phase = 0; // 0: not started, 1: timers only, 2: frames too
     var until = Infinity; // phase 1: the last time a timer may run at
@@ -706,8 +1106,12 @@ var empplayRuntime = (function () {
       scheduled = false;
       if (opts.stopped() || clock.held()) return;
       try {
-        if (frames()) {
-          var t = Math.max(next, clock.now());
+        // Media first (opts.sync, see virtualMedia): a seek holds the
+        // clock, and its release wakes the driver for this step again.
+        var fr = frames(), at = fr ? Math.max(next, clock.now()) : due();
+        if (opts.sync && at >= 0 && opts.sync(Math.max(at, clock.now()))) return;
+        if (fr) {
+          var t = at;
           count++;
           clock.advance(t);
           var f = opts.fps();
@@ -795,6 +1199,7 @@ var empplayRuntime = (function () {
     webglRenderer: webglRenderer,
     virtualClock: virtualClock,
     holdRealEvents: holdRealEvents,
+    virtualMedia: virtualMedia,
     frameDriver: frameDriver,
     primeFirstFrame: primeFirstFrame,
     frameRateOf: frameRateOf,

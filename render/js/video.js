@@ -94,6 +94,9 @@
   // runtime.js) holds the clock, as in a still: the next frame waits for
   // it, so a file shows in the same frame however fast it came.
   empplayRuntime.holdRealEvents(window, clock);
+  // <video> and <audio> on the virtual clock: before each advance, what
+  // plays is seeked to the frame's time (runtime.js, virtualMedia).
+  var media = empplayRuntime.virtualMedia(window, clock);
   function loadsDone() {
     return new Promise(function (resolve) {
       (function check() {
@@ -186,9 +189,14 @@
         var frameFirst = !frameTried && clock.hasFrames() && (due < 0 || due > limit);
         if (!mainCanvas() && (frameFirst || (due >= 0 && due <= limit))) {
           try {
+            var at = frameFirst ? clock.now() : due;
+            if (media.sync(at)) {
+              realSetTimeout(next, 5); // a seek holds the clock: see above
+              return;
+            }
             if (frameFirst) {
               frameTried = true;
-              clock.advance(clock.now());
+              clock.advance(at);
             } else {
               clock.advance(due, true);
             }
@@ -294,12 +302,15 @@
     var started = realNow(), waited = 0;
     for (var k = 0; k < cfg.frames; k++) {
       frame = k;
-      if (clock.held()) {
-        var l0 = realNow();
-        await loadsDone();
-        loadWait += realNow() - l0;
-        if (finished) { worker.terminate(); return; }
+      var l0 = realNow();
+      for (;;) {
+        if (clock.held()) {
+          await loadsDone();
+          if (finished) { worker.terminate(); return; }
+        }
+        if (!media.sync(t0 + k * dt)) break;
       }
+      loadWait += realNow() - l0;
       try {
         clock.advance(t0 + k * dt);
       } catch (e) {
