@@ -348,8 +348,18 @@
 // no timer or frame runs, so a file arrives at the same virtual time on a
 // slow or a fast machine. p5 1.x preload() and p5 2.x's async setup()
 // finish before frame 1. Not held: a worker's messages and other real events (they
-// arrive at a virtual time that depends on the machine). Not virtual: CSS
-// animations and transitions, which the browser runs on its own clock.
+// arrive at a virtual time that depends on the machine).
+//
+// A js page's CSS animations and transitions, and its Web Animations
+// (element.animate()), follow the virtual clock too (runtime.js,
+// virtualAnimations): before each advance, document.getAnimations()
+// brings the page's styles up to date, each animation not seen before is
+// paused and takes the virtual time then as its start, and every one's
+// currentTime is set to where the new time puts it; the page's own
+// pause(), play(), currentTime and playbackRate are followed from then.
+// The screenshot's last step does the same, so an animation started in
+// the capture's own callback is at its start. (A p5 page is hidden: no
+// animation runs there, and its picture is its canvas.)
 //
 // <video> and <audio> elements follow the virtual clock (runtime.js,
 // virtualMedia): a load holds the clock until the element's

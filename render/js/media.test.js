@@ -1,5 +1,5 @@
-// Unit tests of runtime.js's virtualMedia and the frame driver's sync
-// hook under Node's own test runner:
+// Unit tests of runtime.js's virtualMedia, virtualAnimations and the
+// frame driver's sync hook under Node's own test runner:
 //   node --test render/js/
 // A fake media element stands in for Chromium's: its "real" state
 // (currentTime, readyState, seeking) is set by the test, the way the
@@ -236,4 +236,58 @@ test('the driver asks sync before each step, and waits for what it holds', () =>
   while (queue.length) queue.shift()();
   assert.deepEqual(frames, [0, 100, 200]);
   assert.deepEqual(asked, [0, 100, 100, 200]);
+});
+
+// fakeAnimationWindow is a window whose document has the animations in
+// list, each an Animation whose "real" state the test reads.
+function fakeAnimationWindow() {
+  class Anim {
+    constructor(state) { this.real = { currentTime: 0, playbackRate: 1, playState: state }; }
+    get playState() { return this.real.playState; }
+    pause() { this.real.playState = 'paused'; }
+    play() { this.real.playState = 'running'; }
+  }
+  for (const name of ['currentTime', 'playbackRate']) {
+    Object.defineProperty(Anim.prototype, name, {
+      configurable: true,
+      get() { return this.real[name]; },
+      set(v) { this.real[name] = v; }
+    });
+  }
+  const list = [];
+  const win = { Date, performance: {}, WeakMap, Animation: Anim, document: { getAnimations: () => list.slice() } };
+  return { win, Anim, list };
+}
+
+test('animations are paused, and set to where virtual time puts them', () => {
+  const { win, Anim, list } = fakeAnimationWindow();
+  const clock = rt.virtualClock(win, { epochMs: 0 });
+  const anims = rt.virtualAnimations(win, clock);
+  clock.advance(100);
+  const a = new Anim('running');
+  a.real.currentTime = 37; // real time it ran before it was seen
+  list.push(a);
+  anims.sync(150); // seen at 100: its start
+  assert.equal(a.real.playState, 'paused');
+  assert.equal(a.currentTime, 50);
+  clock.advance(150);
+  a.playbackRate = 2; // from 150 on, twice as fast
+  anims.sync(400);
+  assert.equal(a.currentTime, 50 + 2 * 250);
+  clock.advance(400);
+  a.pause(); // by the page: held
+  anims.sync(900);
+  assert.equal(a.currentTime, 550);
+  clock.advance(900);
+  a.currentTime = 10; // seeked by the page, then played
+  a.play();
+  assert.equal(a.real.playState, 'paused', 'it is still ours to move');
+  anims.sync(1000);
+  assert.equal(a.currentTime, 10 + 2 * 100);
+  // One the page had paused before it was seen stays where it is.
+  const b = new Anim('paused');
+  b.real.currentTime = 70;
+  list.push(b);
+  anims.sync(1200);
+  assert.equal(b.currentTime, 70);
 });

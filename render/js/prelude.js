@@ -76,7 +76,7 @@
   var getRect = Element.prototype.getBoundingClientRect;
   // The virtual clock and its driver (runtime.js), unless the job keeps
   // real time; vFrame is the virtual requestAnimationFrame.
-  var clock = null, driver = null, vFrame = null, media = null;
+  var clock = null, driver = null, vFrame = null, media = null, anims = null;
   var hasOwn = Object.prototype.hasOwnProperty;
   // String methods for the picture's base64, uncalled through the
   // prototype.
@@ -195,8 +195,14 @@
     // A js page's screenshot shows its <video> elements as composited:
     // the media keep track of the frames shown (see readyPending).
     media = empplayRuntime.virtualMedia(window, clock, { trackShown: cfg.mode === 'js' });
+    // A js page's CSS animations and transitions too (a p5 page is
+    // hidden, and its picture is its canvas).
+    if (cfg.mode === 'js') anims = empplayRuntime.virtualAnimations(window, clock);
     driver = empplayRuntime.frameDriver(clock, {
-      sync: media.sync,
+      sync: function (t) {
+        if (anims) anims.sync(t);
+        return media.sync(t);
+      },
       fps: function () { return cfg.mode === 'js' ? 60 : empplayRuntime.frameRateOf(current, 60); },
       schedule: schedule,
       // A js page's time stops at its signal (see signal).
@@ -327,6 +333,9 @@
       }
       showStage = 3;
     }
+    // An animation the capture's own callback started is held at its
+    // start, not left to run until the screenshot.
+    if (anims) anims.sync(clock.now());
     ready(pending.trigger, pending.at, pending.frame);
   }
   // ready tells the renderer to take the screenshot of a js page; at and

@@ -1065,6 +1065,94 @@ var empplayRuntime = (function () {
     };
   }
 
+  // virtualAnimations puts the document's CSS animations and transitions
+  // and its Web Animations (element.animate()) on clock (see
+  // render/doc.go, "Time"): sync(t), before each advance, pauses each
+  // animation it has not seen before, taking the virtual time then as its
+  // start, and sets every one's currentTime to where virtual time t puts
+  // it (document.getAnimations() brings the page's styles up to date
+  // first, so an animation a callback started is seen before the next
+  // advance). One the page pauses, plays, seeks or changes the rate of
+  // itself is followed from there. Only a page the browser draws (a js
+  // page) needs it: a hidden page runs no animation.
+  function virtualAnimations(win, clock) {
+    var doc = win.document, A = win.Animation;
+    var none = { sync: function () {} };
+    if (!doc || typeof doc.getAnimations !== 'function' || !A || typeof win.WeakMap !== 'function') return none;
+    var P = A.prototype;
+    var dCurrent = Object.getOwnPropertyDescriptor(P, 'currentTime');
+    var dRate = Object.getOwnPropertyDescriptor(P, 'playbackRate');
+    var realPause = P.pause, realPlay = P.play;
+    if (!dCurrent || !dCurrent.set || !dRate || !dRate.set || typeof realPause !== 'function' || typeof realPlay !== 'function') return none;
+    var getAnimations = doc.getAnimations;
+    var states = new win.WeakMap(); // {pos: ms of the animation at at, at, rate, running}
+    function position(s, t) { return s.running ? s.pos + (t - s.at) * s.rate : s.pos; }
+    function anchor(a, s) {
+      s.pos = position(s, clock.now());
+      s.at = clock.now();
+    }
+    function adopt(a) {
+      var s = states.get(a);
+      if (s) return s;
+      var state = a.playState;
+      var cur = dCurrent.get.call(a);
+      s = { pos: typeof cur === 'number' && state !== 'running' ? cur : 0, at: clock.now(), rate: dRate.get.call(a), running: state === 'running' };
+      states.set(a, s);
+      realPause.call(a);
+      return s;
+    }
+    P.pause = function () {
+      var s = states.get(this);
+      if (s) {
+        anchor(this, s);
+        s.running = false;
+      }
+      return realPause.apply(this, arguments);
+    };
+    P.play = function () {
+      var s = states.get(this);
+      var r = realPlay.apply(this, arguments);
+      if (s) {
+        anchor(this, s);
+        s.running = true;
+        realPause.call(this);
+        dCurrent.set.call(this, s.pos);
+      }
+      return r;
+    };
+    Object.defineProperty(P, 'currentTime', {
+      configurable: true, enumerable: dCurrent.enumerable, get: dCurrent.get,
+      set: function (v) {
+        dCurrent.set.call(this, v);
+        var s = states.get(this);
+        if (s) {
+          s.pos = dCurrent.get.call(this);
+          s.at = clock.now();
+        }
+      }
+    });
+    Object.defineProperty(P, 'playbackRate', {
+      configurable: true, enumerable: dRate.enumerable, get: dRate.get,
+      set: function (v) {
+        var s = states.get(this);
+        if (s) anchor(this, s);
+        dRate.set.call(this, v);
+        if (s) s.rate = dRate.get.call(this);
+      }
+    });
+    return {
+      sync: function (t) {
+        var list;
+        try { list = getAnimations.call(doc); } catch (e) { return; }
+        for (var i = 0; i < list.length; i++) {
+          var a = list[i], s = adopt(a);
+          var pos = position(s, t);
+          if (dCurrent.get.call(a) !== pos) dCurrent.set.call(a, pos);
+        }
+      }
+    };
+  }
+
   // frameDriver runs clock's work back to back, as fast as the CPU allows:
   // each step is a real task (opts.schedule(fn)). After startTimers(until)
   // it runs only the timers, each at its due time (a p5 setup() that waits
@@ -1200,6 +1288,7 @@ var empplayRuntime = (function () {
     virtualClock: virtualClock,
     holdRealEvents: holdRealEvents,
     virtualMedia: virtualMedia,
+    virtualAnimations: virtualAnimations,
     frameDriver: frameDriver,
     primeFirstFrame: primeFirstFrame,
     frameRateOf: frameRateOf,
