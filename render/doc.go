@@ -351,8 +351,8 @@
 // arrive at a virtual time that depends on the machine).
 //
 // A js page's CSS animations and transitions, and its Web Animations
-// (element.animate()), follow the virtual clock too (runtime.js,
-// virtualAnimations): before each advance, document.getAnimations()
+// (element.animate()), follow the virtual clock too when its code may
+// have any (mayAnimate; runtime.js, virtualAnimations): before each advance, document.getAnimations()
 // brings the page's styles up to date, each animation not seen before is
 // paused and takes the virtual time then as its start, and every one's
 // currentTime is set to where the new time puts it; the page's own

@@ -47,6 +47,10 @@ type pageConfig struct {
 	// empty until its job starts.
 	clockConfig
 
+	// Animations: a js page may have CSS or Web Animations (see
+	// mayAnimate), which the prelude keeps on the virtual clock.
+	Animations bool `json:"animations,omitempty"`
+
 	NoSketchGraceMs  int64 `json:"noSketchGraceMs"`
 	NoSketchTimersMs int64 `json:"noSketchTimersMs"`
 	PreloadGraceMs   int64 `json:"preloadGraceMs"`
@@ -64,6 +68,7 @@ func newConfig(job *empplay.Job, mode string) pageConfig {
 		CaptureDelayMs:   job.CaptureDelayMs,
 		CaptureSelector:  job.CaptureSelector,
 		Mode:             mode,
+		Animations:       mode == modeJS && mayAnimate(job),
 		token:            newToken(job),
 		clockConfig:      newClock(job),
 		Width:            job.Width,

@@ -195,9 +195,10 @@
     // A js page's screenshot shows its <video> elements as composited:
     // the media keep track of the frames shown (see readyPending).
     media = empplayRuntime.virtualMedia(window, clock, { trackShown: cfg.mode === 'js' });
-    // A js page's CSS animations and transitions too (a p5 page is
-    // hidden, and its picture is its canvas).
-    if (cfg.mode === 'js') anims = empplayRuntime.virtualAnimations(window, clock);
+    // A js page's CSS animations and transitions too, when its code may
+    // have any (cfg.animations, see render/animgate.go); a p5 page is
+    // hidden, and its picture is its canvas.
+    if (cfg.mode === 'js' && cfg.animations) anims = empplayRuntime.virtualAnimations(window, clock);
     driver = empplayRuntime.frameDriver(clock, {
       sync: function (t) {
         if (anims) anims.sync(t);
