@@ -308,6 +308,8 @@
   // virtualMedia's refresh) and waits until it has been given that
   // frame, then for two of the browser's own frames, which put it on the
   // page's surface.
+  // showStage: 0 waiting for the compositor, 1 after the extra seek, 2
+  // done.
   var showWaitMs = 1000, showWaitFrom = -1, showStage = 0;
   function readyPending() {
     if (finished || !pending || !pageLoaded) return;
@@ -315,7 +317,7 @@
       afterLoads(readyPending, loadPollMs);
       return;
     }
-    if (media && showStage < 3) {
+    if (media && showStage < 2) {
       if (showWaitFrom < 0) showWaitFrom = realNow();
       var late = realNow() - showWaitFrom >= showWaitMs;
       if (!media.settled() && !late) {
@@ -328,11 +330,11 @@
         return;
       }
       if (showStage === 1) {
-        showStage = 3;
+        showStage = 2;
         requestFrame(function () { requestFrame(readyPending); });
         return;
       }
-      showStage = 3;
+      showStage = 2;
     }
     // An animation the capture's own callback started is held at its
     // start, not left to run until the screenshot.

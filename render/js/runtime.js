@@ -712,14 +712,13 @@ var empplayRuntime = (function () {
       if (s.loading || s.upAgain || get(dSeeking, el)) {
         if (!s.hold) s.hold = clock.hold();
       } else if (s.hold) {
-        if (s.watching) s.frameTime = frameTime(el);
         var r = s.hold;
         s.hold = null;
         r();
       }
     }
     function shows(el, s) {
-      return s.watching && s.frameTime >= 0 && s.seekTo >= 0 && el.isConnected && el.getClientRects().length > 0;
+      return s.watching && s.seekTo >= 0 && el.isConnected && el.getClientRects().length > 0;
     }
     // frameTime is the media time of the frame el has decoded (-1 when it
     // cannot say), where that frame starts.
@@ -783,7 +782,7 @@ var empplayRuntime = (function () {
       if (s) return s;
       s = { playing: false, pos: get(dCurrent, el), at: clock.now(), rate: get(dRate, el), ended: false,
         seekTo: -1, loading: false, upAgain: false, canAutoplay: false, hold: null, inDoc: el.isConnected,
-        watching: false, presented: 0, shownTime: -1, refreshed: -1, frameTime: -1 };
+        watching: false, presented: 0, shownTime: -1, refreshed: -1 };
       states.set(el, s);
       all.push(el);
       ['canplaythrough', 'seeking', 'seeked', 'suspend', 'emptied', 'error'].forEach(function (type) {
@@ -1000,7 +999,10 @@ var empplayRuntime = (function () {
         for (var i = 0; i < all.length; i++) {
           var el = all[i], s = states.get(el);
           if (!shows(el, s)) continue;
-          if (get(dSeeking, el) || Math.abs(s.shownTime - s.frameTime) > 1e-6) return false;
+          if (get(dSeeking, el)) return false;
+          var ft = frameTime(el);
+          if (ft < 0) continue; // it cannot say: not waited for
+          if (Math.abs(s.shownTime - ft) > 1e-6) return false;
           if (s.refreshed >= 0 && s.presented === s.refreshed) return false;
         }
         return true;
@@ -1017,9 +1019,10 @@ var empplayRuntime = (function () {
         var n = 0;
         for (var i = 0; i < all.length; i++) {
           var el = all[i], s = states.get(el);
-          if (!shows(el, s)) continue;
-          // frameTime <= seekTo: the frame shown starts at frameTime.
-          var t = s.frameTime < s.seekTo ? (s.frameTime + s.seekTo) / 2 : s.seekTo + 1e-6;
+          var ft = shows(el, s) ? frameTime(el) : -1;
+          if (ft < 0) continue;
+          // ft <= seekTo: the frame shown starts at ft.
+          var t = ft < s.seekTo ? (ft + s.seekTo) / 2 : s.seekTo + 1e-6;
           s.refreshed = s.presented;
           dCurrent.set.call(el, t);
           n++;
