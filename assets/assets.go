@@ -41,9 +41,9 @@ func Embedded() *Bundle { return &Bundle{fsys: files} }
 // a cache directory).
 func FromFS(fsys fs.FS) *Bundle { return &Bundle{fsys: fsys} }
 
-// P5 returns p5.min.js of the given major ("1" or "2"; "" is [DefaultP5]).
-// The bytes are the bundle's own, the same slice on every call: callers
-// must not modify them.
+// P5 returns p5.min.js of the given major ("1" or "2"; "" is [DefaultP5]),
+// written in ASCII (see escapeNonASCII). The bytes are the bundle's own,
+// the same slice on every call: callers must not modify them.
 func (b *Bundle) P5(major string) ([]byte, error) {
 	if major == "" {
 		major = DefaultP5
@@ -70,6 +70,7 @@ func (b *Bundle) P5(major string) ([]byte, error) {
 	if b.read == nil {
 		b.read = make(map[string][]byte, len(versions))
 	}
+	data = escapeNonASCII(data)
 	b.read[major] = data
 	return data, nil
 }

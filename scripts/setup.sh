@@ -88,7 +88,7 @@ fi
 stamp=node_modules/.empplay-lock.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  log "installing npm packages (p5.js, azurite) from package-lock.json"
+  log "installing npm packages (p5.js, azurite, acorn) from package-lock.json"
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" >"$stamp"
 fi

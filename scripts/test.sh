@@ -16,10 +16,11 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
-# The page scripts' unit tests, under Node's own runner. Files, not a
-# directory: Node 21 and later read --test's arguments as globs and load a
-# directory as a module.
-node --test render/js/*.test.js
+# The page scripts' unit tests, and the check that the pinned p5 builds
+# may be served in ASCII, under Node's own runner. Files, not a directory:
+# Node 21 and later read --test's arguments as globs and load a directory
+# as a module.
+node --test render/js/*.test.js assets/*.test.js
 # The TypeScript client's tests, against a real redis-server, Azurite and
 # bin/empplay worker that they start and stop themselves.
 EMPPLAY_REQUIRE_INTEGRATION=1 node --test clients/typescript/tests/*.test.js
