@@ -30,7 +30,7 @@ bench: ## empplay vs the Node peer baselines (PEERS_DIR): jobs/s, p50/p90, ratio
 bench-worker: ## per-job time of one warm worker on examples/ (median of 20)
 	scripts/bench-worker.sh 20
 
-bench-cpu: ## CPU per job by Chromium process type and jobs/s of one browser, both isolation modes (30 jobs)
+bench-cpu: ## CPU and page faults per job by Chromium process type, jobs/s of one browser, both isolation modes (COUNT=30; BENCH_SKETCH, BENCH_SIZE=800x800)
 	scripts/setup.sh >/dev/null && go test ./render -run '^$$' -bench CPUPerJob -benchtime $(or $(COUNT),30)x
 
 bench-video: ## video jobs: fps and ratio to real time, 2D and WEBGL at 800x800 and 1920x1080 (median of 3)

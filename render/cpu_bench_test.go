@@ -1,13 +1,17 @@
 package render
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/empplay/empplay"
 	"github.com/empplay/empplay/internal/hostcheck"
 	"github.com/empplay/empplay/internal/proc"
 )
@@ -65,6 +69,28 @@ func faultCost() float64 {
 	return float64(d.Nanoseconds()) / 1e3
 }
 
+// benchJob is the p5 job BenchmarkCPUPerJob renders: the static sketch at
+// 800x800, or BENCH_SKETCH (a file, relative to the repository's root or
+// absolute) at BENCH_SIZE (WIDTHxHEIGHT). A sketch that draws almost
+// nothing at 10x10 measures what every p5 job costs before its drawing.
+func benchJob() (*empplay.Job, error) {
+	file := cmp.Or(os.Getenv("BENCH_SKETCH"), "examples/bench/static-2d.js")
+	if !filepath.IsAbs(file) {
+		file = filepath.Join("..", file)
+	}
+	code, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("BENCH_SKETCH: %w", err)
+	}
+	w, h := 800, 800
+	if size := os.Getenv("BENCH_SIZE"); size != "" {
+		if _, err := fmt.Sscanf(size, "%dx%d", &w, &h); err != nil || w <= 0 || h <= 0 {
+			return nil, fmt.Errorf("BENCH_SIZE %q: want WIDTHxHEIGHT, such as 800x800", size)
+		}
+	}
+	return job(string(code), w, h), nil
+}
+
 func selfCPU() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -72,7 +98,8 @@ func selfCPU() time.Duration {
 }
 
 // BenchmarkCPUPerJob renders the peers' static sketch (its copy is
-// examples/bench/static-2d.js) back to back, under
+// examples/bench/static-2d.js; BENCH_SKETCH names another p5 sketch's file
+// and BENCH_SIZE its WIDTHxHEIGHT, 800x800 unless set) back to back, under
 // each isolation mode, and reports the CPU time per job of the browser's
 // processes by type (renderers that have exited count in the zygote's) and
 // of this process (the worker's share), jobs/s, the browser's memory after
@@ -81,12 +108,11 @@ func selfCPU() time.Duration {
 func BenchmarkCPUPerJob(b *testing.B) {
 	for _, mode := range []string{IsolateOrigin, IsolateContext} {
 		b.Run(mode, func(b *testing.B) {
-			code, err := os.ReadFile("../examples/bench/static-2d.js")
+			j, err := benchJob()
 			if err != nil {
 				b.Fatal(err)
 			}
 			br := newTestBrowser(b, Options{Isolation: mode})
-			j := job(string(code), 800, 800)
 			ctx := context.Background()
 			for range 3 { // warm up
 				if _, err := br.Render(ctx, j); err != nil {
