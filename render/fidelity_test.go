@@ -724,6 +724,36 @@ func TestFidelitySketchError(t *testing.T) {
 	}
 }
 
+// TestFidelityGlobalClash declares, at the sketch's top level, functions
+// that p5 2.x also defines as globals: p5 1.x lets the sketch's stand,
+// p5 2.x throws while it starts, and the error says which name and to
+// rename it. A property the sketch redefines that is not p5's gets no
+// such note.
+func TestFidelityGlobalClash(t *testing.T) {
+	b := sharedBrowser(t)
+	const clash = "function mix(a, b, t) { return a + (b - a) * t; }\nvar text = 'mine';\n" +
+		"function setup() {\n  createCanvas(20, 20);\n  background(mix(0, 255, 0.5));\n}"
+	t.Run("p5 1", func(t *testing.T) {
+		if _, err := render(t, b, fidJob(clash, 20, 20, "1")); err != nil {
+			t.Fatalf("Render: %v", err)
+		}
+	})
+	t.Run("p5 2", func(t *testing.T) {
+		_, err := render(t, b, fidJob(clash, 20, 20, "2"))
+		fidWantError(t, err, empplay.CodeSketchError, "Cannot redefine property: ",
+			"p5.js 2.x defines ", "give the sketch's ")
+	})
+	t.Run("not p5's", func(t *testing.T) {
+		const own = "function setup() {\n  createCanvas(20, 20);\n  Object.defineProperty(window, 'mine', { value: 1 });\n" +
+			"  Object.defineProperty(window, 'mine', { value: 2 });\n}"
+		_, err := render(t, b, fidJob(own, 20, 20, "2"))
+		fidWantError(t, err, empplay.CodeSketchError, "Cannot redefine property: mine")
+		if strings.Contains(err.Error(), "p5.js 2.x defines") {
+			t.Errorf("message %q names a clash with p5 for the sketch's own property", err)
+		}
+	})
+}
+
 // TestFidelityInfiniteLoop loops forever in draw(): render_timeout, and the
 // next job in the same browser works.
 func TestFidelityInfiniteLoop(t *testing.T) {

@@ -21,6 +21,34 @@ import (
 	"github.com/empplay/empplay"
 )
 
+// clashNote is what an error message adds when the sketch declared, at
+// its top level, a global that p5 2.x defines too (name: see p5Clash in
+// runtime.js; "" adds nothing). The page says which; a name that is not
+// an identifier is not repeated.
+func clashNote(name string) string {
+	if !isIdentifier(name) {
+		return ""
+	}
+	return fmt.Sprintf("; p5.js 2.x defines %[1]s as a global itself, and the sketch also declares a function or var named %[1]s at its top level: give the sketch's %[1]s another name", name)
+}
+
+// isIdentifier reports whether s is a plain JavaScript identifier of at
+// most 64 characters.
+func isIdentifier(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+		case i > 0 && c >= '0' && c <= '9':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // message is what the prelude reports (see prelude.js).
 type message struct {
 	Type     string `json:"type"`
@@ -33,6 +61,9 @@ type message struct {
 	Line     int    `json:"line"`
 	// WebGLFailed: the page asked for a WebGL context and got none.
 	WebGLFailed bool `json:"webglFailed"`
+	// Clash is the p5 global the sketch declared itself at its top level,
+	// which p5 2.x then failed to define (see p5Clash in prelude.js).
+	Clash string `json:"clash"`
 	// TriggerMs is when the trigger fired: from job.js for a p5 page, from
 	// navigation for a js page; virtual time on the virtual clock.
 	TriggerMs float64 `json:"triggerMs"`
@@ -211,6 +242,7 @@ func (tb *tab) interpret(job *empplay.Job, payload string, m *message) (*empplay
 			return nil, empplay.Errorf(empplay.CodeNoWebGL, "%s", tb.explain(
 				"WebGL unavailable: the browser could not create the WebGL context the sketch asked for; "+msg))
 		}
+		msg += clashNote(m.Clash)
 		if name, symbol, ok := missingAddon(m.Message); ok {
 			return nil, empplay.Errorf(empplay.CodeMissingAddon, "%s", tb.explain(fmt.Sprintf(
 				"missing add-on: the sketch uses %s (%s), which is not available: only p5.js itself is loaded; %s", name, symbol, msg)))

@@ -3,6 +3,7 @@ package render
 import (
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/empplay/empplay"
@@ -26,5 +27,24 @@ func TestUnreadableReportIsTheSketchs(t *testing.T) {
 				t.Fatalf("err = %v (code %q, retryable %v); want a sketch_error, not retried", err, empplay.ErrorCode(err), empplay.IsRetryable(err))
 			}
 		})
+	}
+}
+
+// An error about a global the sketch took from p5 2.x says which, and to
+// rename it; a name the page gives that is not an identifier adds nothing.
+func TestClashNote(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, want string }{
+		{"mix", "; p5.js 2.x defines mix as a global itself, and the sketch also declares a function or var named mix at its top level: give the sketch's mix another name"},
+		{"$_a1", "; p5.js 2.x defines $_a1 as a global itself, and the sketch also declares a function or var named $_a1 at its top level: give the sketch's $_a1 another name"},
+		{"", ""},
+		{"1mix", ""},
+		{"mix; rm -rf", ""},
+		{"é", ""},
+		{strings.Repeat("a", 65), ""},
+	} {
+		if got := clashNote(tc.name); got != tc.want {
+			t.Errorf("clashNote(%q) = %q; want %q", tc.name, got, tc.want)
+		}
 	}
 }

@@ -106,6 +106,7 @@ type videoConfig struct {
 // videoMessage is what video.js reports.
 type videoMessage struct {
 	Type         string `json:"type"`
+	Clash        string `json:"clash"` // see message.Clash
 	First        int    `json:"first"`
 	Count        int    `json:"count"`
 	Sizes        []int  `json:"sizes"`
@@ -632,6 +633,7 @@ func (r *recording) handle(ctx context.Context, payload string) (out *empplay.Ou
 		if m.Line > 0 {
 			msg += fmt.Sprintf(" (line %d)", m.Line)
 		}
+		msg += clashNote(m.Clash)
 		return nil, true, empplay.Errorf(empplay.CodeSketchError, "%s", r.tb.explain(msg))
 	case "nop5":
 		// video.js sends it first and alone, before the sketch runs: p5.js

@@ -306,6 +306,7 @@ func TestVideoFailures(t *testing.T) {
 	const noise = `function setup(){createCanvas(160,160); pixelDensity(1)}
 function draw(){loadPixels(); for (let i = 0; i < pixels.length; i++) pixels[i] = i % 4 === 3 ? 255 : random(255); updatePixels()}`
 	timeoutMs := func(j *empplay.Job, ms int) *empplay.Job { j.TimeoutMs = ms; return j }
+	p5v2 := func(j *empplay.Job) *empplay.Job { j.P5Version = "2"; return j }
 	for _, tc := range []struct {
 		name      string
 		job       *empplay.Job
@@ -322,6 +323,9 @@ function draw(){ background(0); if (frameCount === 6) throw new Error('boom'); }
 		{"throws in a timer", videoJob(`function setup(){createCanvas(64,64); setTimeout(() => { throw new Error('late') }, 500)}
 function draw(){background(9)}`, 64, 64, 1, 30, ""), VideoOptions{},
 			empplay.CodeSketchError, false, "at frame 15 (t=0.500s): Error: late"},
+		{"a global p5 2.x defines too", p5v2(videoJob(`function mix(a, b){ return a }
+function setup(){createCanvas(64,64)} function draw(){background(9)}`, 64, 64, 1, 30, "")), VideoOptions{},
+			empplay.CodeSketchError, false, "Cannot redefine property: mix; p5.js 2.x defines mix as a global itself"},
 		{"no canvas", videoJob(`function setup(){noCanvas()} function draw(){}`, 64, 64, 1, 30, ""), VideoOptions{},
 			empplay.CodeNoCanvas, false, "no canvas"},
 		{"fps out of range", videoJob(ok, 64, 64, 1, 120, ""), VideoOptions{}, empplay.CodeInvalidField, false, `"fps"`},

@@ -163,6 +163,7 @@
   /*EMPPLAY_RUNTIME*/
   var reportJSON = empplayRuntime.reportJSON;
   var describe = empplayRuntime.describe;
+  var p5Clash = empplayRuntime.p5Clash;
   var hookP5 = empplayRuntime.hookP5;
   var webglRenderer = empplayRuntime.webglRenderer;
   function hasDraw(inst) { return empplayRuntime.hasDraw(window, inst); }
@@ -387,7 +388,8 @@
   }
 
   function fail(message, line) {
-    report({ type: 'error', message: message, line: line | 0, webglFailed: webglFailed });
+    report({ type: 'error', message: message, line: line | 0, webglFailed: webglFailed,
+      clash: p5Clash(window, message) });
   }
   // onError decides what an uncaught exception or rejection does (see
   // render/doc.go, "Errors and warnings"): on a p5 page whose setup() has

@@ -239,6 +239,21 @@ var empplayRuntime = (function () {
     }
     try { return String(v); } catch (e) { return Object.prototype.toString.call(v); }
   }
+  // p5Clash names the p5 global that the sketch's own top-level function
+  // or var took first, when message (an error's) says p5 could not define
+  // it, else "": p5 2.x defines each of its functions on the window in
+  // global mode without looking (1.x warned and let the sketch's stand),
+  // and a function or var that a classic script declares cannot be
+  // redefined, so p5 throws "Cannot redefine property: NAME".
+  var redefined = /Cannot redefine property: ([A-Za-z_$][\w$]{0,63})$/;
+  function p5Clash(win, message) {
+    try {
+      var m = redefined.exec(String(message));
+      var P = win.p5;
+      if (m && typeof P === 'function' && P.prototype && m[1] in P.prototype) return m[1];
+    } catch (e) { /* a p5 of the sketch's own making: nothing to name */ }
+    return '';
+  }
   // reportErrors calls fail(message, line) for every uncaught exception and
   // unhandled rejection of the page win, whose sketch is at sketchHref.
   function reportErrors(win, sketchHref, fail) {
@@ -1282,6 +1297,7 @@ var empplayRuntime = (function () {
     PSEUDORANDOM: PSEUDORANDOM,
     lineOf: lineOf,
     describe: describe,
+    p5Clash: p5Clash,
     reportErrors: reportErrors,
     hasDraw: hasDraw,
     seedP5: seedP5,

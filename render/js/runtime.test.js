@@ -390,3 +390,24 @@ test('reportJSON writes the fields as they are, whatever the sketch changed', ()
   assert.equal(polluted(() => rt.reportJSON({ type: 'socket', url: 'wss://x/' })), '{"type":"socket","url":"wss://x/"}');
   assert.equal(rt.reportJSON({}), '{}');
 });
+
+test('p5Clash names a p5 global the sketch declared first, and nothing else', () => {
+  function P() {}
+  P.prototype.mix = function () {};
+  P.prototype.text = function () {};
+  const win = { p5: P };
+  const msg = (name) => 'TypeError: Cannot redefine property: ' + name;
+  assert.equal(rt.p5Clash(win, msg('mix')), 'mix');
+  assert.equal(rt.p5Clash(win, msg('text')), 'text');
+  // Not p5's: the sketch's own defineProperty, another error, no p5.
+  assert.equal(rt.p5Clash(win, msg('myThing')), '');
+  assert.equal(rt.p5Clash(win, "TypeError: Cannot read properties of null (reading 'mix')"), '');
+  assert.equal(rt.p5Clash({}, msg('mix')), '');
+  assert.equal(rt.p5Clash({ p5: {} }, msg('mix')), '');
+  // A name that runs on past the message's end is not taken.
+  assert.equal(rt.p5Clash(win, msg('mix') + ' and more'), '');
+  // A p5 of the sketch's making that throws when looked at.
+  const hostile = {};
+  Object.defineProperty(hostile, 'p5', { get() { throw new Error('no'); } });
+  assert.equal(rt.p5Clash(hostile, msg('mix')), '');
+});

@@ -122,12 +122,13 @@
   // video has no single picture to signal: $fx.preview() and
   // empplay.capture() do nothing.
   var describe = empplayRuntime.describe;
+  var p5Clash = empplayRuntime.p5Clash;
   function lineOf(err) { return empplayRuntime.lineOf(location.origin + cfg.sketchURL, err); }
   empplayRuntime.installGlobals(window, cfg, function () {}).video = { fps: cfg.fps, frames: cfg.frames, duration: cfg.frames / cfg.fps };
 
   // ---- Errors.
   function fail(message, line) {
-    finish({ type: 'error', message: message, line: line | 0, frame: frame });
+    finish({ type: 'error', message: message, line: line | 0, frame: frame, clash: p5Clash(window, message) });
   }
   empplayRuntime.reportErrors(window, location.origin + cfg.sketchURL, fail);
 
