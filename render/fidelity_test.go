@@ -740,8 +740,8 @@ func TestFidelityGlobalClash(t *testing.T) {
 	})
 	t.Run("p5 2", func(t *testing.T) {
 		_, err := render(t, b, fidJob(clash, 20, 20, "2"))
-		fidWantError(t, err, empplay.CodeSketchError, "Cannot redefine property: ",
-			"p5.js 2.x defines ", "give the sketch's ")
+		fidWantError(t, err, empplay.CodeSketchError, "Cannot redefine property: text; ",
+			"p5.js 2.x defines text and mix as globals itself", "give the sketch's other names")
 	})
 	t.Run("not p5's", func(t *testing.T) {
 		const own = "function setup() {\n  createCanvas(20, 20);\n  Object.defineProperty(window, 'mine', { value: 1 });\n" +

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"image/png"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,14 +23,25 @@ import (
 )
 
 // clashNote is what an error message adds when the sketch declared, at
-// its top level, a global that p5 2.x defines too (name: see p5Clash in
-// runtime.js; "" adds nothing). The page says which; a name that is not
-// an identifier is not repeated.
-func clashNote(name string) string {
-	if !isIdentifier(name) {
-		return ""
+// its top level, globals that p5 2.x defines too (names: see p5Clash in
+// runtime.js; none adds nothing). The page says which; a name that is not
+// an identifier is not repeated, nor more than maxClashes.
+func clashNote(names []string) string {
+	const maxClashes = 10
+	var ok []string
+	for _, n := range names {
+		if isIdentifier(n) && !slices.Contains(ok, n) && len(ok) < maxClashes {
+			ok = append(ok, n)
+		}
 	}
-	return fmt.Sprintf("; p5.js 2.x defines %[1]s as a global itself, and the sketch also declares a function or var named %[1]s at its top level: give the sketch's %[1]s another name", name)
+	switch len(ok) {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf("; p5.js 2.x defines %[1]s as a global itself, and the sketch also declares a function or var named %[1]s at its top level: give the sketch's %[1]s another name", ok[0])
+	}
+	list := strings.Join(ok[:len(ok)-1], ", ") + " and " + ok[len(ok)-1]
+	return fmt.Sprintf("; p5.js 2.x defines %s as globals itself, and the sketch also declares functions or vars with these names at its top level: give the sketch's other names", list)
 }
 
 // isIdentifier reports whether s is a plain JavaScript identifier of at
@@ -61,9 +73,10 @@ type message struct {
 	Line     int    `json:"line"`
 	// WebGLFailed: the page asked for a WebGL context and got none.
 	WebGLFailed bool `json:"webglFailed"`
-	// Clash is the p5 global the sketch declared itself at its top level,
-	// which p5 2.x then failed to define (see p5Clash in prelude.js).
-	Clash string `json:"clash"`
+	// Clash is the p5 globals the sketch declared itself at its top level,
+	// the first of which p5 2.x then failed to define (see p5Clash in
+	// runtime.js).
+	Clash []string `json:"clash"`
 	// TriggerMs is when the trigger fired: from job.js for a p5 page, from
 	// navigation for a js page; virtual time on the virtual clock.
 	TriggerMs float64 `json:"triggerMs"`

@@ -106,7 +106,6 @@ type videoConfig struct {
 // videoMessage is what video.js reports.
 type videoMessage struct {
 	Type         string `json:"type"`
-	Clash        string `json:"clash"` // see message.Clash
 	First        int    `json:"first"`
 	Count        int    `json:"count"`
 	Sizes        []int  `json:"sizes"`
@@ -119,6 +118,8 @@ type videoMessage struct {
 	Renderer     string `json:"renderer"`
 	CanvasWidth  int    `json:"canvasWidth"`
 	CanvasHeight int    `json:"canvasHeight"`
+	// Clash: see message.Clash.
+	Clash []string `json:"clash"`
 	// DriveMs and WaitMs: how long the page recorded, and how much of
 	// that it waited for the encoder (real time, for debug logs).
 	DriveMs float64 `json:"driveMs"`

@@ -239,20 +239,35 @@ var empplayRuntime = (function () {
     }
     try { return String(v); } catch (e) { return Object.prototype.toString.call(v); }
   }
-  // p5Clash names the p5 global that the sketch's own top-level function
-  // or var took first, when message (an error's) says p5 could not define
-  // it, else "": p5 2.x defines each of its functions on the window in
-  // global mode without looking (1.x warned and let the sketch's stand),
-  // and a function or var that a classic script declares cannot be
-  // redefined, so p5 throws "Cannot redefine property: NAME".
+  // p5Clash names the p5 globals that the sketch's own top-level functions
+  // and vars took first, when message (an error's) says p5 could not
+  // define one, else none: p5 2.x defines each of its functions on the
+  // window in global mode without looking (1.x warned and let the
+  // sketch's stand), and a function or var that a classic script declares
+  // cannot be redefined, so p5 throws "Cannot redefine property: NAME" at
+  // the first. NAME comes first, then the window's other undeletable
+  // globals that p5 has too (at most maxClashes in all), so that the
+  // artist can rename them at once.
   var redefined = /Cannot redefine property: ([A-Za-z_$][\w$]{0,63})$/;
+  var identifier = /^[A-Za-z_$][\w$]{0,63}$/;
+  var maxClashes = 10;
   function p5Clash(win, message) {
+    var out = [];
     try {
       var m = redefined.exec(String(message));
       var P = win.p5;
-      if (m && typeof P === 'function' && P.prototype && m[1] in P.prototype) return m[1];
-    } catch (e) { /* a p5 of the sketch's own making: nothing to name */ }
-    return '';
+      var isP5s = function (n) { return n in P.prototype && !(n in Object.prototype); };
+      if (!m || typeof P !== 'function' || !P.prototype || !isP5s(m[1])) return out;
+      out.push(m[1]);
+      var names = Object.getOwnPropertyNames(win);
+      for (var i = 0; i < names.length && out.length < maxClashes; i++) {
+        var n = names[i];
+        if (n === m[1] || !identifier.test(n) || !isP5s(n)) continue;
+        var d = Object.getOwnPropertyDescriptor(win, n);
+        if (d && !d.configurable) out.push(n);
+      }
+    } catch (e) { /* a p5 or window the sketch made throw: what was found */ }
+    return out;
   }
   // reportErrors calls fail(message, line) for every uncaught exception and
   // unhandled rejection of the page win, whose sketch is at sketchHref.

@@ -391,23 +391,40 @@ test('reportJSON writes the fields as they are, whatever the sketch changed', ()
   assert.equal(rt.reportJSON({}), '{}');
 });
 
-test('p5Clash names a p5 global the sketch declared first, and nothing else', () => {
+test('p5Clash names the p5 globals the sketch declared first, and nothing else', () => {
   function P() {}
   P.prototype.mix = function () {};
   P.prototype.text = function () {};
+  P.prototype.step = function () {};
+  P.prototype.width = 0;
+  // A window as a script leaves it: its declarations are undeletable.
   const win = { p5: P };
+  const declare = (n) => Object.defineProperty(win, n, { value: 1, enumerable: true, configurable: false });
+  declare('text');
+  declare('myThing');
+  declare('mix');
+  declare('toString'); // Object.prototype's, not p5's
+  win.width = 3; // an ordinary, deletable property: p5 redefines it
   const msg = (name) => 'TypeError: Cannot redefine property: ' + name;
-  assert.equal(rt.p5Clash(win, msg('mix')), 'mix');
-  assert.equal(rt.p5Clash(win, msg('text')), 'text');
+  assert.deepEqual(rt.p5Clash(win, msg('text')), ['text', 'mix']);
+  assert.deepEqual(rt.p5Clash(win, msg('mix')), ['mix', 'text']);
   // Not p5's: the sketch's own defineProperty, another error, no p5.
-  assert.equal(rt.p5Clash(win, msg('myThing')), '');
-  assert.equal(rt.p5Clash(win, "TypeError: Cannot read properties of null (reading 'mix')"), '');
-  assert.equal(rt.p5Clash({}, msg('mix')), '');
-  assert.equal(rt.p5Clash({ p5: {} }, msg('mix')), '');
+  assert.deepEqual(rt.p5Clash(win, msg('myThing')), []);
+  assert.deepEqual(rt.p5Clash(win, msg('toString')), []);
+  assert.deepEqual(rt.p5Clash(win, "TypeError: Cannot read properties of null (reading 'mix')"), []);
+  assert.deepEqual(rt.p5Clash({}, msg('mix')), []);
+  assert.deepEqual(rt.p5Clash({ p5: {} }, msg('mix')), []);
   // A name that runs on past the message's end is not taken.
-  assert.equal(rt.p5Clash(win, msg('mix') + ' and more'), '');
+  assert.deepEqual(rt.p5Clash(win, msg('mix') + ' and more'), []);
+  // At most ten.
+  const many = { p5: function Q() {} };
+  for (let i = 0; i < 20; i++) {
+    many.p5.prototype['f' + i] = 0;
+    Object.defineProperty(many, 'f' + i, { value: 1, configurable: false });
+  }
+  assert.deepEqual(rt.p5Clash(many, msg('f3')), ['f3', 'f0', 'f1', 'f2', 'f4', 'f5', 'f6', 'f7', 'f8', 'f9']);
   // A p5 of the sketch's making that throws when looked at.
   const hostile = {};
   Object.defineProperty(hostile, 'p5', { get() { throw new Error('no'); } });
-  assert.equal(rt.p5Clash(hostile, msg('mix')), '');
+  assert.deepEqual(rt.p5Clash(hostile, msg('mix')), []);
 });
