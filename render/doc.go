@@ -553,7 +553,10 @@
 //     looking, and throws "Cannot redefine property" for one the sketch
 //     declared at its top level (a function or var; 1.x let the sketch's
 //     stand); the message then says so and names it, with any other
-//     such global the sketch declared (p5Clash in runtime.js).
+//     such global the sketch declared (p5Clash in runtime.js). A sketch
+//     that defines preload(), which 2.x never calls, is told so: in the
+//     message when it fails, in a warning when it draws all the same
+//     (preloadIgnored in runtime.js).
 //   - network_blocked: any of these failures when the page made a request
 //     that was blocked; the message lists the URLs. (A sketch that keeps
 //     drawing after a blocked request succeeds, with warnings.) A p5 1.x preload()

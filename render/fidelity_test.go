@@ -16,6 +16,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -752,6 +753,38 @@ func TestFidelityGlobalClash(t *testing.T) {
 			t.Errorf("message %q names a clash with p5 for the sketch's own property", err)
 		}
 	})
+}
+
+// TestFidelityPreloadOn2 has a preload(), which p5 2.x never calls: a
+// sketch that needs what it loads fails, and the error says why; one that
+// does not succeeds, with a warning that says the same. Under 1.x, which
+// calls it, both render with no such word.
+func TestFidelityPreloadOn2(t *testing.T) {
+	b := sharedBrowser(t)
+	const needs = "let img;\nfunction preload() {\n  img = createImage(4, 4);\n}\n" +
+		"function setup() {\n  createCanvas(20, 20);\n  background(0);\n  image(img, 0, 0);\n  fill(255);\n  rect(0, 0, 10, 10);\n}"
+	const copes = "let c = 0;\nfunction preload() {\n  c = 255;\n}\n" +
+		"function setup() {\n  createCanvas(20, 20);\n  background(c);\n  fill(128);\n  rect(0, 0, 10, 10);\n}"
+	for _, version := range fidMajors {
+		t.Run("p5 "+version, func(t *testing.T) {
+			_, err := render(t, b, fidJob(needs, 20, 20, version))
+			if version == "1" {
+				if err != nil {
+					t.Fatalf("Render: %v", err)
+				}
+			} else {
+				fidWantError(t, err, empplay.CodeSketchError, "(line 8); "+preloadNote)
+			}
+			out, err := render(t, b, fidJob(copes, 20, 20, version))
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			warned := slices.Contains(out.Warnings, preloadNote)
+			if warned != (version == "2") {
+				t.Errorf("warnings %q; want preloadNote only under p5 2", out.Warnings)
+			}
+		})
+	}
 }
 
 // TestFidelityInfiniteLoop loops forever in draw(): render_timeout, and the

@@ -44,6 +44,18 @@ func clashNote(names []string) string {
 	return fmt.Sprintf("; p5.js 2.x defines %s as globals itself, and the sketch also declares functions or vars with these names at its top level: give the sketch's other names", list)
 }
 
+// preloadNote says why a p5 2.x sketch's files are missing: a warning of
+// a job that succeeded, and a note of one that failed.
+const preloadNote = "the sketch defines preload(), which p5.js 2.x never calls (1.x ran it before setup()): load its files in an async setup() with await, such as img = await loadImage(url)"
+
+// withPreload is warnings, plus preloadNote when preload() was ignored.
+func withPreload(warnings []string, ignored bool) []string {
+	if !ignored || len(warnings) >= maxWarnings {
+		return warnings
+	}
+	return append(warnings, preloadNote)
+}
+
 // isIdentifier reports whether s is a plain JavaScript identifier of at
 // most 64 characters.
 func isIdentifier(s string) bool {
@@ -77,6 +89,9 @@ type message struct {
 	// the first of which p5 2.x then failed to define (see p5Clash in
 	// runtime.js).
 	Clash []string `json:"clash"`
+	// PreloadIgnored: the sketch defines a preload() that its p5 (2.x)
+	// never calls (see preloadIgnored in runtime.js).
+	PreloadIgnored bool `json:"preloadIgnored"`
 	// TriggerMs is when the trigger fired: from job.js for a p5 page, from
 	// navigation for a js page; virtual time on the virtual clock.
 	TriggerMs float64 `json:"triggerMs"`
@@ -227,7 +242,7 @@ func (tb *tab) interpret(job *empplay.Job, payload string, m *message) (*empplay
 				"blank canvas: every pixel of the %dx%d picture (trigger %q) is %s; set allowBlank to accept it",
 				cfg.Width, cfg.Height, m.Trigger, what)))
 		}
-		warnings := tb.withBlocked(m.Warnings)
+		warnings := withPreload(tb.withBlocked(m.Warnings), m.PreloadIgnored)
 		return &empplay.Output{
 			Blank:    blank,
 			Warnings: warnings,
@@ -256,6 +271,9 @@ func (tb *tab) interpret(job *empplay.Job, payload string, m *message) (*empplay
 				"WebGL unavailable: the browser could not create the WebGL context the sketch asked for; "+msg))
 		}
 		msg += clashNote(m.Clash)
+		if m.PreloadIgnored {
+			msg += "; " + preloadNote
+		}
 		if name, symbol, ok := missingAddon(m.Message); ok {
 			return nil, empplay.Errorf(empplay.CodeMissingAddon, "%s", tb.explain(fmt.Sprintf(
 				"missing add-on: the sketch uses %s (%s), which is not available: only p5.js itself is loaded; %s", name, symbol, msg)))

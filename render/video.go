@@ -118,8 +118,9 @@ type videoMessage struct {
 	Renderer     string `json:"renderer"`
 	CanvasWidth  int    `json:"canvasWidth"`
 	CanvasHeight int    `json:"canvasHeight"`
-	// Clash: see message.Clash.
-	Clash []string `json:"clash"`
+	// Clash and PreloadIgnored: see message.
+	Clash          []string `json:"clash"`
+	PreloadIgnored bool     `json:"preloadIgnored"`
 	// DriveMs and WaitMs: how long the page recorded, and how much of
 	// that it waited for the encoder (real time, for debug logs).
 	DriveMs float64 `json:"driveMs"`
@@ -635,6 +636,9 @@ func (r *recording) handle(ctx context.Context, payload string) (out *empplay.Ou
 			msg += fmt.Sprintf(" (line %d)", m.Line)
 		}
 		msg += clashNote(m.Clash)
+		if m.PreloadIgnored {
+			msg += "; " + preloadNote
+		}
 		return nil, true, empplay.Errorf(empplay.CodeSketchError, "%s", r.tb.explain(msg))
 	case "nop5":
 		// video.js sends it first and alone, before the sketch runs: p5.js

@@ -326,6 +326,9 @@ function draw(){background(9)}`, 64, 64, 1, 30, ""), VideoOptions{},
 		{"a global p5 2.x defines too", p5v2(videoJob(`function mix(a, b){ return a }
 function setup(){createCanvas(64,64)} function draw(){background(9)}`, 64, 64, 1, 30, "")), VideoOptions{},
 			empplay.CodeSketchError, false, "Cannot redefine property: mix; p5.js 2.x defines mix as a global itself"},
+		{"a preload() p5 2.x never calls", p5v2(videoJob(`let img; function preload(){ img = createImage(4, 4) }
+function setup(){createCanvas(64,64)} function draw(){background(9); image(img, 0, 0)}`, 64, 64, 1, 30, "")), VideoOptions{},
+			empplay.CodeSketchError, false, "at frame 0 (t=0.000s): TypeError: Cannot read properties of undefined (reading 'width') (line 2); " + preloadNote},
 		{"no canvas", videoJob(`function setup(){noCanvas()} function draw(){}`, 64, 64, 1, 30, ""), VideoOptions{},
 			empplay.CodeNoCanvas, false, "no canvas"},
 		{"fps out of range", videoJob(ok, 64, 64, 1, 120, ""), VideoOptions{}, empplay.CodeInvalidField, false, `"fps"`},

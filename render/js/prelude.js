@@ -389,8 +389,11 @@
 
   function fail(message, line) {
     report({ type: 'error', message: message, line: line | 0, webglFailed: webglFailed,
-      clash: p5Clash(window, message) });
+      clash: p5Clash(window, message), preloadIgnored: preloadIgnored });
   }
+  // preloadIgnored: the sketch defines a preload() that its p5 (2.x) never
+  // calls (see preloadIgnored in runtime.js), for the report to say.
+  var preloadIgnored = false;
   // onError decides what an uncaught exception or rejection does (see
   // render/doc.go, "Errors and warnings"): on a p5 page whose setup() has
   // finished, one raised outside setup() and draw() (a callback, a
@@ -486,6 +489,7 @@
       triggerMs: at !== undefined ? at : sinceStart(),
       frame: inst ? frameOf(inst) : (driver ? driver.frames() : 0),
       warnings: busyWarning(copy(warnings)),
+      preloadIgnored: preloadIgnored,
       encodeMs: realNow() - encodeStart,
       doneMs: realNow()
     }, sliceOf(url, indexOf(url, ',') + 1));
@@ -630,6 +634,7 @@
       // (loads hold the clock).
       if (driver) driver.startTimers();
       seedP5(inst);
+      if (empplayRuntime.preloadIgnored(window, inst, major)) preloadIgnored = true;
     },
     afterSetup: function (inst) { if (!inert) afterSetup(inst); },
     beforeDraw: function () { inDraw = true; },

@@ -269,6 +269,16 @@ var empplayRuntime = (function () {
     } catch (e) { /* a p5 or window the sketch made throw: what was found */ }
     return out;
   }
+  // preloadIgnored reports whether a sketch on p5 major version major
+  // defines a preload() that p5 will never call: 2.x dropped it (1.x ran
+  // it before setup()), so a sketch written for 1.x runs setup() without
+  // its files. inst is the p5 instance (instance mode sets p.preload).
+  function preloadIgnored(win, inst, major) {
+    if (major !== 2) return false;
+    try {
+      return typeof win.preload === 'function' || !!(inst && typeof inst.preload === 'function');
+    } catch (e) { return false; }
+  }
   // reportErrors calls fail(message, line) for every uncaught exception and
   // unhandled rejection of the page win, whose sketch is at sketchHref.
   function reportErrors(win, sketchHref, fail) {
@@ -1313,6 +1323,7 @@ var empplayRuntime = (function () {
     lineOf: lineOf,
     describe: describe,
     p5Clash: p5Clash,
+    preloadIgnored: preloadIgnored,
     reportErrors: reportErrors,
     hasDraw: hasDraw,
     seedP5: seedP5,

@@ -428,3 +428,15 @@ test('p5Clash names the p5 globals the sketch declared first, and nothing else',
   Object.defineProperty(hostile, 'p5', { get() { throw new Error('no'); } });
   assert.deepEqual(rt.p5Clash(hostile, msg('mix')), []);
 });
+
+test('preloadIgnored: a preload() of the window or the instance, on p5 2.x only', () => {
+  const pre = function () {};
+  assert.equal(rt.preloadIgnored({ preload: pre }, {}, 2), true);
+  assert.equal(rt.preloadIgnored({}, { preload: pre }, 2), true);
+  assert.equal(rt.preloadIgnored({ preload: pre }, {}, 1), false);
+  assert.equal(rt.preloadIgnored({}, {}, 2), false);
+  assert.equal(rt.preloadIgnored({ preload: 'not a function' }, null, 2), false);
+  const hostile = {};
+  Object.defineProperty(hostile, 'preload', { get() { throw new Error('no'); } });
+  assert.equal(rt.preloadIgnored(hostile, {}, 2), false);
+});

@@ -128,7 +128,8 @@
 
   // ---- Errors.
   function fail(message, line) {
-    finish({ type: 'error', message: message, line: line | 0, frame: frame, clash: p5Clash(window, message) });
+    finish({ type: 'error', message: message, line: line | 0, frame: frame, clash: p5Clash(window, message),
+      preloadIgnored: preloadIgnored });
   }
   empplayRuntime.reportErrors(window, location.origin + cfg.sketchURL, fail);
 
@@ -158,11 +159,15 @@
     empplayRuntime.primeFirstFrame(inst, clock.now(), cfg.fps);
     ready();
   }
-  empplayRuntime.hookP5(P, {
+  // preloadIgnored: the sketch defines a preload() that its p5 (2.x)
+  // never calls (see preloadIgnored in runtime.js).
+  var preloadIgnored = false;
+  var major = empplayRuntime.hookP5(P, {
     init: function (inst) {
       started = true;
       if (!current) current = inst;
       empplayRuntime.seedP5(cfg.seed, inst);
+      if (empplayRuntime.preloadIgnored(window, inst, major)) preloadIgnored = true;
     },
     afterSetup: afterSetup
   });
