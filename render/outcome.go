@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"image/png"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -21,57 +20,6 @@ import (
 
 	"github.com/empplay/empplay"
 )
-
-// clashNote is what an error message adds when the sketch declared, at
-// its top level, globals that p5 2.x defines too (names: see p5Clash in
-// runtime.js; none adds nothing). The page says which; a name that is not
-// an identifier is not repeated, nor more than maxClashes.
-func clashNote(names []string) string {
-	const maxClashes = 10
-	var ok []string
-	for _, n := range names {
-		if isIdentifier(n) && !slices.Contains(ok, n) && len(ok) < maxClashes {
-			ok = append(ok, n)
-		}
-	}
-	switch len(ok) {
-	case 0:
-		return ""
-	case 1:
-		return fmt.Sprintf("; p5.js 2.x defines %[1]s as a global itself, and the sketch also declares a function or var named %[1]s at its top level: give the sketch's %[1]s another name", ok[0])
-	}
-	list := strings.Join(ok[:len(ok)-1], ", ") + " and " + ok[len(ok)-1]
-	return fmt.Sprintf("; p5.js 2.x defines %s as globals itself, and the sketch also declares functions or vars with these names at its top level: give the sketch's other names", list)
-}
-
-// preloadNote says why a p5 2.x sketch's files are missing: a warning of
-// a job that succeeded, and a note of one that failed.
-const preloadNote = "the sketch defines preload(), which p5.js 2.x never calls (1.x ran it before setup()): load its files in an async setup() with await, such as img = await loadImage(url)"
-
-// withPreload is warnings, plus preloadNote when preload() was ignored.
-func withPreload(warnings []string, ignored bool) []string {
-	if !ignored || len(warnings) >= maxWarnings {
-		return warnings
-	}
-	return append(warnings, preloadNote)
-}
-
-// isIdentifier reports whether s is a plain JavaScript identifier of at
-// most 64 characters.
-func isIdentifier(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i, c := range s {
-		switch {
-		case c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
-		case i > 0 && c >= '0' && c <= '9':
-		default:
-			return false
-		}
-	}
-	return true
-}
 
 // message is what the prelude reports (see prelude.js).
 type message struct {
@@ -270,10 +218,7 @@ func (tb *tab) interpret(job *empplay.Job, payload string, m *message) (*empplay
 			return nil, empplay.Errorf(empplay.CodeNoWebGL, "%s", tb.explain(
 				"WebGL unavailable: the browser could not create the WebGL context the sketch asked for; "+msg))
 		}
-		msg += clashNote(m.Clash)
-		if m.PreloadIgnored {
-			msg += "; " + preloadNote
-		}
+		msg += p5Advice(m.Clash, m.PreloadIgnored)
 		if name, symbol, ok := missingAddon(m.Message); ok {
 			return nil, empplay.Errorf(empplay.CodeMissingAddon, "%s", tb.explain(fmt.Sprintf(
 				"missing add-on: the sketch uses %s (%s), which is not available: only p5.js itself is loaded; %s", name, symbol, msg)))

@@ -635,10 +635,7 @@ func (r *recording) handle(ctx context.Context, payload string) (out *empplay.Ou
 		if m.Line > 0 {
 			msg += fmt.Sprintf(" (line %d)", m.Line)
 		}
-		msg += clashNote(m.Clash)
-		if m.PreloadIgnored {
-			msg += "; " + preloadNote
-		}
+		msg += p5Advice(m.Clash, m.PreloadIgnored)
 		return nil, true, empplay.Errorf(empplay.CodeSketchError, "%s", r.tb.explain(msg))
 	case "nop5":
 		// video.js sends it first and alone, before the sketch runs: p5.js
